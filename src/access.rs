@@ -1,0 +1,190 @@
+//! Access capabilities: proof of a declared purpose, for one subject, by one actor.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::basis::WithoutConsent;
+use crate::purpose::Purpose;
+use crate::subject::SubjectId;
+
+/// A capability to process one data subject's personal data for purpose `P`.
+///
+/// For purposes based on contract, legal obligation, vital interests, public task or
+/// legitimate interests, [`Access::new`] makes one. For a purpose based on consent it
+/// does not compile: the only door is
+/// [`ConsentLedger::access`](crate::consent::ConsentLedger::access), which checks the
+/// evidence first. An access is meant to live for one request: it is not `Clone`, so a
+/// consent checked once cannot quietly be reused after it is withdrawn.
+///
+/// ```
+/// use custodian::{Access, Actor, SubjectId, categories::Email};
+/// custodian::purpose! {
+///     pub struct Support { basis: Contract, description: "Answer your requests.", uses: [Email] }
+/// }
+/// let subject = SubjectId::new("cus_1")?;
+/// let access = Access::<Support>::new(subject, Actor::staff("agent-17", "support"));
+/// assert_eq!(access.subject().as_str(), "cus_1");
+/// # Ok::<(), custodian::InvalidSubjectId>(())
+/// ```
+pub struct Access<P: Purpose> {
+    subject: SubjectId,
+    actor: Actor,
+    purpose: PhantomData<fn() -> P>,
+}
+
+impl<P: Purpose> Access<P>
+where
+    P::Basis: WithoutConsent,
+{
+    /// Grants access for a purpose whose lawful basis is not consent.
+    pub fn new(subject: SubjectId, actor: Actor) -> Self {
+        Access::granted(subject, actor)
+    }
+}
+
+impl<P: Purpose> Access<P> {
+    /// The constructor behind both doors; crate-private so consent cannot be skipped.
+    pub(crate) fn granted(subject: SubjectId, actor: Actor) -> Self {
+        Access {
+            subject,
+            actor,
+            purpose: PhantomData,
+        }
+    }
+
+    /// The data subject this access is for.
+    pub fn subject(&self) -> &SubjectId {
+        &self.subject
+    }
+
+    /// Who processes the data.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The purpose's declaration.
+    pub fn purpose(&self) -> crate::PurposeInfo {
+        P::INFO
+    }
+}
+
+impl<P: Purpose> fmt::Debug for Access<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Access")
+            .field("purpose", &P::NAME)
+            .field("subject", &self.subject)
+            .field("actor", &self.actor)
+            .finish()
+    }
+}
+
+/// Who processes personal data: recorded in the audit trail with every access.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Actor {
+    kind: ActorKind,
+    id: Cow<'static, str>,
+    role: Option<Cow<'static, str>>,
+}
+
+/// The kind of [`Actor`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// A program: a service, worker or job.
+    Service,
+    /// A staff member, acting in a role.
+    Staff,
+    /// The data subject, acting on their own data (self-service).
+    DataSubject,
+}
+
+impl Actor {
+    /// A service, worker or job, e.g. `Actor::service("billing-worker")`.
+    pub fn service(name: impl Into<Cow<'static, str>>) -> Self {
+        Actor {
+            kind: ActorKind::Service,
+            id: name.into(),
+            role: None,
+        }
+    }
+
+    /// A staff member with a role, e.g. `Actor::staff("emp-42", "support")`.
+    /// Use a staff id, not a name or email.
+    pub fn staff(id: impl Into<Cow<'static, str>>, role: impl Into<Cow<'static, str>>) -> Self {
+        Actor {
+            kind: ActorKind::Staff,
+            id: id.into(),
+            role: Some(role.into()),
+        }
+    }
+
+    /// The data subject themself (giving or withdrawing consent, self-service export).
+    pub fn data_subject() -> Self {
+        Actor {
+            kind: ActorKind::DataSubject,
+            id: Cow::Borrowed("data-subject"),
+            role: None,
+        }
+    }
+
+    /// Rebuilds an actor from its stored parts.
+    pub fn from_parts(
+        kind: ActorKind,
+        id: impl Into<Cow<'static, str>>,
+        role: Option<String>,
+    ) -> Self {
+        Actor {
+            kind,
+            id: id.into(),
+            role: role.map(Cow::Owned),
+        }
+    }
+
+    /// The kind of actor.
+    pub fn kind(&self) -> ActorKind {
+        self.kind
+    }
+
+    /// The service name or staff id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The staff member's role, if any.
+    pub fn role(&self) -> Option<&str> {
+        self.role.as_deref()
+    }
+}
+
+impl ActorKind {
+    /// Stable lowercase name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Service => "service",
+            ActorKind::Staff => "staff",
+            ActorKind::DataSubject => "data_subject",
+        }
+    }
+
+    /// Parses [`ActorKind::as_str`]'s output.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "service" => ActorKind::Service,
+            "staff" => ActorKind::Staff,
+            "data_subject" => ActorKind::DataSubject,
+            _ => return None,
+        })
+    }
+}
+
+/// Why reading a personal value was refused at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccessError {
+    /// The access was granted for another data subject than the value's.
+    #[error(
+        "this access was granted for a different data subject than the value belongs to: get an access for the value's own subject"
+    )]
+    SubjectMismatch,
+}

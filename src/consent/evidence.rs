@@ -1,0 +1,259 @@
+//! Consent as evidence: what was shown, how it was given, and later how it was withdrawn.
+
+use chrono::{DateTime, Utc};
+
+use crate::access::Actor;
+use crate::subject::SubjectId;
+
+/// The notice a data subject saw when asked for consent: its id, version, and the
+/// SHA-256 of its exact text, so the words consented to can be proven later.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Notice {
+    /// Your identifier for the notice, e.g. `newsletter-signup`.
+    pub id: String,
+    /// Its version; bump it when the text changes.
+    pub version: u32,
+    /// SHA-256 of the exact text shown.
+    pub text_sha256: [u8; 32],
+}
+
+impl Notice {
+    /// A notice from its exact text (hashed here with SHA-256).
+    ///
+    /// ```
+    /// let n = custodian::consent::Notice::new("newsletter", 2, "Send me the monthly newsletter.");
+    /// assert_eq!(n.version, 2);
+    /// ```
+    pub fn new(id: impl Into<String>, version: u32, text: &str) -> Self {
+        let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+        let mut text_sha256 = [0u8; 32];
+        text_sha256.copy_from_slice(digest.as_ref());
+        Notice {
+            id: id.into(),
+            version,
+            text_sha256,
+        }
+    }
+
+    /// Whether `text` is exactly the text this notice was recorded with.
+    pub fn matches_text(&self, text: &str) -> bool {
+        Notice::new("", 0, text).text_sha256 == self.text_sha256
+    }
+}
+
+/// How consent was expressed: the evidence of an affirmative act (GDPR Art. 4(11), 7(1)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentMethod {
+    /// An unticked checkbox that the subject ticked.
+    TickedCheckbox,
+    /// A switch in settings that the subject turned on.
+    SettingsToggle,
+    /// A sign-up confirmed by a link sent to the address (double opt-in).
+    DoubleOptIn,
+    /// A signed paper or electronic form.
+    SignedForm,
+    /// Spoken consent, recorded.
+    RecordedVerbal,
+    /// A reply with a keyword (e.g. `YES` by SMS).
+    KeywordReply,
+}
+
+/// The channel through which consent was given or withdrawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A web page.
+    Web,
+    /// A mobile or desktop app.
+    App,
+    /// Email (including an unsubscribe link).
+    Email,
+    /// SMS or another text message.
+    Sms,
+    /// A phone call.
+    Phone,
+    /// Post.
+    Post,
+    /// In person.
+    InPerson,
+}
+
+macro_rules! str_enum {
+    ($ty:ident { $($v:ident => $s:literal),* $(,)? }) => {
+        impl $ty {
+            /// Stable lowercase name, as stored.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$v => $s),* }
+            }
+            /// Parses the output of `as_str`.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($ty::$v),)* _ => None }
+            }
+        }
+    };
+}
+
+str_enum!(ConsentMethod {
+    TickedCheckbox => "ticked_checkbox",
+    SettingsToggle => "settings_toggle",
+    DoubleOptIn => "double_opt_in",
+    SignedForm => "signed_form",
+    RecordedVerbal => "recorded_verbal",
+    KeywordReply => "keyword_reply",
+});
+
+str_enum!(Channel {
+    Web => "web",
+    App => "app",
+    Email => "email",
+    Sms => "sms",
+    Phone => "phone",
+    Post => "post",
+    InPerson => "in_person",
+});
+
+/// What is captured when a subject gives consent; passed to
+/// [`ConsentLedger::give`](super::ConsentLedger::give).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    /// The notice shown.
+    pub notice: Notice,
+    /// How consent was expressed.
+    pub method: ConsentMethod,
+    /// Where.
+    pub channel: Channel,
+    /// When this consent lapses unless renewed, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Evidence {
+    /// Evidence of consent to `notice`, given by `method` over `channel`, not expiring.
+    pub fn new(notice: Notice, method: ConsentMethod, channel: Channel) -> Self {
+        Evidence {
+            notice,
+            method,
+            channel,
+            expires_at: None,
+        }
+    }
+
+    /// Sets an expiry, after which the subject must be asked again.
+    pub fn expires_at(mut self, at: DateTime<Utc>) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+}
+
+/// One entry in the append-only consent history.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ConsentEvent {
+    /// Consent was given.
+    Given(ConsentGiven),
+    /// Consent was withdrawn.
+    Withdrawn(ConsentWithdrawn),
+}
+
+impl ConsentEvent {
+    /// The data subject of the event.
+    pub fn subject(&self) -> &SubjectId {
+        match self {
+            ConsentEvent::Given(g) => &g.subject,
+            ConsentEvent::Withdrawn(w) => &w.subject,
+        }
+    }
+
+    /// The purpose name of the event.
+    pub fn purpose(&self) -> &str {
+        match self {
+            ConsentEvent::Given(g) => &g.purpose,
+            ConsentEvent::Withdrawn(w) => &w.purpose,
+        }
+    }
+
+    /// When it happened.
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            ConsentEvent::Given(g) => g.at,
+            ConsentEvent::Withdrawn(w) => w.at,
+        }
+    }
+}
+
+/// Evidence that a subject consented to a purpose.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConsentGiven {
+    /// Who consented.
+    pub subject: SubjectId,
+    /// To which purpose ([`Purpose::NAME`](crate::Purpose::NAME)).
+    pub purpose: String,
+    /// The notice shown.
+    pub notice: Notice,
+    /// How.
+    pub method: ConsentMethod,
+    /// Where.
+    pub channel: Channel,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// When it lapses, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Evidence that a subject withdrew consent (GDPR Art. 7(3)).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConsentWithdrawn {
+    /// Whose consent.
+    pub subject: SubjectId,
+    /// To which purpose.
+    pub purpose: String,
+    /// Who withdrew it: the subject, or staff acting on their request.
+    pub by: Actor,
+    /// Where.
+    pub channel: Channel,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notice_hash_binds_the_exact_text() {
+        let n = Notice::new("nl", 1, "Send me news.");
+        assert!(n.matches_text("Send me news."));
+        assert!(!n.matches_text("Send me news"));
+        // SHA-256("abc"), FIPS 180-2 test vector.
+        assert_eq!(
+            Notice::new("x", 1, "abc").text_sha256[..4],
+            [0xba, 0x78, 0x16, 0xbf]
+        );
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for m in [
+            ConsentMethod::TickedCheckbox,
+            ConsentMethod::SettingsToggle,
+            ConsentMethod::DoubleOptIn,
+            ConsentMethod::SignedForm,
+            ConsentMethod::RecordedVerbal,
+            ConsentMethod::KeywordReply,
+        ] {
+            assert_eq!(ConsentMethod::parse(m.as_str()), Some(m));
+        }
+        for c in [
+            Channel::Web,
+            Channel::App,
+            Channel::Email,
+            Channel::Sms,
+            Channel::Phone,
+            Channel::Post,
+            Channel::InPerson,
+        ] {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Channel::parse("fax"), None);
+    }
+}

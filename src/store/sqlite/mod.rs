@@ -1,0 +1,115 @@
+//! The embedded durable default: one SQLite file for consent evidence (and, later,
+//! keys and the audit trail).
+//!
+//! The connection runs with `secure_delete = ON` (deleted rows are overwritten with
+//! zeroes, not just unlinked from the b-tree), `journal_mode = WAL` and
+//! `synchronous = FULL` (a commit has reached the disk when the call returns).
+
+mod consent;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Schema version this build writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = r#"
+CREATE TABLE consent_events (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    subject        TEXT    NOT NULL,
+    purpose        TEXT    NOT NULL,
+    kind           TEXT    NOT NULL CHECK (kind IN ('given', 'withdrawn')),
+    at_us          INTEGER NOT NULL,
+    channel        TEXT    NOT NULL,
+    notice_id      TEXT,
+    notice_version INTEGER,
+    notice_sha256  BLOB,
+    method         TEXT,
+    expires_us     INTEGER,
+    actor_kind     TEXT,
+    actor_id       TEXT,
+    actor_role     TEXT
+);
+CREATE INDEX consent_events_by_subject ON consent_events (subject, purpose, seq);
+CREATE TRIGGER consent_events_append_only_update BEFORE UPDATE ON consent_events
+BEGIN SELECT RAISE(ABORT, 'consent evidence is append-only'); END;
+CREATE TRIGGER consent_events_append_only_delete BEFORE DELETE ON consent_events
+BEGIN SELECT RAISE(ABORT, 'consent evidence is append-only'); END;
+CREATE TABLE notice_floors (
+    purpose TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+);
+"#;
+
+/// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use custodian::{consent::ConsentLedger, store::SqliteStore};
+/// let store = SqliteStore::open(dir.path().join("custodian.db"))?;
+/// let ledger = ConsentLedger::new(store.clone());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: Arc<PathBuf>,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store file at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&conn)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            path: Arc::new(path),
+        })
+    }
+
+    /// The file this store was opened on.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.conn.lock().map_err(|_| StoreError::Poisoned)
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if version == 0 {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {SCHEMA_V1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        ))?;
+    }
+    Ok(())
+}
+
+/// Times are stored as microseconds since the Unix epoch (sub-microsecond precision
+/// is dropped).
+fn to_micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_micros(us: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(us).ok_or(StoreError::Corrupt { what: "timestamp" })
+}
