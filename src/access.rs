@@ -33,17 +33,17 @@ pub struct Access<P: Purpose> {
     purpose: PhantomData<fn() -> P>,
 }
 
-impl<P: Purpose> Access<P>
-where
-    P::Basis: WithoutConsent,
-{
+impl<P: Purpose> Access<P> {
     /// Grants access for a purpose whose lawful basis is not consent.
-    pub fn new(subject: SubjectId, actor: Actor) -> Self {
+    // The bound sits on the method, not the impl, so that the compiler reports the
+    // `WithoutConsent` message instead of "method exists but bounds not satisfied".
+    pub fn new(subject: SubjectId, actor: Actor) -> Self
+    where
+        P::Basis: WithoutConsent<P>,
+    {
         Access::granted(subject, actor)
     }
-}
 
-impl<P: Purpose> Access<P> {
     /// The constructor behind both doors; crate-private so consent cannot be skipped.
     pub(crate) fn granted(subject: SubjectId, actor: Actor) -> Self {
         Access {

@@ -15,15 +15,16 @@ pub trait LawfulBasis: sealed::Sealed + 'static {
 
 /// Every lawful basis except consent.
 ///
-/// [`Access::new`](crate::Access::new) requires it: an access for a purpose based on
-/// consent can only come from the [`ConsentLedger`](crate::consent::ConsentLedger),
-/// which checks the evidence first.
+/// [`Access::new`](crate::Access::new) requires `P::Basis: WithoutConsent<P>`: an access
+/// for a purpose based on consent can only come from the
+/// [`ConsentLedger`](crate::consent::ConsentLedger), which checks the evidence first.
+/// (The purpose `P` is a parameter only so the compiler's message can name it.)
 #[diagnostic::on_unimplemented(
-    message = "this purpose rests on consent, so an `Access` for it can only come from the consent ledger",
-    label = "the purpose's lawful basis is `{Self}`",
-    note = "call `ConsentLedger::access::<YourPurpose>(&subject, actor, now)`: it checks that consent is live before granting access"
+    message = "purpose `{P}` rests on consent, so an `Access<{P}>` can only come from the consent ledger",
+    label = "`Access::new` is only for purposes whose lawful basis is not consent",
+    note = "call `ConsentLedger::access::<{P}>(&subject, actor, now)`: it checks that consent was given, is not withdrawn or expired, and covers the current notice"
 )]
-pub trait WithoutConsent: LawfulBasis {}
+pub trait WithoutConsent<P>: LawfulBasis {}
 
 /// The run-time form of a lawful basis, with its article.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -80,7 +81,7 @@ macro_rules! bases {
         }
         bases!(@wc $wc $name);
     )*};
-    (@wc true $name:ident) => { impl WithoutConsent for $name {} };
+    (@wc true $name:ident) => { impl<P> WithoutConsent<P> for $name {} };
     (@wc false $name:ident) => {};
 }
 
@@ -98,4 +99,3 @@ bases! {
     /// Art. 6(1)(f) legitimate interests (fraud prevention, network security).
     LegitimateInterests => LegitimateInterests, without_consent: true;
 }
-

@@ -146,10 +146,11 @@ impl Plaintext for chrono::DateTime<chrono::Utc> {
         secs.copy_from_slice(&b[..8]);
         let mut nanos = [0u8; 4];
         nanos.copy_from_slice(&b[8..]);
-        chrono::DateTime::from_timestamp(i64::from_be_bytes(secs), u32::from_be_bytes(nanos))
-            .ok_or(PlaintextError::Invalid {
+        chrono::DateTime::from_timestamp(i64::from_be_bytes(secs), u32::from_be_bytes(nanos)).ok_or(
+            PlaintextError::Invalid {
                 ty: "DateTime<Utc>",
-            })
+            },
+        )
     }
     fn wipe(&mut self) {
         *self = chrono::DateTime::UNIX_EPOCH;
@@ -226,7 +227,11 @@ mod tests {
     fn bad_bytes_are_errors() {
         assert!(matches!(
             u32::decode(&[1, 2]),
-            Err(PlaintextError::Length { expected: 4, found: 2, .. })
+            Err(PlaintextError::Length {
+                expected: 4,
+                found: 2,
+                ..
+            })
         ));
         assert!(bool::decode(&[2]).is_err());
         assert!(String::decode(&[0xff]).is_err());

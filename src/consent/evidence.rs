@@ -13,8 +13,41 @@ pub struct Notice {
     pub id: String,
     /// Its version; bump it when the text changes.
     pub version: u32,
-    /// SHA-256 of the exact text shown.
+    /// SHA-256 of the exact text shown (lowercase hex in JSON).
+    #[serde(with = "hex32")]
     pub text_sha256: [u8; 32],
+}
+
+/// Serde for a SHA-256 digest as 64 lowercase hex digits, as `sha256sum` prints it.
+mod hex32 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        let mut out = String::with_capacity(64);
+        for b in bytes {
+            out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            out.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
+        }
+        s.serialize_str(&out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let digits = s.as_bytes();
+        if digits.len() != 64 {
+            return Err(D::Error::custom("a SHA-256 digest is 64 hex digits"));
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in digits.chunks_exact(2).enumerate() {
+            let hi = (pair[0] as char).to_digit(16);
+            let lo = (pair[1] as char).to_digit(16);
+            match (hi, lo) {
+                (Some(hi), Some(lo)) => out[i] = (hi * 16 + lo) as u8,
+                _ => return Err(D::Error::custom("a SHA-256 digest is 64 hex digits")),
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Notice {
@@ -228,6 +261,19 @@ mod tests {
         assert_eq!(
             Notice::new("x", 1, "abc").text_sha256[..4],
             [0xba, 0x78, 0x16, 0xbf]
+        );
+    }
+
+    #[test]
+    fn notice_json_uses_hex_digest() {
+        let n = Notice::new("x", 1, "abc");
+        let json = serde_json::to_string(&n).unwrap();
+        assert!(
+            json.contains("\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"")
+        );
+        assert_eq!(serde_json::from_str::<Notice>(&json).unwrap(), n);
+        assert!(
+            serde_json::from_str::<Notice>(r#"{"id":"x","version":1,"text_sha256":"zz"}"#).is_err()
         );
     }
 

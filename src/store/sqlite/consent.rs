@@ -113,15 +113,14 @@ fn event_from_row(row: &Row<'_>) -> Result<ConsentEvent, StoreError> {
     let purpose: String = row.get(1)?;
     let kind: String = row.get(2)?;
     let at = from_micros(row.get(3)?)?;
-    let channel =
-        Channel::parse(&row.get::<_, String>(4)?).ok_or(corrupt("consent channel"))?;
+    let channel = Channel::parse(&row.get::<_, String>(4)?).ok_or(corrupt("consent channel"))?;
     match kind.as_str() {
         "given" => {
             let sha: Vec<u8> = row
                 .get::<_, Option<Vec<u8>>>(7)?
                 .ok_or(corrupt("notice hash"))?;
-            let text_sha256 = <[u8; 32]>::try_from(sha.as_slice())
-                .map_err(|_| corrupt("notice hash"))?;
+            let text_sha256 =
+                <[u8; 32]>::try_from(sha.as_slice()).map_err(|_| corrupt("notice hash"))?;
             Ok(ConsentEvent::Given(ConsentGiven {
                 subject,
                 purpose,
@@ -141,10 +140,7 @@ fn event_from_row(row: &Row<'_>) -> Result<ConsentEvent, StoreError> {
                 .ok_or(corrupt("consent method"))?,
                 channel,
                 at,
-                expires_at: row
-                    .get::<_, Option<i64>>(9)?
-                    .map(from_micros)
-                    .transpose()?,
+                expires_at: row.get::<_, Option<i64>>(9)?.map(from_micros).transpose()?,
             }))
         }
         "withdrawn" => {
@@ -153,7 +149,9 @@ fn event_from_row(row: &Row<'_>) -> Result<ConsentEvent, StoreError> {
                     .ok_or(corrupt("actor kind"))?,
             )
             .ok_or(corrupt("actor kind"))?;
-            let id: String = row.get::<_, Option<String>>(11)?.ok_or(corrupt("actor id"))?;
+            let id: String = row
+                .get::<_, Option<String>>(11)?
+                .ok_or(corrupt("actor id"))?;
             let role: Option<String> = row.get(12)?;
             Ok(ConsentEvent::Withdrawn(ConsentWithdrawn {
                 subject,

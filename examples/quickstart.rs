@@ -1,0 +1,91 @@
+//! The main job, start to end, on the embedded default store (a SQLite file).
+//!
+//! `cargo run --example quickstart`
+
+use chrono::{Duration, Utc};
+use custodian::categories::{Email, Name};
+use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
+use custodian::store::SqliteStore;
+use custodian::{Access, Actor, Personal, SubjectId};
+
+custodian::purpose! {
+    /// Invoicing: necessary to perform the contract, so no consent is needed.
+    pub struct Billing {
+        name: "billing",
+        basis: Contract,
+        description: "Send invoices for the orders you place.",
+        uses: [Name, Email],
+    }
+    /// Marketing email: only with the customer's consent.
+    pub struct Marketing {
+        name: "marketing",
+        basis: Consent,
+        description: "Email you offers, if you asked for them.",
+        uses: [Email],
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::temp_dir().join(format!("custodian-quickstart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("custodian.db");
+    let store = SqliteStore::open(&path)?;
+    println!("Opened the embedded store at {}", path.display());
+    let ledger = ConsentLedger::new(store);
+
+    let alice = SubjectId::new("cus_0001")?;
+    let name: Personal<String, Name> = Personal::new(alice.clone(), "Alice Example".into());
+    let email: Personal<String, Email> = Personal::new(alice.clone(), "alice@example.com".into());
+    println!(
+        "Collected a name and an email for customer {alice}; printed, they look like {email:?}"
+    );
+
+    // 1. Billing rests on the contract: the invoicer may read name and email.
+    let billing = Access::<Billing>::new(alice.clone(), Actor::service("invoicer"));
+    println!(
+        "Billing (contract): the invoicer reads the name ({} characters) and the email: allowed",
+        name.read(&billing)?.chars().count()
+    );
+    let _ = email.read(&billing)?;
+
+    // 2. Marketing rests on consent: refused until the customer gives it.
+    let now = Utc::now();
+    let mailer = || Actor::service("newsletter-sender");
+    match ledger.access::<Marketing>(&alice, mailer(), now) {
+        Ok(_) => println!("Marketing before consent: allowed (this is a bug)"),
+        Err(e) => println!("Marketing before consent: refused, because {e}"),
+    }
+
+    // 3. The customer ticks the (unticked) box under the notice: evidence is recorded.
+    let notice = Notice::new(
+        "marketing-signup",
+        1,
+        "Email me offers. I can unsubscribe at any time.",
+    );
+    let evidence = Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web)
+        .expires_at(now + Duration::days(365));
+    ledger.give::<Marketing>(&alice, evidence, now)?;
+    let marketing = ledger.access::<Marketing>(&alice, mailer(), now)?;
+    let domain = email.map(&marketing, |e| e.rsplit('@').next().map(str::to_owned))?;
+    println!(
+        "Marketing after consent: allowed; the mailer reads the email (domain {})",
+        domain.as_deref().unwrap_or("?")
+    );
+
+    // 4. One click on "unsubscribe": withdrawn, and refused again.
+    let later = now + Duration::days(3);
+    ledger.withdraw::<Marketing>(&alice, Actor::data_subject(), Channel::Email, later)?;
+    match ledger.access::<Marketing>(&alice, mailer(), later) {
+        Ok(_) => println!("Marketing after withdrawal: allowed (this is a bug)"),
+        Err(e) => println!("Marketing after withdrawal: refused, because {e}"),
+    }
+
+    // 5. The evidence stays, append-only, for the customer or a regulator.
+    println!("Consent history kept for {alice}:");
+    for event in ledger.history(&alice)? {
+        println!("  {}", serde_json::to_string(&event)?);
+    }
+
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}

@@ -1,0 +1,436 @@
+//! The consent ledger's rules, and a model test over both stores.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use custodian::categories::Email;
+use custodian::consent::{
+    Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence, Notice, Withdrawal,
+};
+use custodian::store::SqliteStore;
+use custodian::{Actor, Personal, SubjectId};
+use proptest::prelude::*;
+
+custodian::purpose! {
+    /// Consent purpose, any notice version.
+    pub struct Promo { basis: Consent, description: "Offers by email.", uses: [Email] }
+    /// Consent purpose whose declaration already requires notice version 2.
+    pub struct Survey {
+        basis: Consent,
+        min_notice_version: 2,
+        description: "Ask your opinion.",
+        uses: [Email],
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+fn subject(s: &str) -> SubjectId {
+    SubjectId::new(s).unwrap()
+}
+
+fn evidence(version: u32) -> Evidence {
+    Evidence::new(
+        Notice::new("promo", version, &format!("Email me offers (v{version})")),
+        ConsentMethod::TickedCheckbox,
+        Channel::Web,
+    )
+}
+
+#[test]
+fn never_given_then_given_then_withdrawn() {
+    let ledger = ConsentLedger::in_memory();
+    let a = subject("a");
+    let err = ledger
+        .access::<Promo>(&a, Actor::service("m"), t0())
+        .unwrap_err();
+    assert!(matches!(err, ConsentError::NeverGiven { purpose: "Promo" }));
+
+    ledger.give::<Promo>(&a, evidence(1), t0()).unwrap();
+    let access = ledger
+        .access::<Promo>(&a, Actor::service("m"), t0())
+        .unwrap();
+    let email: Personal<String, Email> = Personal::new(a.clone(), "a@example.com".into());
+    assert_eq!(email.read(&access).unwrap(), "a@example.com");
+
+    let out = ledger
+        .withdraw::<Promo>(
+            &a,
+            Actor::data_subject(),
+            Channel::Email,
+            t0() + Duration::hours(1),
+        )
+        .unwrap();
+    assert_eq!(out, Withdrawal::Ended);
+    let err = ledger
+        .check::<Promo>(&a, t0() + Duration::hours(2))
+        .unwrap_err();
+    match err {
+        ConsentError::Withdrawn { at, .. } => assert_eq!(at, t0() + Duration::hours(1)),
+        other => panic!("expected Withdrawn, got {other:?}"),
+    }
+    // Withdrawing again ends nothing, but is recorded as evidence of the request.
+    let out = ledger
+        .withdraw::<Promo>(
+            &a,
+            Actor::data_subject(),
+            Channel::Email,
+            t0() + Duration::hours(3),
+        )
+        .unwrap();
+    assert_eq!(out, Withdrawal::NothingToEnd);
+    assert_eq!(ledger.history(&a).unwrap().len(), 3);
+}
+
+#[test]
+fn consent_is_per_subject_and_per_purpose() {
+    let ledger = ConsentLedger::in_memory();
+    ledger
+        .give::<Promo>(&subject("a"), evidence(2), t0())
+        .unwrap();
+    assert!(ledger.check::<Promo>(&subject("b"), t0()).is_err());
+    assert!(ledger.check::<Survey>(&subject("a"), t0()).is_err());
+    assert!(ledger.check::<Promo>(&subject("a"), t0()).is_ok());
+}
+
+#[test]
+fn expiry_is_enforced_at_the_instant() {
+    let ledger = ConsentLedger::in_memory();
+    let a = subject("a");
+    let expires = t0() + Duration::days(365);
+    ledger
+        .give::<Promo>(&a, evidence(1).expires_at(expires), t0())
+        .unwrap();
+    assert!(
+        ledger
+            .check::<Promo>(&a, expires - Duration::seconds(1))
+            .is_ok()
+    );
+    match ledger.check::<Promo>(&a, expires).unwrap_err() {
+        ConsentError::Expired { at, purpose } => {
+            assert_eq!(at, expires);
+            assert_eq!(purpose, "Promo");
+        }
+        other => panic!("expected Expired, got {other:?}"),
+    }
+    // Renewal makes it live again.
+    ledger.give::<Promo>(&a, evidence(1), expires).unwrap();
+    assert!(ledger.check::<Promo>(&a, expires).is_ok());
+}
+
+#[test]
+fn evidence_that_expires_before_it_is_given_is_refused() {
+    let ledger = ConsentLedger::in_memory();
+    let err = ledger
+        .give::<Promo>(&subject("a"), evidence(1).expires_at(t0()), t0())
+        .unwrap_err();
+    assert!(matches!(err, ConsentError::InvalidEvidence { .. }));
+    assert!(ledger.history(&subject("a")).unwrap().is_empty());
+}
+
+#[test]
+fn notice_versions_declared_and_raised() {
+    let ledger = ConsentLedger::in_memory();
+    let a = subject("a");
+    // Survey declares min_notice_version 2: consent to v1 is refused at the door.
+    let err = ledger.give::<Survey>(&a, evidence(1), t0()).unwrap_err();
+    assert!(matches!(
+        err,
+        ConsentError::StaleNotice {
+            given: 1,
+            required: 2,
+            ..
+        }
+    ));
+    ledger.give::<Survey>(&a, evidence(2), t0()).unwrap();
+    assert!(ledger.check::<Survey>(&a, t0()).is_ok());
+
+    // A material change of the notice: consent to v2 no longer counts.
+    ledger.require_notice_version::<Survey>(3).unwrap();
+    let err = ledger.check::<Survey>(&a, t0()).unwrap_err();
+    assert!(matches!(
+        err,
+        ConsentError::StaleNotice {
+            given: 2,
+            required: 3,
+            ..
+        }
+    ));
+    // The floor never goes down.
+    ledger.require_notice_version::<Survey>(1).unwrap();
+    assert_eq!(ledger.required_version::<Survey>().unwrap(), 3);
+    ledger.give::<Survey>(&a, evidence(3), t0()).unwrap();
+    assert!(ledger.check::<Survey>(&a, t0()).is_ok());
+}
+
+#[test]
+fn errors_name_the_purpose_and_no_personal_value() {
+    let ledger = ConsentLedger::in_memory();
+    let msg = ledger
+        .check::<Promo>(&subject("cus_secret_1"), t0())
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("`Promo`"), "{msg}");
+    assert!(!msg.contains("cus_secret_1"), "{msg}");
+}
+
+#[test]
+fn sqlite_history_survives_restart_and_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    let a = subject("a");
+    {
+        let ledger = ConsentLedger::new(SqliteStore::open(&path).unwrap());
+        ledger
+            .give::<Promo>(&a, evidence(1).expires_at(t0() + Duration::days(30)), t0())
+            .unwrap();
+        ledger
+            .withdraw::<Promo>(
+                &a,
+                Actor::staff("emp-7", "support"),
+                Channel::Phone,
+                t0() + Duration::days(1),
+            )
+            .unwrap();
+        ledger.require_notice_version::<Promo>(4).unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let ledger = ConsentLedger::new(store.clone());
+    let history = ledger.history(&a).unwrap();
+    assert_eq!(history.len(), 2);
+    match &history[0] {
+        ConsentEvent::Given(g) => {
+            assert_eq!(g.notice, Notice::new("promo", 1, "Email me offers (v1)"));
+            assert_eq!(g.method, ConsentMethod::TickedCheckbox);
+            assert_eq!(g.expires_at, Some(t0() + Duration::days(30)));
+        }
+        other => panic!("expected Given, got {other:?}"),
+    }
+    match &history[1] {
+        ConsentEvent::Withdrawn(w) => {
+            assert_eq!(w.by, Actor::staff("emp-7", "support"));
+            assert_eq!(w.channel, Channel::Phone);
+        }
+        other => panic!("expected Withdrawn, got {other:?}"),
+    }
+    assert_eq!(ledger.required_version::<Promo>().unwrap(), 4);
+
+    // Evidence cannot be rewritten behind the ledger's back.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert!(conn.execute("DELETE FROM consent_events", []).is_err());
+    assert!(
+        conn.execute("UPDATE consent_events SET kind = 'given'", [])
+            .is_err()
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Model test: random give / withdraw / expire / notice bump / clock advance sequences.
+
+#[derive(Clone, Debug)]
+enum Op {
+    Give {
+        s: usize,
+        p: usize,
+        version: u32,
+        expires_in: Option<i64>,
+    },
+    Withdraw {
+        s: usize,
+        p: usize,
+    },
+    Bump {
+        p: usize,
+        version: u32,
+    },
+    Advance(i64),
+    Reopen,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..3usize, 0..2usize, 1..5u32, proptest::option::of(1..120i64))
+            .prop_map(|(s, p, version, expires_in)| Op::Give { s, p, version, expires_in }),
+        2 => (0..3usize, 0..2usize).prop_map(|(s, p)| Op::Withdraw { s, p }),
+        1 => (0..2usize, 1..5u32).prop_map(|(p, version)| Op::Bump { p, version }),
+        3 => (0..90i64).prop_map(Op::Advance),
+        1 => Just(Op::Reopen),
+    ]
+}
+
+/// What the model expects of one (subject, purpose) pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    Live,
+    Never,
+    Withdrawn(DateTime<Utc>),
+    Expired(DateTime<Utc>),
+    Stale { given: u32, required: u32 },
+}
+
+#[derive(Clone, Copy, Default)]
+struct ModelConsent {
+    version: u32,
+    expires: Option<DateTime<Utc>>,
+    withdrawn: Option<DateTime<Utc>>,
+}
+
+struct Model {
+    now: DateTime<Utc>,
+    consents: [[Option<ModelConsent>; 2]; 3],
+    floors: [u32; 2],
+}
+
+const DECLARED_MIN: [u32; 2] = [1, 2]; // Promo, Survey
+
+impl Model {
+    fn required(&self, p: usize) -> u32 {
+        DECLARED_MIN[p].max(self.floors[p])
+    }
+    fn expect(&self, s: usize, p: usize) -> Expect {
+        match self.consents[s][p] {
+            None => Expect::Never,
+            Some(c) => {
+                if let Some(w) = c.withdrawn {
+                    Expect::Withdrawn(w)
+                } else if let Some(e) = c.expires.filter(|e| *e <= self.now) {
+                    Expect::Expired(e)
+                } else if c.version < self.required(p) {
+                    Expect::Stale {
+                        given: c.version,
+                        required: self.required(p),
+                    }
+                } else {
+                    Expect::Live
+                }
+            }
+        }
+    }
+}
+
+fn observed(r: Result<(), ConsentError>) -> Expect {
+    match r {
+        Ok(()) => Expect::Live,
+        Err(ConsentError::NeverGiven { .. }) => Expect::Never,
+        Err(ConsentError::Withdrawn { at, .. }) => Expect::Withdrawn(at),
+        Err(ConsentError::Expired { at, .. }) => Expect::Expired(at),
+        Err(ConsentError::StaleNotice {
+            given, required, ..
+        }) => Expect::Stale { given, required },
+        Err(other) => panic!("unexpected error {other}"),
+    }
+}
+
+fn check(ledger: &ConsentLedger, s: &SubjectId, p: usize, now: DateTime<Utc>) -> Expect {
+    observed(if p == 0 {
+        ledger.check::<Promo>(s, now)
+    } else {
+        ledger.check::<Survey>(s, now)
+    })
+}
+
+fn run_model(ops: &[Op], mut open: impl FnMut() -> ConsentLedger) -> Result<(), TestCaseError> {
+    let subjects = [subject("s0"), subject("s1"), subject("s2")];
+    let mut ledger = open();
+    let mut model = Model {
+        now: t0(),
+        consents: Default::default(),
+        floors: [0, 0],
+    };
+    for op in ops {
+        match *op {
+            Op::Give {
+                s,
+                p,
+                version,
+                expires_in,
+            } => {
+                let mut ev = evidence(version);
+                if let Some(secs) = expires_in {
+                    ev = ev.expires_at(model.now + Duration::seconds(secs));
+                }
+                let r = if p == 0 {
+                    ledger.give::<Promo>(&subjects[s], ev, model.now)
+                } else {
+                    ledger.give::<Survey>(&subjects[s], ev, model.now)
+                };
+                if version < model.required(p) {
+                    let refused = matches!(r, Err(ConsentError::StaleNotice { .. }));
+                    prop_assert!(refused, "stale give must be refused");
+                } else {
+                    prop_assert!(r.is_ok());
+                    model.consents[s][p] = Some(ModelConsent {
+                        version,
+                        expires: expires_in.map(|e| model.now + Duration::seconds(e)),
+                        withdrawn: None,
+                    });
+                }
+            }
+            Op::Withdraw { s, p } => {
+                let r = if p == 0 {
+                    ledger.withdraw::<Promo>(
+                        &subjects[s],
+                        Actor::data_subject(),
+                        Channel::Web,
+                        model.now,
+                    )
+                } else {
+                    ledger.withdraw::<Survey>(
+                        &subjects[s],
+                        Actor::data_subject(),
+                        Channel::Web,
+                        model.now,
+                    )
+                };
+                let expected = match &mut model.consents[s][p] {
+                    Some(c) if c.withdrawn.is_none() => {
+                        c.withdrawn = Some(model.now);
+                        Withdrawal::Ended
+                    }
+                    _ => Withdrawal::NothingToEnd,
+                };
+                prop_assert_eq!(r.unwrap(), expected);
+            }
+            Op::Bump { p, version } => {
+                if p == 0 {
+                    ledger.require_notice_version::<Promo>(version).unwrap();
+                } else {
+                    ledger.require_notice_version::<Survey>(version).unwrap();
+                }
+                model.floors[p] = model.floors[p].max(version);
+            }
+            Op::Advance(secs) => model.now += Duration::seconds(secs),
+            Op::Reopen => ledger = open(),
+        }
+        for (s, sid) in subjects.iter().enumerate() {
+            for p in 0..2 {
+                prop_assert_eq!(
+                    check(&ledger, sid, p, model.now),
+                    model.expect(s, p),
+                    "s{} p{}",
+                    s,
+                    p
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn memory_store_matches_model(ops in proptest::collection::vec(op(), 1..40)) {
+        // A memory ledger cannot be reopened: `Reopen` keeps the same one.
+        let ledger = std::cell::RefCell::new(Some(ConsentLedger::in_memory()));
+        let shared = std::rc::Rc::new(ledger);
+        let ops: Vec<Op> = ops.into_iter().filter(|o| !matches!(o, Op::Reopen)).collect();
+        run_model(&ops, || shared.borrow_mut().take().expect("opened once"))?;
+    }
+
+    #[test]
+    fn sqlite_store_matches_model_across_reopens(ops in proptest::collection::vec(op(), 1..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("consent.db");
+        run_model(&ops, || ConsentLedger::new(SqliteStore::open(&path).unwrap()))?;
+    }
+}

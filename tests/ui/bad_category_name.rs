@@ -1,0 +1,5 @@
+custodian::category! {
+    pub struct Loyalty { name: "User.Loyalty Number", description: "Loyalty number" }
+}
+
+fn main() {}
