@@ -5,7 +5,7 @@
 //! mints an [`Access`](crate::Access) for a consent purpose). Their run-time mirror,
 //! [`Basis`], is what the privacy notice and the record of processing print.
 
-use crate::sealed;
+use crate::private as sealed;
 
 /// A lawful basis for processing (GDPR Art. 6(1)). Sealed: the six bases are the law's.
 pub trait LawfulBasis: sealed::Sealed + 'static {

@@ -6,7 +6,7 @@
 //! mirror, [`Condition`], is printed in the record of processing.
 
 use crate::basis::{Consent, LawfulBasis};
-use crate::sealed;
+use crate::private as sealed;
 
 /// A condition that lifts the prohibition on processing special categories of personal
 /// data (GDPR Art. 9(2)) or criminal-offence data (Art. 10). Sealed.

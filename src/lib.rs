@@ -64,13 +64,17 @@ pub mod categories;
 pub mod category;
 pub mod condition;
 pub mod consent;
+pub mod format;
+pub mod keys;
 pub mod personal;
 pub mod plaintext;
 pub mod purpose;
+pub mod sealed;
 pub mod store;
 pub mod subject;
+pub mod vault;
 
-mod sealed {
+mod private {
     /// Keeps the lawful bases and Art. 9 conditions the law's, not the user's.
     pub trait Sealed {}
 }
@@ -82,11 +86,16 @@ pub use condition::{Art9Condition, Condition};
 pub use personal::Personal;
 pub use plaintext::{Json, Plaintext, PlaintextError};
 pub use purpose::{Purpose, PurposeInfo, Uses};
+pub use sealed::{Context, Sealed};
 pub use subject::{InvalidSubjectId, SubjectId};
+pub use vault::{Vault, VaultBuilder, VaultError};
 
 /// The names most programs need: `use custodian::prelude::*;`.
 pub mod prelude {
     pub use crate::categories::*;
     pub use crate::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
-    pub use crate::{Access, Actor, Personal, Purpose, SubjectId, category, purpose};
+    pub use crate::keys::LocalMasterKey;
+    pub use crate::{
+        Access, Actor, Context, Personal, Purpose, Sealed, SubjectId, Vault, category, purpose,
+    };
 }

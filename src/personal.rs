@@ -93,7 +93,6 @@ impl<T: Plaintext, C: Category> Personal<T, C> {
     }
 
     /// The value without a purpose check, for the crate's own sealing code.
-    #[allow(dead_code)]
     pub(crate) fn value_unchecked(&self) -> &T {
         &self.value
     }

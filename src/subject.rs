@@ -73,6 +73,14 @@ impl SubjectId {
     }
 }
 
+// Lets maps keyed by `SubjectId` be searched with the `&str` read from a header.
+// `Hash` and `Eq` of `Arc<str>` are those of `str`, as `Borrow` requires.
+impl std::borrow::Borrow<str> for SubjectId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for SubjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SubjectId({:?})", &*self.0)

@@ -1,7 +1,7 @@
 //! Durable storage behind the library: the embedded SQLite store and its errors.
 //!
 //! custodian never stores your sealed records: they live in your own tables. Only
-//! consent evidence (and, as the library grows, keys and the audit trail) live here.
+//! consent evidence, wrapped keys (and, as the library grows, the audit trail) live here.
 
 mod sqlite;
 
@@ -32,6 +32,12 @@ pub enum StoreError {
         /// Newest version this build knows.
         known: i64,
     },
+    /// A shred deleted the keys but another connection kept the write-ahead log from
+    /// being emptied, so old page images may still hold them.
+    #[error(
+        "the keys were deleted, but another connection holds the SQLite write-ahead log open, so old copies may remain in it: close long-running readers and shred again"
+    )]
+    CheckpointBusy,
     /// A thread panicked while holding the store's lock.
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,

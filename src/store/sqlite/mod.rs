@@ -1,11 +1,12 @@
-//! The embedded durable default: one SQLite file for consent evidence (and, later,
-//! keys and the audit trail).
+//! The embedded durable default: one SQLite file for consent evidence and wrapped keys
+//! (and, later, the audit trail).
 //!
 //! The connection runs with `secure_delete = ON` (deleted rows are overwritten with
 //! zeroes, not just unlinked from the b-tree), `journal_mode = WAL` and
 //! `synchronous = FULL` (a commit has reached the disk when the call returns).
 
 mod consent;
+mod keys;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,7 +17,7 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE consent_events (
@@ -43,6 +44,23 @@ BEGIN SELECT RAISE(ABORT, 'consent evidence is append-only'); END;
 CREATE TABLE notice_floors (
     purpose TEXT PRIMARY KEY,
     version INTEGER NOT NULL
+);
+"#;
+
+/// Version 2: wrapped subject keys and shredded-subject tombstones.
+const SCHEMA_V2: &str = r#"
+CREATE TABLE subject_keys (
+    subject    TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    master_id  TEXT    NOT NULL,
+    wrapped    BLOB    NOT NULL,
+    created_us INTEGER NOT NULL,
+    PRIMARY KEY (subject, version)
+);
+CREATE INDEX subject_keys_by_master ON subject_keys (master_id);
+CREATE TABLE shredded_subjects (
+    subject_hash BLOB    PRIMARY KEY,
+    shredded_us  INTEGER NOT NULL
 );
 "#;
 
@@ -96,10 +114,13 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             known: SCHEMA_VERSION,
         });
     }
-    if version == 0 {
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {SCHEMA_V1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-        ))?;
+    // Each step runs in its own transaction, so a crash leaves a whole version.
+    for (to, sql) in [(1, SCHEMA_V1), (2, SCHEMA_V2)] {
+        if version < to {
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {sql} PRAGMA user_version = {to}; COMMIT;"
+            ))?;
+        }
     }
     Ok(())
 }

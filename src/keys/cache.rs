@@ -1,0 +1,417 @@
+//! The bounded cache of derived data keys, and the nonce sequence of each.
+//!
+//! # Nonces
+//!
+//! A nonce is 96 bits: a 64-bit random prefix drawn (one `SystemRandom` call) when a
+//! data key enters this cache, then a 32-bit counter that an atomic `fetch_add` hands
+//! out. Within one cache entry the counter never repeats (every thread gets a distinct
+//! value; a value ≥ 2^32 is never used: the entry is retired and reloaded with a fresh
+//! prefix). Across entries (other processes, restarts, reloads after eviction or
+//! expiry) nonces can only collide if two entries for the same data key drew the same
+//! prefix: with `d` draws for one key, the probability is at most d²/2^65. At a million
+//! loads of one subject's key that is below 2^-25; at 2^16 loads, below 2^-33.
+//! `docs/crypto.md` states the per-key limits that follow.
+//!
+//! # The per-thread front
+//!
+//! Every thread remembers the last key it used (one entry, stamped with the cache's
+//! generation). A hit there costs no lock and no hash: the shared map's read lock and
+//! hash are ~30 ns on the 2-core CI machine, a sixth of a 64-byte seal. Sealing the
+//! fields of one record hits it. Shredding, retiring a key or changing a subject's
+//! current version bumps the generation, which invalidates every thread's front at
+//! once; the front keeps its own copy of the entry's expiry.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use coarsetime::Instant;
+
+use ring::aead::{LessSafeKey, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use super::{Algorithm, KeyError};
+use crate::subject::SubjectId;
+
+/// Seals allowed under one prefix before the entry is retired.
+const COUNTER_LIMIT: u64 = 1 << 32;
+
+/// A derived data key, ready to use, with its nonce sequence.
+pub(crate) struct CachedKey {
+    key: LessSafeKey,
+    prefix: [u8; 8],
+    counter: AtomicU64,
+}
+
+impl CachedKey {
+    pub(crate) fn new(key: LessSafeKey, rng: &SystemRandom) -> Result<Self, KeyError> {
+        let mut prefix = [0u8; 8];
+        rng.fill(&mut prefix).map_err(|_| KeyError::Random)?;
+        Ok(CachedKey {
+            key,
+            prefix,
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    pub(crate) fn key(&self) -> &LessSafeKey {
+        &self.key
+    }
+
+    /// The next unique nonce, or `None` once this prefix is used up.
+    pub(crate) fn next_nonce(&self) -> Option<[u8; NONCE_LEN]> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        if n >= COUNTER_LIMIT {
+            return None;
+        }
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce[..8].copy_from_slice(&self.prefix);
+        nonce[8..].copy_from_slice(&(n as u32).to_be_bytes());
+        Some(nonce)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn exhaust(&self) {
+        self.counter.store(COUNTER_LIMIT, Ordering::Relaxed);
+    }
+}
+
+struct SubjectKeys {
+    current: Option<u32>,
+    keys: Vec<(u32, Algorithm, Arc<CachedKey>)>,
+    expires: Instant,
+}
+
+/// `foldhash` instead of SipHash: a lookup sits on every seal and open. It is seeded
+/// per process, so keys cannot be chosen to collide.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+#[derive(Default)]
+struct CacheInner {
+    subjects: FastMap<SubjectId, SubjectKeys>,
+    order: VecDeque<SubjectId>,
+    shredded: HashSet<SubjectId>,
+}
+
+/// Derived keys by subject, bounded in subjects and in age.
+pub(crate) struct KeyCache {
+    id: u64,
+    generation: AtomicU64,
+    inner: RwLock<CacheInner>,
+    capacity: usize,
+    // A coarse clock (`CLOCK_MONOTONIC_COARSE` on Linux, a few ms of resolution)
+    // costs a few ns per hit, where `std::time::Instant::now` costs ~45 ns here.
+    ttl: coarsetime::Duration,
+}
+
+/// The subject was shredded while its key was being loaded.
+pub(crate) struct ShreddedWhileLoading;
+
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
+
+struct Front {
+    cache: u64,
+    generation: u64,
+    subject: SubjectId,
+    version: u32,
+    algorithm: Algorithm,
+    current: bool,
+    expires: Instant,
+    key: Arc<CachedKey>,
+}
+
+thread_local! {
+    static FRONT: RefCell<Option<Front>> = const { RefCell::new(None) };
+}
+
+impl KeyCache {
+    pub(crate) fn new(capacity: usize, ttl: Duration) -> Self {
+        KeyCache {
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
+            inner: RwLock::default(),
+            capacity: capacity.max(1),
+            ttl: coarsetime::Duration::from(ttl),
+        }
+    }
+
+    /// Runs `f` with the cached key for `subject` at `version` (or its current version
+    /// when `None`) under `algorithm`. `None` on a miss or an expired entry.
+    pub(crate) fn with<R>(
+        &self,
+        subject: &SubjectId,
+        version: Option<u32>,
+        algorithm: Algorithm,
+        f: impl FnOnce(u32, &CachedKey) -> R,
+    ) -> Option<R> {
+        let mut f = Some(f);
+        let generation = self.generation.load(Ordering::Acquire);
+        let hit = FRONT.with(|front| {
+            let front = front.try_borrow().ok()?;
+            let e = front.as_ref()?;
+            let same_version = match version {
+                None => e.current,
+                Some(v) => v == e.version,
+            };
+            if e.cache != self.id
+                || e.generation != generation
+                || !same_version
+                || e.algorithm != algorithm
+                // `Arc<str>` equality checks the pointer first: free for clones.
+                || e.subject != *subject
+                || Instant::now() >= e.expires
+            {
+                return None;
+            }
+            Some(f.take()?(e.version, &e.key))
+        });
+        if hit.is_some() {
+            return hit;
+        }
+        let (entry_subject, version, current, expires, key) = {
+            let inner = self.inner.read().ok()?;
+            let (subject, entry) = inner.subjects.get_key_value(subject.as_str())?;
+            if Instant::now() >= entry.expires {
+                return None;
+            }
+            let version = version.or(entry.current)?;
+            let (_, _, key) = entry
+                .keys
+                .iter()
+                .find(|(v, a, _)| *v == version && *a == algorithm)?;
+            let current = entry.current == Some(version);
+            (
+                subject.clone(),
+                version,
+                current,
+                entry.expires,
+                Arc::clone(key),
+            )
+        };
+        let out = f.take()?(version, &key);
+        FRONT.with(|front| {
+            if let Ok(mut front) = front.try_borrow_mut() {
+                *front = Some(Front {
+                    cache: self.id,
+                    generation,
+                    subject: entry_subject,
+                    version,
+                    algorithm,
+                    current,
+                    expires,
+                    key,
+                });
+            }
+        });
+        Some(out)
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Caches `key`; refused if the subject was shredded by this process meanwhile.
+    pub(crate) fn insert(
+        &self,
+        subject: &SubjectId,
+        version: u32,
+        algorithm: Algorithm,
+        key: CachedKey,
+        is_current: bool,
+    ) -> Result<(), ShreddedWhileLoading> {
+        let Ok(mut inner) = self.inner.write() else {
+            return Ok(()); // a poisoned cache only costs reloads
+        };
+        if inner.shredded.contains(subject) {
+            return Err(ShreddedWhileLoading);
+        }
+        let now = Instant::now();
+        let key = Arc::new(key);
+        if let Some(entry) = inner.subjects.get_mut(subject) {
+            if now >= entry.expires {
+                entry.keys.clear();
+                entry.current = None;
+                entry.expires = now + self.ttl;
+            }
+            entry
+                .keys
+                .retain(|(v, a, _)| !(*v == version && *a == algorithm));
+            entry.keys.push((version, algorithm, key));
+            if is_current {
+                entry.current = Some(entry.current.map_or(version, |c| c.max(version)));
+            }
+            // Fronts may hold this subject's previous key or current version.
+            self.bump();
+            return Ok(());
+        }
+        while inner.subjects.len() >= self.capacity {
+            match inner.order.pop_front() {
+                Some(old) => {
+                    inner.subjects.remove(&old);
+                }
+                None => break,
+            }
+        }
+        if inner.order.len() > 2 * self.capacity {
+            let CacheInner {
+                subjects, order, ..
+            } = &mut *inner;
+            order.retain(|s| subjects.contains_key(s));
+        }
+        inner.order.push_back(subject.clone());
+        inner.subjects.insert(
+            subject.clone(),
+            SubjectKeys {
+                current: is_current.then_some(version),
+                keys: vec![(version, algorithm, key)],
+                expires: now + self.ttl,
+            },
+        );
+        Ok(())
+    }
+
+    /// Drops one key whose nonce prefix is used up.
+    pub(crate) fn retire(&self, subject: &str, version: u32, algorithm: Algorithm) {
+        let mut inner = match self.inner.write() {
+            Ok(inner) => inner,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(entry) = inner.subjects.get_mut(subject) {
+            entry
+                .keys
+                .retain(|(v, a, _)| !(*v == version && *a == algorithm));
+        }
+        self.bump();
+    }
+
+    /// Evicts the subject at once and refuses to cache its keys again.
+    pub(crate) fn shred(&self, subject: &SubjectId) {
+        let mut inner = match self.inner.write() {
+            Ok(inner) => inner,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        inner.subjects.remove(subject);
+        inner.shredded.insert(subject.clone());
+        self.bump();
+    }
+
+    /// Subjects cached now.
+    pub(crate) fn len(&self) -> usize {
+        self.inner.read().map(|i| i.subjects.len()).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::aead::{AES_256_GCM, UnboundKey};
+
+    fn key(rng: &SystemRandom) -> CachedKey {
+        let k = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[1u8; 32]).unwrap());
+        CachedKey::new(k, rng).unwrap()
+    }
+
+    fn sid(s: &str) -> SubjectId {
+        SubjectId::new(s).unwrap()
+    }
+
+    #[test]
+    fn nonces_are_prefix_and_counter_and_stop_at_the_limit() {
+        let rng = SystemRandom::new();
+        let k = key(&rng);
+        let a = k.next_nonce().unwrap();
+        let b = k.next_nonce().unwrap();
+        assert_eq!(a[..8], b[..8]);
+        assert_eq!(a[8..], 0u32.to_be_bytes());
+        assert_eq!(b[8..], 1u32.to_be_bytes());
+        k.exhaust();
+        assert!(k.next_nonce().is_none());
+        assert_ne!(key(&rng).next_nonce().unwrap()[..8], a[..8]);
+    }
+
+    #[test]
+    fn bounded_by_count_and_age_and_shred_evicts() {
+        let rng = SystemRandom::new();
+        let cache = KeyCache::new(2, Duration::from_secs(60));
+        for s in ["a", "b", "c"] {
+            assert!(
+                cache
+                    .insert(&sid(s), 1, Algorithm::Aes256Gcm, key(&rng), true)
+                    .is_ok()
+            );
+        }
+        assert_eq!(cache.len(), 2);
+        assert!(
+            cache
+                .with(&sid("a"), None, Algorithm::Aes256Gcm, |_, _| ())
+                .is_none(),
+            "oldest evicted"
+        );
+        assert_eq!(
+            cache.with(&sid("c"), None, Algorithm::Aes256Gcm, |v, _| v),
+            Some(1)
+        );
+        assert!(
+            cache
+                .with(&sid("c"), None, Algorithm::ChaCha20Poly1305, |v, _| v)
+                .is_none()
+        );
+
+        cache.shred(&sid("c"));
+        assert!(
+            cache
+                .with(&sid("c"), None, Algorithm::Aes256Gcm, |_, _| ())
+                .is_none()
+        );
+        assert!(
+            cache
+                .insert(&sid("c"), 1, Algorithm::Aes256Gcm, key(&rng), true)
+                .is_err()
+        );
+
+        let expired = KeyCache::new(8, Duration::ZERO);
+        assert!(
+            expired
+                .insert(&sid("a"), 1, Algorithm::Aes256Gcm, key(&rng), true)
+                .is_ok()
+        );
+        assert!(
+            expired
+                .with(&sid("a"), None, Algorithm::Aes256Gcm, |_, _| ())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn current_version_rises_and_old_versions_stay_usable() {
+        let rng = SystemRandom::new();
+        let cache = KeyCache::new(8, Duration::from_secs(60));
+        let a = sid("a");
+        assert!(
+            cache
+                .insert(&a, 2, Algorithm::Aes256Gcm, key(&rng), true)
+                .is_ok()
+        );
+        assert!(
+            cache
+                .insert(&a, 1, Algorithm::Aes256Gcm, key(&rng), true)
+                .is_ok()
+        );
+        assert_eq!(
+            cache.with(&sid("a"), None, Algorithm::Aes256Gcm, |v, _| v),
+            Some(2)
+        );
+        assert_eq!(
+            cache.with(&sid("a"), Some(1), Algorithm::Aes256Gcm, |v, _| v),
+            Some(1)
+        );
+        cache.retire("a", 2, Algorithm::Aes256Gcm);
+        assert!(
+            cache
+                .with(&sid("a"), None, Algorithm::Aes256Gcm, |_, _| ())
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! [`KeyStore`] on SQLite: wrapped subject keys and shredded-subject tombstones.
+//!
+//! A shred deletes the rows in one transaction (with `secure_delete`, SQLite overwrites
+//! the deleted cells with zeroes), then runs `PRAGMA wal_checkpoint(TRUNCATE)`: the
+//! write-ahead log, which still holds the page images that contained the key, is copied
+//! into the database and truncated to zero bytes before `shred` returns.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{SqliteStore, to_micros};
+use crate::keys::{KeyStore, StoredKey, tombstone_id};
+use crate::store::StoreError;
+use crate::subject::SubjectId;
+
+fn key_from_row(row: &Row<'_>) -> Result<StoredKey, StoreError> {
+    Ok(StoredKey {
+        subject: SubjectId::new(row.get::<_, String>(0)?)
+            .map_err(|_| StoreError::Corrupt { what: "subject id" })?,
+        version: row.get(1)?,
+        master_id: row.get(2)?,
+        wrapped: row.get(3)?,
+    })
+}
+
+const KEY_COLUMNS: &str = "subject, version, master_id, wrapped";
+
+impl KeyStore for SqliteStore {
+    fn latest(&self, subject: &SubjectId) -> Result<Option<StoredKey>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {KEY_COLUMNS} FROM subject_keys WHERE subject = ?1 ORDER BY version DESC LIMIT 1"
+        ))?;
+        let mut rows = stmt.query(params![subject.as_str()])?;
+        rows.next()?.map(key_from_row).transpose()
+    }
+
+    fn get(&self, subject: &SubjectId, version: u32) -> Result<Option<StoredKey>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {KEY_COLUMNS} FROM subject_keys WHERE subject = ?1 AND version = ?2"
+        ))?;
+        let mut rows = stmt.query(params![subject.as_str(), version])?;
+        rows.next()?.map(key_from_row).transpose()
+    }
+
+    fn insert(&self, key: &StoredKey) -> Result<Option<StoredKey>, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let shredded = tx
+            .query_row(
+                "SELECT 1 FROM shredded_subjects WHERE subject_hash = ?1",
+                params![&tombstone_id(&key.subject)[..]],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if shredded {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO subject_keys (subject, version, master_id, wrapped, created_us)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (subject, version) DO NOTHING",
+            params![
+                key.subject.as_str(),
+                key.version,
+                key.master_id,
+                key.wrapped,
+                to_micros(chrono::Utc::now())
+            ],
+        )?;
+        let stored = tx
+            .query_row(
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM subject_keys WHERE subject = ?1 AND version = ?2"
+                ),
+                params![key.subject.as_str(), key.version],
+                |row| Ok(key_from_row(row)),
+            )
+            .optional()?
+            .transpose()?;
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    fn is_shredded(&self, subject: &SubjectId) -> Result<bool, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT 1 FROM shredded_subjects WHERE subject_hash = ?1",
+                params![&tombstone_id(subject)[..]],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn shred(&self, subject: &SubjectId) -> Result<usize, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let destroyed = tx.execute(
+            "DELETE FROM subject_keys WHERE subject = ?1",
+            params![subject.as_str()],
+        )?;
+        tx.execute(
+            "INSERT INTO shredded_subjects (subject_hash, shredded_us) VALUES (?1, ?2)
+             ON CONFLICT (subject_hash) DO NOTHING",
+            params![&tombstone_id(subject)[..], to_micros(chrono::Utc::now())],
+        )?;
+        tx.commit()?;
+        // Push the deletion out of the WAL and empty it. A reader in another connection
+        // can keep the checkpoint from completing; report that rather than claim done.
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        if busy != 0 {
+            return Err(StoreError::CheckpointBusy);
+        }
+        Ok(destroyed)
+    }
+
+    fn wrapped_by_other(
+        &self,
+        master_id: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredKey>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {KEY_COLUMNS} FROM subject_keys WHERE master_id <> ?1 LIMIT ?2"
+        ))?;
+        let mut rows = stmt.query(params![master_id, i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(key_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    fn rewrap(&self, old_master_id: &str, new: &StoredKey) -> Result<bool, StoreError> {
+        let conn = self.conn()?;
+        let changed = conn.execute(
+            "UPDATE subject_keys SET master_id = ?1, wrapped = ?2
+             WHERE subject = ?3 AND version = ?4 AND master_id = ?5",
+            params![
+                new.master_id,
+                new.wrapped,
+                new.subject.as_str(),
+                new.version,
+                old_master_id
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+}
