@@ -1,7 +1,7 @@
 //! Where consent evidence is kept: the [`ConsentStore`] trait and its in-memory form.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
@@ -76,6 +76,30 @@ pub trait ConsentStore: Send + Sync {
     /// Raises the minimum notice version for `purpose`; never lowers it.
     fn raise_notice_floor(&self, purpose: &str, version: u32) -> Result<(), StoreError>;
 }
+
+macro_rules! forward_consent_store {
+    ($($ptr:ident),*) => {$(
+        /// Shares one store between ledgers, or hands a boxed one over.
+        impl<S: ConsentStore + ?Sized> ConsentStore for $ptr<S> {
+            fn append(&self, event: &ConsentEvent) -> Result<(), StoreError> {
+                (**self).append(event)
+            }
+            fn status(&self, subject: &SubjectId, purpose: &str) -> Result<Option<ConsentStatus>, StoreError> {
+                (**self).status(subject, purpose)
+            }
+            fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>, StoreError> {
+                (**self).history(subject)
+            }
+            fn notice_floor(&self, purpose: &str) -> Result<u32, StoreError> {
+                (**self).notice_floor(purpose)
+            }
+            fn raise_notice_floor(&self, purpose: &str, version: u32) -> Result<(), StoreError> {
+                (**self).raise_notice_floor(purpose, version)
+            }
+        }
+    )*};
+}
+forward_consent_store!(Arc, Box);
 
 /// Consent evidence held in memory: fast, and gone when the process ends.
 ///

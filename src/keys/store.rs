@@ -1,7 +1,7 @@
 //! Where wrapped subject keys live: the [`KeyStore`] trait and its in-memory form.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use zeroize::Zeroize;
 
@@ -65,6 +65,36 @@ pub trait KeyStore: Send + Sync {
     /// wrapped by `old_master_id`; returns whether it did.
     fn rewrap(&self, old_master_id: &str, new: &StoredKey) -> Result<bool, StoreError>;
 }
+
+macro_rules! forward_key_store {
+    ($($ptr:ident),*) => {$(
+        /// Shares one store between vaults, or hands a boxed one over.
+        impl<S: KeyStore + ?Sized> KeyStore for $ptr<S> {
+            fn latest(&self, s: &SubjectId) -> Result<Option<StoredKey>, StoreError> {
+                (**self).latest(s)
+            }
+            fn get(&self, s: &SubjectId, v: u32) -> Result<Option<StoredKey>, StoreError> {
+                (**self).get(s, v)
+            }
+            fn insert(&self, k: &StoredKey) -> Result<Option<StoredKey>, StoreError> {
+                (**self).insert(k)
+            }
+            fn is_shredded(&self, s: &SubjectId) -> Result<bool, StoreError> {
+                (**self).is_shredded(s)
+            }
+            fn shred(&self, s: &SubjectId) -> Result<usize, StoreError> {
+                (**self).shred(s)
+            }
+            fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
+                (**self).wrapped_by_other(id, limit)
+            }
+            fn rewrap(&self, old: &str, new: &StoredKey) -> Result<bool, StoreError> {
+                (**self).rewrap(old, new)
+            }
+        }
+    )*};
+}
+forward_key_store!(Arc, Box);
 
 /// Wrapped keys in memory, for tests and short-lived processes.
 #[derive(Default)]

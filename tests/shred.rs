@@ -1,0 +1,286 @@
+//! Crypto-shredding, key rotation and master-key rotation, on both key stores.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use custodian::categories::{Email, Name};
+use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey};
+use custodian::store::{SqliteStore, StoreError};
+use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
+
+custodian::purpose! {
+    pub struct Crm { basis: Contract, description: "Serve your account.", uses: [Name, Email] }
+}
+
+fn sid(s: &str) -> SubjectId {
+    SubjectId::new(s).unwrap()
+}
+
+fn m(id: &str, byte: u8) -> LocalMasterKey {
+    LocalMasterKey::from_slice(id, &[byte; 32]).unwrap()
+}
+
+fn access(s: &SubjectId) -> Access<Crm> {
+    Access::new(s.clone(), Actor::service("tests"))
+}
+
+fn ctx() -> Context<Email> {
+    Context::new("customer", "email").unwrap()
+}
+
+fn seal(v: &Vault, s: &SubjectId, email: &str) -> Sealed<String, Email> {
+    v.seal(
+        &Personal::<String, Email>::new(s.clone(), email.into()),
+        &ctx(),
+    )
+    .unwrap()
+}
+
+fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
+    v.open(sealed, &ctx(), &access(s))
+        .map(|p| p.read(&access(s)).unwrap().clone())
+}
+
+fn shred_then_open(v: &Vault) {
+    let (alice, bob) = (sid("cus_alice"), sid("cus_bob"));
+    let a = seal(v, &alice, "alice@example.com");
+    let backup_copy = a.clone().into_bytes();
+    let b = seal(v, &bob, "bob@example.com");
+    assert_eq!(open(v, &a, &alice).unwrap(), "alice@example.com");
+
+    let report = v.shred(&alice).unwrap();
+    assert_eq!(report.keys_destroyed, 1);
+    // The key was cached: shredding evicts it at once.
+    assert!(matches!(open(v, &a, &alice), Err(VaultError::Shredded)));
+    let copy = Sealed::<String, Email>::from_bytes(backup_copy).unwrap();
+    assert!(matches!(open(v, &copy, &alice), Err(VaultError::Shredded)));
+    // Nothing new is sealed for a shredded subject.
+    let err = v
+        .seal(
+            &Personal::<String, Email>::new(alice.clone(), "again@example.com".into()),
+            &ctx(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, VaultError::Shredded));
+    // Other subjects are unaffected.
+    assert_eq!(open(v, &b, &bob).unwrap(), "bob@example.com");
+}
+
+#[test]
+fn shred_in_memory() {
+    shred_then_open(&Vault::in_memory(m("m1", 1)));
+}
+
+#[test]
+fn shred_on_sqlite_follows_the_same_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    shred_then_open(&Vault::new(
+        m("m1", 1),
+        SqliteStore::open(dir.path().join("c.db")).unwrap(),
+    ));
+}
+
+#[test]
+fn shred_on_sqlite_survives_reopen_and_leaves_no_key_bytes_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    let (alice, bob) = (sid("cus_alice"), sid("cus_bob"));
+    let sealed;
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        let v = Vault::new(m("m1", 1), store.clone());
+        sealed = seal(&v, &alice, "alice@example.com");
+        seal(&v, &bob, "bob@example.com");
+        let wrapped = store.latest(&alice).unwrap().unwrap().wrapped;
+        assert!(
+            file_bytes(&path)
+                .windows(wrapped.len())
+                .any(|w| w == wrapped)
+        );
+        v.shred(&alice).unwrap();
+        // Checked while the store is still open: closing the last connection would
+        // checkpoint the WAL anyway, so this is where `shred`'s own checkpoint shows.
+        assert!(
+            !file_bytes(&path)
+                .windows(wrapped.len())
+                .any(|w| w == wrapped),
+            "the wrapped key is still in the database or its WAL"
+        );
+        let bob_key = store.latest(&bob).unwrap().unwrap().wrapped;
+        assert!(
+            file_bytes(&path)
+                .windows(bob_key.len())
+                .any(|w| w == bob_key)
+        );
+    }
+    // Another process opening the same file.
+    let v = Vault::new(m("m1", 1), SqliteStore::open(&path).unwrap());
+    assert!(matches!(
+        open(&v, &sealed, &alice),
+        Err(VaultError::Shredded)
+    ));
+}
+
+/// The database file and its write-ahead log, as an attacker with the disk sees them.
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let wal = path.with_extension("db-wal");
+    if let Ok(more) = std::fs::read(wal) {
+        bytes.extend(more);
+    }
+    bytes
+}
+
+#[test]
+fn another_vault_on_the_same_store_stops_within_its_cache_ttl() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("custodian.db")).unwrap();
+    let here = Vault::new(m("m1", 1), store.clone());
+    let peer = Vault::builder(m("m1", 1), store)
+        .cache_ttl(Duration::from_millis(50))
+        .build();
+    let alice = sid("cus_alice");
+    let sealed = seal(&here, &alice, "alice@example.com");
+    assert!(open(&peer, &sealed, &alice).is_ok()); // the peer caches the key
+    here.shred(&alice).unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    assert!(matches!(
+        open(&peer, &sealed, &alice),
+        Err(VaultError::Shredded)
+    ));
+}
+
+#[test]
+fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
+    let v = Vault::in_memory(m("m1", 1));
+    let alice = sid("cus_alice");
+    let old = seal(&v, &alice, "alice@example.com");
+    assert_eq!(old.header().unwrap().key_version, 1);
+    assert_eq!(v.rotate_subject_key(&alice).unwrap(), 2);
+    let new = seal(&v, &alice, "alice@new.example");
+    assert_eq!(new.header().unwrap().key_version, 2);
+    assert_eq!(open(&v, &old, &alice).unwrap(), "alice@example.com");
+    let upgraded = v.reseal(&old, &ctx()).unwrap();
+    assert_eq!(upgraded.header().unwrap().key_version, 2);
+    assert_eq!(open(&v, &upgraded, &alice).unwrap(), "alice@example.com");
+    // Reseal keeps the binding: in another place it does not open.
+    let other: Context<Email> = Context::new("customer", "other").unwrap();
+    assert!(v.reseal(&old, &other).is_err());
+    // Shredding destroys every version.
+    assert_eq!(v.shred(&alice).unwrap().keys_destroyed, 2);
+    assert!(matches!(
+        open(&v, &upgraded, &alice),
+        Err(VaultError::Shredded)
+    ));
+}
+
+/// A key store that fails after a number of re-wraps: an interrupted rotation.
+struct Interrupting<S> {
+    inner: S,
+    left: AtomicUsize,
+}
+
+impl<S: KeyStore> KeyStore for Interrupting<S> {
+    fn latest(&self, s: &SubjectId) -> Result<Option<StoredKey>, StoreError> {
+        self.inner.latest(s)
+    }
+    fn get(&self, s: &SubjectId, v: u32) -> Result<Option<StoredKey>, StoreError> {
+        self.inner.get(s, v)
+    }
+    fn insert(&self, k: &StoredKey) -> Result<Option<StoredKey>, StoreError> {
+        self.inner.insert(k)
+    }
+    fn is_shredded(&self, s: &SubjectId) -> Result<bool, StoreError> {
+        self.inner.is_shredded(s)
+    }
+    fn shred(&self, s: &SubjectId) -> Result<usize, StoreError> {
+        self.inner.shred(s)
+    }
+    fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
+        self.inner.wrapped_by_other(id, limit)
+    }
+    fn rewrap(&self, old: &str, new: &StoredKey) -> Result<bool, StoreError> {
+        if self.left.fetch_sub(1, Ordering::SeqCst) == 0 {
+            self.left.store(0, Ordering::SeqCst);
+            return Err(StoreError::Poisoned);
+        }
+        self.inner.rewrap(old, new)
+    }
+}
+
+fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
+    let subjects: Vec<SubjectId> = (0..20).map(|i| sid(&format!("cus_{i}"))).collect();
+    let sealed: Vec<_> = {
+        let v = Vault::new(m("kek-2025", 1), open_store().store());
+        subjects
+            .iter()
+            .map(|s| seal(&v, s, &format!("{s}@example.com").replace("cus_", "u")))
+            .collect()
+    };
+    // Interrupted after 7 keys.
+    let interrupted = Vault::builder(
+        m("kek-2026", 2),
+        Interrupting {
+            inner: open_store().store(),
+            left: AtomicUsize::new(7),
+        },
+    )
+    .previous_master_key(m("kek-2025", 1))
+    .build();
+    assert!(interrupted.rewrap_keys().is_err());
+    // Mid-rotation, everything still opens with both keys given.
+    for (s, x) in subjects.iter().zip(&sealed) {
+        assert!(open(&interrupted, x, s).is_ok());
+    }
+    // Run again: it carries on, and only the remaining keys are re-wrapped.
+    let resumed = Vault::builder(m("kek-2026", 2), open_store().store())
+        .previous_master_key(m("kek-2025", 1))
+        .build();
+    assert_eq!(resumed.rewrap_keys().unwrap().rewrapped, 13);
+    assert_eq!(resumed.rewrap_keys().unwrap().rewrapped, 0, "idempotent");
+    // The new master key alone opens everything; no ciphertext was touched.
+    let new_only = Vault::new(m("kek-2026", 2), open_store().store());
+    for (s, x) in subjects.iter().zip(&sealed) {
+        assert!(open(&new_only, x, s).unwrap().ends_with("@example.com"));
+    }
+    // The old master key alone opens nothing.
+    let old_only = Vault::new(m("kek-2025", 1), open_store().store());
+    for (s, x) in subjects.iter().zip(&sealed) {
+        assert!(matches!(
+            open(&old_only, x, s),
+            Err(VaultError::UnknownMasterKey { .. })
+        ));
+    }
+}
+
+/// Opens "the same" key store again, as another process would.
+trait KeyStoreFactory {
+    fn store(&self) -> Box<dyn KeyStore>;
+}
+
+struct Sqlite(std::path::PathBuf);
+impl KeyStoreFactory for Sqlite {
+    fn store(&self) -> Box<dyn KeyStore> {
+        Box::new(SqliteStore::open(&self.0).unwrap())
+    }
+}
+
+struct Shared(std::sync::Arc<MemoryKeyStore>);
+impl KeyStoreFactory for Shared {
+    fn store(&self) -> Box<dyn KeyStore> {
+        Box::new(self.0.clone())
+    }
+}
+
+#[test]
+fn master_key_rotation_in_memory() {
+    let shared = std::sync::Arc::new(MemoryKeyStore::new());
+    master_rotation(|| Box::new(Shared(shared.clone())));
+}
+
+#[test]
+fn master_key_rotation_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    master_rotation(|| Box::new(Sqlite(path.clone())));
+}
