@@ -5,8 +5,9 @@
 use chrono::{Duration, Utc};
 use custodian::categories::{Email, Name};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
+use custodian::keys::LocalMasterKey;
 use custodian::store::SqliteStore;
-use custodian::{Access, Actor, Personal, SubjectId};
+use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
 
 custodian::purpose! {
     /// Invoicing: necessary to perform the contract, so no consent is needed.
@@ -31,7 +32,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.join("custodian.db");
     let store = SqliteStore::open(&path)?;
     println!("Opened the embedded store at {}", path.display());
-    let ledger = ConsentLedger::new(store);
+    let ledger = ConsentLedger::new(store.clone());
+    // In production the master key comes from your secret manager or KMS.
+    let vault = Vault::new(LocalMasterKey::generate("quickstart-kek")?, store);
 
     let alice = SubjectId::new("cus_0001")?;
     let name: Personal<String, Name> = Personal::new(alice.clone(), "Alice Example".into());
@@ -84,6 +87,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Consent history kept for {alice}:");
     for event in ledger.history(&alice)? {
         println!("  {}", serde_json::to_string(&event)?);
+    }
+
+    // 6. Storing the customer: each personal field is sealed under Alice's own key.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct CustomerRow {
+        id: SubjectId,
+        name: Sealed<String, Name>,
+        email: Sealed<String, Email>,
+    }
+    let name_ctx: Context<Name> = Context::new("customer", "name")?;
+    let email_ctx: Context<Email> = Context::new("customer", "email")?;
+    let row = CustomerRow {
+        id: alice.clone(),
+        name: vault.seal(&name, &name_ctx)?,
+        email: vault.seal(&email, &email_ctx)?,
+    };
+    let stored = serde_json::to_string(&row)?;
+    println!("Stored row (what your database and its backups hold): {stored}");
+    assert!(!stored.contains("alice@example.com") && !stored.contains("Alice Example"));
+
+    // 7. Reading it back for a lawful purpose.
+    let row: CustomerRow = serde_json::from_str(&stored)?;
+    let opened = vault.open(&row.email, &email_ctx, &billing)?;
+    println!(
+        "Billing opens the stored email: {} characters, same as collected: {}",
+        opened.read(&billing)?.len(),
+        opened.read(&billing)? == email.read(&billing)?
+    );
+
+    // 8. Erasure: shredding Alice's key makes every copy of the row unreadable.
+    let report = vault.shred(&alice)?;
+    println!("Shredded {alice}: {} key destroyed", report.keys_destroyed);
+    match vault.open(&row.email, &email_ctx, &billing) {
+        Err(e @ VaultError::Shredded) => {
+            println!("Opening the stored email again: refused, because {e}")
+        }
+        Err(e) => return Err(e.into()),
+        Ok(_) => println!("Opening the stored email again: allowed (this is a bug)"),
     }
 
     std::fs::remove_dir_all(&dir)?;

@@ -1,6 +1,6 @@
 //! Lawful bases for processing (GDPR Art. 6).
 //!
-//! Sealed marker types: a purpose names one in its [`purpose!`](crate::purpose)
+//! Sealed marker types: a purpose names one in its [`purpose!`](macro@crate::purpose)
 //! declaration and the compiler checks what follows from it (only the consent ledger
 //! mints an [`Access`](crate::Access) for a consent purpose). Their run-time mirror,
 //! [`Basis`], is what the privacy notice and the record of processing print.

@@ -2,7 +2,7 @@
 //!
 //! Names follow the Fides taxonomy where it has one. The GDPR Art. 9 special categories
 //! and Art. 10 criminal-offence data are flagged, so a purpose using them must name a
-//! condition. Declare your own with [`category!`](crate::category).
+//! condition. Declare your own with [`category!`](macro@crate::category).
 
 crate::category! {
     /// A person's name: given, family, full or display name.

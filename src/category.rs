@@ -4,7 +4,7 @@
 ///
 /// Categories are zero-sized (uninhabited) types used as the `C` in
 /// [`Personal<T, C>`](crate::Personal); the built-in set is in
-/// [`categories`](crate::categories), and [`category!`](crate::category) declares more.
+/// [`categories`](crate::categories), and [`category!`](macro@crate::category) declares more.
 /// Names are dotted, in the style of the Fides taxonomy (`user.contact.email`).
 pub trait Category: 'static + Send + Sync {
     /// Dotted taxonomy name, e.g. `user.contact.email`.

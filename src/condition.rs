@@ -2,7 +2,7 @@
 //! criminal-offence data (Art. 10).
 //!
 //! A purpose that uses a special category must name one of these in its
-//! [`purpose!`](crate::purpose) declaration or it does not compile. Their run-time
+//! [`purpose!`](macro@crate::purpose) declaration or it does not compile. Their run-time
 //! mirror, [`Condition`], is printed in the record of processing.
 
 use crate::basis::{Consent, LawfulBasis};
@@ -11,7 +11,7 @@ use crate::private as sealed;
 /// A condition that lifts the prohibition on processing special categories of personal
 /// data (GDPR Art. 9(2)) or criminal-offence data (Art. 10). Sealed.
 ///
-/// A purpose names one with `condition: ...` in [`purpose!`](crate::purpose); a purpose
+/// A purpose names one with `condition: ...` in [`purpose!`](macro@crate::purpose); a purpose
 /// that names none gets [`NoCondition`] and cannot use a special category.
 pub trait Art9Condition: sealed::Sealed + 'static {
     /// The run-time description, or `None` for [`NoCondition`].
@@ -77,7 +77,7 @@ impl Art9Condition for NoCondition {
 
 /// Compile-time check that a purpose may use category `C`: implemented by every real
 /// condition for every category, and by [`NoCondition`] only for ordinary categories
-/// (the [`category!`](crate::category) macro writes that impl).
+/// (the [`category!`](macro@crate::category) macro writes that impl).
 ///
 /// The parameters are category first so that `category!` in a downstream crate may
 /// implement it for its own category (Rust's orphan rule).

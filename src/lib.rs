@@ -9,7 +9,7 @@
 //! - **Categories** say what kind of personal data a value is
 //!   ([`categories::Email`], [`categories::Health`], your own with [`category!`]).
 //! - **Purposes** say why it is processed, on which lawful basis, and which categories
-//!   they use ([`purpose!`]). Special categories need an Art. 9 condition or the
+//!   they use ([`purpose!`](macro@purpose)). Special categories need an Art. 9 condition or the
 //!   declaration does not compile.
 //! - A [`Personal<T, C>`] holds a value of category `C`. It cannot be printed,
 //!   serialized or dereferenced; [`Personal::read`] needs an [`Access<P>`], and the
@@ -19,6 +19,12 @@
 //!   checking the evidence: given, not withdrawn, not expired, current notice.
 //! - The ledger's evidence lives in a [`ConsentStore`](consent::ConsentStore): in
 //!   memory, or the embedded SQLite [`SqliteStore`](store::SqliteStore).
+//! - The [`Vault`] seals a `Personal<T, C>` into a [`Sealed<T, C>`] for your tables:
+//!   AES-256-GCM under a key of that subject's own, bound to its [`Context`] (record
+//!   type, field, category). [`Vault::open`] needs an `Access<P>` with `P: Uses<C>`;
+//!   [`Vault::shred`] deletes the subject's keys, so every copy of their sealed data,
+//!   backups included, can no longer be opened. Keys live in a
+//!   [`KeyStore`](keys::KeyStore), wrapped by a [`MasterKey`](keys::MasterKey).
 //!
 //! ```
 //! use chrono::Utc;
@@ -53,7 +59,8 @@
 //!
 //! What the compiler enforces and what is checked at run time is written down in
 //! `docs/architecture.md`; the vocabulary and its GDPR/CCPA articles in
-//! `docs/concepts.md`.
+//! `docs/concepts.md`; the threat model and key handling in `docs/crypto.md`; the
+//! sealed format, with test vectors, in `docs/format.md`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

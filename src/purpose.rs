@@ -5,7 +5,7 @@ use crate::category::{Category, CategoryInfo};
 use crate::condition::{Art9Condition, Condition};
 
 /// Why personal data is processed (GDPR Art. 5(1)(b) purpose limitation), with its
-/// lawful basis. Declared with [`purpose!`](crate::purpose), never implemented by hand.
+/// lawful basis. Declared with [`purpose!`](macro@crate::purpose), never implemented by hand.
 pub trait Purpose: 'static + Send + Sync {
     /// The lawful basis (GDPR Art. 6), a marker type from [`basis`](crate::basis).
     type Basis: LawfulBasis;
@@ -33,7 +33,7 @@ pub trait Purpose: 'static + Send + Sync {
 }
 
 /// The declaration "purpose `Self` processes category `C`". Written by
-/// [`purpose!`](crate::purpose) from its `uses` list; reading a `Personal<T, C>` for a
+/// [`purpose!`](macro@crate::purpose) from its `uses` list; reading a `Personal<T, C>` for a
 /// purpose requires it, so the compiler rejects undeclared processing.
 #[diagnostic::on_unimplemented(
     message = "purpose `{Self}` is not declared to use personal data of category `{C}`",
@@ -66,7 +66,7 @@ impl PurposeInfo {
     }
 }
 
-/// Compile-time checks called by [`purpose!`](crate::purpose).
+/// Compile-time checks called by [`purpose!`](macro@crate::purpose).
 #[doc(hidden)]
 pub mod checks {
     use crate::condition::{FitsBasis, PermitsCategory};
