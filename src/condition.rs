@@ -18,55 +18,6 @@ pub trait Art9Condition: sealed::Sealed + 'static {
     const CONDITION: Option<Condition>;
 }
 
-/// The run-time form of an Art. 9(2) / Art. 10 condition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Condition {
-    /// Art. 9(2)(a): explicit consent. Requires the purpose's basis to be consent.
-    ExplicitConsent,
-    /// Art. 9(2)(b): employment, social security and social protection law.
-    Employment,
-    /// Art. 9(2)(c): vital interests of a subject incapable of giving consent.
-    VitalInterests,
-    /// Art. 9(2)(d): members of a not-for-profit body with a political, philosophical,
-    /// religious or trade-union aim.
-    NotForProfitBody,
-    /// Art. 9(2)(e): data manifestly made public by the data subject.
-    MadePublicBySubject,
-    /// Art. 9(2)(f): establishment, exercise or defence of legal claims.
-    LegalClaims,
-    /// Art. 9(2)(g): substantial public interest, on the basis of law.
-    SubstantialPublicInterest,
-    /// Art. 9(2)(h): preventive or occupational medicine, health or social care.
-    HealthOrSocialCare,
-    /// Art. 9(2)(i): public health.
-    PublicHealth,
-    /// Art. 9(2)(j): archiving in the public interest, research or statistics.
-    ArchivingResearchStatistics,
-    /// Art. 10: processing of criminal-offence data under official authority or
-    /// authorised by Union or Member State law.
-    OfficialAuthority,
-}
-
-impl Condition {
-    /// The article that defines this condition, e.g. `"Art. 9(2)(h)"`.
-    pub const fn article(self) -> &'static str {
-        match self {
-            Condition::ExplicitConsent => "Art. 9(2)(a)",
-            Condition::Employment => "Art. 9(2)(b)",
-            Condition::VitalInterests => "Art. 9(2)(c)",
-            Condition::NotForProfitBody => "Art. 9(2)(d)",
-            Condition::MadePublicBySubject => "Art. 9(2)(e)",
-            Condition::LegalClaims => "Art. 9(2)(f)",
-            Condition::SubstantialPublicInterest => "Art. 9(2)(g)",
-            Condition::HealthOrSocialCare => "Art. 9(2)(h)",
-            Condition::PublicHealth => "Art. 9(2)(i)",
-            Condition::ArchivingResearchStatistics => "Art. 9(2)(j)",
-            Condition::OfficialAuthority => "Art. 10",
-        }
-    }
-}
-
 /// The absence of an Art. 9 condition: the purpose may use ordinary categories only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NoCondition {}
@@ -98,58 +49,73 @@ pub trait PermitsCategory<C, P> {}
 )]
 pub trait FitsBasis<B> {}
 
+/// One list makes the run-time [`Condition`] enum, its articles, the marker types and
+/// their compile-time checks, so they cannot drift apart.
 macro_rules! conditions {
-    ($($(#[$m:meta])* $name:ident;)*) => {$(
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name {}
-        impl sealed::Sealed for $name {}
-        impl Art9Condition for $name {
-            const CONDITION: Option<Condition> = Some(Condition::$name);
+    ($($article:literal $name:ident, fits $fits:ident: $doc:literal;)*) => {
+        /// The run-time form of an Art. 9(2) / Art. 10 condition.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Condition {
+            $(
+                #[doc = concat!($article, ": ", $doc)]
+                $name,
+            )*
         }
-        impl<C, P> PermitsCategory<C, P> for $name {}
-    )*};
+
+        impl Condition {
+            /// The article that defines this condition, e.g. `"Art. 9(2)(h)"`.
+            pub const fn article(self) -> &'static str {
+                match self {
+                    $(Condition::$name => $article,)*
+                }
+            }
+        }
+
+        $(
+            #[doc = concat!($article, ": ", $doc)]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub enum $name {}
+            impl sealed::Sealed for $name {}
+            impl Art9Condition for $name {
+                const CONDITION: Option<Condition> = Some(Condition::$name);
+            }
+            impl<C, P> PermitsCategory<C, P> for $name {}
+            conditions!(@fits $fits $name);
+        )*
+    };
+    (@fits any $name:ident) => {
+        impl<B: LawfulBasis> FitsBasis<B> for $name {}
+    };
+    // Written out below, outside the macro, so the compiler's "but `FitsBasis<Consent>`
+    // is implemented" hint shows a plain line rather than this macro.
+    (@fits consent_only $name:ident) => {};
 }
 
 conditions! {
-    /// Art. 9(2)(a) explicit consent; the purpose's basis must be `Consent`.
-    ExplicitConsent;
-    /// Art. 9(2)(b) employment, social security and social protection law.
-    Employment;
-    /// Art. 9(2)(c) vital interests of a subject incapable of giving consent.
-    VitalInterests;
-    /// Art. 9(2)(d) a not-for-profit body's members.
-    NotForProfitBody;
-    /// Art. 9(2)(e) data manifestly made public by the subject.
-    MadePublicBySubject;
-    /// Art. 9(2)(f) legal claims.
-    LegalClaims;
-    /// Art. 9(2)(g) substantial public interest.
-    SubstantialPublicInterest;
-    /// Art. 9(2)(h) health or social care.
-    HealthOrSocialCare;
-    /// Art. 9(2)(i) public health.
-    PublicHealth;
-    /// Art. 9(2)(j) archiving, research or statistics.
-    ArchivingResearchStatistics;
-    /// Art. 10 criminal-offence data under official authority or law.
-    OfficialAuthority;
+    "Art. 9(2)(a)" ExplicitConsent, fits consent_only:
+        "explicit consent; the purpose's lawful basis must be `Consent`.";
+    "Art. 9(2)(b)" Employment, fits any:
+        "employment, social security and social protection law.";
+    "Art. 9(2)(c)" VitalInterests, fits any:
+        "vital interests of a data subject incapable of giving consent.";
+    "Art. 9(2)(d)" NotForProfitBody, fits any:
+        "members of a not-for-profit body with a political, philosophical, religious or trade-union aim.";
+    "Art. 9(2)(e)" MadePublicBySubject, fits any:
+        "data manifestly made public by the data subject.";
+    "Art. 9(2)(f)" LegalClaims, fits any:
+        "establishment, exercise or defence of legal claims.";
+    "Art. 9(2)(g)" SubstantialPublicInterest, fits any:
+        "substantial public interest, on the basis of law.";
+    "Art. 9(2)(h)" HealthOrSocialCare, fits any:
+        "preventive or occupational medicine, health or social care.";
+    "Art. 9(2)(i)" PublicHealth, fits any:
+        "public health.";
+    "Art. 9(2)(j)" ArchivingResearchStatistics, fits any:
+        "archiving in the public interest, scientific or historical research, or statistics.";
+    "Art. 10" OfficialAuthority, fits any:
+        "criminal-offence data under official authority or authorised by Union or Member State law.";
 }
 
 impl FitsBasis<Consent> for ExplicitConsent {}
 impl<B: LawfulBasis> FitsBasis<B> for NoCondition {}
-macro_rules! fits_any_basis {
-    ($($name:ident),*) => {$( impl<B: LawfulBasis> FitsBasis<B> for $name {} )*};
-}
-fits_any_basis!(
-    Employment,
-    VitalInterests,
-    NotForProfitBody,
-    MadePublicBySubject,
-    LegalClaims,
-    SubstantialPublicInterest,
-    HealthOrSocialCare,
-    PublicHealth,
-    ArchivingResearchStatistics,
-    OfficialAuthority
-);
