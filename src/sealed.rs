@@ -203,6 +203,16 @@ impl<C: Category> Context<C> {
         })
     }
 
+    /// For `#[derive(PersonalData)]`, which checks the names at compile time.
+    pub(crate) fn checked_by_derive(record: &'static str, field: &'static str) -> Self {
+        Context {
+            record: Cow::Borrowed(record),
+            field: Cow::Borrowed(field),
+            digest: format::context_digest(record, field, C::NAME),
+            category: PhantomData,
+        }
+    }
+
     /// The record type.
     pub fn record(&self) -> &str {
         &self.record

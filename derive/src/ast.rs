@@ -1,0 +1,155 @@
+//! The parsed input: a struct, its subject field, its personal and plain fields.
+
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, GenericArgument, Ident, PathArguments, Type, Visibility};
+
+use crate::attr::{self, FieldAttrs, RecordAttrs};
+
+pub struct Record<'a> {
+    pub input: &'a DeriveInput,
+    pub attrs: RecordAttrs,
+    pub fields: Vec<Field<'a>>,
+}
+
+pub struct Field<'a> {
+    pub ident: &'a Ident,
+    pub vis: &'a Visibility,
+    pub ty: &'a Type,
+    pub attrs: FieldAttrs,
+    pub kind: Kind<'a>,
+}
+
+pub enum Kind<'a> {
+    /// A `Personal<T, C>`, or `Option<Personal<T, C>>` when `optional`.
+    Personal {
+        value: &'a Type,
+        category: &'a Type,
+        optional: bool,
+    },
+    /// `Personal` with the wrong number of type arguments.
+    PersonalWithoutCategory,
+    /// Anything else: the subject field, or a plain field passed through.
+    Plain,
+}
+
+impl<'a> Record<'a> {
+    pub fn from_syn(input: &'a DeriveInput) -> syn::Result<Self> {
+        let data = match &input.data {
+            Data::Struct(data) => data,
+            Data::Enum(e) => {
+                return Err(syn::Error::new(
+                    e.enum_token.span,
+                    "#[derive(PersonalData)] supports structs with named fields, not enums: put the personal fields in a struct",
+                ));
+            }
+            Data::Union(u) => {
+                return Err(syn::Error::new(
+                    u.union_token.span,
+                    "#[derive(PersonalData)] supports structs with named fields, not unions",
+                ));
+            }
+        };
+        let named = match &data.fields {
+            Fields::Named(named) => named,
+            other => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "#[derive(PersonalData)] needs named fields: each field's name is bound into its ciphertext",
+                ));
+            }
+        };
+        let mut fields = Vec::new();
+        for f in &named.named {
+            let Some(ident) = f.ident.as_ref() else {
+                continue;
+            };
+            fields.push(Field {
+                ident,
+                vis: &f.vis,
+                ty: &f.ty,
+                attrs: attr::field(&f.attrs)?,
+                kind: kind(&f.ty),
+            });
+        }
+        Ok(Record {
+            input,
+            attrs: attr::record(&input.attrs)?,
+            fields,
+        })
+    }
+
+    pub fn subject(&self) -> Option<&Field<'a>> {
+        self.fields.iter().find(|f| f.attrs.subject.is_some())
+    }
+}
+
+impl Field<'_> {
+    /// The name bound into the ciphertext.
+    pub fn bound_name(&self) -> String {
+        self.attrs
+            .rename
+            .as_ref()
+            .map(|l| l.value())
+            .unwrap_or_else(|| self.ident.to_string())
+    }
+}
+
+/// The last path segment of `ty` if it is `name<...>`, with its type arguments.
+fn generic_args<'t>(ty: &'t Type, name: &str) -> Option<Vec<&'t Type>> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    Some(match &last.arguments {
+        PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn personal(ty: &Type) -> Option<Result<(&Type, &Type), ()>> {
+    let args = generic_args(ty, "Personal")?;
+    Some(match args.as_slice() {
+        [value, category] => Ok((value, category)),
+        _ => Err(()),
+    })
+}
+
+fn kind(ty: &Type) -> Kind<'_> {
+    if let Some(p) = personal(ty) {
+        return match p {
+            Ok((value, category)) => Kind::Personal {
+                value,
+                category,
+                optional: false,
+            },
+            Err(()) => Kind::PersonalWithoutCategory,
+        };
+    }
+    if let Some(args) = generic_args(ty, "Option")
+        && let [inner] = args.as_slice()
+    {
+        match personal(inner) {
+            Some(Ok((value, category))) => {
+                return Kind::Personal {
+                    value,
+                    category,
+                    optional: true,
+                };
+            }
+            Some(Err(())) => return Kind::PersonalWithoutCategory,
+            None => {}
+        }
+    }
+    Kind::Plain
+}

@@ -1,0 +1,225 @@
+//! Code generation.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::ast::{Field, Kind, Record};
+use crate::valid;
+
+/// The path to custodian in the user's crate: `crate = "..."` if given, else found by
+/// name in their Cargo.toml (so a renamed dependency works), else `::custodian`.
+fn krate(record: &Record<'_>) -> TokenStream {
+    if let Some(path) = &record.attrs.krate {
+        return quote!(#path);
+    }
+    match proc_macro_crate::crate_name("custodian") {
+        Ok(proc_macro_crate::FoundCrate::Name(name)) => {
+            let ident = format_ident!("{}", name);
+            quote!(::#ident)
+        }
+        _ => quote!(::custodian),
+    }
+}
+
+fn ctx_static(f: &Field<'_>) -> proc_macro2::Ident {
+    format_ident!("__CUSTODIAN_CONTEXT_{}", f.ident)
+}
+
+pub fn expand(record: &Record<'_>) -> TokenStream {
+    let k = krate(record);
+    let input = record.input;
+    let name = &input.ident;
+    let vis = &input.vis;
+    let sealed_name = format_ident!("Sealed{}", name);
+    let record_name = record
+        .attrs
+        .record
+        .as_ref()
+        .map(|l| l.value())
+        .unwrap_or_else(|| name.to_string());
+    // `valid::check` ran first: there is exactly one subject field.
+    let Some(subject) = record.subject().map(|f| f.ident) else {
+        return quote!();
+    };
+
+    let mut sealed_fields = Vec::new();
+    let mut statics = Vec::new();
+    let mut seal_inits = Vec::new();
+    let mut open_inits = Vec::new();
+    let mut field_openers = Vec::new();
+    let mut categories = Vec::new();
+    let mut inventory = Vec::new();
+    let mut debug_fields = Vec::new();
+
+    for f in &record.fields {
+        let (ident, fvis, ty) = (f.ident, f.vis, f.ty);
+        let ident_str = ident.to_string();
+        debug_fields.push(quote!(.field(#ident_str, &self.#ident)));
+        let Kind::Personal {
+            value,
+            category,
+            optional,
+        } = &f.kind
+        else {
+            sealed_fields.push(quote!(#fvis #ident: #ty));
+            seal_inits.push(quote!(#ident: ::core::clone::Clone::clone(&self.#ident)));
+            open_inits.push(quote!(#ident: ::core::clone::Clone::clone(&self.#ident)));
+            continue;
+        };
+        let bound = f.bound_name();
+        let ctx = ctx_static(f);
+        categories.push(quote!(#k::Uses<#category>));
+        statics.push(quote! {
+            #[allow(non_upper_case_globals)]
+            static #ctx: #k::__private::LazyLock<#k::Context<#category>> =
+                #k::__private::LazyLock::new(|| #k::__private::context(#record_name, #bound));
+        });
+        let retention = match f
+            .attrs
+            .retain
+            .as_ref()
+            .and_then(|l| valid::retention(&l.value()))
+        {
+            Some(("UntilErased", _)) => {
+                quote!(::core::option::Option::Some(#k::Retention::UntilErased))
+            }
+            Some((variant, n)) => {
+                let variant = format_ident!("{}", variant);
+                quote!(::core::option::Option::Some(#k::Retention::#variant(#n)))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        inventory.push(quote! {
+            #k::FieldInfo {
+                name: #bound,
+                category: <#category as #k::Category>::INFO,
+                retention: #retention,
+                optional: #optional,
+            }
+        });
+        let opener = format_ident!("open_{}", ident);
+        let opener_doc = format!(
+            "Opens only `{ident_str}`, for a purpose that uses its category: read what the purpose needs, nothing more."
+        );
+        if *optional {
+            sealed_fields
+                .push(quote!(#fvis #ident: ::core::option::Option<#k::Sealed<#value, #category>>));
+            seal_inits.push(quote! {
+                #ident: match &self.#ident {
+                    ::core::option::Option::Some(v) => ::core::option::Option::Some(
+                        #k::__private::seal(vault, subject, v, &#ctx)?
+                    ),
+                    ::core::option::Option::None => ::core::option::Option::None,
+                }
+            });
+            let open_one = quote! {
+                match &self.#ident {
+                    ::core::option::Option::Some(v) => ::core::option::Option::Some(
+                        #k::__private::open(vault, &self.#subject, v, &#ctx, access)?
+                    ),
+                    ::core::option::Option::None => ::core::option::Option::None,
+                }
+            };
+            open_inits.push(quote!(#ident: #open_one));
+            field_openers.push(quote! {
+                #[doc = #opener_doc]
+                #vis fn #opener<P: #k::Uses<#category>>(
+                    &self,
+                    vault: &#k::Vault,
+                    access: &#k::Access<P>,
+                ) -> ::core::result::Result<::core::option::Option<#k::Personal<#value, #category>>, #k::VaultError> {
+                    ::core::result::Result::Ok(#open_one)
+                }
+            });
+        } else {
+            sealed_fields.push(quote!(#fvis #ident: #k::Sealed<#value, #category>));
+            seal_inits
+                .push(quote!(#ident: #k::__private::seal(vault, subject, &self.#ident, &#ctx)?));
+            let open_one =
+                quote!(#k::__private::open(vault, &self.#subject, &self.#ident, &#ctx, access));
+            open_inits.push(quote!(#ident: #open_one?));
+            field_openers.push(quote! {
+                #[doc = #opener_doc]
+                #vis fn #opener<P: #k::Uses<#category>>(
+                    &self,
+                    vault: &#k::Vault,
+                    access: &#k::Access<P>,
+                ) -> ::core::result::Result<#k::Personal<#value, #category>, #k::VaultError> {
+                    #open_one
+                }
+            });
+        }
+    }
+
+    let serde = if record.attrs.no_serde {
+        quote!()
+    } else {
+        let serde_path = format!("{}::__private::serde", k).replace(' ', "");
+        quote! {
+            #[derive(#k::__private::serde::Serialize, #k::__private::serde::Deserialize)]
+            #[serde(crate = #serde_path)]
+        }
+    };
+    let sealed_doc = format!(
+        "The sealed form of [`{name}`]: every personal field encrypted under the subject's key. Store this."
+    );
+    let name_str = name.to_string();
+
+    quote! {
+        #[doc = #sealed_doc]
+        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
+        #serde
+        #vis struct #sealed_name {
+            #(#sealed_fields,)*
+        }
+
+        const _: () = {
+            #(#statics)*
+
+            impl #name {
+                /// Seals every personal field under the record subject's key. Fails if a
+                /// personal field belongs to another subject than the record's.
+                #vis fn seal(&self, vault: &#k::Vault) -> ::core::result::Result<#sealed_name, #k::VaultError> {
+                    let subject: &#k::SubjectId = &self.#subject;
+                    ::core::result::Result::Ok(#sealed_name {
+                        #(#seal_inits,)*
+                    })
+                }
+            }
+
+            impl #sealed_name {
+                /// Opens the whole record. Compiles only for a purpose declared to use
+                /// every category in it; use the `open_<field>` methods to read less.
+                #vis fn open<P>(
+                    &self,
+                    vault: &#k::Vault,
+                    access: &#k::Access<P>,
+                ) -> ::core::result::Result<#name, #k::VaultError>
+                where
+                    P: #k::Purpose #(+ #categories)*,
+                {
+                    #k::__private::check_subject(&self.#subject, access)?;
+                    ::core::result::Result::Ok(#name {
+                        #(#open_inits,)*
+                    })
+                }
+
+                #(#field_openers)*
+            }
+
+            impl #k::PersonalData for #name {
+                const RECORD: &'static str = #record_name;
+                const FIELDS: &'static [#k::FieldInfo] = &[#(#inventory),*];
+                type Sealed = #sealed_name;
+            }
+
+            impl ::core::fmt::Debug for #name {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(#name_str)
+                        #(#debug_fields)*
+                        .finish()
+                }
+            }
+        };
+    }
+}

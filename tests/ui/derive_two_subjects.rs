@@ -1,0 +1,13 @@
+use custodian::categories::Email;
+use custodian::{Personal, PersonalData, SubjectId};
+
+#[derive(PersonalData)]
+pub struct Customer {
+    #[personal(subject)]
+    pub id: SubjectId,
+    #[personal(subject)]
+    pub account_owner: SubjectId,
+    pub email: Personal<String, Email>,
+}
+
+fn main() {}
