@@ -7,7 +7,7 @@ use custodian::categories::{Email, Name};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
 use custodian::keys::LocalMasterKey;
 use custodian::store::SqliteStore;
-use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
+use custodian::{Access, Actor, Personal, PersonalData, SubjectId, Vault, VaultError};
 
 custodian::purpose! {
     /// Invoicing: necessary to perform the contract, so no consent is needed.
@@ -24,6 +24,20 @@ custodian::purpose! {
         description: "Email you offers, if you asked for them.",
         uses: [Email],
     }
+}
+
+/// The customer record: the derive writes `SealedCustomer`, `seal`, `open` and the
+/// field inventory.
+#[derive(PersonalData)]
+#[personal(record = "customer")]
+pub struct Customer {
+    #[personal(subject)]
+    pub id: SubjectId,
+    #[personal(retain = "until_erased")]
+    pub name: Personal<String, Name>,
+    #[personal(retain = "until_erased")]
+    pub email: Personal<String, Email>,
+    pub plan: String,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -90,36 +104,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 6. Storing the customer: each personal field is sealed under Alice's own key.
-    #[derive(serde::Serialize, serde::Deserialize)]
-    struct CustomerRow {
-        id: SubjectId,
-        name: Sealed<String, Name>,
-        email: Sealed<String, Email>,
-    }
-    let name_ctx: Context<Name> = Context::new("customer", "name")?;
-    let email_ctx: Context<Email> = Context::new("customer", "email")?;
-    let row = CustomerRow {
+    let customer = Customer {
         id: alice.clone(),
-        name: vault.seal(&name, &name_ctx)?,
-        email: vault.seal(&email, &email_ctx)?,
+        name,
+        email,
+        plan: "gold".into(),
     };
+    println!("The customer, printed for a log: {customer:?}");
+    let row: SealedCustomer = customer.seal(&vault)?;
     let stored = serde_json::to_string(&row)?;
     println!("Stored row (what your database and its backups hold): {stored}");
     assert!(!stored.contains("alice@example.com") && !stored.contains("Alice Example"));
 
     // 7. Reading it back for a lawful purpose.
-    let row: CustomerRow = serde_json::from_str(&stored)?;
-    let opened = vault.open(&row.email, &email_ctx, &billing)?;
+    let row: SealedCustomer = serde_json::from_str(&stored)?;
+    let opened = row.open(&vault, &billing)?;
     println!(
-        "Billing opens the stored email: {} characters, same as collected: {}",
-        opened.read(&billing)?.len(),
-        opened.read(&billing)? == email.read(&billing)?
+        "Billing opens the stored record: the email has {} characters, same as collected: {}",
+        opened.email.read(&billing)?.len(),
+        opened.email.read(&billing)? == customer.email.read(&billing)?
     );
+    println!("Personal fields the record declares (for the privacy notice and exports):");
+    for field in Customer::FIELDS {
+        let kept = field
+            .retention
+            .map_or("category default".to_owned(), |r| r.to_string());
+        println!(
+            "  {} ({}), kept {kept}",
+            field.name, field.category.description
+        );
+    }
 
     // 8. Erasure: shredding Alice's key makes every copy of the row unreadable.
     let report = vault.shred(&alice)?;
     println!("Shredded {alice}: {} key destroyed", report.keys_destroyed);
-    match vault.open(&row.email, &email_ctx, &billing) {
+    match row.open_email(&vault, &billing) {
         Err(e @ VaultError::Shredded) => {
             println!("Opening the stored email again: refused, because {e}")
         }
