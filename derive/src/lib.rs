@@ -1,8 +1,8 @@
 //! `#[derive(PersonalData)]` for [custodian](https://docs.rs/custodian).
 //!
-//! Laid out as dtolnay's derives are: [`ast`] parses the input, [`attr`] reads the
-//! `#[personal(...)]` attributes, [`valid`] checks them with spanned errors, and
-//! [`expand`] writes the code. Users depend on `custodian`, which re-exports this.
+//! Laid out as dtolnay's derives are: `ast` parses the input, `attr` reads the
+//! `#[personal(...)]` attributes, `valid` checks them with spanned errors, and
+//! `expand` writes the code. Users depend on `custodian`, which re-exports this.
 
 #![forbid(unsafe_code)]
 
