@@ -101,54 +101,43 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
         let opener_doc = format!(
             "Opens only `{ident_str}`, for a purpose that uses its category: read what the purpose needs, nothing more."
         );
-        if *optional {
-            sealed_fields
-                .push(quote!(#fvis #ident: ::core::option::Option<#k::Sealed<#value, #category>>));
-            seal_inits.push(quote! {
-                #ident: match &self.#ident {
-                    ::core::option::Option::Some(v) => ::core::option::Option::Some(
-                        #k::__private::seal(vault, subject, v, &#ctx)?
-                    ),
-                    ::core::option::Option::None => ::core::option::Option::None,
-                }
-            });
-            let open_one = quote! {
-                match &self.#ident {
-                    ::core::option::Option::Some(v) => ::core::option::Option::Some(
-                        #k::__private::open(vault, &self.#subject, v, &#ctx, access)?
-                    ),
-                    ::core::option::Option::None => ::core::option::Option::None,
-                }
-            };
-            open_inits.push(quote!(#ident: #open_one));
-            field_openers.push(quote! {
-                #[doc = #opener_doc]
-                #vis fn #opener<P: #k::Uses<#category>>(
-                    &self,
-                    vault: &#k::Vault,
-                    access: &#k::Access<P>,
-                ) -> ::core::result::Result<::core::option::Option<#k::Personal<#value, #category>>, #k::VaultError> {
-                    ::core::result::Result::Ok(#open_one)
-                }
-            });
+        // Each expression below is a `Result`, so whole-record and per-field code share it.
+        let (sealed_ty, seal_one, open_one, opened_ty) = if *optional {
+            (
+                quote!(::core::option::Option<#k::Sealed<#value, #category>>),
+                quote! {
+                    ::core::option::Option::as_ref(&self.#ident)
+                        .map(|v| #k::__private::seal(vault, subject, v, &#ctx))
+                        .transpose()
+                },
+                quote! {
+                    ::core::option::Option::as_ref(&self.#ident)
+                        .map(|v| #k::__private::open(vault, &self.#subject, v, &#ctx, access))
+                        .transpose()
+                },
+                quote!(::core::option::Option<#k::Personal<#value, #category>>),
+            )
         } else {
-            sealed_fields.push(quote!(#fvis #ident: #k::Sealed<#value, #category>));
-            seal_inits
-                .push(quote!(#ident: #k::__private::seal(vault, subject, &self.#ident, &#ctx)?));
-            let open_one =
-                quote!(#k::__private::open(vault, &self.#subject, &self.#ident, &#ctx, access));
-            open_inits.push(quote!(#ident: #open_one?));
-            field_openers.push(quote! {
-                #[doc = #opener_doc]
-                #vis fn #opener<P: #k::Uses<#category>>(
-                    &self,
-                    vault: &#k::Vault,
-                    access: &#k::Access<P>,
-                ) -> ::core::result::Result<#k::Personal<#value, #category>, #k::VaultError> {
-                    #open_one
-                }
-            });
-        }
+            (
+                quote!(#k::Sealed<#value, #category>),
+                quote!(#k::__private::seal(vault, subject, &self.#ident, &#ctx)),
+                quote!(#k::__private::open(vault, &self.#subject, &self.#ident, &#ctx, access)),
+                quote!(#k::Personal<#value, #category>),
+            )
+        };
+        sealed_fields.push(quote!(#fvis #ident: #sealed_ty));
+        seal_inits.push(quote!(#ident: #seal_one?));
+        open_inits.push(quote!(#ident: #open_one?));
+        field_openers.push(quote! {
+            #[doc = #opener_doc]
+            #vis fn #opener<P: #k::Uses<#category>>(
+                &self,
+                vault: &#k::Vault,
+                access: &#k::Access<P>,
+            ) -> ::core::result::Result<#opened_ty, #k::VaultError> {
+                #open_one
+            }
+        });
     }
 
     let serde = if record.attrs.no_serde {
