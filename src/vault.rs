@@ -9,8 +9,8 @@ use crate::access::Access;
 use crate::category::Category;
 use crate::format::{self, CONTEXT_DIGEST_LEN, FormatError, Header};
 use crate::keys::{
-    Algorithm, CachedKey, KeyCache, KeyError, KeyStore, MasterKey, MemoryKeyStore, StoredKey,
-    subject_key_aad,
+    Algorithm, CachedKey, KeyCache, KeyError, KeyRef, KeyStore, MasterKey, MemoryKeyStore,
+    StoredKey, subject_key_aad,
 };
 use crate::personal::Personal;
 use crate::plaintext::{Plaintext, PlaintextError};
@@ -344,7 +344,7 @@ impl Vault {
         }
         let (version, key) = self.load_current(subject)?;
         let sealed = seal_with(
-            &key,
+            key.lend(),
             self.algorithm,
             subject,
             version,
@@ -468,7 +468,7 @@ impl Vault {
 
 /// One seal with a ready key; `None` if its nonce prefix is used up.
 fn seal_with(
-    key: &CachedKey,
+    key: KeyRef<'_>,
     algorithm: Algorithm,
     subject: &SubjectId,
     version: u32,

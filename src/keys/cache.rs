@@ -4,8 +4,8 @@
 //!
 //! A nonce is 96 bits: a 64-bit random prefix drawn (one `SystemRandom` call) when a
 //! data key enters this cache, then a 32-bit counter that an atomic `fetch_add` hands
-//! out. Within one cache entry the counter never repeats (every thread gets a distinct
-//! value; a value ≥ 2^32 is never used: the entry is retired and reloaded with a fresh
+//! out, to threads in blocks of 1,024. Within one cache entry the counter never repeats
+//! (every block and every value is handed out once; a value ≥ 2^32 is never used: the entry is retired and reloaded with a fresh
 //! prefix). Across entries (other processes, restarts, reloads after eviction or
 //! expiry) nonces can only collide if two entries for the same data key drew the same
 //! prefix: with `d` draws for one key, the probability is at most d²/2^65. At a million
@@ -21,7 +21,7 @@
 //! current version bumps the generation, which invalidates every thread's front at
 //! once; the front keeps its own copy of the entry's expiry.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -60,21 +60,74 @@ impl CachedKey {
         &self.key
     }
 
+    /// Lends the key with nonces taken from its shared counter.
+    pub(crate) fn lend(&self) -> KeyRef<'_> {
+        KeyRef {
+            key: self,
+            block: None,
+        }
+    }
+
     /// The next unique nonce, or `None` once this prefix is used up.
     pub(crate) fn next_nonce(&self) -> Option<[u8; NONCE_LEN]> {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        if n >= COUNTER_LIMIT {
-            return None;
-        }
+        self.reserve(1).map(|(n, _)| self.nonce_at(n))
+    }
+
+    /// Reserves `n` consecutive counter values: `(first, end)`, `end` exclusive.
+    fn reserve(&self, n: u64) -> Option<(u64, u64)> {
+        let first = self.counter.fetch_add(n, Ordering::Relaxed);
+        (first < COUNTER_LIMIT).then(|| (first, (first + n).min(COUNTER_LIMIT)))
+    }
+
+    fn nonce_at(&self, n: u64) -> [u8; NONCE_LEN] {
         let mut nonce = [0u8; NONCE_LEN];
         nonce[..8].copy_from_slice(&self.prefix);
         nonce[8..].copy_from_slice(&(n as u32).to_be_bytes());
-        Some(nonce)
+        nonce
     }
 
     #[cfg(test)]
     pub(crate) fn exhaust(&self) {
         self.counter.store(COUNTER_LIMIT, Ordering::Relaxed);
+    }
+}
+
+/// Counter values a thread reserved for itself from a key's counter: taking one is a
+/// plain increment instead of an atomic read-modify-write (~10 ns here). Values of a
+/// block left unused when the front moves on are never used by anyone.
+#[derive(Default)]
+struct NonceBlock {
+    next: Cell<u64>,
+    end: Cell<u64>,
+}
+
+/// Counter values reserved per block.
+const BLOCK: u64 = 1024;
+
+/// A cached key as lent to a caller, with where its nonces come from.
+pub(crate) struct KeyRef<'a> {
+    key: &'a CachedKey,
+    block: Option<&'a NonceBlock>,
+}
+
+impl KeyRef<'_> {
+    pub(crate) fn key(&self) -> &LessSafeKey {
+        &self.key.key
+    }
+
+    /// The next unique nonce, or `None` once the key's prefix is used up.
+    pub(crate) fn next_nonce(&self) -> Option<[u8; NONCE_LEN]> {
+        let Some(block) = self.block else {
+            return self.key.next_nonce();
+        };
+        let mut n = block.next.get();
+        if n >= block.end.get() {
+            let (first, end) = self.key.reserve(BLOCK)?;
+            n = first;
+            block.end.set(end);
+        }
+        block.next.set(n + 1);
+        Some(self.key.nonce_at(n))
     }
 }
 
@@ -120,6 +173,7 @@ struct Front {
     current: bool,
     expires: Instant,
     key: Arc<CachedKey>,
+    nonces: NonceBlock,
 }
 
 thread_local! {
@@ -144,7 +198,7 @@ impl KeyCache {
         subject: &SubjectId,
         version: Option<u32>,
         algorithm: Algorithm,
-        f: impl FnOnce(u32, &CachedKey) -> R,
+        f: impl FnOnce(u32, KeyRef<'_>) -> R,
     ) -> Option<R> {
         let mut f = Some(f);
         let generation = self.generation.load(Ordering::Acquire);
@@ -165,7 +219,11 @@ impl KeyCache {
             {
                 return None;
             }
-            Some(f.take()?(e.version, &e.key))
+            let key = KeyRef {
+                key: &e.key,
+                block: Some(&e.nonces),
+            };
+            Some(f.take()?(e.version, key))
         });
         if hit.is_some() {
             return hit;
@@ -190,7 +248,13 @@ impl KeyCache {
                 Arc::clone(key),
             )
         };
-        let out = f.take()?(version, &key);
+        let out = f.take()?(
+            version,
+            KeyRef {
+                key: &key,
+                block: None,
+            },
+        );
         FRONT.with(|front| {
             if let Ok(mut front) = front.try_borrow_mut() {
                 *front = Some(Front {
@@ -202,6 +266,7 @@ impl KeyCache {
                     current,
                     expires,
                     key,
+                    nonces: NonceBlock::default(),
                 });
             }
         });
@@ -329,6 +394,27 @@ mod tests {
         k.exhaust();
         assert!(k.next_nonce().is_none());
         assert_ne!(key(&rng).next_nonce().unwrap()[..8], a[..8]);
+    }
+
+    #[test]
+    fn thread_blocks_and_the_shared_counter_never_overlap() {
+        let rng = SystemRandom::new();
+        let k = key(&rng);
+        let (a, b) = (NonceBlock::default(), NonceBlock::default());
+        let via = |block| KeyRef { key: &k, block };
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..3000 {
+            let nonce = match i % 3 {
+                0 => via(Some(&a)).next_nonce(),
+                1 => via(Some(&b)).next_nonce(),
+                _ => via(None).next_nonce(),
+            };
+            assert!(seen.insert(nonce.unwrap()), "nonce repeated at {i}");
+        }
+        // Exhaustion reaches blocks too: nothing past the limit is handed out.
+        k.exhaust();
+        let c = NonceBlock::default();
+        assert!(via(Some(&c)).next_nonce().is_none());
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod cache;
 mod master;
 mod store;
 
-pub(crate) use cache::{CachedKey, KeyCache};
+pub(crate) use cache::{CachedKey, KeyCache, KeyRef};
 pub use master::{KeyError, LocalMasterKey, MasterKey};
 pub use store::{KeyStore, MemoryKeyStore, StoredKey};
 
