@@ -322,7 +322,7 @@ impl Vault {
         let hit = self
             .cache
             .with(subject, None, self.algorithm, |version, key| {
-                seal_with(
+                let sealed = seal_with(
                     key,
                     self.algorithm,
                     subject,
@@ -330,16 +330,13 @@ impl Vault {
                     context,
                     size_hint,
                     &mut encode,
-                )
+                );
+                (version, sealed)
             });
         match hit {
-            Some(Some(sealed)) => return sealed,
-            Some(None) => {
-                // This entry's nonce prefix is used up: load the key afresh below.
-                if let Some(version) = self.cache.with(subject, None, self.algorithm, |v, _| v) {
-                    self.cache.retire(subject.as_str(), version, self.algorithm);
-                }
-            }
+            Some((_, Some(sealed))) => return sealed,
+            // This entry's nonce prefix is used up: retire it and load the key afresh.
+            Some((version, None)) => self.cache.retire(subject.as_str(), version, self.algorithm),
             None => {}
         }
         let (version, key) = self.load_current(subject)?;
@@ -491,4 +488,42 @@ fn seal_with(
         )
         .ok_or(VaultError::Format(FormatError::BadSubject)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::categories::Email;
+    use crate::keys::LocalMasterKey;
+
+    #[test]
+    fn a_used_up_nonce_prefix_is_retired_and_the_key_reloaded() {
+        let vault = Vault::in_memory(LocalMasterKey::from_slice("m", &[1; 32]).unwrap());
+        let s = SubjectId::new("cus_1").unwrap();
+        let ctx: Context<Email> = Context::new("customer", "email").unwrap();
+        let p: Personal<String, Email> = Personal::new(s.clone(), "a@example.com".into());
+        let before = vault.seal(&p, &ctx).unwrap();
+        vault.cache.exhaust(s.as_str());
+        let after = vault.seal(&p, &ctx).unwrap();
+        let (b, a) = (before.header().unwrap(), after.header().unwrap());
+        assert_eq!(b.key_version, a.key_version);
+        assert_ne!(
+            b.nonce[..8],
+            a.nonce[..8],
+            "a fresh prefix after the reload"
+        );
+        let access = crate::Access::<Crm>::new(s, crate::Actor::service("t"));
+        assert_eq!(
+            vault
+                .open(&after, &ctx, &access)
+                .unwrap()
+                .read(&access)
+                .unwrap(),
+            "a@example.com"
+        );
+    }
+
+    crate::purpose! {
+        struct Crm { basis: Contract, description: "Serve the account.", uses: [Email] }
+    }
 }

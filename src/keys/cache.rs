@@ -362,6 +362,17 @@ impl KeyCache {
         self.bump();
     }
 
+    /// Uses up the nonce prefix of every cached key of `subject` (tests only).
+    #[cfg(test)]
+    pub(crate) fn exhaust(&self, subject: &str) {
+        if let Ok(inner) = self.inner.read()
+            && let Some(entry) = inner.subjects.get(subject)
+        {
+            entry.keys.iter().for_each(|(_, _, k)| k.exhaust());
+        }
+        self.bump();
+    }
+
     /// Subjects cached now.
     pub(crate) fn len(&self) -> usize {
         self.inner.read().map(|i| i.subjects.len()).unwrap_or(0)
