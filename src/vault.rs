@@ -274,9 +274,7 @@ impl Vault {
             None => 1,
         };
         let (version, key) = self.create_key(subject, next)?;
-        self.cache
-            .insert(subject, version, self.algorithm, key, true)
-            .map_err(|_| VaultError::Shredded)?;
+        self.cache_insert(subject, version, self.algorithm, key, true)?;
         Ok(version)
     }
 
@@ -349,11 +347,26 @@ impl Vault {
             size_hint,
             &mut encode,
         )
+        // A key just loaded has its whole counter ahead of it, so `None` (used up)
+        // cannot happen here; it is mapped rather than unwrapped.
         .ok_or(KeyError::Random)??;
-        self.cache
-            .insert(subject, version, self.algorithm, key, true)
-            .map_err(|_| VaultError::Shredded)?;
+        self.cache_insert(subject, version, self.algorithm, key, true)?;
         Ok(sealed)
+    }
+
+    /// Caches a loaded key; a subject shredded meanwhile by this process is refused, so
+    /// the operation that loaded the key reports `Shredded` instead of succeeding.
+    fn cache_insert(
+        &self,
+        subject: &SubjectId,
+        version: u32,
+        algorithm: Algorithm,
+        key: CachedKey,
+        is_current: bool,
+    ) -> Result<(), VaultError> {
+        self.cache
+            .insert(subject, version, algorithm, key, is_current)
+            .map_err(|_| VaultError::Shredded)
     }
 
     fn open_encoded(
@@ -374,9 +387,7 @@ impl Vault {
             None => {
                 let key = self.load_version(subject, version, algorithm)?;
                 let plain = format::open(key.key(), bytes, header, context);
-                self.cache
-                    .insert(subject, version, algorithm, key, false)
-                    .map_err(|_| VaultError::Shredded)?;
+                self.cache_insert(subject, version, algorithm, key, false)?;
                 plain
             }
         };

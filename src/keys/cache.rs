@@ -273,6 +273,15 @@ impl KeyCache {
         Some(out)
     }
 
+    /// The map for writing. A panic elsewhere while it was held cannot leave it unsafe
+    /// to use (at worst a stale entry), and a shred must evict whatever happened, so a
+    /// poisoned lock is taken over rather than refused.
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, CacheInner> {
+        self.inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn bump(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
@@ -286,9 +295,7 @@ impl KeyCache {
         key: CachedKey,
         is_current: bool,
     ) -> Result<(), ShreddedWhileLoading> {
-        let Ok(mut inner) = self.inner.write() else {
-            return Ok(()); // a poisoned cache only costs reloads
-        };
+        let mut inner = self.write();
         if inner.shredded.contains(subject) {
             return Err(ShreddedWhileLoading);
         }
@@ -339,10 +346,7 @@ impl KeyCache {
 
     /// Drops one key whose nonce prefix is used up.
     pub(crate) fn retire(&self, subject: &str, version: u32, algorithm: Algorithm) {
-        let mut inner = match self.inner.write() {
-            Ok(inner) => inner,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut inner = self.write();
         if let Some(entry) = inner.subjects.get_mut(subject) {
             entry
                 .keys
@@ -353,10 +357,7 @@ impl KeyCache {
 
     /// Evicts the subject at once and refuses to cache its keys again.
     pub(crate) fn shred(&self, subject: &SubjectId) {
-        let mut inner = match self.inner.write() {
-            Ok(inner) => inner,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut inner = self.write();
         inner.subjects.remove(subject);
         inner.shredded.insert(subject.clone());
         self.bump();
