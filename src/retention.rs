@@ -36,24 +36,61 @@ impl Retention {
     /// assert!(Retention::parse("30 parsecs").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<Self, RetentionParseError> {
-        if s == "until_erased" {
-            return Ok(Retention::UntilErased);
+        Retention::from_literal(s).ok_or(RetentionParseError)
+    }
+
+    /// The `const` form of [`parse`](Self::parse): `#[derive(PersonalData)]` evaluates
+    /// the `retain = "..."` literal with it at compile time, so the derive and this type
+    /// cannot disagree about what a literal means.
+    pub const fn from_literal(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if eq_bytes(b, b"until_erased") {
+            return Some(Retention::UntilErased);
         }
-        let (digits, unit) = s.split_at(s.len().saturating_sub(1));
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(RetentionParseError);
+        if b.len() < 2 {
+            return None;
         }
-        let n: u32 = digits.parse().map_err(|_| RetentionParseError)?;
+        let mut n: u32 = 0;
+        let mut i = 0;
+        while i < b.len() - 1 {
+            let c = b[i];
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = match n.checked_mul(10) {
+                Some(v) => v,
+                None => return None,
+            };
+            n = match n.checked_add((c - b'0') as u32) {
+                Some(v) => v,
+                None => return None,
+            };
+            i += 1;
+        }
         if n == 0 {
-            return Err(RetentionParseError);
+            return None;
         }
-        match unit {
-            "d" => Ok(Retention::Days(n)),
-            "m" => Ok(Retention::Months(n)),
-            "y" => Ok(Retention::Years(n)),
-            _ => Err(RetentionParseError),
+        match b[b.len() - 1] {
+            b'd' => Some(Retention::Days(n)),
+            b'm' => Some(Retention::Months(n)),
+            b'y' => Some(Retention::Years(n)),
+            _ => None,
         }
     }
+}
+
+const fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 impl fmt::Display for Retention {

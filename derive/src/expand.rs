@@ -4,7 +4,6 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::ast::{Field, Kind, Record};
-use crate::valid;
 
 /// The path to custodian in the user's crate: `crate = "..."` if given, else found by
 /// name in their Cargo.toml (so a renamed dependency works), else `::custodian`.
@@ -74,19 +73,14 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
             static #ctx: #k::__private::LazyLock<#k::Context<#category>> =
                 #k::__private::LazyLock::new(|| #k::__private::context(#record_name, #bound));
         });
-        let retention = match f
-            .attrs
-            .retain
-            .as_ref()
-            .and_then(|l| valid::retention(&l.value()))
-        {
-            Some(("UntilErased", _)) => {
-                quote!(::core::option::Option::Some(#k::Retention::UntilErased))
-            }
-            Some((variant, n)) => {
-                let variant = format_ident!("{}", variant);
-                quote!(::core::option::Option::Some(#k::Retention::#variant(#n)))
-            }
+        // `valid::check` accepted the literal; custodian's `const fn` gives its value.
+        let retention = match &f.attrs.retain {
+            Some(lit) => quote! {
+                ::core::option::Option::Some(match #k::Retention::from_literal(#lit) {
+                    ::core::option::Option::Some(r) => r,
+                    ::core::option::Option::None => ::core::panic!("custodian-derive accepted a retention literal that custodian does not"),
+                })
+            },
             None => quote!(::core::option::Option::None),
         };
         inventory.push(quote! {

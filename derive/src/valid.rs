@@ -5,24 +5,25 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Kind, Record};
 
-/// The retention literals custodian's `Retention::parse` accepts (kept in step by a test
-/// in custodian's `tests/derive.rs`, which checks every accepted form round-trips).
-pub fn retention(s: &str) -> Option<(&'static str, u32)> {
+/// Whether `s` is a retention literal: `"until_erased"`, or a positive decimal `u32`
+/// followed by `d`, `m` or `y`. The value itself is computed in the generated code by
+/// custodian's `Retention::from_literal` (a `const fn`), so a literal this accepts and
+/// custodian does not would fail to compile rather than mean something else.
+pub fn retention(s: &str) -> bool {
     if s == "until_erased" {
-        return Some(("UntilErased", 0));
+        return true;
     }
-    let (digits, unit) = s.split_at(s.len().checked_sub(1)?);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u32 = digits.parse().ok().filter(|n| *n > 0)?;
-    let variant = match unit {
-        "d" => "Days",
-        "m" => "Months",
-        "y" => "Years",
-        _ => return None,
+    let b = s.as_bytes();
+    let Some((unit, digits)) = b.split_last() else {
+        return false;
     };
-    Some((variant, n))
+    matches!(unit, b'd' | b'm' | b'y')
+        && !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| d.parse::<u32>().ok())
+            .is_some_and(|n| n > 0)
 }
 
 pub fn check(record: &Record<'_>) -> syn::Result<()> {
@@ -97,7 +98,7 @@ pub fn check(record: &Record<'_>) -> syn::Result<()> {
                     ));
                 }
                 if let Some(retain) = &f.attrs.retain
-                    && retention(&retain.value()).is_none()
+                    && !retention(&retain.value())
                 {
                     push(syn::Error::new(
                         retain.span(),
