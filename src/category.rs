@@ -54,11 +54,12 @@ pub struct CategoryInfo {
 }
 
 /// Checks a dotted category name at compile time: lowercase ASCII letters, digits and
-/// `_`, in at least two non-empty dot-separated segments.
+/// `_`, in at least two non-empty dot-separated segments, at most 255 bytes (its length
+/// is one byte in the context digest, `docs/format.md`).
 #[doc(hidden)]
 pub const fn valid_category_name(name: &str) -> bool {
     let b = name.as_bytes();
-    if b.is_empty() || b[0] == b'.' || b[b.len() - 1] == b'.' {
+    if b.is_empty() || b.len() > 255 || b[0] == b'.' || b[b.len() - 1] == b'.' {
         return false;
     }
     let mut dots = 0;
@@ -125,7 +126,7 @@ macro_rules! category {
 
         const _: () = ::core::assert!(
             $crate::category::valid_category_name($name),
-            "a category name is dotted lowercase segments of [a-z0-9_], e.g. \"user.contact.email\""
+            "a category name is dotted lowercase segments of [a-z0-9_], at most 255 bytes, e.g. \"user.contact.email\""
         );
 
         $crate::__category_permits!($ty $(, $sens)?);
@@ -180,5 +181,7 @@ mod tests {
         assert!(!ok("user..name"));
         assert!(!ok("User.Name"));
         assert!(!ok("user.e-mail"));
+        assert!(ok(&format!("user.{}", "a".repeat(250))));
+        assert!(!ok(&format!("user.{}", "a".repeat(251))));
     }
 }

@@ -62,13 +62,14 @@ pub fn check(record: &Record<'_>) -> syn::Result<()> {
         }
     }
 
-    if let Some(record_name) = &record.attrs.record {
-        check_name(
-            &record_name.value(),
-            record_name.span(),
+    match &record.attrs.record {
+        Some(lit) => check_name(&lit.value(), lit.span(), "record type", &mut push),
+        None => check_name(
+            &input.ident.to_string(),
+            input.ident.span(),
             "record type",
             &mut push,
-        );
+        ),
     }
 
     for f in &record.fields {
