@@ -112,11 +112,30 @@ pub mod __private {
     pub use std::sync::LazyLock;
 
     use crate::{Access, Category, Context, Personal, Plaintext, Purpose, Sealed, SubjectId};
-    use crate::{Uses, Vault, VaultError};
+    use crate::{Retention, Uses, Vault, VaultError};
 
     /// A context whose names the derive checked at compile time.
-    pub fn context<C: Category>(record: &'static str, field: &'static str) -> Context<C> {
-        Context::checked_by_derive(record, field)
+    pub fn context<C: Category>(
+        record: &'static str,
+        field: &'static str,
+        retention: Option<Retention>,
+    ) -> Context<C> {
+        Context::checked_by_derive(record, field, retention)
+    }
+
+    /// Opens an optional field for a whole-record open: a value whose retention has
+    /// ended is absent, as if deleted (`docs/derive.md`).
+    pub fn open_optional<T: Plaintext, C: Category, P: Uses<C>>(
+        vault: &Vault,
+        subject: &SubjectId,
+        sealed: Option<&Sealed<T, C>>,
+        context: &Context<C>,
+        access: &Access<P>,
+    ) -> Result<Option<Personal<T, C>>, VaultError> {
+        match sealed.map(|s| open(vault, subject, s, context, access)) {
+            None | Some(Err(VaultError::Expired { .. })) => Ok(None),
+            Some(result) => result.map(Some),
+        }
     }
 
     /// Seals one field of a record whose subject is `subject`.

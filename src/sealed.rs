@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::category::Category;
 use crate::format::{self, FormatError, Header};
+use crate::retention::Retention;
 
 /// The encrypted form of a [`Personal<T, C>`](crate::Personal): what you store in your
 /// own tables. Made by [`Vault::seal`](crate::Vault::seal), opened by
@@ -161,6 +162,7 @@ impl<'de, T, C> serde::Deserialize<'de> for Sealed<T, C> {
 pub struct Context<C> {
     record: Cow<'static, str>,
     field: Cow<'static, str>,
+    retention: Option<Retention>,
     digest: [u8; format::CONTEXT_DIGEST_LEN],
     category: PhantomData<fn() -> C>,
 }
@@ -198,19 +200,45 @@ impl<C: Category> Context<C> {
         Ok(Context {
             record,
             field,
+            retention: None,
             digest,
             category: PhantomData,
         })
     }
 
     /// For `#[derive(PersonalData)]`, which checks the names at compile time.
-    pub(crate) fn checked_by_derive(record: &'static str, field: &'static str) -> Self {
+    pub(crate) fn checked_by_derive(
+        record: &'static str,
+        field: &'static str,
+        retention: Option<Retention>,
+    ) -> Self {
         Context {
             record: Cow::Borrowed(record),
             field: Cow::Borrowed(field),
+            retention,
             digest: format::context_digest(record, field, C::NAME),
             category: PhantomData,
         }
+    }
+
+    /// Values sealed into this context are kept for `retention` from their collection
+    /// (instead of the vault's default for `C`). The retention is not part of the
+    /// binding: values sealed under an earlier period still open.
+    ///
+    /// ```
+    /// use custodian::{Context, Retention, categories::Email};
+    /// let email = Context::<Email>::new("lead", "email")?.retain(Retention::Months(6));
+    /// assert_eq!(email.retention(), Some(Retention::Months(6)));
+    /// # Ok::<(), custodian::sealed::ContextError>(())
+    /// ```
+    pub fn retain(mut self, retention: Retention) -> Self {
+        self.retention = Some(retention);
+        self
+    }
+
+    /// The retention declared for this context, if any.
+    pub fn retention(&self) -> Option<Retention> {
+        self.retention
     }
 
     /// The record type.
@@ -233,6 +261,7 @@ impl<C> Clone for Context<C> {
         Context {
             record: self.record.clone(),
             field: self.field.clone(),
+            retention: self.retention,
             digest: self.digest,
             category: PhantomData,
         }

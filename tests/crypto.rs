@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use custodian::categories::{Communications, Email, Phone};
 use custodian::format;
-use custodian::keys::{Algorithm, KeyStore, LocalMasterKey, MasterKey, MemoryKeyStore, StoredKey};
+use custodian::keys::{
+    Algorithm, KeyName, KeyStore, LocalMasterKey, MasterKey, MemoryKeyStore, StoredKey, WrappedKey,
+};
+use custodian::retention::ManualClock;
 use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
 use proptest::prelude::*;
 
@@ -307,7 +310,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 #[test]
 fn vectors_match() {
-    let doc: serde_json::Value = serde_json::from_str(include_str!("vectors/v1.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(include_str!("vectors/v2.json")).unwrap();
     let vectors = doc["vectors"].as_array().unwrap();
     assert!(vectors.len() >= 5);
     for v in vectors {
@@ -328,8 +331,27 @@ fn vectors_match() {
         );
         let plaintext = hex(v["plaintext"].as_str().unwrap());
         let expected = hex(v["sealed"].as_str().unwrap());
+        let dates = format::Dates {
+            collected: v["collected"].as_i64().unwrap(),
+            expires: v["expires"].as_i64().unwrap(),
+        };
+        let epoch = format::epoch_of(dates.expires);
+        assert_eq!(
+            u64::from(epoch),
+            v["epoch"].as_u64().unwrap(),
+            "{name}: epoch"
+        );
 
-        let data_key = format::derive_data_key(&subject_key, alg, subject, version);
+        let share = match v["epoch_key"].as_str() {
+            Some(ek) => format::epoch_share(&hex(ek), subject, epoch),
+            None => zeroize::Zeroizing::new([0u8; 32]),
+        };
+        assert_eq!(
+            share[..],
+            hex(v["epoch_share"].as_str().unwrap())[..],
+            "{name}: epoch share"
+        );
+        let data_key = format::derive_data_key(&subject_key, &share, alg, subject, version, epoch);
         assert_eq!(
             data_key[..],
             hex(v["data_key"].as_str().unwrap())[..],
@@ -347,6 +369,7 @@ fn vectors_match() {
             alg,
             subject,
             version,
+            dates,
             nonce,
             &digest,
             plaintext.len(),
@@ -359,16 +382,21 @@ fn vectors_match() {
             (header.subject, header.key_version, header.algorithm),
             (subject, version, alg)
         );
+        assert_eq!(
+            (header.collected, header.expires),
+            (dates.collected, dates.expires)
+        );
         let opened = format::open(&key, &expected, &header, &digest).unwrap();
         assert_eq!(opened[..], plaintext[..], "{name}: opened");
     }
 }
 
 #[test]
-fn the_vault_opens_a_vector_given_its_wrapped_subject_key() {
-    // The email vector, through the whole vault: the subject key is wrapped with the
-    // associated data docs/format.md gives, then opened with a purpose.
-    let doc: serde_json::Value = serde_json::from_str(include_str!("vectors/v1.json")).unwrap();
+fn the_vault_opens_a_vector_given_its_wrapped_keys() {
+    // The email vector, through the whole vault: the subject key and the epoch key are
+    // wrapped with the associated data docs/format.md gives, then opened with a
+    // purpose by a vault whose clock reads the collection time.
+    let doc: serde_json::Value = serde_json::from_str(include_str!("vectors/v2.json")).unwrap();
     let v = &doc["vectors"][1];
     assert_eq!(v["field"], "email");
     let subject = sid(v["subject"].as_str().unwrap());
@@ -388,7 +416,21 @@ fn the_vault_opens_a_vector_given_its_wrapped_subject_key() {
                 .unwrap(),
         })
         .unwrap();
-    let vault = Vault::new(m, store);
+    let epoch = v["epoch"].as_u64().unwrap() as u32;
+    let mut aad = b"custodian.v2.epoch-key".to_vec();
+    aad.extend_from_slice(&epoch.to_be_bytes());
+    let wrapped = WrappedKey {
+        master_id: "m1".into(),
+        wrapped: m
+            .wrap(&hex(v["epoch_key"].as_str().unwrap()), &aad)
+            .unwrap(),
+    };
+    store
+        .insert_wrapped(&KeyName::Epoch(epoch), &wrapped)
+        .unwrap();
+    let collected = v["collected"].as_i64().unwrap();
+    let clock = ManualClock::new(chrono::DateTime::from_timestamp(collected, 0).unwrap());
+    let vault = Vault::builder(m, store).clock(clock).build();
     let sealed = Sealed::<String, Email>::from_bytes(hex(v["sealed"].as_str().unwrap())).unwrap();
     let ctx: Context<Email> = Context::new("customer", "email").unwrap();
     let opened = vault.open(&sealed, &ctx, &access(&subject)).unwrap();

@@ -3,8 +3,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use custodian::categories::{Email, Name};
-use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey};
+use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
+use custodian::retention::{HoldId, LegalHold};
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
 
@@ -205,6 +207,51 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
             return Err(StoreError::Poisoned);
         }
         self.inner.rewrap(old, new)
+    }
+    fn wrapped(&self, n: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
+        self.inner.wrapped(n)
+    }
+    fn insert_wrapped(
+        &self,
+        n: &KeyName,
+        k: &WrappedKey,
+    ) -> Result<Option<WrappedKey>, StoreError> {
+        self.inner.insert_wrapped(n, k)
+    }
+    fn swept_before(&self) -> Result<u32, StoreError> {
+        self.inner.swept_before()
+    }
+    fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
+        self.inner.epochs_before(before)
+    }
+    fn sweep_epochs(&self, before: u32) -> Result<usize, StoreError> {
+        self.inner.sweep_epochs(before)
+    }
+    fn delete_escrows(&self, s: &SubjectId) -> Result<usize, StoreError> {
+        self.inner.delete_escrows(s)
+    }
+    fn named_wrapped_by_other(
+        &self,
+        id: &str,
+        limit: usize,
+    ) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
+        self.inner.named_wrapped_by_other(id, limit)
+    }
+    fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
+        self.inner.rewrap_named(old, n, new)
+    }
+    fn place_hold(&self, h: &LegalHold) -> Result<(), StoreError> {
+        self.inner.place_hold(h)
+    }
+    fn release_hold(
+        &self,
+        id: &HoldId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<LegalHold>, StoreError> {
+        self.inner.release_hold(id, at)
+    }
+    fn holds(&self, s: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
+        self.inner.holds(s)
     }
 }
 

@@ -24,6 +24,10 @@ fn ctx_static(f: &Field<'_>) -> proc_macro2::Ident {
     format_ident!("__CUSTODIAN_CONTEXT_{}", f.ident)
 }
 
+fn retention_const(f: &Field<'_>) -> proc_macro2::Ident {
+    format_ident!("__CUSTODIAN_RETENTION_{}", f.ident)
+}
+
 pub fn expand(record: &Record<'_>) -> TokenStream {
     let k = krate(record);
     let input = record.input;
@@ -67,14 +71,11 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
         };
         let bound = f.bound_name();
         let ctx = ctx_static(f);
+        let retention_name = retention_const(f);
         categories.push(quote!(#k::Uses<#category>));
-        statics.push(quote! {
-            #[allow(non_upper_case_globals)]
-            static #ctx: #k::__private::LazyLock<#k::Context<#category>> =
-                #k::__private::LazyLock::new(|| #k::__private::context(#record_name, #bound));
-        });
         // `valid::check` accepted the literal; custodian's `const fn` gives its value.
-        let retention = match &f.attrs.retain {
+        // Evaluated in a `const`, so a disagreement fails the build, never a run.
+        let retention_value = match &f.attrs.retain {
             Some(lit) => quote! {
                 ::core::option::Option::Some(match #k::Retention::from_literal(#lit) {
                     ::core::option::Option::Some(r) => r,
@@ -83,6 +84,14 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
             },
             None => quote!(::core::option::Option::None),
         };
+        statics.push(quote! {
+            #[allow(non_upper_case_globals)]
+            const #retention_name: ::core::option::Option<#k::Retention> = #retention_value;
+            #[allow(non_upper_case_globals)]
+            static #ctx: #k::__private::LazyLock<#k::Context<#category>> =
+                #k::__private::LazyLock::new(|| #k::__private::context(#record_name, #bound, #retention_name));
+        });
+        let retention = quote!(#retention_name);
         inventory.push(quote! {
             #k::FieldInfo {
                 name: #bound,
@@ -96,7 +105,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
             "Opens only `{ident_str}`, for a purpose that uses its category: read what the purpose needs, nothing more."
         );
         // Each expression below is a `Result`, so whole-record and per-field code share it.
-        let (sealed_ty, seal_one, open_one, opened_ty) = if *optional {
+        let (sealed_ty, seal_one, open_one, open_in_record, opened_ty) = if *optional {
             (
                 quote!(::core::option::Option<#k::Sealed<#value, #category>>),
                 quote! {
@@ -109,6 +118,9 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                         .map(|v| #k::__private::open(vault, &self.#subject, v, &#ctx, access))
                         .transpose()
                 },
+                quote! {
+                    #k::__private::open_optional(vault, &self.#subject, ::core::option::Option::as_ref(&self.#ident), &#ctx, access)
+                },
                 quote!(::core::option::Option<#k::Personal<#value, #category>>),
             )
         } else {
@@ -116,12 +128,13 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                 quote!(#k::Sealed<#value, #category>),
                 quote!(#k::__private::seal(vault, subject, &self.#ident, &#ctx)),
                 quote!(#k::__private::open(vault, &self.#subject, &self.#ident, &#ctx, access)),
+                quote!(#k::__private::open(vault, &self.#subject, &self.#ident, &#ctx, access)),
                 quote!(#k::Personal<#value, #category>),
             )
         };
         sealed_fields.push(quote!(#fvis #ident: #sealed_ty));
         seal_inits.push(quote!(#ident: #seal_one?));
-        open_inits.push(quote!(#ident: #open_one?));
+        open_inits.push(quote!(#ident: #open_in_record?));
         field_openers.push(quote! {
             #[doc = #opener_doc]
             #vis fn #opener<P: #k::Uses<#category>>(

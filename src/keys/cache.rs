@@ -23,7 +23,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -131,9 +131,18 @@ impl KeyRef<'_> {
     }
 }
 
+/// Which data key: a subject's key version, under an algorithm, for a retention epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Slot {
+    pub(crate) version: u32,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) epoch: u32,
+}
+
 struct SubjectKeys {
     current: Option<u32>,
-    keys: Vec<(u32, Algorithm, Arc<CachedKey>)>,
+    /// `bool`: derived from an escrowed epoch share (usable below the watermark).
+    keys: Vec<(Slot, bool, Arc<CachedKey>)>,
     expires: Instant,
 }
 
@@ -152,6 +161,8 @@ struct CacheInner {
 pub(crate) struct KeyCache {
     id: u64,
     generation: AtomicU64,
+    /// Keys of epochs below this were destroyed by a sweep; only escrowed ones stay.
+    swept_before: AtomicU32,
     inner: RwLock<CacheInner>,
     capacity: usize,
     // A coarse clock (`CLOCK_MONOTONIC_COARSE` on Linux, a few ms of resolution)
@@ -168,8 +179,7 @@ struct Front {
     cache: u64,
     generation: u64,
     subject: SubjectId,
-    version: u32,
-    algorithm: Algorithm,
+    slot: Slot,
     current: bool,
     expires: Instant,
     key: Arc<CachedKey>,
@@ -185,6 +195,7 @@ impl KeyCache {
         KeyCache {
             id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
             generation: AtomicU64::new(0),
+            swept_before: AtomicU32::new(0),
             inner: RwLock::default(),
             capacity: capacity.max(1),
             ttl: coarsetime::Duration::from(ttl),
@@ -192,12 +203,13 @@ impl KeyCache {
     }
 
     /// Runs `f` with the cached key for `subject` at `version` (or its current version
-    /// when `None`) under `algorithm`. `None` on a miss or an expired entry.
+    /// when `None`) under `algorithm` for `epoch`. `None` on a miss or an expired entry.
     pub(crate) fn with<R>(
         &self,
         subject: &SubjectId,
         version: Option<u32>,
         algorithm: Algorithm,
+        epoch: u32,
         f: impl FnOnce(u32, KeyRef<'_>) -> R,
     ) -> Option<R> {
         let mut f = Some(f);
@@ -207,12 +219,13 @@ impl KeyCache {
             let e = front.as_ref()?;
             let same_version = match version {
                 None => e.current,
-                Some(v) => v == e.version,
+                Some(v) => v == e.slot.version,
             };
             if e.cache != self.id
                 || e.generation != generation
                 || !same_version
-                || e.algorithm != algorithm
+                || e.slot.epoch != epoch
+                || e.slot.algorithm != algorithm
                 // `Arc<str>` equality checks the pointer first: free for clones.
                 || e.subject != *subject
                 || Instant::now() >= e.expires
@@ -223,33 +236,39 @@ impl KeyCache {
                 key: &e.key,
                 block: Some(&e.nonces),
             };
-            Some(f.take()?(e.version, key))
+            Some(f.take()?(e.slot.version, key))
         });
         if hit.is_some() {
             return hit;
         }
-        let (entry_subject, version, current, expires, key) = {
+        let (entry_subject, slot, current, expires, key) = {
             let inner = self.inner.read().ok()?;
             let (subject, entry) = inner.subjects.get_key_value(subject.as_str())?;
             if Instant::now() >= entry.expires {
                 return None;
             }
             let version = version.or(entry.current)?;
+            let slot = Slot {
+                version,
+                algorithm,
+                epoch,
+            };
+            let swept = self.swept_before.load(Ordering::Acquire);
             let (_, _, key) = entry
                 .keys
                 .iter()
-                .find(|(v, a, _)| *v == version && *a == algorithm)?;
+                .find(|(s, escrowed, _)| *s == slot && (*escrowed || s.epoch >= swept))?;
             let current = entry.current == Some(version);
             (
                 subject.clone(),
-                version,
+                slot,
                 current,
                 entry.expires,
                 Arc::clone(key),
             )
         };
         let out = f.take()?(
-            version,
+            slot.version,
             KeyRef {
                 key: &key,
                 block: None,
@@ -261,8 +280,7 @@ impl KeyCache {
                     cache: self.id,
                     generation,
                     subject: entry_subject,
-                    version,
-                    algorithm,
+                    slot,
                     current,
                     expires,
                     key,
@@ -287,14 +305,16 @@ impl KeyCache {
     }
 
     /// Caches `key`; refused if the subject was shredded by this process meanwhile.
+    /// `escrowed`: derived from an escrowed epoch share, so usable below the watermark.
     pub(crate) fn insert(
         &self,
         subject: &SubjectId,
-        version: u32,
-        algorithm: Algorithm,
+        slot: Slot,
+        escrowed: bool,
         key: CachedKey,
         is_current: bool,
     ) -> Result<(), ShreddedWhileLoading> {
+        let version = slot.version;
         let mut inner = self.write();
         if inner.shredded.contains(subject) {
             return Err(ShreddedWhileLoading);
@@ -307,10 +327,11 @@ impl KeyCache {
                 entry.current = None;
                 entry.expires = now + self.ttl;
             }
+            let swept = self.swept_before.load(Ordering::Acquire);
             entry
                 .keys
-                .retain(|(v, a, _)| !(*v == version && *a == algorithm));
-            entry.keys.push((version, algorithm, key));
+                .retain(|(s, escrowed, _)| *s != slot && (*escrowed || s.epoch >= swept));
+            entry.keys.push((slot, escrowed, key));
             if is_current {
                 entry.current = Some(entry.current.map_or(version, |c| c.max(version)));
             }
@@ -337,7 +358,7 @@ impl KeyCache {
             subject.clone(),
             SubjectKeys {
                 current: is_current.then_some(version),
-                keys: vec![(version, algorithm, key)],
+                keys: vec![(slot, escrowed, key)],
                 expires: now + self.ttl,
             },
         );
@@ -345,13 +366,26 @@ impl KeyCache {
     }
 
     /// Drops one key whose nonce prefix is used up.
-    pub(crate) fn retire(&self, subject: &str, version: u32, algorithm: Algorithm) {
+    pub(crate) fn retire(&self, subject: &str, slot: Slot) {
         let mut inner = self.write();
         if let Some(entry) = inner.subjects.get_mut(subject) {
-            entry
-                .keys
-                .retain(|(v, a, _)| !(*v == version && *a == algorithm));
+            entry.keys.retain(|(s, _, _)| *s != slot);
         }
+        self.bump();
+    }
+
+    /// After a sweep destroyed the epochs below `before`: their keys stop being used at
+    /// once (in every thread) unless derived from an escrow. The entries themselves are
+    /// dropped as their subjects are next written or evicted, so a sweep costs nothing
+    /// per cached subject.
+    pub(crate) fn sweep(&self, before: u32) {
+        self.swept_before.fetch_max(before, Ordering::AcqRel);
+        self.bump();
+    }
+
+    /// Forgets a subject's keys (a legal hold was released: escrowed keys must go).
+    pub(crate) fn evict(&self, subject: &SubjectId) {
+        self.write().subjects.remove(subject);
         self.bump();
     }
 
@@ -392,6 +426,40 @@ mod tests {
 
     fn sid(s: &str) -> SubjectId {
         SubjectId::new(s).unwrap()
+    }
+
+    fn slot(version: u32, algorithm: Algorithm, epoch: u32) -> Slot {
+        Slot {
+            version,
+            algorithm,
+            epoch,
+        }
+    }
+
+    #[test]
+    fn a_sweep_stops_keys_of_destroyed_epochs_except_escrowed_ones() {
+        let rng = SystemRandom::new();
+        let cache = KeyCache::new(8, Duration::from_secs(60));
+        let (a, b) = (sid("a"), sid("b"));
+        let aes = Algorithm::Aes256Gcm;
+        for (s, epoch, escrowed) in [(&a, 10, false), (&a, 20, false), (&b, 10, true)] {
+            assert!(
+                cache
+                    .insert(s, slot(1, aes, epoch), escrowed, key(&rng), true)
+                    .is_ok()
+            );
+        }
+        // Warm this thread's front with the key about to be swept.
+        assert!(cache.with(&a, None, aes, 10, |_, _| ()).is_some());
+        cache.sweep(11);
+        assert!(cache.with(&a, None, aes, 10, |_, _| ()).is_none());
+        assert!(cache.with(&a, None, aes, 20, |_, _| ()).is_some());
+        assert!(cache.with(&b, None, aes, 10, |_, _| ()).is_some());
+        cache.evict(&b);
+        assert!(cache.with(&b, None, aes, 10, |_, _| ()).is_none());
+        // The watermark never goes down.
+        cache.sweep(5);
+        assert!(cache.with(&a, None, aes, 10, |_, _| ()).is_none());
     }
 
     #[test]
@@ -436,48 +504,66 @@ mod tests {
         for s in ["a", "b", "c"] {
             assert!(
                 cache
-                    .insert(&sid(s), 1, Algorithm::Aes256Gcm, key(&rng), true)
+                    .insert(
+                        &sid(s),
+                        slot(1, Algorithm::Aes256Gcm, 7),
+                        false,
+                        key(&rng),
+                        true
+                    )
                     .is_ok()
             );
         }
         assert_eq!(cache.len(), 2);
         assert!(
             cache
-                .with(&sid("a"), None, Algorithm::Aes256Gcm, |_, _| ())
+                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, |_, _| ())
                 .is_none(),
             "oldest evicted"
         );
         assert_eq!(
-            cache.with(&sid("c"), None, Algorithm::Aes256Gcm, |v, _| v),
+            cache.with(&sid("c"), None, Algorithm::Aes256Gcm, 7, |v, _| v),
             Some(1)
         );
         assert!(
             cache
-                .with(&sid("c"), None, Algorithm::ChaCha20Poly1305, |v, _| v)
+                .with(&sid("c"), None, Algorithm::ChaCha20Poly1305, 7, |v, _| v)
                 .is_none()
         );
 
         cache.shred(&sid("c"));
         assert!(
             cache
-                .with(&sid("c"), None, Algorithm::Aes256Gcm, |_, _| ())
+                .with(&sid("c"), None, Algorithm::Aes256Gcm, 7, |_, _| ())
                 .is_none()
         );
         assert!(
             cache
-                .insert(&sid("c"), 1, Algorithm::Aes256Gcm, key(&rng), true)
+                .insert(
+                    &sid("c"),
+                    slot(1, Algorithm::Aes256Gcm, 7),
+                    false,
+                    key(&rng),
+                    true
+                )
                 .is_err()
         );
 
         let expired = KeyCache::new(8, Duration::ZERO);
         assert!(
             expired
-                .insert(&sid("a"), 1, Algorithm::Aes256Gcm, key(&rng), true)
+                .insert(
+                    &sid("a"),
+                    slot(1, Algorithm::Aes256Gcm, 7),
+                    false,
+                    key(&rng),
+                    true
+                )
                 .is_ok()
         );
         assert!(
             expired
-                .with(&sid("a"), None, Algorithm::Aes256Gcm, |_, _| ())
+                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, |_, _| ())
                 .is_none()
         );
     }
@@ -489,26 +575,26 @@ mod tests {
         let a = sid("a");
         assert!(
             cache
-                .insert(&a, 2, Algorithm::Aes256Gcm, key(&rng), true)
+                .insert(&a, slot(2, Algorithm::Aes256Gcm, 7), false, key(&rng), true)
                 .is_ok()
         );
         assert!(
             cache
-                .insert(&a, 1, Algorithm::Aes256Gcm, key(&rng), true)
+                .insert(&a, slot(1, Algorithm::Aes256Gcm, 7), false, key(&rng), true)
                 .is_ok()
         );
         assert_eq!(
-            cache.with(&sid("a"), None, Algorithm::Aes256Gcm, |v, _| v),
+            cache.with(&sid("a"), None, Algorithm::Aes256Gcm, 7, |v, _| v),
             Some(2)
         );
         assert_eq!(
-            cache.with(&sid("a"), Some(1), Algorithm::Aes256Gcm, |v, _| v),
+            cache.with(&sid("a"), Some(1), Algorithm::Aes256Gcm, 7, |v, _| v),
             Some(1)
         );
-        cache.retire("a", 2, Algorithm::Aes256Gcm);
+        cache.retire("a", slot(2, Algorithm::Aes256Gcm, 7));
         assert!(
             cache
-                .with(&sid("a"), None, Algorithm::Aes256Gcm, |_, _| ())
+                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, |_, _| ())
                 .is_none()
         );
     }

@@ -2,22 +2,29 @@
 //!
 //! ```text
 //! MasterKey (KEK, 256-bit; local, or a KMS/HSM behind the trait)
-//!   └─ wraps ─ subject key (256-bit random, one per subject and version, in a KeyStore)
-//!                └─ HKDF-SHA256 ─ data key (per subject, version and algorithm; cached)
-//!                                   └─ AES-256-GCM / ChaCha20-Poly1305 ─ sealed fields
+//!   ├─ wraps ─ subject key (256-bit random, one per subject and version, in a KeyStore)
+//!   └─ wraps ─ epoch key (256-bit random, one per UTC day of expiry, in the KeyStore)
+//!                └─ HKDF-SHA256 ─ epoch share (per subject and epoch; escrowed on hold)
+//! subject key ‖ epoch share
+//!   └─ HKDF-SHA256 ─ data key (per subject, version, epoch and algorithm; cached)
+//!                      └─ AES-256-GCM / ChaCha20-Poly1305 ─ sealed fields
 //! ```
 //!
 //! Shredding a subject deletes its subject keys: every data key derived from them, and
-//! so every field sealed under them, wherever copied, can no longer be opened. See
-//! `docs/crypto.md` for the threat model and the nonce argument.
+//! so every field sealed under them, wherever copied, can no longer be opened. A sweep
+//! deletes the epoch keys of days that have passed, which does the same for every
+//! value that expired on them. See `docs/crypto.md` for the threat model and the nonce
+//! argument, `docs/retention.md` for epochs.
 
 mod cache;
 mod master;
+mod memory;
 mod store;
 
-pub(crate) use cache::{CachedKey, KeyCache, KeyRef};
+pub(crate) use cache::{CachedKey, KeyCache, KeyRef, Slot};
 pub use master::{KeyError, LocalMasterKey, MasterKey};
-pub use store::{KeyStore, MemoryKeyStore, StoredKey};
+pub use memory::MemoryKeyStore;
+pub use store::{KeyName, KeyStore, StoredKey, WrappedKey};
 
 use crate::subject::SubjectId;
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Independent generator of the sealed-format v1 test vectors (docs/format.md).
+"""Independent generator of the sealed-format v2 test vectors (docs/format.md).
 
 Written from the specification with the `cryptography` package, not from the Rust code,
-so that `tests/crypto.rs` checking custodian against `v1.json` is an interoperability
-test. Run: python3 tests/vectors/generate.py > tests/vectors/v1.json
+so that `tests/crypto.rs` checking custodian against `v2.json` is an interoperability
+test. Run: python3 tests/vectors/generate.py > tests/vectors/v2.json
 """
 import hashlib
 import json
@@ -15,10 +15,30 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 ALGS = {1: ("AES-256-GCM", AESGCM), 2: ("ChaCha20-Poly1305", ChaCha20Poly1305)}
 
 
-def data_key(subject_key, alg_id, subject, version):
+NEVER = 2**63 - 1
+NO_EPOCH = 2**32 - 1
+
+
+def hkdf(salt, ikm, info):
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(ikm)
+
+
+def epoch_of(expires):
+    return NO_EPOCH if expires == NEVER else expires // 86400
+
+
+def epoch_share(epoch_key, subject, epoch):
+    if epoch == NO_EPOCH:
+        return bytes(32)
     s = subject.encode()
-    info = b"custodian.v1.data-key" + bytes([alg_id, len(s)]) + s + version.to_bytes(4, "big")
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"custodian.v1.data-key-salt", info=info).derive(subject_key)
+    info = b"custodian.v2.epoch-share" + bytes([len(s)]) + s + epoch.to_bytes(4, "big")
+    return hkdf(b"custodian.v2.epoch-share-salt", epoch_key, info)
+
+
+def data_key(subject_key, share, alg_id, subject, version, epoch):
+    s = subject.encode()
+    info = b"custodian.v2.data-key" + bytes([alg_id, len(s)]) + s + version.to_bytes(4, "big") + epoch.to_bytes(4, "big")
+    return hkdf(b"custodian.v2.data-key-salt", subject_key + share, info)
 
 
 def context_digest(record, field, category):
@@ -29,37 +49,49 @@ def context_digest(record, field, category):
     return h.digest()[:16]
 
 
-def seal(subject_key, alg_id, subject, version, nonce, record, field, category, plaintext):
+def seal(key, alg_id, subject, version, collected, expires, nonce, record, field, category, plaintext):
     s = subject.encode()
-    header = bytes([1, alg_id, len(s)]) + s + version.to_bytes(4, "big") + nonce
-    aad = bytes([1, alg_id]) + context_digest(record, field, category)
-    key = data_key(subject_key, alg_id, subject, version)
+    dates = collected.to_bytes(8, "big", signed=True) + expires.to_bytes(8, "big", signed=True)
+    header = bytes([2, alg_id, len(s)]) + s + version.to_bytes(4, "big") + dates + nonce
+    aad = bytes([2, alg_id]) + dates + context_digest(record, field, category)
     return header + ALGS[alg_id][1](key).encrypt(nonce, plaintext, aad)
 
 
+T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
+
+
+EK = bytes(range(64, 96))  # an epoch key; `None` below: kept until erased
 CASES = [
-    ("empty string, AES", 1, bytes(range(32)), "cus_0001", 1, bytes(12), "customer", "email", "user.contact.email", b""),
-    ("email, AES", 1, bytes(range(32)), "cus_0001", 1, bytes.fromhex("0102030405060708090a0b0c"), "customer", "email", "user.contact.email", b"alice@example.com"),
-    ("phone, key version 7, AES", 1, bytes([0xAA] * 32), "7f1c2b9e-0d4e-4f3a-9c61-2b8d5e0a1f33", 7, bytes.fromhex("ffffffffffffffff00000000"), "customer", "phone", "user.contact.phone_number", b"+15550100"),
-    ("date of birth as i32 days, ChaCha20", 2, bytes(range(32, 64)), "cus_0002", 1, bytes.fromhex("a1a2a3a4a5a6a7a800000001"), "patient", "dob", "user.demographic.date_of_birth", (726_000).to_bytes(4, "big")),
-    ("100 bytes of a support ticket, ChaCha20", 2, bytes([0x5A] * 32), "c", 4294967295, bytes.fromhex("000000000000000100000002"), "ticket", "body", "user.content.private", bytes(range(100))),
+    ("empty string, until erased, AES", 1, bytes(range(32)), None, "cus_0001", 1, T0, NEVER, bytes(12), "customer", "email", "user.contact.email", b""),
+    ("email, 2 years, AES", 1, bytes(range(32)), EK, "cus_0001", 1, T0, T0 + 730 * 86400, bytes.fromhex("0102030405060708090a0b0c"), "customer", "email", "user.contact.email", b"alice@example.com"),
+    ("phone, key version 7, 30 days, AES", 1, bytes([0xAA] * 32), EK, "7f1c2b9e-0d4e-4f3a-9c61-2b8d5e0a1f33", 7, T0, T0 + 30 * 86400, bytes.fromhex("ffffffffffffffff00000000"), "customer", "phone", "user.contact.phone_number", b"+15550100"),
+    ("date of birth as i32 days, until erased, ChaCha20", 2, bytes(range(32, 64)), None, "cus_0002", 1, T0, NEVER, bytes.fromhex("a1a2a3a4a5a6a7a800000001"), "patient", "dob", "user.demographic.date_of_birth", (726_000).to_bytes(4, "big")),
+    ("100 bytes of a support ticket, 1 day, ChaCha20", 2, bytes([0x5A] * 32), EK, "c", 4294967295, 0, 86400, bytes.fromhex("000000000000000100000002"), "ticket", "body", "user.content.private", bytes(range(100))),
 ]
 
 vectors = []
-for name, alg, sk, subject, version, nonce, record, field, category, pt in CASES:
+for name, alg, sk, ek, subject, version, collected, expires, nonce, record, field, category, pt in CASES:
+    epoch = epoch_of(expires)
+    share = epoch_share(ek, subject, epoch)
+    key = data_key(sk, share, alg, subject, version, epoch)
     vectors.append({
         "name": name,
         "algorithm": ALGS[alg][0],
         "subject_key": sk.hex(),
+        "epoch_key": ek.hex() if ek is not None else None,
         "subject": subject,
         "key_version": version,
+        "collected": collected,
+        "expires": expires,
+        "epoch": epoch,
         "nonce": nonce.hex(),
         "record": record,
         "field": field,
         "category": category,
         "plaintext": pt.hex(),
-        "data_key": data_key(sk, alg, subject, version).hex(),
+        "epoch_share": share.hex(),
+        "data_key": key.hex(),
         "context_digest": context_digest(record, field, category).hex(),
-        "sealed": seal(sk, alg, subject, version, nonce, record, field, category, pt).hex(),
+        "sealed": seal(key, alg, subject, version, collected, expires, nonce, record, field, category, pt).hex(),
     })
-print(json.dumps({"format": "custodian sealed v1", "vectors": vectors}, indent=2))
+print(json.dumps({"format": "custodian sealed v2", "vectors": vectors}, indent=2))

@@ -7,8 +7,11 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, to_micros};
-use crate::keys::{KeyStore, StoredKey, tombstone_id};
+use super::{SqliteStore, checkpoint, to_micros};
+use chrono::{DateTime, Utc};
+
+use crate::keys::{KeyName, KeyStore, StoredKey, WrappedKey, tombstone_id};
+use crate::retention::{HoldId, LegalHold};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -102,20 +105,16 @@ impl KeyStore for SqliteStore {
             params![subject.as_str()],
         )?;
         tx.execute(
+            "DELETE FROM named_keys WHERE kind = 'escrow' AND name = ?1",
+            params![subject.as_str()],
+        )?;
+        tx.execute(
             "INSERT INTO shredded_subjects (subject_hash, shredded_us) VALUES (?1, ?2)
              ON CONFLICT (subject_hash) DO NOTHING",
             params![&tombstone_id(subject)[..], to_micros(chrono::Utc::now())],
         )?;
         tx.commit()?;
-        // Push the deletion out of the WAL and empty it. A reader in another connection
-        // can keep the checkpoint from completing; report that rather than claim done.
-        let (busy, _, _): (i64, i64, i64) =
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
-        if busy != 0 {
-            return Err(StoreError::CheckpointBusy);
-        }
+        checkpoint(&conn)?;
         Ok(destroyed)
     }
 
@@ -150,5 +149,68 @@ impl KeyStore for SqliteStore {
             ],
         )?;
         Ok(changed == 1)
+    }
+
+    // Retention: named keys, the sweep watermark and holds, in `retention.rs`.
+
+    fn wrapped(&self, name: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
+        self.named_key(name)
+    }
+
+    fn insert_wrapped(
+        &self,
+        name: &KeyName,
+        key: &WrappedKey,
+    ) -> Result<Option<WrappedKey>, StoreError> {
+        self.insert_named_key(name, key)
+    }
+
+    fn swept_before(&self) -> Result<u32, StoreError> {
+        self.watermark()
+    }
+
+    fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
+        self.epoch_keys_before(before)
+    }
+
+    fn sweep_epochs(&self, before: u32) -> Result<usize, StoreError> {
+        self.destroy_epochs_before(before)
+    }
+
+    fn delete_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError> {
+        self.destroy_escrows(subject)
+    }
+
+    fn named_wrapped_by_other(
+        &self,
+        master_id: &str,
+        limit: usize,
+    ) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
+        self.named_keys_by_other(master_id, limit)
+    }
+
+    fn rewrap_named(
+        &self,
+        old_master_id: &str,
+        name: &KeyName,
+        new: &WrappedKey,
+    ) -> Result<bool, StoreError> {
+        self.swap_named_key(old_master_id, name, new)
+    }
+
+    fn place_hold(&self, hold: &LegalHold) -> Result<(), StoreError> {
+        self.insert_hold(hold)
+    }
+
+    fn release_hold(
+        &self,
+        id: &HoldId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<LegalHold>, StoreError> {
+        self.mark_released(id, at)
+    }
+
+    fn holds(&self, subject: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
+        self.list_holds(subject)
     }
 }

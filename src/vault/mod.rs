@@ -1,89 +1,31 @@
-//! The vault: seal, open, shred and rotate.
+//! The vault: seal, open, shred and rotate; retention, holds and erasure in
+//! `retention.rs`.
 
+mod error;
+mod retention;
+
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
+pub use error::{RewrapReport, ShredReport, SweepReport, VaultError};
+
 use crate::access::Access;
 use crate::category::Category;
-use crate::format::{self, CONTEXT_DIGEST_LEN, FormatError, Header};
+use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header};
 use crate::keys::{
-    Algorithm, CachedKey, KeyCache, KeyError, KeyRef, KeyStore, MasterKey, MemoryKeyStore,
-    StoredKey, subject_key_aad,
+    Algorithm, CachedKey, KeyCache, KeyError, KeyRef, KeyStore, MasterKey, MemoryKeyStore, Slot,
+    StoredKey, WrappedKey, subject_key_aad,
 };
 use crate::personal::Personal;
-use crate::plaintext::{Plaintext, PlaintextError};
+use crate::plaintext::Plaintext;
 use crate::purpose::Uses;
+use crate::record::{FieldInfo, PersonalData};
+use crate::retention::{Clock, Retention, SystemClock};
 use crate::sealed::{Context, Sealed};
-use crate::store::StoreError;
 use crate::subject::SubjectId;
-
-/// Why sealing, opening, shredding or rotating failed. Never contains a personal value.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum VaultError {
-    /// The subject's keys were shredded: this value can never be opened again, and
-    /// nothing new is sealed for the subject.
-    #[error(
-        "the data subject's keys were shredded (erased): their data can no longer be opened or sealed"
-    )]
-    Shredded,
-    /// The key store has no such key version for the subject, and the subject was not
-    /// shredded: the value was sealed against another key store.
-    #[error(
-        "the key store has no key version {version} for this data subject: was the value sealed with another key store?"
-    )]
-    KeyNotFound {
-        /// The key version named in the value's header.
-        version: u32,
-    },
-    /// The access is for another subject than the one the value was sealed for: the
-    /// value was copied from another subject's record, or the wrong access was used.
-    #[error(
-        "the sealed value belongs to another data subject than the access: it was copied from another subject's record, or the access is for the wrong subject"
-    )]
-    SubjectMismatch,
-    /// The value failed authentication.
-    #[error(
-        "the sealed value failed authentication: it was altered, or moved from another record type or field, or sealed under another key"
-    )]
-    Decrypt,
-    /// The bytes are not a sealed value.
-    #[error("not a valid sealed value: {0}")]
-    Format(#[from] FormatError),
-    /// The decrypted bytes are not a valid `T`: the value was sealed as another type.
-    #[error("the decrypted value is not of the expected type: {0}")]
-    Plaintext(#[from] PlaintextError),
-    /// A master-key operation failed.
-    #[error(transparent)]
-    Key(#[from] KeyError),
-    /// A stored key is wrapped by a master key this vault was not given.
-    #[error(
-        "a stored key is wrapped by master key `{master_id}`, which this vault does not have: pass it as the master key or a previous master key"
-    )]
-    UnknownMasterKey {
-        /// The master key id on the stored key.
-        master_id: String,
-    },
-    /// The key store failed.
-    #[error("the key store failed: {0}")]
-    Store(#[from] StoreError),
-}
-
-/// What [`Vault::shred`] destroyed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShredReport {
-    /// Subject key versions deleted from the key store.
-    pub keys_destroyed: usize,
-}
-
-/// What [`Vault::rewrap_keys`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RewrapReport {
-    /// Keys re-wrapped under the current master key by this call.
-    pub rewrapped: usize,
-}
 
 /// Seals and opens personal values, holds the key hierarchy, shreds subjects.
 ///
@@ -120,7 +62,21 @@ pub struct Vault {
     cache: KeyCache,
     algorithm: Algorithm,
     rng: SystemRandom,
+    clock: Arc<dyn Clock>,
+    /// Retention by category name, for contexts that declare none.
+    defaults: Vec<(&'static str, Retention)>,
+    /// Field inventories of registered record types, for erasure receipts.
+    records: Vec<(&'static str, &'static [FieldInfo])>,
+    /// Unwrapped epoch keys, by epoch (a handful live at once: one per day of expiry
+    /// in use), with when they were loaded; bounded by the cache TTL.
+    epoch_keys: Mutex<Vec<KeptEpochKey>>,
+    cache_ttl: coarsetime::Duration,
+    /// The key of subject references, loaded on first use.
+    subject_ref_key: OnceLock<ring::hmac::Key>,
 }
+
+/// An unwrapped epoch key: its epoch, when it was loaded, the key.
+type KeptEpochKey = (u32, coarsetime::Instant, Zeroizing<[u8; 32]>);
 
 /// Configures a [`Vault`].
 pub struct VaultBuilder {
@@ -130,6 +86,9 @@ pub struct VaultBuilder {
     algorithm: Algorithm,
     cache_capacity: usize,
     cache_ttl: Duration,
+    clock: Arc<dyn Clock>,
+    defaults: Vec<(&'static str, Retention)>,
+    records: Vec<(&'static str, &'static [FieldInfo])>,
 }
 
 impl VaultBuilder {
@@ -161,6 +120,30 @@ impl VaultBuilder {
         self
     }
 
+    /// Where the vault reads the time (default: [`SystemClock`]). Collection dates,
+    /// expiry checks, sweeps and holds all use it.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The retention of category `C` where a [`Context`] declares none (a field without
+    /// `#[personal(retain = "...")]`). Without either, values are kept until their
+    /// subject is erased.
+    pub fn default_retention<C: Category>(mut self, retention: Retention) -> Self {
+        self.defaults.retain(|(name, _)| *name != C::NAME);
+        self.defaults.push((C::NAME, retention));
+        self
+    }
+
+    /// Registers a record type, so erasure receipts list the kinds of data it holds.
+    pub fn record<R: PersonalData>(mut self) -> Self {
+        if !self.records.iter().any(|(name, _)| *name == R::RECORD) {
+            self.records.push((R::RECORD, R::FIELDS));
+        }
+        self
+    }
+
     /// The vault.
     pub fn build(self) -> Vault {
         Vault {
@@ -170,6 +153,12 @@ impl VaultBuilder {
             cache: KeyCache::new(self.cache_capacity, self.cache_ttl),
             algorithm: self.algorithm,
             rng: SystemRandom::new(),
+            clock: self.clock,
+            defaults: self.defaults,
+            records: self.records,
+            epoch_keys: Mutex::new(Vec::new()),
+            cache_ttl: coarsetime::Duration::from(self.cache_ttl),
+            subject_ref_key: OnceLock::new(),
         }
     }
 }
@@ -187,6 +176,9 @@ impl Vault {
             algorithm: Algorithm::default(),
             cache_capacity: 100_000,
             cache_ttl: Duration::from_secs(60),
+            clock: Arc::new(SystemClock::new()),
+            defaults: Vec::new(),
+            records: Vec::new(),
         }
     }
 
@@ -201,21 +193,24 @@ impl Vault {
     }
 
     /// Seals `value` for storage in the place `context` names, under its subject's
-    /// current key (created on first use).
+    /// current key (created on first use). The header records now as its collection
+    /// time and its expiry from the context's retention (or the category's default).
     pub fn seal<T: Plaintext, C: Category>(
         &self,
         value: &Personal<T, C>,
         context: &Context<C>,
     ) -> Result<Sealed<T, C>, VaultError> {
+        let dates = self.dates_for(context)?;
         let encode = |out: &mut Vec<u8>| value.value_unchecked().encode(out);
         let hint = value.value_unchecked().encoded_len();
-        let bytes = self.seal_encoded(value.subject(), context.digest(), hint, encode)?;
+        let bytes = self.seal_encoded(value.subject(), context.digest(), dates, hint, encode)?;
         Ok(Sealed::from_trusted(bytes))
     }
 
     /// Opens `sealed`, read from the place `context` names, for purpose `P`: compiles
     /// only if `P` is declared to use `C`; fails if the value belongs to another subject
-    /// than `access`, was moved or altered, or its subject was shredded.
+    /// than `access`, was moved or altered, has expired (unless its subject is under
+    /// legal hold), or its subject was shredded.
     pub fn open<T: Plaintext, C: Category, P: Uses<C>>(
         &self,
         sealed: &Sealed<T, C>,
@@ -226,6 +221,7 @@ impl Vault {
         if header.subject != access.subject().as_str() {
             return Err(VaultError::SubjectMismatch);
         }
+        self.check_expiry(access.subject(), &header)?;
         let plain = self.open_encoded(
             access.subject(),
             sealed.as_bytes(),
@@ -239,8 +235,8 @@ impl Vault {
     }
 
     /// Re-seals `sealed` under its subject's current key version (after
-    /// [`rotate_subject_key`](Self::rotate_subject_key)). The plaintext never leaves
-    /// the vault, so no purpose is needed.
+    /// [`rotate_subject_key`](Self::rotate_subject_key)), keeping its collection and
+    /// expiry dates. The plaintext never leaves the vault, so no purpose is needed.
     pub fn reseal<T: Plaintext, C: Category>(
         &self,
         sealed: &Sealed<T, C>,
@@ -248,21 +244,33 @@ impl Vault {
     ) -> Result<Sealed<T, C>, VaultError> {
         let header = sealed.header()?;
         let subject = SubjectId::new(header.subject).map_err(|_| FormatError::BadSubject)?;
+        self.check_expiry(&subject, &header)?;
         let plain = self.open_encoded(&subject, sealed.as_bytes(), &header, context.digest())?;
-        let bytes = self.seal_encoded(&subject, context.digest(), plain.len(), |out| {
+        let dates = Dates {
+            collected: header.collected,
+            expires: header.expires,
+        };
+        let bytes = self.seal_encoded(&subject, context.digest(), dates, plain.len(), |out| {
             out.extend_from_slice(&plain)
         })?;
         Ok(Sealed::from_trusted(bytes))
     }
 
-    /// Crypto-shreds `subject`: deletes every version of their key from the key store
-    /// and this process's cache. Every value sealed for them, including copies in
-    /// backups and exports, then fails with [`VaultError::Shredded`].
+    /// Crypto-shreds `subject`: deletes every version of their key, and any epoch
+    /// share escrowed for them, from the key store and this process's cache. Every
+    /// value sealed for them, including copies in backups and exports, then fails with
+    /// [`VaultError::Shredded`]. Refused while they are under a legal hold.
+    /// [`erase`](Self::erase) does this and returns a receipt.
     pub fn shred(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
+        self.refuse_if_held(subject)?;
         // Cache first, so no concurrent load can re-cache a key being deleted.
         self.cache.shred(subject);
+        let escrows_destroyed = self.store.delete_escrows(subject)?;
         let keys_destroyed = self.store.shred(subject)?;
-        Ok(ShredReport { keys_destroyed })
+        Ok(ShredReport {
+            keys_destroyed,
+            escrows_destroyed,
+        })
     }
 
     /// Starts a new key version for `subject`: new seals use it, old values still open,
@@ -273,17 +281,32 @@ impl Vault {
             None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => 1,
         };
-        let (version, key) = self.create_key(subject, next)?;
-        self.cache_insert(subject, version, self.algorithm, key, true)?;
-        Ok(version)
+        let (row, _) = self.create_key(subject, next)?;
+        // Fronts and the cache still name the old version current: drop them.
+        self.cache.evict(subject);
+        Ok(row.version)
     }
 
-    /// Re-wraps every stored key that is not yet under the current master key (they
-    /// must be under a [`previous_master_key`](VaultBuilder::previous_master_key)).
-    /// No ciphertext is touched. Each key is swapped on its own, so an interrupted run
-    /// loses nothing and the next run carries on where it stopped.
+    /// Re-wraps every stored key (subject keys, epoch keys, escrows, vault secrets)
+    /// that is not yet under the current master key (they must be under a
+    /// [`previous_master_key`](VaultBuilder::previous_master_key)). No ciphertext is
+    /// touched. Each key is swapped on its own, so an interrupted run loses nothing and
+    /// the next run carries on where it stopped.
     pub fn rewrap_keys(&self) -> Result<RewrapReport, VaultError> {
         let mut report = RewrapReport::default();
+        loop {
+            let batch = self.store.named_wrapped_by_other(self.master.id(), 256)?;
+            if batch.is_empty() {
+                break;
+            }
+            for (name, key) in batch {
+                let plain = self.unwrap_with(&key, &name.aad())?;
+                let new = self.wrap(&plain, &name.aad())?;
+                if self.store.rewrap_named(&key.master_id, &name, &new)? {
+                    report.rewrapped += 1;
+                }
+            }
+        }
         loop {
             let batch = self.store.wrapped_by_other(self.master.id(), 256)?;
             if batch.is_empty() {
@@ -313,44 +336,54 @@ impl Vault {
         &self,
         subject: &SubjectId,
         context: &[u8; CONTEXT_DIGEST_LEN],
+        dates: Dates,
         size_hint: usize,
         encode: impl FnOnce(&mut Vec<u8>),
     ) -> Result<Vec<u8>, VaultError> {
         let mut encode = Some(encode);
-        let hit = self
-            .cache
-            .with(subject, None, self.algorithm, |version, key| {
-                let sealed = seal_with(
-                    key,
-                    self.algorithm,
-                    subject,
+        let epoch = format::epoch_of(dates.expires);
+        let algorithm = self.algorithm;
+        let seal = |version, key: KeyRef<'_>, encode: &mut Option<_>| {
+            let nonce = key.next_nonce()?;
+            let encode = encode.take()?;
+            Some(
+                format::seal(
+                    key.key(),
+                    algorithm,
+                    subject.as_str(),
                     version,
+                    dates,
+                    nonce,
                     context,
                     size_hint,
-                    &mut encode,
-                );
-                (version, sealed)
+                    encode,
+                )
+                .ok_or(VaultError::Format(FormatError::BadSubject)),
+            )
+        };
+        let hit = self
+            .cache
+            .with(subject, None, algorithm, epoch, |version, key| {
+                (version, seal(version, key, &mut encode))
             });
         match hit {
             Some((_, Some(sealed))) => return sealed,
             // This entry's nonce prefix is used up: retire it and load the key afresh.
-            Some((version, None)) => self.cache.retire(subject.as_str(), version, self.algorithm),
+            Some((version, None)) => {
+                let slot = Slot {
+                    version,
+                    algorithm,
+                    epoch,
+                };
+                self.cache.retire(subject.as_str(), slot)
+            }
             None => {}
         }
-        let (version, key) = self.load_current(subject)?;
-        let sealed = seal_with(
-            key.lend(),
-            self.algorithm,
-            subject,
-            version,
-            context,
-            size_hint,
-            &mut encode,
-        )
+        let (slot, key) = self.load_current(subject, epoch)?;
         // A key just loaded has its whole counter ahead of it, so `None` (used up)
         // cannot happen here; it is mapped rather than unwrapped.
-        .ok_or(KeyError::Random)??;
-        self.cache_insert(subject, version, self.algorithm, key, true)?;
+        let sealed = seal(slot.version, key.lend(), &mut encode).ok_or(KeyError::Random)??;
+        self.cache_insert(subject, slot, false, key, true)?;
         Ok(sealed)
     }
 
@@ -359,13 +392,13 @@ impl Vault {
     fn cache_insert(
         &self,
         subject: &SubjectId,
-        version: u32,
-        algorithm: Algorithm,
+        slot: Slot,
+        escrowed: bool,
         key: CachedKey,
         is_current: bool,
     ) -> Result<(), VaultError> {
         self.cache
-            .insert(subject, version, algorithm, key, is_current)
+            .insert(subject, slot, escrowed, key, is_current)
             .map_err(|_| VaultError::Shredded)
     }
 
@@ -376,54 +409,85 @@ impl Vault {
         header: &Header<'_>,
         context: &[u8; CONTEXT_DIGEST_LEN],
     ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        let (version, algorithm) = (header.key_version, header.algorithm);
-        let hit = self
-            .cache
-            .with(subject, Some(version), algorithm, |_, key| {
-                format::open(key.key(), bytes, header, context)
-            });
+        let slot = Slot {
+            version: header.key_version,
+            algorithm: header.algorithm,
+            epoch: header.epoch(),
+        };
+        let hit = self.cache.with(
+            subject,
+            Some(slot.version),
+            slot.algorithm,
+            slot.epoch,
+            |_, key| format::open(key.key(), bytes, header, context),
+        );
         let plain = match hit {
             Some(plain) => plain,
             None => {
-                let key = self.load_version(subject, version, algorithm)?;
+                let (key, escrowed) = self.load_for_open(subject, slot, header.expires)?;
                 let plain = format::open(key.key(), bytes, header, context);
-                self.cache_insert(subject, version, algorithm, key, false)?;
+                self.cache_insert(subject, slot, escrowed, key, false)?;
                 plain
             }
         };
         plain.ok_or(VaultError::Decrypt)
     }
 
-    /// The subject's current key, created (version 1) if they have none.
-    fn load_current(&self, subject: &SubjectId) -> Result<(u32, CachedKey), VaultError> {
-        match self.store.latest(subject)? {
-            Some(row) => Ok((row.version, self.derive(&row, self.algorithm)?)),
-            None if self.store.is_shredded(subject)? => Err(VaultError::Shredded),
-            None => self.create_key(subject, 1),
-        }
-    }
-
-    fn load_version(
+    /// The subject's current key for `epoch`, created (version 1) if they have none.
+    fn load_current(
         &self,
         subject: &SubjectId,
-        version: u32,
-        algorithm: Algorithm,
-    ) -> Result<CachedKey, VaultError> {
-        match self.store.get(subject, version)? {
-            Some(row) => self.derive(&row, algorithm),
-            None if self.store.is_shredded(subject)? => Err(VaultError::Shredded),
-            None => Err(VaultError::KeyNotFound { version }),
-        }
+        epoch: u32,
+    ) -> Result<(Slot, CachedKey), VaultError> {
+        let share = self.share_for_seal(subject, epoch)?;
+        let (row, subject_key) = match self.store.latest(subject)? {
+            Some(row) => {
+                let key = self.unwrap_row(&row)?;
+                (row, key)
+            }
+            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None => self.create_key(subject, 1)?,
+        };
+        let slot = Slot {
+            version: row.version,
+            algorithm: self.algorithm,
+            epoch,
+        };
+        Ok((slot, self.data_key(&subject_key, &share, subject, slot)?))
+    }
+
+    /// The key that opens a value in `slot`, and whether it came from an escrow.
+    fn load_for_open(
+        &self,
+        subject: &SubjectId,
+        slot: Slot,
+        expires: i64,
+    ) -> Result<(CachedKey, bool), VaultError> {
+        let row = match self.store.get(subject, slot.version)? {
+            Some(row) => row,
+            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None => {
+                return Err(VaultError::KeyNotFound {
+                    version: slot.version,
+                });
+            }
+        };
+        let (share, escrowed) = self.share_for_open(subject, slot.epoch, expires)?;
+        let subject_key = self.unwrap_row(&row)?;
+        Ok((
+            self.data_key(&subject_key, &share, subject, slot)?,
+            escrowed,
+        ))
     }
 
     /// Generates, wraps and stores a subject key; if another thread or process stored
-    /// that version first, uses theirs.
+    /// that version first, uses theirs. Returns the stored row and the key.
     fn create_key(
         &self,
         subject: &SubjectId,
         version: u32,
-    ) -> Result<(u32, CachedKey), VaultError> {
-        let mut key = Zeroizing::new([0u8; 32]);
+    ) -> Result<(StoredKey, Zeroizing<Vec<u8>>), VaultError> {
+        let mut key = Zeroizing::new(vec![0u8; 32]);
         self.rng.fill(&mut key[..]).map_err(|_| KeyError::Random)?;
         let row = StoredKey {
             subject: subject.clone(),
@@ -434,71 +498,65 @@ impl Vault {
                 .wrap(&key[..], &subject_key_aad(subject, version))?,
         };
         let stored = self.store.insert(&row)?.ok_or(VaultError::Shredded)?;
-        let cached = if stored.wrapped == row.wrapped {
-            self.cache_key(&key[..], subject, version, self.algorithm)?
+        if stored.wrapped == row.wrapped {
+            Ok((stored, key))
         } else {
-            self.derive(&stored, self.algorithm)?
-        };
-        Ok((stored.version, cached))
+            let key = self.unwrap_row(&stored)?;
+            Ok((stored, key))
+        }
+    }
+
+    /// The master key (current or previous) named `master_id`.
+    fn master_named(&self, master_id: &str) -> Result<&dyn MasterKey, VaultError> {
+        if master_id == self.master.id() {
+            return Ok(&*self.master);
+        }
+        self.previous
+            .iter()
+            .find(|m| m.id() == master_id)
+            .map(|m| &**m)
+            .ok_or_else(|| VaultError::UnknownMasterKey {
+                master_id: master_id.to_owned(),
+            })
     }
 
     fn unwrap_row(&self, row: &StoredKey) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        let master = if row.master_id == self.master.id() {
-            &self.master
-        } else {
-            self.previous
-                .iter()
-                .find(|m| m.id() == row.master_id)
-                .ok_or_else(|| VaultError::UnknownMasterKey {
-                    master_id: row.master_id.clone(),
-                })?
-        };
+        let master = self.master_named(&row.master_id)?;
         Ok(master.unwrap(&row.wrapped, &subject_key_aad(&row.subject, row.version))?)
     }
 
-    fn derive(&self, row: &StoredKey, algorithm: Algorithm) -> Result<CachedKey, VaultError> {
-        let key = self.unwrap_row(row)?;
-        self.cache_key(&key, &row.subject, row.version, algorithm)
+    fn unwrap_with(&self, key: &WrappedKey, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        Ok(self
+            .master_named(&key.master_id)?
+            .unwrap(&key.wrapped, aad)?)
     }
 
-    fn cache_key(
+    fn wrap(&self, key: &[u8], aad: &[u8]) -> Result<WrappedKey, VaultError> {
+        Ok(WrappedKey {
+            master_id: self.master.id().to_owned(),
+            wrapped: self.master.wrap(key, aad)?,
+        })
+    }
+
+    fn data_key(
         &self,
         subject_key: &[u8],
+        share: &[u8; 32],
         subject: &SubjectId,
-        version: u32,
-        algorithm: Algorithm,
+        slot: Slot,
     ) -> Result<CachedKey, VaultError> {
-        let data_key = format::derive_data_key(subject_key, algorithm, subject.as_str(), version);
-        let aead = format::aead_key(algorithm, &data_key).ok_or(KeyError::Length { len: 32 })?;
+        let data_key = format::derive_data_key(
+            subject_key,
+            share,
+            slot.algorithm,
+            subject.as_str(),
+            slot.version,
+            slot.epoch,
+        );
+        let aead =
+            format::aead_key(slot.algorithm, &data_key).ok_or(KeyError::Length { len: 32 })?;
         Ok(CachedKey::new(aead, &self.rng)?)
     }
-}
-
-/// One seal with a ready key; `None` if its nonce prefix is used up.
-fn seal_with(
-    key: KeyRef<'_>,
-    algorithm: Algorithm,
-    subject: &SubjectId,
-    version: u32,
-    context: &[u8; CONTEXT_DIGEST_LEN],
-    size_hint: usize,
-    encode: &mut Option<impl FnOnce(&mut Vec<u8>)>,
-) -> Option<Result<Vec<u8>, VaultError>> {
-    let nonce = key.next_nonce()?;
-    let encode = encode.take()?;
-    Some(
-        format::seal(
-            key.key(),
-            algorithm,
-            subject.as_str(),
-            version,
-            nonce,
-            context,
-            size_hint,
-            encode,
-        )
-        .ok_or(VaultError::Format(FormatError::BadSubject)),
-    )
 }
 
 #[cfg(test)]

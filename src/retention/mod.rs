@@ -1,10 +1,39 @@
-//! Retention periods: how long a field is kept after collection.
+//! Retention: how long personal data is kept, and how the keys enforce it.
 //!
-//! Declared per field with `#[personal(retain = "...")]` on a
-//! [`PersonalData`](crate::record::PersonalData) struct and listed in its inventory;
-//! enforcement by expiring keys comes with the retention issue.
+//! A field's [`Retention`] is declared with `#[personal(retain = "...")]` on a
+//! [`PersonalData`](crate::record::PersonalData) struct, on a
+//! [`Context`](crate::Context), or as a per-category default on the
+//! [`VaultBuilder`](crate::VaultBuilder). Sealing writes the collection time and the
+//! expiry into the value's header (bound into the associated data), and derives its
+//! key from the **retention epoch** (the UTC day) of its expiry:
+//!
+//! - [`Vault::open`](crate::Vault::open) refuses an expired value with
+//!   [`VaultError::Expired`](crate::VaultError::Expired), unless its subject is under a
+//!   [`LegalHold`];
+//! - [`Vault::sweep`](crate::Vault::sweep) destroys the keys of epochs that have ended:
+//!   every value expiring in them, in every copy and backup, becomes undecryptable at
+//!   once, without touching a record. A held subject's share of the epoch is escrowed
+//!   first;
+//! - [`Vault::erase`](crate::Vault::erase) destroys a subject's keys and escrows and
+//!   returns an [`ErasureReceipt`].
+//!
+//! Time comes from an injected [`Clock`]. `docs/retention.md` explains how to choose
+//! periods and what to schedule.
+
+mod clock;
+mod erasure;
+mod hold;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use erasure::{ErasedField, ErasureReceipt, SubjectRef};
+pub(crate) use hold::check_reason as check_hold_reason;
+pub use hold::{HoldError, HoldId, LegalHold};
 
 use std::fmt;
+
+use chrono::{DateTime, Months};
+
+use crate::format::{EPOCH_SECONDS, NEVER};
 
 /// How long personal data is kept from its collection (GDPR Art. 5(1)(e)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -79,6 +108,27 @@ impl Retention {
     }
 }
 
+impl Retention {
+    /// When a value collected at `collected` (seconds since the Unix epoch) expires:
+    /// [`NEVER`] for [`UntilErased`](Retention::UntilErased); `None` past the year
+    /// 262,000. Months and years are calendar months and years (31 January + 1 month is
+    /// the last day of February), kept at the time of day of collection.
+    pub(crate) fn expires(self, collected: i64) -> Option<i64> {
+        let months = match self {
+            Retention::UntilErased => return Some(NEVER),
+            Retention::Days(n) => {
+                return collected
+                    .checked_add(i64::from(n).checked_mul(EPOCH_SECONDS)?)
+                    .filter(|&t| t != NEVER);
+            }
+            Retention::Months(n) => n,
+            Retention::Years(n) => n.checked_mul(12)?,
+        };
+        let at = DateTime::from_timestamp(collected, 0)?.checked_add_months(Months::new(months))?;
+        Some(at.timestamp())
+    }
+}
+
 const fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -127,5 +177,18 @@ mod tests {
             assert!(Retention::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Retention::Years(7).to_string(), "7 years");
+    }
+
+    #[test]
+    fn expiry_is_calendar_arithmetic_at_the_time_of_collection() {
+        use chrono::{TimeZone, Utc};
+        let t = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 30, 0).unwrap().timestamp();
+        let jan31 = t(2027, 1, 31, 9);
+        assert_eq!(Retention::Days(30).expires(jan31), Some(t(2027, 3, 2, 9)));
+        assert_eq!(Retention::Months(1).expires(jan31), Some(t(2027, 2, 28, 9)));
+        assert_eq!(Retention::Years(7).expires(jan31), Some(t(2034, 1, 31, 9)));
+        assert_eq!(Retention::UntilErased.expires(jan31), Some(NEVER));
+        assert_eq!(Retention::Years(u32::MAX).expires(jan31), None);
+        assert_eq!(Retention::Days(u32::MAX).expires(i64::MAX - 10), None);
     }
 }

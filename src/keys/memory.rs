@@ -1,0 +1,269 @@
+//! [`KeyStore`] in memory, for tests and short-lived processes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, Utc};
+use zeroize::Zeroize;
+
+use super::store::{KeyName, KeyStore, StoredKey, WrappedKey};
+use super::tombstone_id;
+use crate::retention::{HoldId, LegalHold};
+use crate::store::StoreError;
+use crate::subject::SubjectId;
+
+/// Wrapped keys in memory, for tests and short-lived processes.
+#[derive(Default)]
+pub struct MemoryKeyStore {
+    inner: RwLock<MemoryKeys>,
+}
+
+#[derive(Default)]
+struct MemoryKeys {
+    keys: HashMap<SubjectId, BTreeMap<u32, (String, Vec<u8>)>>,
+    tombstones: HashSet<[u8; 32]>,
+    named: BTreeMap<KeyName, WrappedKey>,
+    swept_before: u32,
+    holds: Vec<LegalHold>,
+}
+
+impl MemoryKeyStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> Result<RwLockReadGuard<'_, MemoryKeys>, StoreError> {
+        self.inner.read().map_err(|_| StoreError::Poisoned)
+    }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, MemoryKeys>, StoreError> {
+        self.inner.write().map_err(|_| StoreError::Poisoned)
+    }
+}
+
+impl MemoryKeys {
+    fn remove_named(&mut self, keep: impl Fn(&KeyName) -> bool) -> usize {
+        let before = self.named.len();
+        self.named.retain(|name, key| {
+            let kept = keep(name);
+            if !kept {
+                key.wrapped.zeroize();
+            }
+            kept
+        });
+        before - self.named.len()
+    }
+}
+
+fn row(subject: &SubjectId, version: u32, (master_id, wrapped): &(String, Vec<u8>)) -> StoredKey {
+    StoredKey {
+        subject: subject.clone(),
+        version,
+        master_id: master_id.clone(),
+        wrapped: wrapped.clone(),
+    }
+}
+
+impl KeyStore for MemoryKeyStore {
+    fn latest(&self, subject: &SubjectId) -> Result<Option<StoredKey>, StoreError> {
+        let inner = self.read()?;
+        Ok(inner
+            .keys
+            .get(subject)
+            .and_then(|v| v.iter().next_back())
+            .map(|(version, r)| row(subject, *version, r)))
+    }
+
+    fn get(&self, subject: &SubjectId, version: u32) -> Result<Option<StoredKey>, StoreError> {
+        let inner = self.read()?;
+        Ok(inner
+            .keys
+            .get(subject)
+            .and_then(|v| v.get(&version))
+            .map(|r| row(subject, version, r)))
+    }
+
+    fn insert(&self, key: &StoredKey) -> Result<Option<StoredKey>, StoreError> {
+        let mut inner = self.write()?;
+        if inner.tombstones.contains(&tombstone_id(&key.subject)) {
+            return Ok(None);
+        }
+        let versions = inner.keys.entry(key.subject.clone()).or_default();
+        let stored = versions
+            .entry(key.version)
+            .or_insert_with(|| (key.master_id.clone(), key.wrapped.clone()));
+        Ok(Some(row(&key.subject, key.version, stored)))
+    }
+
+    fn is_shredded(&self, subject: &SubjectId) -> Result<bool, StoreError> {
+        let inner = self.read()?;
+        Ok(inner.tombstones.contains(&tombstone_id(subject)))
+    }
+
+    fn shred(&self, subject: &SubjectId) -> Result<usize, StoreError> {
+        let mut inner = self.write()?;
+        inner.tombstones.insert(tombstone_id(subject));
+        inner.remove_named(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject));
+        let destroyed = match inner.keys.remove(subject) {
+            Some(versions) => {
+                let n = versions.len();
+                for (_, (_, mut wrapped)) in versions {
+                    wrapped.zeroize();
+                }
+                n
+            }
+            None => 0,
+        };
+        Ok(destroyed)
+    }
+
+    fn wrapped_by_other(
+        &self,
+        master_id: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredKey>, StoreError> {
+        let inner = self.read()?;
+        Ok(inner
+            .keys
+            .iter()
+            .flat_map(|(s, versions)| versions.iter().map(move |(v, r)| (s, *v, r)))
+            .filter(|(_, _, r)| r.0 != master_id)
+            .take(limit)
+            .map(|(s, v, r)| row(s, v, r))
+            .collect())
+    }
+
+    fn rewrap(&self, old_master_id: &str, new: &StoredKey) -> Result<bool, StoreError> {
+        let mut inner = self.write()?;
+        match inner
+            .keys
+            .get_mut(&new.subject)
+            .and_then(|v| v.get_mut(&new.version))
+        {
+            Some(slot) if slot.0 == old_master_id => {
+                slot.1.zeroize();
+                *slot = (new.master_id.clone(), new.wrapped.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn wrapped(&self, name: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
+        Ok(self.read()?.named.get(name).cloned())
+    }
+
+    fn insert_wrapped(
+        &self,
+        name: &KeyName,
+        key: &WrappedKey,
+    ) -> Result<Option<WrappedKey>, StoreError> {
+        let mut inner = self.write()?;
+        let refused = match name {
+            KeyName::Epoch(e) => *e < inner.swept_before,
+            KeyName::Escrow { subject, .. } => inner.tombstones.contains(&tombstone_id(subject)),
+            KeyName::Secret(_) => false,
+        };
+        if refused {
+            return Ok(None);
+        }
+        Ok(Some(
+            inner
+                .named
+                .entry(name.clone())
+                .or_insert_with(|| key.clone())
+                .clone(),
+        ))
+    }
+
+    fn swept_before(&self) -> Result<u32, StoreError> {
+        Ok(self.read()?.swept_before)
+    }
+
+    fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
+        Ok(self
+            .read()?
+            .named
+            .range(KeyName::Epoch(0)..KeyName::Epoch(before))
+            .filter_map(|(n, _)| match n {
+                KeyName::Epoch(e) => Some(*e),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn sweep_epochs(&self, before: u32) -> Result<usize, StoreError> {
+        let mut inner = self.write()?;
+        inner.swept_before = inner.swept_before.max(before);
+        let watermark = inner.swept_before;
+        Ok(inner.remove_named(|n| !matches!(n, KeyName::Epoch(e) if *e < watermark)))
+    }
+
+    fn delete_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError> {
+        let mut inner = self.write()?;
+        Ok(
+            inner
+                .remove_named(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject)),
+        )
+    }
+
+    fn named_wrapped_by_other(
+        &self,
+        master_id: &str,
+        limit: usize,
+    ) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
+        Ok(self
+            .read()?
+            .named
+            .iter()
+            .filter(|(_, k)| k.master_id != master_id)
+            .take(limit)
+            .map(|(n, k)| (n.clone(), k.clone()))
+            .collect())
+    }
+
+    fn rewrap_named(
+        &self,
+        old_master_id: &str,
+        name: &KeyName,
+        new: &WrappedKey,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.write()?;
+        match inner.named.get_mut(name) {
+            Some(slot) if slot.master_id == old_master_id => {
+                slot.wrapped.zeroize();
+                *slot = new.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn place_hold(&self, hold: &LegalHold) -> Result<(), StoreError> {
+        self.write()?.holds.push(hold.clone());
+        Ok(())
+    }
+
+    fn release_hold(
+        &self,
+        id: &HoldId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<LegalHold>, StoreError> {
+        let mut inner = self.write()?;
+        Ok(inner.holds.iter_mut().find(|h| h.id == *id).map(|h| {
+            h.released_at.get_or_insert(at);
+            h.clone()
+        }))
+    }
+
+    fn holds(&self, subject: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
+        Ok(self
+            .read()?
+            .holds
+            .iter()
+            .filter(|h| subject.is_none_or(|s| h.subject == *s))
+            .cloned()
+            .collect())
+    }
+}

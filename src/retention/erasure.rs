@@ -1,0 +1,75 @@
+//! Proof of erasure (GDPR Art. 17, CCPA §1798.105): what [`Vault::erase`](crate::Vault::erase)
+//! returns, to be kept as the record that a request was honoured.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::category::Sensitivity;
+use crate::retention::Retention;
+
+/// A pseudonymous reference to a data subject: HMAC-SHA256 of the subject id under a
+/// secret of the vault (created on first use, wrapped by the master key in the key
+/// store). Whoever holds the vault and a subject id can recompute it
+/// ([`Vault::subject_ref`](crate::Vault::subject_ref)) to find that subject's receipt
+/// later; without the vault it says nothing about who the subject was.
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SubjectRef(String);
+
+impl SubjectRef {
+    pub(crate) fn from_mac(mac: &[u8]) -> Self {
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        SubjectRef(format!("sref1:{hex}"))
+    }
+
+    /// The reference as text (`sref1:` and 64 hex digits).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SubjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SubjectRef({})", self.0)
+    }
+}
+
+impl fmt::Display for SubjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One kind of personal data an erasure made unreadable, from the inventories of the
+/// record types registered with [`VaultBuilder::record`](crate::VaultBuilder::record).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErasedField {
+    /// The record type.
+    pub record: String,
+    /// The field name.
+    pub field: String,
+    /// Its category's dotted name.
+    pub category: String,
+    /// Ordinary, special (Art. 9) or criminal-offence (Art. 10) data.
+    pub sensitivity: Sensitivity,
+    /// Its declared retention, if any.
+    pub retention: Option<Retention>,
+}
+
+/// The proof that a data subject's erasure was carried out. Contains no personal
+/// data: the subject appears only as a [`SubjectRef`]. Serialize it (JSON) and keep it
+/// with your request records.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErasureReceipt {
+    /// Who was erased, pseudonymously.
+    pub subject: SubjectRef,
+    /// When, by the vault's clock.
+    pub erased_at: DateTime<Utc>,
+    /// Subject key versions destroyed: every value sealed under them is unreadable.
+    pub subject_keys_destroyed: usize,
+    /// Epoch shares held in escrow for a legal hold, destroyed.
+    pub escrowed_keys_destroyed: usize,
+    /// The kinds of data affected, from the registered field inventories.
+    pub data: Vec<ErasedField>,
+}

@@ -1,0 +1,137 @@
+//! What can go wrong in the vault, and the reports of what it did.
+
+use chrono::{DateTime, Utc};
+
+use crate::format::FormatError;
+use crate::keys::KeyError;
+use crate::plaintext::PlaintextError;
+use crate::retention::{HoldError, HoldId};
+use crate::store::StoreError;
+
+/// Why sealing, opening, shredding, sweeping or rotating failed. Never contains a
+/// personal value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// The subject's keys were shredded: this value can never be opened again, and
+    /// nothing new is sealed for the subject.
+    #[error(
+        "the data subject's keys were shredded (erased): their data can no longer be opened or sealed"
+    )]
+    Shredded,
+    /// The value's retention period ended at `at`, and its subject is not under a legal
+    /// hold: it is no longer opened, and once swept, no longer can be.
+    #[error(
+        "the value's retention period ended at {at}: it can no longer be opened (place a legal hold before it is swept if it must be kept)"
+    )]
+    Expired {
+        /// When it expired.
+        at: DateTime<Utc>,
+    },
+    /// The value would expire in a retention epoch that a sweep already destroyed: the
+    /// vault's clock is behind the clock of the sweep.
+    #[error(
+        "a value expiring on UTC day {epoch} (days since 1970) cannot be sealed: that day's key was already swept; check the clock"
+    )]
+    EpochSwept {
+        /// The epoch (days since 1970-01-01).
+        epoch: u32,
+    },
+    /// The key store has no key for the value's retention epoch, which was not swept:
+    /// the value was sealed against another key store.
+    #[error(
+        "the key store has no key for retention epoch {epoch}: was the value sealed with another key store?"
+    )]
+    EpochKeyNotFound {
+        /// The epoch (days since 1970-01-01).
+        epoch: u32,
+    },
+    /// Collection time plus retention does not fit the format (past the year 262,000),
+    /// or the clock is before 1970.
+    #[error(
+        "the retention period, added to the collection time, is out of range (or the clock is before 1970)"
+    )]
+    RetentionOutOfRange,
+    /// The subject is under a legal hold, so their data cannot be erased (or shredded).
+    #[error(
+        "the data subject is under legal hold {hold} ({reason}{}): release it before erasing", until.map(|u| format!(", until {u}")).unwrap_or_default()
+    )]
+    UnderLegalHold {
+        /// The hold.
+        hold: HoldId,
+        /// Its reason.
+        reason: String,
+        /// When it lapses, if it does.
+        until: Option<DateTime<Utc>>,
+    },
+    /// Placing or releasing a hold failed.
+    #[error(transparent)]
+    Hold(#[from] HoldError),
+    /// The key store has no such key version for the subject, and the subject was not
+    /// shredded: the value was sealed against another key store.
+    #[error(
+        "the key store has no key version {version} for this data subject: was the value sealed with another key store?"
+    )]
+    KeyNotFound {
+        /// The key version named in the value's header.
+        version: u32,
+    },
+    /// The access is for another subject than the one the value was sealed for: the
+    /// value was copied from another subject's record, or the wrong access was used.
+    #[error(
+        "the sealed value belongs to another data subject than the access: it was copied from another subject's record, or the access is for the wrong subject"
+    )]
+    SubjectMismatch,
+    /// The value failed authentication.
+    #[error(
+        "the sealed value failed authentication: it was altered, or moved from another record type or field, or sealed under another key"
+    )]
+    Decrypt,
+    /// The bytes are not a sealed value.
+    #[error("not a valid sealed value: {0}")]
+    Format(#[from] FormatError),
+    /// The decrypted bytes are not a valid `T`: the value was sealed as another type.
+    #[error("the decrypted value is not of the expected type: {0}")]
+    Plaintext(#[from] PlaintextError),
+    /// A master-key operation failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A stored key is wrapped by a master key this vault was not given.
+    #[error(
+        "a stored key is wrapped by master key `{master_id}`, which this vault does not have: pass it as the master key or a previous master key"
+    )]
+    UnknownMasterKey {
+        /// The master key id on the stored key.
+        master_id: String,
+    },
+    /// The key store failed.
+    #[error("the key store failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What [`Vault::shred`](crate::Vault::shred) destroyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShredReport {
+    /// Subject key versions deleted from the key store.
+    pub keys_destroyed: usize,
+    /// Escrowed epoch shares deleted.
+    pub escrows_destroyed: usize,
+}
+
+/// What [`Vault::rewrap_keys`](crate::Vault::rewrap_keys) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RewrapReport {
+    /// Keys re-wrapped under the current master key by this call.
+    pub rewrapped: usize,
+}
+
+/// What [`Vault::sweep`](crate::Vault::sweep) did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SweepReport {
+    /// Epochs (days since 1970-01-01) whose keys were destroyed, ascending.
+    pub epochs_destroyed: Vec<u32>,
+    /// Epoch shares escrowed for subjects under legal hold.
+    pub escrowed: usize,
+    /// Subjects whose holds had all ended and whose escrows were destroyed.
+    pub escrows_released: usize,
+}
