@@ -1,0 +1,565 @@
+//! Retention, legal hold and erasure enforced by keys (docs/retention.md): one test per
+//! rule, then a model test of every rule together, on the memory store and on the
+//! SQLite store reopened from disk.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use custodian::categories::{Email, Phone};
+use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
+use custodian::retention::{Clock, ManualClock};
+use custodian::store::SqliteStore;
+use custodian::{
+    Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
+};
+use proptest::prelude::*;
+
+custodian::purpose! {
+    struct Crm { basis: Contract, description: "Serve the account.", uses: [Email, Phone] }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
+}
+
+fn sid(s: &str) -> SubjectId {
+    SubjectId::new(s).unwrap()
+}
+
+fn master() -> LocalMasterKey {
+    LocalMasterKey::from_slice("kek", &[7; 32]).unwrap()
+}
+
+fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
+    Vault::builder(master(), store).clock(clock.clone()).build()
+}
+
+fn access(s: &SubjectId) -> Access<Crm> {
+    Access::new(s.clone(), Actor::service("test"))
+}
+
+fn ctx(days: u32) -> Context<Email> {
+    Context::new("customer", "email")
+        .unwrap()
+        .retain(Retention::Days(days))
+}
+
+fn seal(v: &Vault, s: &SubjectId, days: u32) -> Sealed<String, Email> {
+    v.seal(
+        &Personal::new(s.clone(), format!("{s}@example.com")),
+        &ctx(days),
+    )
+    .unwrap()
+}
+
+fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
+    let days = 1; // the retention is not part of the binding: any context of the place
+    Ok(v.open(sealed, &ctx(days), &access(s))?
+        .read(&access(s))
+        .unwrap()
+        .clone())
+}
+
+fn is_expired(r: &Result<String, VaultError>) -> bool {
+    matches!(r, Err(VaultError::Expired { .. }))
+}
+
+#[test]
+fn the_header_records_collection_and_expiry_from_the_declared_retention() {
+    let clock = ManualClock::new(t0());
+    let v = Vault::builder(master(), MemoryKeyStore::new())
+        .clock(clock.clone())
+        .default_retention::<Phone>(Retention::Months(6))
+        .build();
+    let a = sid("cus_1");
+    let h = |s: &[u8]| custodian::format::parse(s).map(|h| (h.collected, h.expires));
+    let declared = seal(&v, &a, 30);
+    assert_eq!(
+        h(declared.as_bytes()).unwrap(),
+        (t0().timestamp(), (t0() + TimeDelta::days(30)).timestamp())
+    );
+    // No retention on the context: the category's default, else until erased.
+    let phone: Context<Phone> = Context::new("customer", "phone").unwrap();
+    let p = v
+        .seal(&Personal::new(a.clone(), "+15550100".to_string()), &phone)
+        .unwrap();
+    let six_months = Utc.with_ymd_and_hms(2027, 7, 1, 12, 0, 0).unwrap();
+    assert_eq!(h(p.as_bytes()).unwrap().1, six_months.timestamp());
+    let email: Context<Email> = Context::new("customer", "email").unwrap();
+    let e = v
+        .seal(
+            &Personal::new(a.clone(), "a@example.com".to_string()),
+            &email,
+        )
+        .unwrap();
+    assert_eq!(h(e.as_bytes()).unwrap().1, i64::MAX);
+    clock.advance(TimeDelta::days(365 * 50));
+    assert_eq!(open(&v, &e, &a).unwrap(), "a@example.com");
+}
+
+#[test]
+fn an_expired_value_is_refused_even_while_its_key_exists() {
+    let clock = ManualClock::new(t0());
+    let v = vault_on(MemoryKeyStore::new(), &clock);
+    let a = sid("cus_1");
+    let sealed = seal(&v, &a, 30);
+    clock.advance(TimeDelta::days(30) - TimeDelta::seconds(1));
+    assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_1@example.com");
+    clock.advance(TimeDelta::seconds(1));
+    match open(&v, &sealed, &a) {
+        Err(VaultError::Expired { at }) => assert_eq!(at, t0() + TimeDelta::days(30)),
+        other => panic!("expected Expired, got {other:?}"),
+    }
+    // Moving the expiry forward in the header breaks the tag: it is bound.
+    let mut bytes = sealed.into_bytes();
+    let n = usize::from(bytes[2]);
+    let later = (t0() + TimeDelta::days(60)).timestamp().to_be_bytes();
+    bytes[15 + n..23 + n].copy_from_slice(&later);
+    let edited = Sealed::<String, Email>::from_bytes(bytes).unwrap();
+    let header = edited.header().unwrap();
+    assert!(header.expires > clock.unix_seconds());
+    assert!(matches!(
+        open(&v, &edited, &a),
+        Err(VaultError::Decrypt | VaultError::EpochKeyNotFound { .. })
+    ));
+}
+
+#[test]
+fn a_sweep_destroys_ended_epochs_only_and_costs_nothing_per_record() {
+    let clock = ManualClock::new(t0());
+    let store = Arc::new(MemoryKeyStore::new());
+    let v = vault_on(Arc::clone(&store), &clock);
+    let a = sid("cus_1");
+    let short = seal(&v, &a, 2);
+    let long = seal(&v, &a, 10);
+    clock.advance(TimeDelta::days(3));
+    let report = v.sweep().unwrap();
+    assert_eq!(report.epochs_destroyed.len(), 1);
+    assert!(
+        store
+            .wrapped(&KeyName::Epoch(report.epochs_destroyed[0]))
+            .unwrap()
+            .is_none()
+    );
+    assert!(is_expired(&open(&v, &short, &a)));
+    assert_eq!(open(&v, &long, &a).unwrap(), "cus_1@example.com");
+    // A hold placed after the sweep cannot bring back what the sweep destroyed.
+    v.hold(&a, "case 1", None).unwrap();
+    assert!(is_expired(&open(&v, &short, &a)));
+    // Idempotent: nothing more to destroy.
+    assert!(v.sweep().unwrap().epochs_destroyed.is_empty());
+    // A fresh vault on the same store agrees.
+    let fresh = vault_on(Arc::clone(&store), &clock);
+    assert!(is_expired(&open(&fresh, &short, &a)));
+    assert_eq!(open(&fresh, &long, &a).unwrap(), "cus_1@example.com");
+}
+
+#[test]
+fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
+    let clock = ManualClock::new(t0());
+    let v = vault_on(MemoryKeyStore::new(), &clock);
+    let (a, b) = (sid("cus_a"), sid("cus_b"));
+    let (va, vb) = (seal(&v, &a, 5), seal(&v, &b, 5));
+    let hold = v.hold(&a, "case 2027-14: litigation hold", None).unwrap();
+    clock.advance(TimeDelta::days(7));
+    let report = v.sweep().unwrap();
+    assert_eq!(report.epochs_destroyed.len(), 1);
+    assert_eq!(report.escrowed, 1, "one held subject, one epoch");
+    assert_eq!(open(&v, &va, &a).unwrap(), "cus_a@example.com");
+    assert!(is_expired(&open(&v, &vb, &b)));
+    // A new vault (cold cache) reads it from the escrow.
+    let listed = v.holds().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].is_active(clock.now()));
+    let released = v.release(&hold.id).unwrap();
+    assert_eq!(released.released_at, Some(clock.now()));
+    assert!(is_expired(&open(&v, &va, &a)));
+    // Holding again does not bring it back: the escrow went with the release.
+    v.hold(&a, "case 2027-15", None).unwrap();
+    assert!(is_expired(&open(&v, &va, &a)));
+    assert!(matches!(
+        v.release(&hold.id),
+        Err(VaultError::Hold(
+            custodian::retention::HoldError::AlreadyReleased(_)
+        ))
+    ));
+}
+
+#[test]
+fn a_hold_placed_after_expiry_but_before_the_sweep_still_saves_the_data() {
+    let clock = ManualClock::new(t0());
+    let v = vault_on(MemoryKeyStore::new(), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&v, &a, 1);
+    clock.advance(TimeDelta::days(3));
+    assert!(is_expired(&open(&v, &sealed, &a)));
+    v.hold(&a, "regulator inquiry 77", None).unwrap();
+    assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
+    assert_eq!(v.sweep().unwrap().escrowed, 1);
+    assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
+}
+
+#[test]
+fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
+    let clock = ManualClock::new(t0());
+    let store = Arc::new(MemoryKeyStore::new());
+    let v = vault_on(Arc::clone(&store), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&v, &a, 1);
+    v.hold(&a, "audit 2027", Some(t0() + TimeDelta::days(10)))
+        .unwrap();
+    clock.advance(TimeDelta::days(3));
+    v.sweep().unwrap();
+    assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
+    clock.advance(TimeDelta::days(8));
+    assert!(is_expired(&open(&v, &sealed, &a)));
+    let epoch = sealed.header().unwrap().epoch();
+    let escrow = KeyName::Escrow {
+        subject: a.clone(),
+        epoch,
+    };
+    assert!(store.wrapped(&escrow).unwrap().is_some());
+    assert_eq!(v.sweep().unwrap().escrows_released, 1);
+    assert!(store.wrapped(&escrow).unwrap().is_none());
+    assert!(matches!(
+        v.hold(&a, "late", Some(clock.now())),
+        Err(VaultError::Hold(_))
+    ));
+    assert!(matches!(v.hold(&a, "  ", None), Err(VaultError::Hold(_))));
+}
+
+#[derive(PersonalData)]
+#[personal(record = "lead")]
+struct Lead {
+    #[personal(subject)]
+    id: SubjectId,
+    #[personal(retain = "2y")]
+    email: Personal<String, Email>,
+    #[personal(retain = "30d")]
+    phone: Option<Personal<String, Phone>>,
+}
+
+#[test]
+fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_personal_data() {
+    let clock = ManualClock::new(t0());
+    let v = Vault::builder(master(), MemoryKeyStore::new())
+        .clock(clock.clone())
+        .record::<Lead>()
+        .build();
+    let a = sid("cus_4711");
+    let lead = Lead {
+        id: a.clone(),
+        email: Personal::new(a.clone(), "alice@example.com".into()),
+        phone: Some(Personal::new(a.clone(), "+15550100".into())),
+    };
+    let sealed = lead.seal(&v).unwrap();
+    v.rotate_subject_key(&a).unwrap();
+    let hold = v.hold(&a, "case 9: preserve records", None).unwrap();
+    clock.advance(TimeDelta::days(40));
+    assert_eq!(v.sweep().unwrap().escrowed, 1);
+    match v.erase(&a) {
+        Err(VaultError::UnderLegalHold {
+            hold: id,
+            reason,
+            until,
+        }) => {
+            assert_eq!(
+                (id, reason.as_str(), until),
+                (hold.id.clone(), "case 9: preserve records", None)
+            );
+        }
+        other => panic!("expected UnderLegalHold, got {other:?}"),
+    }
+    assert!(matches!(
+        v.shred(&a),
+        Err(VaultError::UnderLegalHold { .. })
+    ));
+    // Held: the expired phone is still there.
+    let opened = sealed.open(&v, &access(&a)).unwrap();
+    assert!(opened.phone.is_some());
+    v.release(&hold.id).unwrap();
+    // Released: a whole-record open treats the expired optional field as gone; the
+    // per-field door says why.
+    let opened = sealed.open(&v, &access(&a)).unwrap();
+    assert!(opened.phone.is_none());
+    assert!(matches!(
+        sealed.open_phone(&v, &access(&a)),
+        Err(VaultError::Expired { .. })
+    ));
+
+    let receipt = v.erase(&a).unwrap();
+    assert_eq!(receipt.subject, v.subject_ref(&a).unwrap());
+    assert_ne!(receipt.subject, v.subject_ref(&sid("cus_4712")).unwrap());
+    assert_eq!(receipt.erased_at, clock.now());
+    assert_eq!(receipt.subject_keys_destroyed, 2, "both key versions");
+    assert_eq!(receipt.escrowed_keys_destroyed, 0, "released with the hold");
+    let kinds: Vec<_> = receipt
+        .data
+        .iter()
+        .map(|d| (d.record.as_str(), d.field.as_str(), d.category.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("lead", "email", "user.contact.email"),
+            ("lead", "phone", "user.contact.phone_number")
+        ]
+    );
+    let json = serde_json::to_string(&receipt).unwrap();
+    for secret in ["cus_4711", "alice", "5550100"] {
+        assert!(!json.contains(secret), "{secret} in {json}");
+    }
+    assert!(matches!(
+        sealed.open(&v, &access(&a)),
+        Err(VaultError::Shredded)
+    ));
+    assert!(matches!(
+        v.hold(&a, "too late", None),
+        Err(VaultError::Shredded)
+    ));
+}
+
+#[test]
+fn erasing_a_subject_whose_hold_lapsed_destroys_the_escrow_too() {
+    let clock = ManualClock::new(t0());
+    let v = vault_on(MemoryKeyStore::new(), &clock);
+    let a = sid("cus_a");
+    seal(&v, &a, 1);
+    v.hold(&a, "case 3", Some(t0() + TimeDelta::days(5)))
+        .unwrap();
+    clock.advance(TimeDelta::days(3));
+    assert_eq!(v.sweep().unwrap().escrowed, 1);
+    clock.advance(TimeDelta::days(3));
+    let receipt = v.erase(&a).unwrap();
+    assert_eq!(receipt.escrowed_keys_destroyed, 1);
+}
+
+#[test]
+fn reseal_keeps_the_dates_and_a_clock_behind_the_sweep_cannot_seal_into_a_swept_day() {
+    let clock = ManualClock::new(t0());
+    let v = vault_on(MemoryKeyStore::new(), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&v, &a, 30);
+    clock.advance(TimeDelta::days(10));
+    v.rotate_subject_key(&a).unwrap();
+    let resealed = v.reseal(&sealed, &ctx(30)).unwrap();
+    let (h0, h1) = (sealed.header().unwrap(), resealed.header().unwrap());
+    assert_eq!((h0.collected, h0.expires), (h1.collected, h1.expires));
+    assert_eq!(h1.key_version, 2);
+    // Sweep far ahead, then seal with the clock set back before that sweep.
+    clock.advance(TimeDelta::days(100));
+    v.sweep().unwrap();
+    clock.set(t0());
+    assert!(matches!(
+        v.seal(
+            &Personal::new(a.clone(), "x@example.com".to_string()),
+            &ctx(1)
+        ),
+        Err(VaultError::EpochSwept { .. })
+    ));
+}
+
+#[test]
+fn sqlite_sweep_leaves_no_copy_of_the_epoch_key_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let clock = ManualClock::new(t0());
+    let store = SqliteStore::open(&path).unwrap();
+    let v = vault_on(store.clone(), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&v, &a, 1);
+    let epoch = sealed.header().unwrap().epoch();
+    let wrapped = store
+        .wrapped(&KeyName::Epoch(epoch))
+        .unwrap()
+        .unwrap()
+        .wrapped;
+    let on_disk = || {
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend(std::fs::read(dir.path().join("c.db-wal")).unwrap_or_default());
+        bytes.windows(wrapped.len()).any(|w| w == wrapped)
+    };
+    assert!(
+        on_disk(),
+        "the wrapped epoch key is stored before the sweep"
+    );
+    clock.advance(TimeDelta::days(2));
+    assert_eq!(v.sweep().unwrap().epochs_destroyed, [epoch]);
+    assert!(
+        !on_disk(),
+        "the wrapped epoch key survived the sweep on disk"
+    );
+    drop(v);
+    let reopened = vault_on(SqliteStore::open(&path).unwrap(), &clock);
+    assert!(is_expired(&open(&reopened, &sealed, &a)));
+}
+
+// ---------------------------------------------------------------------------------
+// The model: a value is readable iff its subject was not erased and either it has not
+// expired, or its subject is held now and the value's epoch key still exists or was
+// escrowed for the subject (held when the sweep that destroyed it ran, and held ever
+// since: a release destroys the escrow).
+
+const SUBJECTS: usize = 3;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Seal { subject: usize, days: u32 },
+    Advance { hours: i64 },
+    Sweep,
+    Hold { subject: usize },
+    Release { subject: usize },
+    Erase { subject: usize },
+    Reopen,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let s = 0..SUBJECTS;
+    prop_oneof![
+        4 => (s.clone(), 1u32..20).prop_map(|(subject, days)| Op::Seal { subject, days }),
+        4 => (1i64..24 * 12).prop_map(|hours| Op::Advance { hours }),
+        2 => Just(Op::Sweep),
+        2 => s.clone().prop_map(|subject| Op::Hold { subject }),
+        2 => s.clone().prop_map(|subject| Op::Release { subject }),
+        1 => s.prop_map(|subject| Op::Erase { subject }),
+        1 => Just(Op::Reopen),
+    ]
+}
+
+#[derive(Default)]
+struct Model {
+    held: [bool; SUBJECTS],
+    erased: [bool; SUBJECTS],
+    watermark: u32,
+    epochs: BTreeSet<u32>,
+    escrows: BTreeSet<(usize, u32)>,
+}
+
+enum Expect {
+    Readable,
+    Expired,
+    Shredded,
+}
+
+impl Model {
+    /// An expired value reports `Expired` whether or not its subject was erased since
+    /// (the header alone shows it); an erased subject is never held.
+    fn expect(&self, subject: usize, expires: i64, now: i64) -> Expect {
+        let epoch = u32::try_from(expires.div_euclid(86_400)).unwrap();
+        let key_kept = epoch >= self.watermark || self.escrows.contains(&(subject, epoch));
+        if now < expires || (self.held[subject] && key_kept) {
+            if self.erased[subject] {
+                Expect::Shredded
+            } else {
+                Expect::Readable
+            }
+        } else {
+            Expect::Expired
+        }
+    }
+
+    fn sweep(&mut self, now: i64) {
+        let today = u32::try_from(now.div_euclid(86_400)).unwrap();
+        for &e in self.epochs.range(self.watermark..today) {
+            for s in 0..SUBJECTS {
+                if self.held[s] {
+                    self.escrows.insert((s, e));
+                }
+            }
+        }
+        self.watermark = self.watermark.max(today);
+    }
+}
+
+fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
+    let clock = ManualClock::new(t0());
+    let subjects: Vec<SubjectId> = (0..SUBJECTS).map(|i| sid(&format!("cus_{i}"))).collect();
+    let mut vault = vault_on(open_store(), &clock);
+    let mut model = Model::default();
+    let mut values: Vec<(usize, i64, Sealed<String, Email>)> = Vec::new();
+    for (step, op) in ops.into_iter().enumerate() {
+        let now = clock.unix_seconds();
+        match op {
+            Op::Seal { subject, days } => {
+                let p = Personal::new(subjects[subject].clone(), format!("v{step}@example.com"));
+                match vault.seal(&p, &ctx(days)) {
+                    Ok(sealed) => {
+                        assert!(
+                            !model.erased[subject],
+                            "step {step}: sealed for an erased subject"
+                        );
+                        let expires = sealed.header().unwrap().expires;
+                        assert_eq!(expires, now + i64::from(days) * 86_400);
+                        model.epochs.insert(sealed.header().unwrap().epoch());
+                        values.push((subject, expires, sealed));
+                    }
+                    Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                    Err(e) => panic!("step {step}: seal failed: {e}"),
+                }
+            }
+            Op::Advance { hours } => clock.advance(TimeDelta::hours(hours)),
+            Op::Sweep => {
+                vault.sweep().unwrap();
+                model.sweep(now);
+            }
+            Op::Hold { subject } => match vault.hold(&subjects[subject], "case", None) {
+                Ok(_) => model.held[subject] = true,
+                Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                Err(e) => panic!("step {step}: hold failed: {e}"),
+            },
+            Op::Release { subject } => {
+                for h in vault.holds_of(&subjects[subject]).unwrap() {
+                    if h.released_at.is_none() {
+                        vault.release(&h.id).unwrap();
+                    }
+                }
+                model.held[subject] = false;
+                model.escrows.retain(|(s, _)| *s != subject);
+            }
+            Op::Erase { subject } => match vault.erase(&subjects[subject]) {
+                Ok(_) => {
+                    assert!(!model.held[subject], "step {step}: erased while held");
+                    model.erased[subject] = true;
+                    model.escrows.retain(|(s, _)| *s != subject);
+                }
+                Err(VaultError::UnderLegalHold { .. }) => {
+                    assert!(model.held[subject], "step {step}: refused without a hold")
+                }
+                Err(e) => panic!("step {step}: erase failed: {e}"),
+            },
+            Op::Reopen => {
+                drop(vault);
+                vault = vault_on(open_store(), &clock);
+            }
+        }
+        let now = clock.unix_seconds();
+        for (i, (subject, expires, sealed)) in values.iter().enumerate() {
+            let got = open(&vault, sealed, &subjects[*subject]);
+            match (model.expect(*subject, *expires, now), &got) {
+                (Expect::Readable, Ok(_))
+                | (Expect::Expired, Err(VaultError::Expired { .. }))
+                | (Expect::Shredded, Err(VaultError::Shredded)) => {}
+                (_, got) => panic!(
+                    "step {step}, value {i} (subject {subject}, expires {expires}, now {now}): got {got:?}; held {:?} erased {:?} watermark {} escrows {:?}",
+                    model.held, model.erased, model.watermark, model.escrows
+                ),
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn the_vault_follows_the_retention_model_in_memory(ops in prop::collection::vec(op(), 1..40)) {
+        let store = Arc::new(MemoryKeyStore::new());
+        run_model(ops, &|| Box::new(Arc::clone(&store)));
+    }
+
+    #[test]
+    fn the_vault_follows_the_retention_model_on_sqlite_reopened(ops in prop::collection::vec(op(), 1..30)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        run_model(ops, &|| Box::new(SqliteStore::open(&path).unwrap()));
+    }
+}
