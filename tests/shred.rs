@@ -8,7 +8,9 @@ use custodian::categories::{Email, Name};
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
 use custodian::retention::{HoldId, LegalHold};
 use custodian::store::{SqliteStore, StoreError};
-use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
+use custodian::{
+    Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
+};
 
 custodian::purpose! {
     pub struct Crm { basis: Contract, description: "Serve your account.", uses: [Name, Email] }
@@ -257,12 +259,17 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
 
 fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
     let subjects: Vec<SubjectId> = (0..20).map(|i| sid(&format!("cus_{i}"))).collect();
-    let sealed: Vec<_> = {
+    // Besides subject keys: an epoch key (a value with a retention period) and a vault
+    // secret (the key of subject references) must move to the new master key too.
+    let (sealed, retained, reference): (Vec<_>, _, _) = {
         let v = Vault::new(m("kek-2025", 1), open_store().store());
-        subjects
+        let sealed = subjects
             .iter()
             .map(|s| seal(&v, s, &format!("{s}@example.com").replace("cus_", "u")))
-            .collect()
+            .collect();
+        let p = Personal::<String, Email>::new(subjects[0].clone(), "kept@example.com".into());
+        let retained = v.seal(&p, &ctx().retain(Retention::Days(30))).unwrap();
+        (sealed, retained, v.subject_ref(&subjects[0]).unwrap())
     };
     // Interrupted after 7 keys.
     let interrupted = Vault::builder(
@@ -290,6 +297,11 @@ fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
     for (s, x) in subjects.iter().zip(&sealed) {
         assert!(open(&new_only, x, s).unwrap().ends_with("@example.com"));
     }
+    assert_eq!(
+        open(&new_only, &retained, &subjects[0]).unwrap(),
+        "kept@example.com"
+    );
+    assert_eq!(new_only.subject_ref(&subjects[0]).unwrap(), reference);
     // The old master key alone opens nothing.
     let old_only = Vault::new(m("kek-2025", 1), open_store().store());
     for (s, x) in subjects.iter().zip(&sealed) {
