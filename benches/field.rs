@@ -4,7 +4,9 @@
 //! `ring_raw` (the floor: a prepared `LessSafeKey`, counter nonce, no header),
 //! `custodian` (the vault, warm key cache, `Personal<Vec<u8>>` in and out),
 //! `naive_envelope` (fresh `SystemRandom` nonce and key construction per call) and
-//! `aes_gcm_rustcrypto` (the RustCrypto `aes-gcm` crate, same key). Group `key_cold`:
+//! `aes_gcm_rustcrypto` (the RustCrypto `aes-gcm` crate, same key), and
+//! `custodian_retained` (a context with a 30-day retention: a retention-epoch key, and
+//! on open the expiry check against the clock). Group `key_cold`:
 //! the first seal for a new subject (key generation, wrap, store insert).
 
 use std::hint::black_box;
@@ -75,6 +77,7 @@ struct Setup {
     vault: Vault,
     subject: SubjectId,
     ctx: Context<Communications>,
+    retained: Context<Communications>,
     ring_key: LessSafeKey,
     rc: aes_gcm::Aes256Gcm,
 }
@@ -83,13 +86,18 @@ fn setup() -> Setup {
     let vault = Vault::in_memory(LocalMasterKey::from_slice("bench", &KEY).unwrap());
     let subject = SubjectId::new("cus_00000001").unwrap();
     let ctx = Context::new("ticket", "body").unwrap();
+    let retained = Context::new("ticket", "body")
+        .unwrap()
+        .retain(custodian::Retention::Days(30));
     // Warm the key cache.
     let warm: Personal<Vec<u8>, Communications> = Personal::new(subject.clone(), vec![0]);
     vault.seal(&warm, &ctx).unwrap();
+    vault.seal(&warm, &retained).unwrap();
     Setup {
         vault,
         subject,
         ctx,
+        retained,
         ring_key: LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &KEY).unwrap()),
         rc: aes_gcm::Aes256Gcm::new_from_slice(&KEY).unwrap(),
     }
@@ -111,6 +119,11 @@ fn field_seal(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("custodian", size), &personal, |b, p| {
             b.iter(|| s.vault.seal(black_box(p), &s.ctx).unwrap())
         });
+        group.bench_with_input(
+            BenchmarkId::new("custodian_retained", size),
+            &personal,
+            |b, p| b.iter(|| s.vault.seal(black_box(p), &s.retained).unwrap()),
+        );
         group.bench_with_input(BenchmarkId::new("naive_envelope", size), &pt, |b, pt| {
             b.iter(|| naive_seal(&rng, black_box(pt)))
         });
@@ -168,6 +181,19 @@ fn field_open(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("custodian", size), &sealed, |b, sealed| {
             b.iter(|| s.vault.open(black_box(sealed), &s.ctx, &access).unwrap())
         });
+        // With a retention period: an epoch-derived key and the expiry check on open.
+        let retained = s.vault.seal(&personal, &s.retained).unwrap();
+        group.bench_with_input(
+            BenchmarkId::new("custodian_retained", size),
+            &retained,
+            |b, sealed| {
+                b.iter(|| {
+                    s.vault
+                        .open(black_box(sealed), &s.retained, &access)
+                        .unwrap()
+                })
+            },
+        );
         let naive = naive_seal(&rng, &pt);
         group.bench_with_input(
             BenchmarkId::new("naive_envelope", size),
