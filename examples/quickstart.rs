@@ -3,11 +3,14 @@
 //! `cargo run --example quickstart`
 
 use chrono::{Duration, Utc};
-use custodian::categories::{Email, Name};
+use custodian::categories::{Communications, Email, Name};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
 use custodian::keys::LocalMasterKey;
+use custodian::retention::ManualClock;
 use custodian::store::SqliteStore;
-use custodian::{Access, Actor, Personal, PersonalData, SubjectId, Vault, VaultError};
+use custodian::{
+    Access, Actor, Context, Personal, PersonalData, Retention, SubjectId, Vault, VaultError,
+};
 
 custodian::purpose! {
     /// Invoicing: necessary to perform the contract, so no consent is needed.
@@ -24,6 +27,13 @@ custodian::purpose! {
         description: "Email you offers, if you asked for them.",
         uses: [Email],
     }
+    /// Answering support requests.
+    pub struct Support {
+        name: "support",
+        basis: Contract,
+        description: "Answer your support requests.",
+        uses: [Communications],
+    }
 }
 
 /// The customer record: the derive writes `SealedCustomer`, `seal`, `open` and the
@@ -35,7 +45,7 @@ pub struct Customer {
     pub id: SubjectId,
     #[personal(retain = "until_erased")]
     pub name: Personal<String, Name>,
-    #[personal(retain = "until_erased")]
+    #[personal(retain = "2y")]
     pub email: Personal<String, Email>,
     pub plan: String,
 }
@@ -47,8 +57,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = SqliteStore::open(&path)?;
     println!("Opened the embedded store at {}", path.display());
     let ledger = ConsentLedger::new(store.clone());
-    // In production the master key comes from your secret manager or KMS.
-    let vault = Vault::new(LocalMasterKey::generate("quickstart-kek")?, store);
+    // In production the master key comes from your secret manager or KMS, and the
+    // clock is the system clock (the default). This one is moved by hand below, so the
+    // example does not wait a month to show retention.
+    let clock = ManualClock::new(Utc::now());
+    let vault = Vault::builder(LocalMasterKey::generate("quickstart-kek")?, store)
+        .clock(clock.clone())
+        .record::<Customer>()
+        .build();
 
     let alice = SubjectId::new("cus_0001")?;
     let name: Personal<String, Name> = Personal::new(alice.clone(), "Alice Example".into());
@@ -135,9 +151,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // 8. Erasure: shredding Alice's key makes every copy of the row unreadable.
-    let report = vault.shred(&alice)?;
-    println!("Shredded {alice}: {} key destroyed", report.keys_destroyed);
+    // 8. Retention: a support message is kept 30 days, then its key is destroyed.
+    let support = Access::<Support>::new(alice.clone(), Actor::service("helpdesk"));
+    let chat_ctx = Context::new("ticket", "message")?.retain(Retention::Days(30));
+    let chat: Personal<String, Communications> =
+        Personal::new(alice.clone(), "My parcel did not arrive".into());
+    let chat = vault.seal(&chat, &chat_ctx)?;
+    clock.advance(Duration::days(31));
+    match vault.open(&chat, &chat_ctx, &support) {
+        Err(e @ VaultError::Expired { .. }) => {
+            println!("31 days later, the support message: refused, because {e}")
+        }
+        Err(e) => return Err(e.into()),
+        Ok(_) => println!("31 days later, the support message: opened (this is a bug)"),
+    }
+    let swept = vault.sweep()?;
+    println!(
+        "The daily sweep destroyed {} day key(s): that message is now noise in every copy",
+        swept.epochs_destroyed.len()
+    );
+
+    // 9. A legal hold blocks erasure until it is released.
+    let hold = vault.hold(&alice, "case 2027-14: payment dispute", None)?;
+    match vault.erase(&alice) {
+        Err(e @ VaultError::UnderLegalHold { .. }) => println!("Erasure: refused, because {e}"),
+        Err(e) => return Err(e.into()),
+        Ok(_) => println!("Erasure under hold: done (this is a bug)"),
+    }
+    vault.release(&hold.id)?;
+
+    // 10. Erasure: destroying Alice's keys makes every copy of her data unreadable; the
+    // receipt is the proof, and holds no personal data.
+    let receipt = vault.erase(&alice)?;
+    println!("Erased. Receipt: {}", serde_json::to_string(&receipt)?);
     match row.open_email(&vault, &billing) {
         Err(e @ VaultError::Shredded) => {
             println!("Opening the stored email again: refused, because {e}")

@@ -25,6 +25,12 @@
 //!   [`Vault::shred`] deletes the subject's keys, so every copy of their sealed data,
 //!   backups included, can no longer be opened. Keys live in a
 //!   [`KeyStore`](keys::KeyStore), wrapped by a [`MasterKey`](keys::MasterKey).
+//! - Every sealed value carries its collection time and expiry (its field's
+//!   [`Retention`]); [`Vault::open`] refuses it once expired, and [`Vault::sweep`]
+//!   destroys the key of each day that has ended. A [`LegalHold`](retention::LegalHold)
+//!   ([`Vault::hold`]) keeps a subject's data and blocks [`Vault::erase`], which
+//!   otherwise returns an [`ErasureReceipt`](retention::ErasureReceipt). See
+//!   [`retention`].
 //!
 //! ```
 //! use chrono::Utc;
@@ -60,7 +66,8 @@
 //! What the compiler enforces and what is checked at run time is written down in
 //! `docs/architecture.md`; the vocabulary and its GDPR/CCPA articles in
 //! `docs/concepts.md`; the threat model and key handling in `docs/crypto.md`; the
-//! sealed format, with test vectors, in `docs/format.md`.
+//! sealed format, with test vectors, in `docs/format.md`; retention, holds and erasure
+//! in `docs/retention.md`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

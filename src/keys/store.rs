@@ -97,7 +97,7 @@ impl std::fmt::Debug for WrappedKey {
 /// vault secrets), the tombstones of shredded subjects, the sweep watermark and legal
 /// holds.
 ///
-/// Implementations: [`MemoryKeyStore`] and [`SqliteStore`](crate::store::SqliteStore).
+/// Implementations: [`MemoryKeyStore`](super::MemoryKeyStore) and [`SqliteStore`](crate::store::SqliteStore).
 /// The contract, which `tests/shred.rs` checks for both:
 /// - `insert` never overwrites: the first row for a (subject, version) wins, and
 ///   every caller gets the winner back (two threads creating a subject's first key
