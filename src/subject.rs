@@ -20,8 +20,17 @@ use std::sync::Arc;
 /// assert!(SubjectId::new("alice@example.com").is_err());
 /// # Ok::<(), custodian::InvalidSubjectId>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Eq, Hash, PartialOrd, Ord)]
 pub struct SubjectId(Arc<str>);
+
+/// Clones of one id share one allocation: comparing the pointers first makes the
+/// common case (the key cache checking the id it was handed) free. `Arc<str>`'s own
+/// `PartialEq` cannot: std's pointer shortcut requires a sized `T`.
+impl PartialEq for SubjectId {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+    }
+}
 
 /// The longest subject id accepted, in bytes: ids are bound into every ciphertext header.
 pub const MAX_SUBJECT_ID_LEN: usize = 128;

@@ -358,7 +358,7 @@ impl Vault {
                     size_hint,
                     encode,
                 )
-                .ok_or(VaultError::Format(FormatError::BadSubject)),
+                .ok_or_else(|| VaultError::Format(FormatError::BadSubject)),
             )
         };
         let hit = self
