@@ -73,6 +73,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod audit;
 pub mod basis;
 pub mod categories;
 pub mod category;

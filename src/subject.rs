@@ -20,8 +20,15 @@ use std::sync::Arc;
 /// assert!(SubjectId::new("alice@example.com").is_err());
 /// # Ok::<(), custodian::InvalidSubjectId>(())
 /// ```
-#[derive(Clone, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Eq, PartialOrd, Ord)]
 pub struct SubjectId(Arc<str>);
+
+/// Hashes the id's text, as equality compares it (and as `Borrow<str>` requires).
+impl std::hash::Hash for SubjectId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 /// Clones of one id share one allocation: comparing the pointers first makes the
 /// common case (the key cache checking the id it was handed) free. `Arc<str>`'s own

@@ -47,6 +47,7 @@ pub use store::{ConsentStatus, ConsentStore, MemoryConsentStore};
 use chrono::{DateTime, Utc};
 
 use crate::access::{Access, Actor};
+use crate::audit::{AuditError, EventKind};
 use crate::basis::Consent;
 use crate::purpose::Purpose;
 use crate::store::StoreError;
@@ -107,6 +108,38 @@ pub enum ConsentError {
     /// The store failed; nothing was decided.
     #[error("the consent store failed: {0}")]
     Store(#[from] StoreError),
+    /// The consent event was stored, but its audit event could not be recorded:
+    /// repair the audit sink; the ledger itself is up to date.
+    #[error("the consent was recorded, but its audit event could not be: {0}")]
+    Audit(#[from] AuditError),
+}
+
+/// Receives consent given and withdrawn, for the audit trail: implemented by an
+/// audited [`Vault`](crate::Vault) (pass it as `Arc<Vault>` to
+/// [`ConsentLedger::audited`]).
+pub trait ConsentObserver: Send + Sync {
+    /// `kind` is [`EventKind::ConsentGiven`] or [`EventKind::ConsentWithdrawn`].
+    fn consent_recorded(
+        &self,
+        kind: EventKind,
+        subject: &SubjectId,
+        purpose: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), AuditError>;
+}
+
+impl<O: ConsentObserver + ?Sized> ConsentObserver for std::sync::Arc<O> {
+    fn consent_recorded(
+        &self,
+        kind: EventKind,
+        subject: &SubjectId,
+        purpose: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), AuditError> {
+        (**self).consent_recorded(kind, subject, purpose, actor, at)
+    }
 }
 
 /// What a withdrawal ended.
@@ -121,6 +154,7 @@ pub enum Withdrawal {
 /// The consent ledger over a [`ConsentStore`]. `Send + Sync`: share one per process.
 pub struct ConsentLedger {
     store: Box<dyn ConsentStore>,
+    observer: Option<Box<dyn ConsentObserver>>,
 }
 
 impl ConsentLedger {
@@ -128,6 +162,28 @@ impl ConsentLedger {
     pub fn new(store: impl ConsentStore + 'static) -> Self {
         ConsentLedger {
             store: Box::new(store),
+            observer: None,
+        }
+    }
+
+    /// Sends every consent given or withdrawn to `observer` (an audited vault) after
+    /// it is stored.
+    pub fn audited(mut self, observer: impl ConsentObserver + 'static) -> Self {
+        self.observer = Some(Box::new(observer));
+        self
+    }
+
+    fn observe(
+        &self,
+        kind: EventKind,
+        subject: &SubjectId,
+        purpose: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), ConsentError> {
+        match &self.observer {
+            Some(o) => Ok(o.consent_recorded(kind, subject, purpose, actor, at)?),
+            None => Ok(()),
         }
     }
 
@@ -160,17 +216,22 @@ impl ConsentLedger {
                 reason: "it expires before it was given",
             });
         }
-        self.store
-            .append(&ConsentEvent::Given(ConsentGiven {
-                subject: subject.clone(),
-                purpose: P::NAME.to_owned(),
-                notice: evidence.notice,
-                method: evidence.method,
-                channel: evidence.channel,
-                at,
-                expires_at: evidence.expires_at,
-            }))
-            .map_err(Into::into)
+        self.store.append(&ConsentEvent::Given(ConsentGiven {
+            subject: subject.clone(),
+            purpose: P::NAME.to_owned(),
+            notice: evidence.notice,
+            method: evidence.method,
+            channel: evidence.channel,
+            at,
+            expires_at: evidence.expires_at,
+        }))?;
+        self.observe(
+            EventKind::ConsentGiven,
+            subject,
+            P::NAME,
+            &Actor::data_subject(),
+            at,
+        )
     }
 
     /// Records that `subject`'s consent to `P` is withdrawn: one call, as easy as giving
@@ -187,10 +248,11 @@ impl ConsentLedger {
             .append(&ConsentEvent::Withdrawn(ConsentWithdrawn {
                 subject: subject.clone(),
                 purpose: P::NAME.to_owned(),
-                by,
+                by: by.clone(),
                 channel,
                 at,
             }))?;
+        self.observe(EventKind::ConsentWithdrawn, subject, P::NAME, &by, at)?;
         Ok(match before {
             Some(s) if s.withdrawn_at.is_none() => Withdrawal::Ended,
             _ => Withdrawal::NothingToEnd,

@@ -104,7 +104,10 @@ impl KeyStore for MemoryKeyStore {
     fn shred(&self, subject: &SubjectId) -> Result<usize, StoreError> {
         let mut inner = self.write()?;
         inner.tombstones.insert(tombstone_id(subject));
-        inner.remove_named(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject));
+        inner.remove_named(|n| match n {
+            KeyName::Escrow { subject: s, .. } | KeyName::Pseudonym(s) => s != subject,
+            _ => true,
+        });
         let destroyed = match inner.keys.remove(subject) {
             Some(versions) => {
                 let n = versions.len();
@@ -162,7 +165,9 @@ impl KeyStore for MemoryKeyStore {
         let mut inner = self.write()?;
         let refused = match name {
             KeyName::Epoch(e) => *e < inner.swept_before,
-            KeyName::Escrow { subject, .. } => inner.tombstones.contains(&tombstone_id(subject)),
+            KeyName::Escrow { subject, .. } | KeyName::Pseudonym(subject) => {
+                inner.tombstones.contains(&tombstone_id(subject))
+            }
             KeyName::Secret(_) => false,
         };
         if refused {

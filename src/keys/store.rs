@@ -46,6 +46,8 @@ pub enum KeyName {
     },
     /// A secret of the vault (e.g. `subject-ref`, the key of subject references).
     Secret(String),
+    /// The secret behind a subject's audit pseudonym; erasure destroys it.
+    Pseudonym(SubjectId),
 }
 
 impl KeyName {
@@ -64,6 +66,12 @@ impl KeyName {
                 aad.push(s.len() as u8);
                 aad.extend_from_slice(s);
                 aad.extend_from_slice(&epoch.to_be_bytes());
+            }
+            KeyName::Pseudonym(subject) => {
+                let s = subject.as_str().as_bytes();
+                aad.extend_from_slice(b"custodian.v2.pseudonym");
+                aad.push(s.len() as u8);
+                aad.extend_from_slice(s);
             }
             KeyName::Secret(name) => {
                 aad.extend_from_slice(b"custodian.v2.secret");
@@ -120,8 +128,8 @@ pub trait KeyStore: Send + Sync {
     fn insert(&self, key: &StoredKey) -> Result<Option<StoredKey>, StoreError>;
     /// Whether the subject was shredded.
     fn is_shredded(&self, subject: &SubjectId) -> Result<bool, StoreError>;
-    /// Destroys every key of the subject and records a tombstone; returns the number
-    /// of keys destroyed.
+    /// Destroys every key of the subject (with their escrows and pseudonym secret) and
+    /// records a tombstone; returns the number of subject keys destroyed.
     fn shred(&self, subject: &SubjectId) -> Result<usize, StoreError>;
     /// Up to `limit` keys wrapped by a master key other than `master_id`.
     fn wrapped_by_other(&self, master_id: &str, limit: usize)
@@ -133,7 +141,8 @@ pub trait KeyStore: Send + Sync {
     /// The wrapped key called `name`.
     fn wrapped(&self, name: &KeyName) -> Result<Option<WrappedKey>, StoreError>;
     /// Stores `key` as `name` unless one exists; returns the stored one, or `None` if
-    /// refused: an epoch below the watermark, an escrow of a shredded subject.
+    /// refused: an epoch below the watermark, an escrow or pseudonym secret of a
+    /// shredded subject.
     fn insert_wrapped(
         &self,
         name: &KeyName,

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::AuditError;
 use crate::format::FormatError;
 use crate::keys::KeyError;
 use crate::plaintext::PlaintextError;
@@ -107,6 +108,10 @@ pub enum VaultError {
     /// The key store failed.
     #[error("the key store failed: {0}")]
     Store(#[from] StoreError),
+    /// The audit event of the action could not be recorded, so the action was
+    /// refused (an open returns no plaintext). Repair the audit sink.
+    #[error("the audit trail could not record this action, so it was refused: {0}")]
+    Audit(#[from] AuditError),
 }
 
 /// What [`Vault::shred`](crate::Vault::shred) destroyed.

@@ -1,9 +1,11 @@
 //! The vault: seal, open, shred and rotate; retention, holds and erasure in
 //! `retention.rs`.
 
+pub(crate) mod audit;
 mod error;
 mod retention;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -12,7 +14,8 @@ use zeroize::Zeroizing;
 
 pub use error::{RewrapReport, ShredReport, SweepReport, VaultError};
 
-use crate::access::Access;
+use crate::access::{Access, Actor};
+use crate::audit::{AuditTrail, EventKind, SubjectPseudonym};
 use crate::category::Category;
 use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header};
 use crate::keys::{
@@ -73,6 +76,11 @@ pub struct Vault {
     cache_ttl: coarsetime::Duration,
     /// The key of subject references, loaded on first use.
     subject_ref_key: OnceLock<ring::hmac::Key>,
+    audit: Option<Arc<AuditTrail>>,
+    /// Who administrative events (erase, hold, rotate, sweep) are recorded as.
+    operator: Option<Actor>,
+    /// Audit pseudonyms of recently seen subjects.
+    pseudonyms: Mutex<HashMap<SubjectId, SubjectPseudonym>>,
 }
 
 /// An unwrapped epoch key: its epoch, when it was loaded, the key.
@@ -89,9 +97,27 @@ pub struct VaultBuilder {
     clock: Arc<dyn Clock>,
     defaults: Vec<(&'static str, Retention)>,
     records: Vec<(&'static str, &'static [FieldInfo])>,
+    audit: Option<Arc<AuditTrail>>,
+    operator: Option<Actor>,
 }
 
 impl VaultBuilder {
+    /// Records every open (allowed or refused), erasure, hold, rotation and sweep in
+    /// `trail` (`docs/audit.md`). Fail-closed: an action whose event cannot be
+    /// recorded fails.
+    pub fn audit(mut self, trail: Arc<AuditTrail>) -> Self {
+        self.audit = Some(trail);
+        self
+    }
+
+    /// The actor that administrative events (erase, hold, release, rotations, sweep)
+    /// are recorded as: the service or tool this vault serves. Opens record the
+    /// access's own actor.
+    pub fn operator(mut self, actor: Actor) -> Self {
+        self.operator = Some(actor);
+        self
+    }
+
     /// The AEAD for new seals (default AES-256-GCM). Values sealed under either
     /// algorithm always open: the header names it.
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
@@ -159,6 +185,9 @@ impl VaultBuilder {
             epoch_keys: Mutex::new(Vec::new()),
             cache_ttl: coarsetime::Duration::from(self.cache_ttl),
             subject_ref_key: OnceLock::new(),
+            audit: self.audit,
+            operator: self.operator,
+            pseudonyms: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -179,6 +208,8 @@ impl Vault {
             clock: Arc::new(SystemClock::new()),
             defaults: Vec::new(),
             records: Vec::new(),
+            audit: None,
+            operator: None,
         }
     }
 
@@ -211,7 +242,23 @@ impl Vault {
     /// only if `P` is declared to use `C`; fails if the value belongs to another subject
     /// than `access`, was moved or altered, has expired (unless its subject is under
     /// legal hold), or its subject was shredded.
+    ///
+    /// On an audited vault the open is recorded, allowed or refused; if the event
+    /// cannot be recorded the open fails with [`VaultError::Audit`].
     pub fn open<T: Plaintext, C: Category, P: Uses<C>>(
+        &self,
+        sealed: &Sealed<T, C>,
+        context: &Context<C>,
+        access: &Access<P>,
+    ) -> Result<Personal<T, C>, VaultError> {
+        let result = self.open_unaudited(sealed, context, access);
+        if self.audit.is_some() {
+            self.audit_open(context, access, &result)?;
+        }
+        result
+    }
+
+    fn open_unaudited<T: Plaintext, C: Category, P: Uses<C>>(
         &self,
         sealed: &Sealed<T, C>,
         context: &Context<C>,
@@ -265,6 +312,7 @@ impl Vault {
         self.refuse_if_held(subject)?;
         // Cache first, so no concurrent load can re-cache a key being deleted.
         self.cache.shred(subject);
+        self.forget_pseudonym(subject);
         let escrows_destroyed = self.store.delete_escrows(subject)?;
         let keys_destroyed = self.store.shred(subject)?;
         Ok(ShredReport {
@@ -284,6 +332,12 @@ impl Vault {
         let (row, _) = self.create_key(subject, next)?;
         // Fronts and the cache still name the old version current: drop them.
         self.cache.evict(subject);
+        self.audit_event(
+            EventKind::SubjectKeyRotation,
+            Some(subject),
+            None,
+            crate::audit::Outcome::Allowed,
+        )?;
         Ok(row.version)
     }
 
@@ -310,6 +364,12 @@ impl Vault {
         loop {
             let batch = self.store.wrapped_by_other(self.master.id(), 256)?;
             if batch.is_empty() {
+                self.audit_event(
+                    EventKind::MasterKeyRotation,
+                    None,
+                    None,
+                    crate::audit::Outcome::Allowed,
+                )?;
                 return Ok(report);
             }
             for row in batch {

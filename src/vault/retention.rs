@@ -7,6 +7,7 @@ use ring::rand::SecureRandom;
 use zeroize::Zeroizing;
 
 use super::{Vault, VaultError};
+use crate::audit::{AuditEvent, EventKind, Outcome};
 use crate::category::Category;
 use crate::format::{self, Dates, EPOCH_SECONDS, Header, NEVER, NO_EPOCH};
 use crate::keys::{KeyError, KeyName};
@@ -17,6 +18,7 @@ use crate::retention::{
 use crate::sealed::Context;
 use crate::subject::SubjectId;
 use crate::vault::SweepReport;
+use crate::vault::audit::outcome_of;
 
 /// The name of the vault secret that keys subject references.
 const SUBJECT_REF_SECRET: &str = "subject-ref";
@@ -249,6 +251,7 @@ impl Vault {
                 report.escrows_released += 1;
             }
         }
+        self.audit_event(EventKind::Sweep, None, None, Outcome::Allowed)?;
         Ok(report)
     }
 
@@ -280,6 +283,7 @@ impl Vault {
             released_at: None,
         };
         self.store.place_hold(&hold)?;
+        self.audit_event(EventKind::HoldPlaced, Some(subject), None, Outcome::Allowed)?;
         Ok(hold)
     }
 
@@ -301,6 +305,12 @@ impl Vault {
             self.cache.evict(&released.subject);
             self.store.delete_escrows(&released.subject)?;
         }
+        self.audit_event(
+            EventKind::HoldReleased,
+            Some(&released.subject),
+            None,
+            Outcome::Allowed,
+        )?;
         Ok(released)
     }
 
@@ -334,6 +344,20 @@ impl Vault {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn erase(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
+        let Some(trail) = &self.audit else {
+            return self.erase_unaudited(subject);
+        };
+        // The pseudonym's secret goes with the erasure: take it first.
+        let mut event = AuditEvent::new(EventKind::Erasure, self.clock.now());
+        event.subject = self.pseudonym(subject, true)?;
+        event.actor = self.operator.as_ref().map(Into::into);
+        let result = self.erase_unaudited(subject);
+        event.outcome = outcome_of(&result);
+        trail.record(&event)?;
+        result
+    }
+
+    fn erase_unaudited(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
         let reference = self.subject_ref(subject)?;
         let report = self.shred(subject)?;
         let data = self

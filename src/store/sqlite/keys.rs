@@ -105,7 +105,7 @@ impl KeyStore for SqliteStore {
             params![subject.as_str()],
         )?;
         tx.execute(
-            "DELETE FROM named_keys WHERE kind = 'escrow' AND name = ?1",
+            "DELETE FROM named_keys WHERE kind IN ('escrow', 'pseudonym') AND name = ?1",
             params![subject.as_str()],
         )?;
         tx.execute(

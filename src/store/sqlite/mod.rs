@@ -1,10 +1,11 @@
-//! The embedded durable default: one SQLite file for consent evidence and wrapped keys
-//! (and, later, the audit trail).
+//! The embedded durable default: one SQLite file for consent evidence, wrapped keys,
+//! legal holds and the audit trail.
 //!
 //! The connection runs with `secure_delete = ON` (deleted rows are overwritten with
 //! zeroes, not just unlinked from the b-tree), `journal_mode = WAL` and
 //! `synchronous = FULL` (a commit has reached the disk when the call returns).
 
+mod audit;
 mod consent;
 mod keys;
 mod retention;
@@ -18,7 +19,7 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE consent_events (
@@ -69,7 +70,7 @@ CREATE TABLE shredded_subjects (
 /// watermark; legal holds.
 const SCHEMA_V3: &str = r#"
 CREATE TABLE named_keys (
-    kind      TEXT    NOT NULL CHECK (kind IN ('epoch', 'escrow', 'secret')),
+    kind      TEXT    NOT NULL CHECK (kind IN ('epoch', 'escrow', 'secret', 'pseudonym')),
     name      TEXT    NOT NULL,
     number    INTEGER NOT NULL,
     master_id TEXT    NOT NULL,
@@ -91,6 +92,30 @@ CREATE TABLE legal_holds (
     released_us INTEGER
 );
 CREATE INDEX legal_holds_by_subject ON legal_holds (subject);
+"#;
+
+/// Version 4: the audit trail. Rows are read in `pos` order; `seq` and `hash` form the
+/// chain over `event` (the canonical bytes), so a row moved, dropped or renumbered
+/// shows in `verify`; the other columns index queries.
+const SCHEMA_V4: &str = r#"
+CREATE TABLE audit_log (
+    pos     INTEGER PRIMARY KEY,
+    seq     INTEGER NOT NULL,
+    event   BLOB    NOT NULL,
+    hash    BLOB    NOT NULL,
+    at_us   INTEGER,
+    subject TEXT,
+    actor   TEXT,
+    purpose TEXT
+);
+CREATE INDEX audit_log_by_subject ON audit_log (subject, seq);
+CREATE INDEX audit_log_by_actor ON audit_log (actor, seq);
+CREATE INDEX audit_log_by_purpose ON audit_log (purpose, seq);
+CREATE INDEX audit_log_by_time ON audit_log (at_us);
+CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
@@ -144,7 +169,12 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         });
     }
     // Each step runs in its own transaction, so a crash leaves a whole version.
-    for (to, sql) in [(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)] {
+    for (to, sql) in [
+        (1, SCHEMA_V1),
+        (2, SCHEMA_V2),
+        (3, SCHEMA_V3),
+        (4, SCHEMA_V4),
+    ] {
         if version < to {
             conn.execute_batch(&format!(
                 "BEGIN IMMEDIATE; {sql} PRAGMA user_version = {to}; COMMIT;"

@@ -17,6 +17,7 @@ fn columns(name: &KeyName) -> (&'static str, &str, i64) {
         KeyName::Epoch(e) => ("epoch", "", i64::from(*e)),
         KeyName::Escrow { subject, epoch } => ("escrow", subject.as_str(), i64::from(*epoch)),
         KeyName::Secret(s) => ("secret", s.as_str(), 0),
+        KeyName::Pseudonym(subject) => ("pseudonym", subject.as_str(), 0),
     }
 }
 
@@ -34,6 +35,9 @@ fn name_from_row(row: &Row<'_>) -> Result<KeyName, StoreError> {
             epoch: number,
         },
         "secret" => KeyName::Secret(name),
+        "pseudonym" => KeyName::Pseudonym(
+            SubjectId::new(name).map_err(|_| StoreError::Corrupt { what: "subject id" })?,
+        ),
         _ => return Err(StoreError::Corrupt { what: "key kind" }),
     })
 }
@@ -85,7 +89,7 @@ impl SqliteStore {
                     tx.query_row("SELECT swept_before FROM sweep_state", [], |r| r.get(0))?;
                 i64::from(*e) < before
             }
-            KeyName::Escrow { subject, .. } => tx
+            KeyName::Escrow { subject, .. } | KeyName::Pseudonym(subject) => tx
                 .query_row(
                     "SELECT 1 FROM shredded_subjects WHERE subject_hash = ?1",
                     params![&tombstone_id(subject)[..]],

@@ -1,0 +1,322 @@
+//! Audit events and their canonical encoding (the bytes the hash chain covers).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::access::{Actor, ActorKind};
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A sealed value was opened through the vault (or the opening was refused).
+    Access,
+    /// Consent was given.
+    ConsentGiven,
+    /// Consent was withdrawn.
+    ConsentWithdrawn,
+    /// A subject was erased (or the erasure was refused).
+    Erasure,
+    /// A legal hold was placed.
+    HoldPlaced,
+    /// A legal hold was released.
+    HoldReleased,
+    /// A subject's key was rotated to a new version.
+    SubjectKeyRotation,
+    /// Stored keys were re-wrapped under a new master key.
+    MasterKeyRotation,
+    /// Personal data was exported (recorded by the application with
+    /// [`AuditTrail::record`](super::AuditTrail::record)).
+    Export,
+    /// A sweep destroyed retention-epoch keys.
+    Sweep,
+}
+
+impl EventKind {
+    const ALL: [EventKind; 10] = [
+        EventKind::Access,
+        EventKind::ConsentGiven,
+        EventKind::ConsentWithdrawn,
+        EventKind::Erasure,
+        EventKind::HoldPlaced,
+        EventKind::HoldReleased,
+        EventKind::SubjectKeyRotation,
+        EventKind::MasterKeyRotation,
+        EventKind::Export,
+        EventKind::Sweep,
+    ];
+
+    fn code(self) -> u8 {
+        EventKind::ALL
+            .iter()
+            .position(|k| *k == self)
+            .map_or(0, |i| i as u8 + 1)
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        EventKind::ALL
+            .get(usize::from(code).checked_sub(1)?)
+            .copied()
+    }
+}
+
+/// A pseudonymous reference to a data subject in the trail: `sp1:` and 32 hex digits,
+/// derived from a per-subject secret that erasure destroys. While the subject exists
+/// the vault can compute it (to answer "who accessed my data"); after erasure nobody
+/// can link it to the person, and the trail still verifies.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SubjectPseudonym(String);
+
+impl SubjectPseudonym {
+    pub(crate) fn from_mac(mac: &[u8]) -> Self {
+        let hex: String = mac.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        SubjectPseudonym(format!("sp1:{hex}"))
+    }
+
+    /// The pseudonym as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SubjectPseudonym {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SubjectPseudonym({})", self.0)
+    }
+}
+
+/// Whether the action was allowed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome", content = "reason")]
+pub enum Outcome {
+    /// It happened.
+    Allowed,
+    /// It was refused, for this reason (an error message: never a personal value).
+    Refused(String),
+}
+
+/// Who acted, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ActorRecord {
+    /// Service, staff member or the data subject.
+    pub kind: ActorKind,
+    /// The service name or staff id.
+    pub id: String,
+    /// The staff member's role.
+    pub role: Option<String>,
+}
+
+impl From<&Actor> for ActorRecord {
+    fn from(a: &Actor) -> Self {
+        ActorRecord {
+            kind: a.kind(),
+            id: a.id().to_owned(),
+            role: a.role().map(str::to_owned),
+        }
+    }
+}
+
+/// One event of the trail. Holds no personal value and no subject id: the subject
+/// appears only as a [`SubjectPseudonym`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEvent {
+    /// When, by the vault's clock (microsecond precision).
+    pub at: DateTime<Utc>,
+    /// What.
+    pub kind: EventKind,
+    /// Who.
+    pub actor: Option<ActorRecord>,
+    /// For which purpose (its declared name).
+    pub purpose: Option<String>,
+    /// Whose data, pseudonymously.
+    pub subject: Option<SubjectPseudonym>,
+    /// The record type.
+    pub record: Option<String>,
+    /// The field.
+    pub field: Option<String>,
+    /// The category's dotted name.
+    pub category: Option<String>,
+    /// Allowed, or refused and why.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+impl AuditEvent {
+    /// An event of `kind` at `at`, allowed, with nothing else filled in.
+    pub fn new(kind: EventKind, at: DateTime<Utc>) -> Self {
+        AuditEvent {
+            at,
+            kind,
+            actor: None,
+            purpose: None,
+            subject: None,
+            record: None,
+            field: None,
+            category: None,
+            outcome: Outcome::Allowed,
+        }
+    }
+
+    /// The canonical encoding (`docs/audit.md`): what the chain hashes and stores.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160);
+        out.push(1);
+        out.extend_from_slice(&self.at.timestamp_micros().to_be_bytes());
+        out.push(self.kind.code());
+        let (outcome, reason) = match &self.outcome {
+            Outcome::Allowed => (1, None),
+            Outcome::Refused(r) => (2, Some(r.as_str())),
+        };
+        out.push(outcome);
+        let actor = self.actor.as_ref();
+        out.push(actor.map_or(0, |a| a.kind.code()));
+        for text in [
+            actor.map(|a| a.id.as_str()),
+            actor.and_then(|a| a.role.as_deref()),
+            self.purpose.as_deref(),
+            self.subject.as_ref().map(SubjectPseudonym::as_str),
+            self.record.as_deref(),
+            self.field.as_deref(),
+            self.category.as_deref(),
+            reason,
+        ] {
+            put(&mut out, text);
+        }
+        out
+    }
+
+    /// Reads back [`encode`](Self::encode)'s bytes; `None` if they are not such bytes.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut r = Reader(bytes);
+        if r.u8()? != 1 {
+            return None;
+        }
+        let at = DateTime::from_timestamp_micros(i64::from_be_bytes(r.array()?))?;
+        let kind = EventKind::from_code(r.u8()?)?;
+        let outcome = r.u8()?;
+        let actor_kind = r.u8()?;
+        let mut texts = [(); 8].map(|_| None);
+        for t in &mut texts {
+            *t = r.text()?;
+        }
+        if !r.0.is_empty() {
+            return None;
+        }
+        let [id, role, purpose, subject, record, field, category, reason] = texts;
+        let actor = match actor_kind {
+            0 => None,
+            k => Some(ActorRecord {
+                kind: ActorKind::from_code(k)?,
+                id: id?,
+                role,
+            }),
+        };
+        let outcome = match (outcome, reason) {
+            (1, None) => Outcome::Allowed,
+            (2, Some(r)) => Outcome::Refused(r),
+            _ => return None,
+        };
+        Some(AuditEvent {
+            at,
+            kind,
+            actor,
+            purpose,
+            subject: subject.map(SubjectPseudonym),
+            record,
+            field,
+            category,
+            outcome,
+        })
+    }
+}
+
+/// Absent: `0xFFFF`; present: u16 length ‖ UTF-8 (cut at 65,534 bytes).
+fn put(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        None => out.extend_from_slice(&u16::MAX.to_be_bytes()),
+        Some(t) => {
+            let mut end = t.len().min(usize::from(u16::MAX - 1));
+            while !t.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.extend_from_slice(&(end as u16).to_be_bytes());
+            out.extend_from_slice(&t.as_bytes()[..end]);
+        }
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn u8(&mut self) -> Option<u8> {
+        let (b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(*b)
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*head)
+    }
+
+    fn text(&mut self) -> Option<Option<String>> {
+        let len = u16::from_be_bytes(self.array()?);
+        if len == u16::MAX {
+            return Some(None);
+        }
+        let (t, rest) = self.0.split_at_checked(usize::from(len))?;
+        self.0 = rest;
+        Some(Some(std::str::from_utf8(t).ok()?.to_owned()))
+    }
+}
+
+impl ActorKind {
+    fn code(self) -> u8 {
+        match self {
+            ActorKind::Service => 1,
+            ActorKind::Staff => 2,
+            ActorKind::DataSubject => 3,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(ActorKind::Service),
+            2 => Some(ActorKind::Staff),
+            3 => Some(ActorKind::DataSubject),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_encoding_round_trips_and_refuses_garbage() {
+        let mut e = AuditEvent::new(
+            EventKind::Access,
+            DateTime::from_timestamp_micros(1_800_000_000_123_456).unwrap_or_default(),
+        );
+        e.actor = Some(ActorRecord::from(&Actor::staff("emp-7", "support")));
+        e.purpose = Some("support".into());
+        e.subject = Some(SubjectPseudonym::from_mac(&[0xab; 32]));
+        e.record = Some("customer".into());
+        e.field = Some("email".into());
+        e.category = Some("user.contact.email".into());
+        e.outcome = Outcome::Refused("expired".into());
+        let bytes = e.encode();
+        assert_eq!(AuditEvent::decode(&bytes), Some(e.clone()));
+        assert_eq!(AuditEvent::decode(&bytes[..bytes.len() - 1]), None);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(AuditEvent::decode(&longer), None);
+        let plain = AuditEvent::new(EventKind::Sweep, e.at);
+        assert_eq!(AuditEvent::decode(&plain.encode()), Some(plain));
+    }
+}

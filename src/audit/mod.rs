@@ -1,0 +1,344 @@
+//! A tamper-evident audit trail of access to personal data (GDPR Art. 5(2), 30, 32).
+//!
+//! Every opening through an audited [`Vault`](crate::Vault) (allowed or refused, with
+//! the reason), every consent given or withdrawn through an audited
+//! [`ConsentLedger`](crate::consent::ConsentLedger), erasure, legal holds, key
+//! rotations and sweeps become [`AuditEvent`]s in an [`AuditTrail`]: a SHA-256 hash
+//! chain over the events' canonical bytes, stored in an [`AuditSink`] (memory, the
+//! SQLite store, or JSON Lines for a SIEM), with Ed25519-signed [`Checkpoint`]s to keep
+//! elsewhere. Events hold no personal value and no subject id: a subject appears as a
+//! [`SubjectPseudonym`] that erasure makes unlinkable, without rewriting the trail.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use custodian::audit::{AuditTrail, MemorySink};
+//! use custodian::keys::LocalMasterKey;
+//! use custodian::{Access, Actor, Context, Personal, SubjectId, Vault, categories::Email};
+//!
+//! custodian::purpose! {
+//!     pub struct Receipts { basis: Contract, description: "Email receipts.", uses: [Email] }
+//! }
+//! let trail = Arc::new(AuditTrail::new(MemorySink::new())?);
+//! let vault = Vault::builder(LocalMasterKey::generate("kek")?, custodian::keys::MemoryKeyStore::new())
+//!     .audit(Arc::clone(&trail))
+//!     .build();
+//! let alice = SubjectId::new("cus_1")?;
+//! let ctx = Context::<Email>::new("customer", "email")?;
+//! let sealed = vault.seal(&Personal::new(alice.clone(), "alice@example.com".to_string()), &ctx)?;
+//! let access = Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
+//! vault.open(&sealed, &ctx, &access)?;
+//!
+//! let history = vault.access_history(&alice)?; // who accessed Alice's data, when and why
+//! assert_eq!(history[0].purpose.as_deref(), Some("Receipts"));
+//! assert_eq!(trail.verify(None)?.entries, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `docs/audit.md` specifies the chain and checkpoint formats and what an attacker with
+//! write access to the store can and cannot do.
+
+mod event;
+mod sink;
+
+pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
+pub use sink::{AuditSink, JsonLinesSink, MemorySink};
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use ring::digest;
+use ring::signature::{self, Ed25519KeyPair, KeyPair};
+
+/// One stored entry: its position, the event's canonical bytes, and the chain hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the trail, from 0.
+    pub seq: u64,
+    /// [`AuditEvent::encode`] bytes.
+    pub event: Vec<u8>,
+    /// SHA-256(`custodian.audit.v1` ‖ previous hash ‖ seq ‖ len ‖ event).
+    pub hash: [u8; 32],
+}
+
+impl AuditEntry {
+    /// The event, decoded.
+    pub fn decode(&self) -> Option<AuditEvent> {
+        AuditEvent::decode(&self.event)
+    }
+}
+
+/// The chain hash of an entry at `seq` after `prev`.
+pub fn chain_hash(prev: &[u8; 32], seq: u64, event: &[u8]) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(b"custodian.audit.v1");
+    ctx.update(prev);
+    ctx.update(&seq.to_be_bytes());
+    ctx.update(&(event.len() as u32).to_be_bytes());
+    ctx.update(event);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+/// A signed statement of the trail's length and head hash, to store somewhere the
+/// trail's writers cannot reach (another system, a WORM bucket, a transparency log).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    /// Number of entries covered.
+    pub size: u64,
+    /// Hash of entry `size - 1` (32 zero bytes when empty), hex.
+    pub head: String,
+    /// When it was made.
+    pub at: DateTime<Utc>,
+    /// Ed25519 public key of the signer, hex.
+    pub public_key: String,
+    /// Ed25519 signature over `custodian.audit.v1.checkpoint` ‖ size ‖ head, hex.
+    pub signature: String,
+}
+
+fn checkpoint_message(size: u64, head: &[u8; 32]) -> Vec<u8> {
+    let mut m = b"custodian.audit.v1.checkpoint".to_vec();
+    m.extend_from_slice(&size.to_be_bytes());
+    m.extend_from_slice(head);
+    m
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Why recording or reading the trail failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The sink could not store or read entries.
+    #[error("the audit sink failed: {0}")]
+    Sink(String),
+    /// The sink only writes (a JSON Lines stream): read the file it writes instead.
+    #[error("this audit sink cannot be read back: verify and query the file it writes")]
+    Unsupported,
+    /// A thread panicked while appending.
+    #[error("a thread panicked while appending to the audit trail; restart the process")]
+    Poisoned,
+    /// The signing key for checkpoints was refused.
+    #[error("the checkpoint signing key is not a valid Ed25519 PKCS#8 document")]
+    BadSigningKey,
+}
+
+/// Where verification found the trail broken. Positions count from 0.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The entry at `position` was edited, deleted, inserted or moved: its sequence
+    /// number or its chain hash does not follow from the entries before it.
+    #[error(
+        "the audit trail was altered at position {position}: an entry was edited, inserted, deleted or reordered there"
+    )]
+    Altered {
+        /// The first bad position.
+        position: u64,
+    },
+    /// The trail is shorter than the checkpoint says: entries from `found` on were cut.
+    #[error(
+        "the audit trail was truncated: the checkpoint covers {expected} entries, the trail has {found}"
+    )]
+    Truncated {
+        /// Entries the checkpoint covers.
+        expected: u64,
+        /// Entries present.
+        found: u64,
+    },
+    /// The chain is consistent, but its entry at the checkpoint's size differs from
+    /// the signed head: the history up to there was rewritten.
+    #[error(
+        "the audit trail's history was rewritten: entry {position} does not match the signed checkpoint"
+    )]
+    Rewritten {
+        /// The checkpoint's last position.
+        position: u64,
+    },
+    /// The checkpoint's signature does not verify under its public key, or it is
+    /// malformed.
+    #[error("the checkpoint's signature is not valid")]
+    BadCheckpoint,
+    /// Reading the sink failed.
+    #[error("reading the audit trail failed: {0}")]
+    Read(String),
+}
+
+/// What a successful verification covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Entries checked.
+    pub entries: u64,
+}
+
+/// Filters for [`AuditTrail::query`]; every given filter must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Events about this subject.
+    pub subject: Option<SubjectPseudonym>,
+    /// Events by this actor (service name or staff id).
+    pub actor: Option<String>,
+    /// Events for this purpose.
+    pub purpose: Option<String>,
+    /// At or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Before.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl AuditQuery {
+    /// Whether `e` matches.
+    pub fn matches(&self, e: &AuditEvent) -> bool {
+        self.subject
+            .as_ref()
+            .is_none_or(|s| e.subject.as_ref() == Some(s))
+            && self
+                .actor
+                .as_ref()
+                .is_none_or(|a| e.actor.as_ref().is_some_and(|x| x.id == *a))
+            && self
+                .purpose
+                .as_ref()
+                .is_none_or(|p| e.purpose.as_ref() == Some(p))
+            && self.from.is_none_or(|f| e.at >= f)
+            && self.until.is_none_or(|u| e.at < u)
+    }
+}
+
+/// The trail: appends events to a sink, chained by SHA-256. Share it (`Arc`) between
+/// the vault and the consent ledger.
+pub struct AuditTrail {
+    sink: Box<dyn AuditSink>,
+    /// Next position and the hash of the last entry.
+    head: Mutex<(u64, [u8; 32])>,
+}
+
+/// Entries read per batch while verifying.
+const BATCH: usize = 4096;
+
+impl AuditTrail {
+    /// A trail over `sink`, continuing the chain already in it.
+    pub fn new(sink: impl AuditSink + 'static) -> Result<Self, AuditError> {
+        let head = match sink.last()? {
+            Some(e) => (e.seq + 1, e.hash),
+            None => (0, [0; 32]),
+        };
+        Ok(AuditTrail {
+            sink: Box::new(sink),
+            head: Mutex::new(head),
+        })
+    }
+
+    /// Appends `event`; returns its position. Fails closed: if the sink refuses, the
+    /// chain does not advance and the caller (the vault) refuses the action.
+    pub fn record(&self, event: &AuditEvent) -> Result<u64, AuditError> {
+        let bytes = event.encode();
+        let mut head = self.head.lock().map_err(|_| AuditError::Poisoned)?;
+        let (seq, prev) = *head;
+        let entry = AuditEntry {
+            seq,
+            hash: chain_hash(&prev, seq, &bytes),
+            event: bytes,
+        };
+        self.sink.append(&entry)?;
+        *head = (seq + 1, entry.hash);
+        Ok(seq)
+    }
+
+    /// Events matching `query`, oldest first. Verify the trail before relying on it.
+    pub fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, AuditError> {
+        self.sink.query(query)
+    }
+
+    /// Signs the current length and head with `signer` (an Ed25519 key pair from
+    /// `ring`, e.g. `Ed25519KeyPair::from_pkcs8`).
+    pub fn checkpoint(
+        &self,
+        signer: &Ed25519KeyPair,
+        at: DateTime<Utc>,
+    ) -> Result<Checkpoint, AuditError> {
+        let (size, head) = *self.head.lock().map_err(|_| AuditError::Poisoned)?;
+        let sig = signer.sign(&checkpoint_message(size, &head));
+        Ok(Checkpoint {
+            size,
+            head: hex(&head),
+            at,
+            public_key: hex(signer.public_key().as_ref()),
+            signature: hex(sig.as_ref()),
+        })
+    }
+
+    /// Checks the whole chain, and, given a checkpoint (whose signature is checked
+    /// against its public key: compare that key with the one you trust), that the
+    /// trail still contains exactly the signed history. Reports the first bad position.
+    pub fn verify(&self, checkpoint: Option<&Checkpoint>) -> Result<VerifyReport, VerifyError> {
+        let read = |from| {
+            self.sink
+                .read(from, BATCH)
+                .map_err(|e| VerifyError::Read(e.to_string()))
+        };
+        verify_entries(read, checkpoint)
+    }
+}
+
+/// Verifies entries read in batches by `read(from)` (an empty batch ends them).
+pub fn verify_entries(
+    mut read: impl FnMut(u64) -> Result<Vec<AuditEntry>, VerifyError>,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<VerifyReport, VerifyError> {
+    let signed = checkpoint.map(check_signature).transpose()?;
+    let mut prev = [0u8; 32];
+    let mut position = 0u64;
+    loop {
+        let batch = read(position)?;
+        if batch.is_empty() {
+            break;
+        }
+        for entry in batch {
+            if entry.seq != position || entry.hash != chain_hash(&prev, position, &entry.event) {
+                return Err(VerifyError::Altered { position });
+            }
+            if let Some((size, head)) = signed
+                && size == position + 1
+                && entry.hash != head
+            {
+                return Err(VerifyError::Rewritten { position });
+            }
+            prev = entry.hash;
+            position += 1;
+        }
+    }
+    if let Some((size, _)) = signed
+        && position < size
+    {
+        return Err(VerifyError::Truncated {
+            expected: size,
+            found: position,
+        });
+    }
+    Ok(VerifyReport { entries: position })
+}
+
+fn check_signature(c: &Checkpoint) -> Result<(u64, [u8; 32]), VerifyError> {
+    let head: [u8; 32] = unhex(&c.head)
+        .and_then(|h| h.try_into().ok())
+        .ok_or(VerifyError::BadCheckpoint)?;
+    let key = unhex(&c.public_key).ok_or(VerifyError::BadCheckpoint)?;
+    let sig = unhex(&c.signature).ok_or(VerifyError::BadCheckpoint)?;
+    signature::UnparsedPublicKey::new(&signature::ED25519, key)
+        .verify(&checkpoint_message(c.size, &head), &sig)
+        .map_err(|_| VerifyError::BadCheckpoint)?;
+    Ok((c.size, head))
+}

@@ -1,0 +1,177 @@
+//! Auditing on the vault: subject pseudonyms, and the events of opens, erasure, holds,
+//! rotations and sweeps. Fail-closed: an action whose event cannot be recorded fails
+//! with [`VaultError::Audit`], and an open then returns no plaintext.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use ring::hmac;
+use ring::rand::SecureRandom;
+use zeroize::Zeroizing;
+
+use super::{Vault, VaultError};
+use crate::access::{Access, Actor};
+use crate::audit::{ActorRecord, AuditEvent, AuditQuery, EventKind, Outcome, SubjectPseudonym};
+use crate::category::Category;
+use crate::consent::ConsentObserver;
+use crate::keys::{KeyError, KeyName};
+use crate::purpose::Purpose;
+use crate::sealed::Context;
+use crate::subject::SubjectId;
+
+/// Pseudonyms kept in memory at most; past it the memo starts again.
+const PSEUDONYMS_KEPT: usize = 100_000;
+
+impl Vault {
+    /// Whether this vault records an audit trail.
+    pub fn is_audited(&self) -> bool {
+        self.audit.is_some()
+    }
+
+    /// The subject's audit pseudonym, if they have one (they get one at their first
+    /// audited event, and lose it when erased).
+    pub fn audit_pseudonym(
+        &self,
+        subject: &SubjectId,
+    ) -> Result<Option<SubjectPseudonym>, VaultError> {
+        self.pseudonym(subject, false)
+    }
+
+    /// Every audited event about `subject`, oldest first: who accessed their data,
+    /// when, for which purpose, and what was refused (a data subject access request,
+    /// Art. 15). Empty once they are erased: the events remain, unlinkable.
+    pub fn access_history(&self, subject: &SubjectId) -> Result<Vec<AuditEvent>, VaultError> {
+        let (Some(trail), Some(pseudonym)) = (&self.audit, self.pseudonym(subject, false)?) else {
+            return Ok(Vec::new());
+        };
+        let query = AuditQuery {
+            subject: Some(pseudonym),
+            ..AuditQuery::default()
+        };
+        Ok(trail.query(&query)?)
+    }
+
+    pub(super) fn pseudonym(
+        &self,
+        subject: &SubjectId,
+        create: bool,
+    ) -> Result<Option<SubjectPseudonym>, VaultError> {
+        if let Some(p) = self
+            .pseudonyms
+            .lock()
+            .ok()
+            .and_then(|m| m.get(subject).cloned())
+        {
+            return Ok(Some(p));
+        }
+        let name = KeyName::Pseudonym(subject.clone());
+        let wrapped = match self.store.wrapped(&name)? {
+            Some(w) => w,
+            None if !create => return Ok(None),
+            None => {
+                let mut secret = Zeroizing::new([0u8; 32]);
+                self.rng
+                    .fill(&mut secret[..])
+                    .map_err(|_| KeyError::Random)?;
+                let wrapped = self.wrap(&secret[..], &name.aad())?;
+                // Refused for a shredded subject: they get no new pseudonym.
+                match self.store.insert_wrapped(&name, &wrapped)? {
+                    Some(w) => w,
+                    None => return Ok(None),
+                }
+            }
+        };
+        let secret = self.unwrap_with(&wrapped, &name.aad())?;
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &secret);
+        let pseudonym =
+            SubjectPseudonym::from_mac(hmac::sign(&key, b"custodian.v2.audit-pseudonym").as_ref());
+        if let Ok(mut memo) = self.pseudonyms.lock() {
+            if memo.len() >= PSEUDONYMS_KEPT {
+                *memo = HashMap::new();
+            }
+            memo.insert(subject.clone(), pseudonym.clone());
+        }
+        Ok(Some(pseudonym))
+    }
+
+    pub(super) fn forget_pseudonym(&self, subject: &SubjectId) {
+        if let Ok(mut memo) = self.pseudonyms.lock() {
+            memo.remove(subject);
+        }
+    }
+
+    /// Records an event, if audited.
+    pub(super) fn audit_event(
+        &self,
+        kind: EventKind,
+        subject: Option<&SubjectId>,
+        actor: Option<&Actor>,
+        outcome: Outcome,
+    ) -> Result<(), VaultError> {
+        let Some(trail) = &self.audit else {
+            return Ok(());
+        };
+        let mut event = AuditEvent::new(kind, self.clock.now());
+        event.subject = match subject {
+            Some(s) => self.pseudonym(s, true)?,
+            None => None,
+        };
+        event.actor = actor.or(self.operator.as_ref()).map(ActorRecord::from);
+        event.outcome = outcome;
+        trail.record(&event)?;
+        Ok(())
+    }
+
+    /// Records an open (allowed or refused).
+    pub(super) fn audit_open<C: Category, P: Purpose, R>(
+        &self,
+        context: &Context<C>,
+        access: &Access<P>,
+        result: &Result<R, VaultError>,
+    ) -> Result<(), VaultError> {
+        let Some(trail) = &self.audit else {
+            return Ok(());
+        };
+        let mut event = AuditEvent::new(EventKind::Access, self.clock.now());
+        event.actor = Some(ActorRecord::from(access.actor()));
+        event.purpose = Some(P::INFO.name.to_owned());
+        event.subject = self.pseudonym(access.subject(), true)?;
+        event.record = Some(context.record().to_owned());
+        event.field = Some(context.field().to_owned());
+        event.category = Some(C::NAME.to_owned());
+        event.outcome = outcome_of(result);
+        trail.record(&event)?;
+        Ok(())
+    }
+}
+
+/// The outcome an action's result records: refusals carry the error's message, which
+/// never holds a personal value.
+pub(super) fn outcome_of<R>(result: &Result<R, VaultError>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Allowed,
+        Err(e) => Outcome::Refused(e.to_string()),
+    }
+}
+
+impl ConsentObserver for Vault {
+    fn consent_recorded(
+        &self,
+        kind: EventKind,
+        subject: &SubjectId,
+        purpose: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), crate::audit::AuditError> {
+        let Some(trail) = &self.audit else {
+            return Ok(());
+        };
+        let mut event = AuditEvent::new(kind, at);
+        event.subject = self
+            .pseudonym(subject, true)
+            .map_err(|e| crate::audit::AuditError::Sink(e.to_string()))?;
+        event.actor = Some(ActorRecord::from(actor));
+        event.purpose = Some(purpose.to_owned());
+        trail.record(&event).map(|_| ())
+    }
+}
