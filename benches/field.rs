@@ -8,7 +8,8 @@
 //! `naive_envelope` (fresh `SystemRandom` nonce and key construction per call) and
 //! `aes_gcm_rustcrypto` (the RustCrypto `aes-gcm` crate, same key), and
 //! `custodian_retained` (a context with a 30-day retention: a retention-epoch key, and
-//! on open the expiry check against the clock). Group `key_cold`:
+//! on open the expiry check against the clock); `field_open/custodian_audited/64` is
+//! `custodian` with every open recorded in an in-memory audit trail. Group `key_cold`:
 //! the first seal for a new subject (key generation, wrap, store insert).
 
 use std::hint::black_box;
@@ -89,6 +90,7 @@ fn naive_open(sealed: &[u8]) -> Vec<u8> {
 
 struct Setup {
     vault: Vault,
+    audited: Vault,
     subject: SubjectId,
     ctx: Context<Communications>,
     retained: Context<Communications>,
@@ -107,8 +109,19 @@ fn setup() -> Setup {
     let warm: Personal<Vec<u8>, Communications> = Personal::new(subject.clone(), vec![0]);
     vault.seal(&warm, &ctx).unwrap();
     vault.seal(&warm, &retained).unwrap();
+    let trail = std::sync::Arc::new(
+        custodian::audit::AuditTrail::new(custodian::audit::MemorySink::new()).unwrap(),
+    );
+    let audited = Vault::builder(
+        LocalMasterKey::from_slice("bench", &KEY).unwrap(),
+        custodian::keys::MemoryKeyStore::new(),
+    )
+    .audit(trail)
+    .build();
+    audited.seal(&warm, &ctx).unwrap();
     Setup {
         vault,
+        audited,
         subject,
         ctx,
         retained,
@@ -229,6 +242,15 @@ fn field_open(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("custodian", size), &sealed, |b, sealed| {
             b.iter(|| s.vault.open(black_box(sealed), &s.ctx, &access).unwrap())
         });
+        // Audited: the same open recorded in an in-memory trail (fail-closed).
+        if size == 64 {
+            let sealed = s.audited.seal(&personal, &s.ctx).unwrap();
+            group.bench_with_input(
+                BenchmarkId::new("custodian_audited", size),
+                &sealed,
+                |b, sealed| b.iter(|| s.audited.open(black_box(sealed), &s.ctx, &access).unwrap()),
+            );
+        }
         // With a retention period: an epoch-derived key and the expiry check on open.
         let retained = s.vault.seal(&personal, &s.retained).unwrap();
         group.bench_with_input(

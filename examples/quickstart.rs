@@ -3,6 +3,7 @@
 //! `cargo run --example quickstart`
 
 use chrono::{Duration, Utc};
+use custodian::audit::AuditTrail;
 use custodian::categories::{Communications, Email, Name};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
 use custodian::keys::LocalMasterKey;
@@ -61,9 +62,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // clock is the system clock (the default). This one is moved by hand below, so the
     // example does not wait a month to show retention.
     let clock = ManualClock::new(Utc::now());
+    // Every opening, hold and erasure is recorded in a tamper-evident trail (same file).
+    let trail = std::sync::Arc::new(AuditTrail::new(store.clone())?);
     let vault = Vault::builder(LocalMasterKey::generate("quickstart-kek")?, store)
         .clock(clock.clone())
         .record::<Customer>()
+        .audit(std::sync::Arc::clone(&trail))
+        .operator(Actor::staff("emp-7", "privacy-officer"))
         .build();
 
     let alice = SubjectId::new("cus_0001")?;
@@ -171,7 +176,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         swept.epochs_destroyed.len()
     );
 
-    // 9. A legal hold blocks erasure until it is released.
+    // 9. Alice asks who has accessed her data (GDPR Art. 15): the trail answers.
+    println!("Access history of {alice}:");
+    for e in vault.access_history(&alice)? {
+        println!(
+            "  {} {:?} by {} for {} on {}.{}: {:?}",
+            e.at.format("%Y-%m-%d %H:%M"),
+            e.kind,
+            e.actor.map(|a| a.id).unwrap_or_default(),
+            e.purpose.unwrap_or_default(),
+            e.record.unwrap_or_default(),
+            e.field.unwrap_or_default(),
+            e.outcome
+        );
+    }
+
+    // 10. A legal hold blocks erasure until it is released.
     let hold = vault.hold(&alice, "case 2027-14: payment dispute", None)?;
     match vault.erase(&alice) {
         Err(e @ VaultError::UnderLegalHold { .. }) => println!("Erasure: refused, because {e}"),
@@ -180,7 +200,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     vault.release(&hold.id)?;
 
-    // 10. Erasure: destroying Alice's keys makes every copy of her data unreadable; the
+    // 11. Erasure: destroying Alice's keys makes every copy of her data unreadable; the
     // receipt is the proof, and holds no personal data.
     let receipt = vault.erase(&alice)?;
     println!("Erased. Receipt: {}", serde_json::to_string(&receipt)?);
@@ -191,6 +211,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => return Err(e.into()),
         Ok(_) => println!("Opening the stored email again: allowed (this is a bug)"),
     }
+
+    // 12. After erasure the trail can no longer be linked to Alice, and still verifies.
+    println!(
+        "Access history of {alice} after erasure: {} events; the trail verifies: {} entries",
+        vault.access_history(&alice)?.len(),
+        trail.verify(None)?.entries
+    );
 
     std::fs::remove_dir_all(&dir)?;
     Ok(())

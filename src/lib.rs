@@ -31,6 +31,9 @@
 //!   ([`Vault::hold`]) keeps a subject's data and blocks [`Vault::erase`], which
 //!   otherwise returns an [`ErasureReceipt`](retention::ErasureReceipt). See
 //!   [`retention`].
+//! - An [`AuditTrail`](audit::AuditTrail) records every open (allowed or refused),
+//!   consent, hold, erasure and rotation, with subjects as pseudonyms, in a SHA-256
+//!   chain with signed checkpoints ([`audit`]).
 //!
 //! ```
 //! use chrono::Utc;
@@ -67,7 +70,7 @@
 //! `docs/architecture.md`; the vocabulary and its GDPR/CCPA articles in
 //! `docs/concepts.md`; the threat model and key handling in `docs/crypto.md`; the
 //! sealed format, with test vectors, in `docs/format.md`; retention, holds and erasure
-//! in `docs/retention.md`.
+//! in `docs/retention.md`; the audit trail in `docs/audit.md`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -162,30 +162,29 @@ impl AuditEvent {
 
     /// The canonical encoding (`docs/audit.md`): what the chain hashes and stores.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(160);
-        out.push(1);
-        out.extend_from_slice(&self.at.timestamp_micros().to_be_bytes());
-        out.push(self.kind.code());
-        let (outcome, reason) = match &self.outcome {
-            Outcome::Allowed => (1, None),
-            Outcome::Refused(r) => (2, Some(r.as_str())),
-        };
-        out.push(outcome);
-        let actor = self.actor.as_ref();
-        out.push(actor.map_or(0, |a| a.kind.code()));
-        for text in [
-            actor.map(|a| a.id.as_str()),
-            actor.and_then(|a| a.role.as_deref()),
-            self.purpose.as_deref(),
-            self.subject.as_ref().map(SubjectPseudonym::as_str),
-            self.record.as_deref(),
-            self.field.as_deref(),
-            self.category.as_deref(),
-            reason,
-        ] {
-            put(&mut out, text);
-        }
+        let mut out = Vec::with_capacity(192);
+        self.encode_into(&mut out);
         out
+    }
+
+    /// Appends the canonical encoding to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        let actor = self.actor.as_ref();
+        EventRef {
+            at_micros: self.at.timestamp_micros(),
+            kind: self.kind,
+            actor: actor.map(|a| (a.kind, a.id.as_str(), a.role.as_deref())),
+            purpose: self.purpose.as_deref(),
+            subject: self.subject.as_ref().map(SubjectPseudonym::as_str),
+            record: self.record.as_deref(),
+            field: self.field.as_deref(),
+            category: self.category.as_deref(),
+            refused: match &self.outcome {
+                Outcome::Allowed => None,
+                Outcome::Refused(r) => Some(r.as_str()),
+            },
+        }
+        .encode_into(out);
     }
 
     /// Reads back [`encode`](Self::encode)'s bytes; `None` if they are not such bytes.
@@ -230,6 +229,42 @@ impl AuditEvent {
             category,
             outcome,
         })
+    }
+}
+
+/// An event with borrowed fields: what the vault encodes on its hot path, without
+/// allocating the owned [`AuditEvent`]. Same bytes.
+pub(crate) struct EventRef<'a> {
+    pub(crate) at_micros: i64,
+    pub(crate) kind: EventKind,
+    pub(crate) actor: Option<(ActorKind, &'a str, Option<&'a str>)>,
+    pub(crate) purpose: Option<&'a str>,
+    pub(crate) subject: Option<&'a str>,
+    pub(crate) record: Option<&'a str>,
+    pub(crate) field: Option<&'a str>,
+    pub(crate) category: Option<&'a str>,
+    pub(crate) refused: Option<&'a str>,
+}
+
+impl EventRef<'_> {
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        out.push(1);
+        out.extend_from_slice(&self.at_micros.to_be_bytes());
+        out.push(self.kind.code());
+        out.push(if self.refused.is_some() { 2 } else { 1 });
+        out.push(self.actor.map_or(0, |(k, _, _)| k.code()));
+        for text in [
+            self.actor.map(|(_, id, _)| id),
+            self.actor.and_then(|(_, _, role)| role),
+            self.purpose,
+            self.subject,
+            self.record,
+            self.field,
+            self.category,
+            self.refused,
+        ] {
+            put(out, text);
+        }
     }
 }
 

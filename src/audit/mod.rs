@@ -40,6 +40,7 @@
 mod event;
 mod sink;
 
+pub(crate) use event::EventRef;
 pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
 pub use sink::{AuditSink, JsonLinesSink, MemorySink};
 
@@ -56,7 +57,7 @@ pub struct AuditEntry {
     pub seq: u64,
     /// [`AuditEvent::encode`] bytes.
     pub event: Vec<u8>,
-    /// SHA-256(`custodian.audit.v1` ‖ previous hash ‖ seq ‖ len ‖ event).
+    /// SHA-256(previous hash ‖ seq ‖ event).
     pub hash: [u8; 32],
 }
 
@@ -67,16 +68,23 @@ impl AuditEntry {
     }
 }
 
-/// The chain hash of an entry at `seq` after `prev`.
+/// Bytes before the event in the chain hash's input.
+const CHAIN_PREFIX: usize = 32 + 8;
+
+/// The chain hash of an entry at `seq` after `prev`: SHA-256(prev ‖ seq ‖ event). The
+/// prefix is fixed-size and the event's first byte is its format version, so the
+/// input is unambiguous without a length or a label.
 pub fn chain_hash(prev: &[u8; 32], seq: u64, event: &[u8]) -> [u8; 32] {
-    let mut ctx = digest::Context::new(&digest::SHA256);
-    ctx.update(b"custodian.audit.v1");
-    ctx.update(prev);
-    ctx.update(&seq.to_be_bytes());
-    ctx.update(&(event.len() as u32).to_be_bytes());
-    ctx.update(event);
+    let mut buf = Vec::with_capacity(CHAIN_PREFIX + event.len());
+    buf.extend_from_slice(prev);
+    buf.extend_from_slice(&seq.to_be_bytes());
+    buf.extend_from_slice(event);
+    sha256(&buf)
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
+    out.copy_from_slice(digest::digest(&digest::SHA256, bytes).as_ref());
     out
 }
 
@@ -244,16 +252,32 @@ impl AuditTrail {
     /// Appends `event`; returns its position. Fails closed: if the sink refuses, the
     /// chain does not advance and the caller (the vault) refuses the action.
     pub fn record(&self, event: &AuditEvent) -> Result<u64, AuditError> {
-        let bytes = event.encode();
+        self.record_with(|buf| event.encode_into(buf))
+    }
+
+    pub(crate) fn record_ref(&self, event: &EventRef<'_>) -> Result<u64, AuditError> {
+        self.record_with(|buf| event.encode_into(buf))
+    }
+
+    fn record_with(&self, encode: impl FnOnce(&mut Vec<u8>)) -> Result<u64, AuditError> {
+        // Encode behind room for the chain prefix, so the hash is one call over one
+        // buffer; the prefix is filled once the position is known.
+        let mut buf = Vec::with_capacity(CHAIN_PREFIX + 192);
+        buf.resize(CHAIN_PREFIX, 0);
+        encode(&mut buf);
         let mut head = self.head.lock().map_err(|_| AuditError::Poisoned)?;
         let (seq, prev) = *head;
+        buf[..32].copy_from_slice(&prev);
+        buf[32..CHAIN_PREFIX].copy_from_slice(&seq.to_be_bytes());
+        let hash = sha256(&buf);
+        buf.drain(..CHAIN_PREFIX);
         let entry = AuditEntry {
             seq,
-            hash: chain_hash(&prev, seq, &bytes),
-            event: bytes,
+            hash,
+            event: buf,
         };
         self.sink.append(&entry)?;
-        *head = (seq + 1, entry.hash);
+        *head = (seq + 1, hash);
         Ok(seq)
     }
 

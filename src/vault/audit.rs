@@ -11,7 +11,9 @@ use zeroize::Zeroizing;
 
 use super::{Vault, VaultError};
 use crate::access::{Access, Actor};
-use crate::audit::{ActorRecord, AuditEvent, AuditQuery, EventKind, Outcome, SubjectPseudonym};
+use crate::audit::{
+    ActorRecord, AuditEvent, AuditQuery, EventKind, EventRef, Outcome, SubjectPseudonym,
+};
 use crate::category::Category;
 use crate::consent::ConsentObserver;
 use crate::keys::{KeyError, KeyName};
@@ -132,15 +134,20 @@ impl Vault {
         let Some(trail) = &self.audit else {
             return Ok(());
         };
-        let mut event = AuditEvent::new(EventKind::Access, self.clock.now());
-        event.actor = Some(ActorRecord::from(access.actor()));
-        event.purpose = Some(P::INFO.name.to_owned());
-        event.subject = self.pseudonym(access.subject(), true)?;
-        event.record = Some(context.record().to_owned());
-        event.field = Some(context.field().to_owned());
-        event.category = Some(C::NAME.to_owned());
-        event.outcome = outcome_of(result);
-        trail.record(&event)?;
+        let subject = self.pseudonym(access.subject(), true)?;
+        let reason = result.as_ref().err().map(ToString::to_string);
+        let actor = access.actor();
+        trail.record_ref(&EventRef {
+            at_micros: self.clock.now().timestamp_micros(),
+            kind: EventKind::Access,
+            actor: Some((actor.kind(), actor.id(), actor.role())),
+            purpose: Some(P::INFO.name),
+            subject: subject.as_ref().map(SubjectPseudonym::as_str),
+            record: Some(context.record()),
+            field: Some(context.field()),
+            category: Some(C::NAME),
+            refused: reason.as_deref(),
+        })?;
         Ok(())
     }
 }
