@@ -6,8 +6,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use ring::hmac;
-use ring::rand::SecureRandom;
-use zeroize::Zeroizing;
 
 use super::{Vault, VaultError};
 use crate::access::{Access, Actor};
@@ -16,7 +14,7 @@ use crate::audit::{
 };
 use crate::category::Category;
 use crate::consent::ConsentObserver;
-use crate::keys::{KeyError, KeyName};
+use crate::keys::KeyName;
 use crate::purpose::Purpose;
 use crate::sealed::Context;
 use crate::subject::SubjectId;
@@ -66,24 +64,10 @@ impl Vault {
         {
             return Ok(Some(p));
         }
-        let name = KeyName::Pseudonym(subject.clone());
-        let wrapped = match self.store.wrapped(&name)? {
-            Some(w) => w,
-            None if !create => return Ok(None),
-            None => {
-                let mut secret = Zeroizing::new([0u8; 32]);
-                self.rng
-                    .fill(&mut secret[..])
-                    .map_err(|_| KeyError::Random)?;
-                let wrapped = self.wrap(&secret[..], &name.aad())?;
-                // Refused for a shredded subject: they get no new pseudonym.
-                match self.store.insert_wrapped(&name, &wrapped)? {
-                    Some(w) => w,
-                    None => return Ok(None),
-                }
-            }
+        // Refused for a shredded subject: they get no new pseudonym.
+        let Some(secret) = self.named_secret(&KeyName::Pseudonym(subject.clone()), create)? else {
+            return Ok(None);
         };
-        let secret = self.unwrap_with(&wrapped, &name.aad())?;
         let key = hmac::Key::new(hmac::HMAC_SHA256, &secret);
         let pseudonym =
             SubjectPseudonym::from_mac(hmac::sign(&key, b"custodian.v2.audit-pseudonym").as_ref());

@@ -585,6 +585,32 @@ impl Vault {
         Ok(master.unwrap(&row.wrapped, &subject_key_aad(&row.subject, row.version))?)
     }
 
+    /// The 32-byte secret stored as `name`, created first if missing and `create`.
+    /// `None` if missing and not created, or if the store refused it (the secret of a
+    /// shredded subject).
+    fn named_secret(
+        &self,
+        name: &crate::keys::KeyName,
+        create: bool,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        let wrapped = match self.store.wrapped(name)? {
+            Some(w) => w,
+            None if !create => return Ok(None),
+            None => {
+                let mut secret = Zeroizing::new([0u8; 32]);
+                self.rng
+                    .fill(&mut secret[..])
+                    .map_err(|_| KeyError::Random)?;
+                let wrapped = self.wrap(&secret[..], &name.aad())?;
+                match self.store.insert_wrapped(name, &wrapped)? {
+                    Some(stored) => stored,
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(self.unwrap_with(&wrapped, &name.aad())?))
+    }
+
     fn unwrap_with(&self, key: &WrappedKey, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         Ok(self
             .master_named(&key.master_id)?

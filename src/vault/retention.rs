@@ -399,20 +399,12 @@ impl Vault {
 
     fn load_subject_ref_key(&self) -> Result<hmac::Key, VaultError> {
         let name = KeyName::Secret(SUBJECT_REF_SECRET.to_owned());
-        let wrapped = match self.store.wrapped(&name)? {
-            Some(w) => w,
-            None => {
-                let mut secret = Zeroizing::new([0u8; 32]);
-                self.rng
-                    .fill(&mut secret[..])
-                    .map_err(|_| KeyError::Random)?;
-                let wrapped = self.wrap(&secret[..], &name.aad())?;
-                self.store
-                    .insert_wrapped(&name, &wrapped)?
-                    .ok_or(KeyError::Random)?
-            }
-        };
-        let secret = self.unwrap_with(&wrapped, &name.aad())?;
+        // A store never refuses a vault secret; `None` would be a broken store.
+        let secret = self
+            .named_secret(&name, true)?
+            .ok_or(crate::store::StoreError::Corrupt {
+                what: "vault secret refused by the key store",
+            })?;
         Ok(hmac::Key::new(hmac::HMAC_SHA256, &secret))
     }
 }
