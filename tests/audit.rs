@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::audit::{
-    AuditEntry, AuditError, AuditEvent, AuditSink, AuditTrail, EventKind, JsonLinesSink,
-    MemorySink, Outcome, VerifyError, chain_hash,
+    AuditEntry, AuditError, AuditEvent, AuditRecord, AuditSink, AuditTrail, EventKind,
+    JsonLinesSink, MemorySink, Outcome, VerifyError, chain_hash,
 };
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
@@ -302,7 +302,7 @@ struct Flaky {
 }
 
 impl AuditSink for Flaky {
-    fn append(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(AuditError::Sink("disk full".into()));
         }

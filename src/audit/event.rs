@@ -35,30 +35,35 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    const ALL: [EventKind; 10] = [
-        EventKind::Access,
-        EventKind::ConsentGiven,
-        EventKind::ConsentWithdrawn,
-        EventKind::Erasure,
-        EventKind::HoldPlaced,
-        EventKind::HoldReleased,
-        EventKind::SubjectKeyRotation,
-        EventKind::MasterKeyRotation,
-        EventKind::Export,
-        EventKind::Sweep,
-    ];
-
     fn code(self) -> u8 {
-        EventKind::ALL
-            .iter()
-            .position(|k| *k == self)
-            .map_or(0, |i| i as u8 + 1)
+        match self {
+            EventKind::Access => 1,
+            EventKind::ConsentGiven => 2,
+            EventKind::ConsentWithdrawn => 3,
+            EventKind::Erasure => 4,
+            EventKind::HoldPlaced => 5,
+            EventKind::HoldReleased => 6,
+            EventKind::SubjectKeyRotation => 7,
+            EventKind::MasterKeyRotation => 8,
+            EventKind::Export => 9,
+            EventKind::Sweep => 10,
+        }
     }
 
     fn from_code(code: u8) -> Option<Self> {
-        EventKind::ALL
-            .get(usize::from(code).checked_sub(1)?)
-            .copied()
+        Some(match code {
+            1 => EventKind::Access,
+            2 => EventKind::ConsentGiven,
+            3 => EventKind::ConsentWithdrawn,
+            4 => EventKind::Erasure,
+            5 => EventKind::HoldPlaced,
+            6 => EventKind::HoldReleased,
+            7 => EventKind::SubjectKeyRotation,
+            8 => EventKind::MasterKeyRotation,
+            9 => EventKind::Export,
+            10 => EventKind::Sweep,
+            _ => return None,
+        })
     }
 }
 
@@ -270,10 +275,15 @@ impl EventRef<'_> {
 
 /// Absent: `0xFFFF`; present: u16 length ‖ UTF-8 (cut at 65,534 bytes).
 fn put(out: &mut Vec<u8>, text: Option<&str>) {
+    const MAX: usize = u16::MAX as usize - 1;
     match text {
         None => out.extend_from_slice(&u16::MAX.to_be_bytes()),
+        Some(t) if t.len() <= MAX => {
+            out.extend_from_slice(&(t.len() as u16).to_be_bytes());
+            out.extend_from_slice(t.as_bytes());
+        }
         Some(t) => {
-            let mut end = t.len().min(usize::from(u16::MAX - 1));
+            let mut end = MAX;
             while !t.is_char_boundary(end) {
                 end -= 1;
             }

@@ -66,6 +66,38 @@ impl AuditEntry {
     pub fn decode(&self) -> Option<AuditEvent> {
         AuditEvent::decode(&self.event)
     }
+
+    /// The entry, borrowed.
+    pub fn as_record(&self) -> AuditRecord<'_> {
+        AuditRecord {
+            seq: self.seq,
+            event: &self.event,
+            hash: &self.hash,
+        }
+    }
+}
+
+/// An entry as the trail hands it to [`AuditSink::append`]: borrowed, so appending
+/// copies the bytes once, into the sink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditRecord<'a> {
+    /// Position in the trail, from 0.
+    pub seq: u64,
+    /// [`AuditEvent::encode`] bytes.
+    pub event: &'a [u8],
+    /// The chain hash.
+    pub hash: &'a [u8; 32],
+}
+
+impl AuditRecord<'_> {
+    /// The entry, owned.
+    pub fn to_entry(&self) -> AuditEntry {
+        AuditEntry {
+            seq: self.seq,
+            event: self.event.to_vec(),
+            hash: *self.hash,
+        }
+    }
 }
 
 /// Bytes before the event in the chain hash's input.
@@ -229,8 +261,16 @@ impl AuditQuery {
 /// the vault and the consent ledger.
 pub struct AuditTrail {
     sink: Box<dyn AuditSink>,
-    /// Next position and the hash of the last entry.
-    head: Mutex<(u64, [u8; 32])>,
+    head: Mutex<Head>,
+}
+
+/// The chain's end, and a buffer reused for every append (no allocation per event).
+struct Head {
+    /// Next position.
+    seq: u64,
+    /// Hash of the last entry.
+    prev: [u8; 32],
+    buf: Vec<u8>,
 }
 
 /// Entries read per batch while verifying.
@@ -239,13 +279,17 @@ const BATCH: usize = 4096;
 impl AuditTrail {
     /// A trail over `sink`, continuing the chain already in it.
     pub fn new(sink: impl AuditSink + 'static) -> Result<Self, AuditError> {
-        let head = match sink.last()? {
+        let (seq, prev) = match sink.last()? {
             Some(e) => (e.seq + 1, e.hash),
             None => (0, [0; 32]),
         };
         Ok(AuditTrail {
             sink: Box::new(sink),
-            head: Mutex::new(head),
+            head: Mutex::new(Head {
+                seq,
+                prev,
+                buf: Vec::with_capacity(512),
+            }),
         })
     }
 
@@ -260,25 +304,23 @@ impl AuditTrail {
     }
 
     fn record_with(&self, encode: impl FnOnce(&mut Vec<u8>)) -> Result<u64, AuditError> {
-        // Encode behind room for the chain prefix, so the hash is one call over one
-        // buffer; the prefix is filled once the position is known.
-        let mut buf = Vec::with_capacity(CHAIN_PREFIX + 192);
-        buf.resize(CHAIN_PREFIX, 0);
-        encode(&mut buf);
         let mut head = self.head.lock().map_err(|_| AuditError::Poisoned)?;
-        let (seq, prev) = *head;
-        buf[..32].copy_from_slice(&prev);
-        buf[32..CHAIN_PREFIX].copy_from_slice(&seq.to_be_bytes());
-        let hash = sha256(&buf);
-        buf.drain(..CHAIN_PREFIX);
-        let entry = AuditEntry {
-            seq,
-            hash,
-            event: buf,
-        };
-        self.sink.append(&entry)?;
-        *head = (seq + 1, hash);
-        Ok(seq)
+        let Head { seq, prev, buf } = &mut *head;
+        // prev ‖ seq ‖ event in one buffer, so the hash is one call.
+        buf.clear();
+        buf.extend_from_slice(prev);
+        buf.extend_from_slice(&seq.to_be_bytes());
+        encode(buf);
+        let hash = sha256(buf);
+        self.sink.append(AuditRecord {
+            seq: *seq,
+            event: &buf[CHAIN_PREFIX..],
+            hash: &hash,
+        })?;
+        let appended = *seq;
+        *seq += 1;
+        *prev = hash;
+        Ok(appended)
     }
 
     /// Events matching `query`, oldest first. Verify the trail before relying on it.
@@ -293,7 +335,10 @@ impl AuditTrail {
         signer: &Ed25519KeyPair,
         at: DateTime<Utc>,
     ) -> Result<Checkpoint, AuditError> {
-        let (size, head) = *self.head.lock().map_err(|_| AuditError::Poisoned)?;
+        let (size, head) = {
+            let head = self.head.lock().map_err(|_| AuditError::Poisoned)?;
+            (head.seq, head.prev)
+        };
         let sig = signer.sign(&checkpoint_message(size, &head));
         Ok(Checkpoint {
             size,

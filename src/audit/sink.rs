@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, hex, unhex};
+use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, hex, unhex};
 
 /// Storage for audit entries. Implementations: [`MemorySink`], [`JsonLinesSink`] and
 /// [`SqliteStore`](crate::store::SqliteStore).
@@ -18,7 +18,7 @@ use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, hex, unhex};
 /// the audited action is refused (fail-closed).
 pub trait AuditSink: Send + Sync {
     /// Stores one entry after the last.
-    fn append(&self, entry: &AuditEntry) -> Result<(), AuditError>;
+    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError>;
     /// Up to `limit` entries from position `from` on, in order.
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError>;
     /// The last entry, to continue the chain after a restart.
@@ -44,7 +44,7 @@ pub trait AuditSink: Send + Sync {
 }
 
 impl<S: AuditSink + ?Sized> AuditSink for std::sync::Arc<S> {
-    fn append(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
         (**self).append(entry)
     }
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
@@ -59,9 +59,36 @@ impl<S: AuditSink + ?Sized> AuditSink for std::sync::Arc<S> {
 }
 
 /// Entries in memory: for tests, and for processes that ship the trail elsewhere.
+///
+/// Events are kept back to back in one buffer, with a fixed-size index entry each, so
+/// appending allocates nothing per event (`benches/audit.rs`).
 #[derive(Default)]
 pub struct MemorySink {
-    entries: Mutex<Vec<AuditEntry>>,
+    inner: Mutex<Arena>,
+}
+
+#[derive(Default)]
+struct Arena {
+    bytes: Vec<u8>,
+    /// (seq, end of the event in `bytes`, hash).
+    index: Vec<(u64, usize, [u8; 32])>,
+}
+
+impl Arena {
+    fn entry(&self, i: usize) -> Option<AuditEntry> {
+        let &(seq, end, hash) = self.index.get(i)?;
+        let start = i.checked_sub(1).map_or(0, |p| self.index[p].1);
+        Some(AuditEntry {
+            seq,
+            event: self.bytes.get(start..end)?.to_vec(),
+            hash,
+        })
+    }
+
+    fn push(&mut self, entry: AuditRecord<'_>) {
+        self.bytes.extend_from_slice(entry.event);
+        self.index.push((entry.seq, self.bytes.len(), *entry.hash));
+    }
 }
 
 impl MemorySink {
@@ -70,33 +97,46 @@ impl MemorySink {
         Self::default()
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Vec<AuditEntry>>, AuditError> {
-        self.entries.lock().map_err(|_| AuditError::Poisoned)
+    fn lock(&self) -> Result<MutexGuard<'_, Arena>, AuditError> {
+        self.inner.lock().map_err(|_| AuditError::Poisoned)
     }
 
     /// Direct write access to the stored entries, as an insider with access to the
     /// storage has: for tamper drills and tests of [`verify`](super::AuditTrail::verify).
     pub fn tamper<R>(&self, f: impl FnOnce(&mut Vec<AuditEntry>) -> R) -> Result<R, AuditError> {
-        Ok(f(&mut *self.lock()?))
+        let mut arena = self.lock()?;
+        let mut entries: Vec<AuditEntry> = (0..arena.index.len())
+            .filter_map(|i| arena.entry(i))
+            .collect();
+        let out = f(&mut entries);
+        *arena = Arena::default();
+        entries.iter().for_each(|e| arena.push(e.as_record()));
+        Ok(out)
     }
 }
 
 impl AuditSink for MemorySink {
-    fn append(&self, entry: &AuditEntry) -> Result<(), AuditError> {
-        self.lock()?.push(entry.clone());
+    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
+        self.lock()?.push(entry);
         Ok(())
     }
 
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
-        let entries = self.lock()?;
-        let from = usize::try_from(from)
-            .unwrap_or(usize::MAX)
-            .min(entries.len());
-        Ok(entries[from..].iter().take(limit).cloned().collect())
+        let arena = self.lock()?;
+        let from = usize::try_from(from).unwrap_or(usize::MAX);
+        Ok((from..arena.index.len())
+            .take(limit)
+            .filter_map(|i| arena.entry(i))
+            .collect())
     }
 
     fn last(&self) -> Result<Option<AuditEntry>, AuditError> {
-        Ok(self.lock()?.last().cloned())
+        let arena = self.lock()?;
+        Ok(arena
+            .index
+            .len()
+            .checked_sub(1)
+            .and_then(|i| arena.entry(i)))
     }
 }
 
@@ -189,12 +229,12 @@ fn read_lines(path: &Path, from: u64, limit: usize) -> Result<Vec<AuditEntry>, A
 }
 
 impl AuditSink for JsonLinesSink {
-    fn append(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
         let line = Line {
             seq: entry.seq,
-            hash: hex(&entry.hash),
-            event: entry.decode(),
-            bytes: STANDARD.encode(&entry.event),
+            hash: hex(entry.hash),
+            event: AuditEvent::decode(entry.event),
+            bytes: STANDARD.encode(entry.event),
         };
         let mut text = serde_json::to_string(&line).map_err(|e| AuditError::Sink(e.to_string()))?;
         text.push('\n');
@@ -206,7 +246,7 @@ impl AuditSink for JsonLinesSink {
             file.sync_data()
                 .map_err(|e| AuditError::Sink(e.to_string()))?;
         }
-        *self.last.lock().map_err(|_| AuditError::Poisoned)? = Some(entry.clone());
+        *self.last.lock().map_err(|_| AuditError::Poisoned)? = Some(entry.to_entry());
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteStore;
-use crate::audit::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditSink};
+use crate::audit::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink};
 
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     let seq: i64 = row.get(0)?;
@@ -24,8 +24,8 @@ fn sink_err(e: impl std::fmt::Display) -> AuditError {
 }
 
 impl AuditSink for SqliteStore {
-    fn append(&self, entry: &AuditEntry) -> Result<(), AuditError> {
-        let event = entry.decode();
+    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
+        let event = AuditEvent::decode(entry.event);
         let conn = self.conn().map_err(sink_err)?;
         conn.execute(
             "INSERT INTO audit_log (seq, event, hash, at_us, subject, actor, purpose)
