@@ -121,6 +121,9 @@ fn every_audited_action_is_recorded_with_its_fields() {
     export.actor = Some((&Actor::service("dsar-exporter")).into());
     trail.record(&export).unwrap(); // 10
     v.erase(&alice).unwrap(); // 11
+    let carol = sid("cus_carol");
+    seal(&v, &carol, 30);
+    v.shred(&carol).unwrap(); // 12
 
     let all = events(&sink);
     let kinds: Vec<_> = all.iter().map(|e| e.kind).collect();
@@ -139,6 +142,7 @@ fn every_audited_action_is_recorded_with_its_fields() {
             EventKind::Sweep,
             EventKind::Export,
             EventKind::Erasure,
+            EventKind::Shred,
         ]
     );
     let alice_ref = all[0].subject.clone().unwrap();
@@ -171,7 +175,9 @@ fn every_audited_action_is_recorded_with_its_fields() {
     }
     assert!(matches!(&all[5].outcome, Outcome::Refused(r) if r.contains("case 12")));
     assert_eq!(all[11].outcome, Outcome::Allowed);
-    assert_eq!(trail.verify(None).unwrap().entries, 12);
+    assert_eq!(all[12].actor.as_ref().unwrap().id, "emp-7");
+    assert_ne!(all[12].subject.as_ref(), Some(&alice_ref));
+    assert_eq!(trail.verify(None).unwrap().entries, 13);
 }
 
 #[test]

@@ -32,6 +32,9 @@ pub enum EventKind {
     Export,
     /// A sweep destroyed retention-epoch keys.
     Sweep,
+    /// A subject's keys were shredded directly ([`Vault::shred`](crate::Vault::shred);
+    /// an erasure records `Erasure`).
+    Shred,
 }
 
 impl EventKind {
@@ -47,6 +50,7 @@ impl EventKind {
             EventKind::MasterKeyRotation => 8,
             EventKind::Export => 9,
             EventKind::Sweep => 10,
+            EventKind::Shred => 11,
         }
     }
 
@@ -62,6 +66,7 @@ impl EventKind {
             8 => EventKind::MasterKeyRotation,
             9 => EventKind::Export,
             10 => EventKind::Sweep,
+            11 => EventKind::Shred,
             _ => return None,
         })
     }

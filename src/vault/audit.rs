@@ -108,6 +108,26 @@ impl Vault {
         Ok(())
     }
 
+    /// Runs an action on `subject` and records it (allowed or refused) as `kind`, by
+    /// the vault's operator. The pseudonym is taken first: an erasure destroys it.
+    pub(super) fn audited<R>(
+        &self,
+        kind: EventKind,
+        subject: &SubjectId,
+        action: impl FnOnce() -> Result<R, VaultError>,
+    ) -> Result<R, VaultError> {
+        let Some(trail) = &self.audit else {
+            return action();
+        };
+        let mut event = AuditEvent::new(kind, self.clock.now());
+        event.subject = self.pseudonym(subject, true)?;
+        event.actor = self.operator.as_ref().map(ActorRecord::from);
+        let result = action();
+        event.outcome = outcome_of(&result);
+        trail.record(&event)?;
+        result
+    }
+
     /// Records an open (allowed or refused).
     pub(super) fn audit_open<C: Category, P: Purpose, R>(
         &self,
@@ -138,7 +158,7 @@ impl Vault {
 
 /// The outcome an action's result records: refusals carry the error's message, which
 /// never holds a personal value.
-pub(super) fn outcome_of<R>(result: &Result<R, VaultError>) -> Outcome {
+fn outcome_of<R>(result: &Result<R, VaultError>) -> Outcome {
     match result {
         Ok(_) => Outcome::Allowed,
         Err(e) => Outcome::Refused(e.to_string()),

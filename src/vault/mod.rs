@@ -1,7 +1,7 @@
 //! The vault: seal, open, shred and rotate; retention, holds and erasure in
 //! `retention.rs`.
 
-pub(crate) mod audit;
+mod audit;
 mod error;
 mod retention;
 
@@ -307,8 +307,12 @@ impl Vault {
     /// share escrowed for them, from the key store and this process's cache. Every
     /// value sealed for them, including copies in backups and exports, then fails with
     /// [`VaultError::Shredded`]. Refused while they are under a legal hold.
-    /// [`erase`](Self::erase) does this and returns a receipt.
+    /// [`erase`](Self::erase) does this and returns a receipt. Audited as `shred`.
     pub fn shred(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
+        self.audited(EventKind::Shred, subject, || self.shred_unaudited(subject))
+    }
+
+    fn shred_unaudited(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
         self.refuse_if_held(subject)?;
         // Cache first, so no concurrent load can re-cache a key being deleted.
         self.cache.shred(subject);

@@ -7,7 +7,7 @@ use ring::rand::SecureRandom;
 use zeroize::Zeroizing;
 
 use super::{Vault, VaultError};
-use crate::audit::{AuditEvent, EventKind, Outcome};
+use crate::audit::{EventKind, Outcome};
 use crate::category::Category;
 use crate::format::{self, Dates, EPOCH_SECONDS, Header, NEVER, NO_EPOCH};
 use crate::keys::{KeyError, KeyName};
@@ -18,7 +18,6 @@ use crate::retention::{
 use crate::sealed::Context;
 use crate::subject::SubjectId;
 use crate::vault::SweepReport;
-use crate::vault::audit::outcome_of;
 
 /// The name of the vault secret that keys subject references.
 const SUBJECT_REF_SECRET: &str = "subject-ref";
@@ -344,22 +343,14 @@ impl Vault {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn erase(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
-        let Some(trail) = &self.audit else {
-            return self.erase_unaudited(subject);
-        };
-        // The pseudonym's secret goes with the erasure: take it first.
-        let mut event = AuditEvent::new(EventKind::Erasure, self.clock.now());
-        event.subject = self.pseudonym(subject, true)?;
-        event.actor = self.operator.as_ref().map(Into::into);
-        let result = self.erase_unaudited(subject);
-        event.outcome = outcome_of(&result);
-        trail.record(&event)?;
-        result
+        self.audited(EventKind::Erasure, subject, || {
+            self.erase_unaudited(subject)
+        })
     }
 
     fn erase_unaudited(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
         let reference = self.subject_ref(subject)?;
-        let report = self.shred(subject)?;
+        let report = self.shred_unaudited(subject)?;
         let data = self
             .records
             .iter()
