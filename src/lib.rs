@@ -149,17 +149,24 @@ pub mod __private {
         }
     }
 
-    /// Seals one field of a record whose subject is `subject`.
+    /// The collection time of a record being sealed: read once, shared by its fields.
+    pub fn collected_now(vault: &Vault) -> i64 {
+        vault.unix_now()
+    }
+
+    /// Seals one field of a record whose subject is `subject`, collected at `collected`
+    /// (from [`collected_now`]).
     pub fn seal<T: Plaintext, C: Category>(
         vault: &Vault,
         subject: &SubjectId,
         value: &Personal<T, C>,
         context: &Context<C>,
+        collected: i64,
     ) -> Result<Sealed<T, C>, VaultError> {
         if value.subject() != subject {
             return Err(VaultError::SubjectMismatch);
         }
-        vault.seal(value, context)
+        vault.seal_collected_at(value, context, collected)
     }
 
     /// Opens one field of a record whose subject is `subject`.

@@ -110,7 +110,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                 quote!(::core::option::Option<#k::Sealed<#value, #category>>),
                 quote! {
                     ::core::option::Option::as_ref(&self.#ident)
-                        .map(|v| #k::__private::seal(vault, subject, v, &#ctx))
+                        .map(|v| #k::__private::seal(vault, subject, v, &#ctx, collected))
                         .transpose()
                 },
                 quote! {
@@ -126,7 +126,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
         } else {
             (
                 quote!(#k::Sealed<#value, #category>),
-                quote!(#k::__private::seal(vault, subject, &self.#ident, &#ctx)),
+                quote!(#k::__private::seal(vault, subject, &self.#ident, &#ctx, collected)),
                 quote!(#k::__private::open(vault, &self.#subject, &self.#ident, &#ctx, access)),
                 quote!(#k::__private::open(vault, &self.#subject, &self.#ident, &#ctx, access)),
                 quote!(#k::Personal<#value, #category>),
@@ -173,10 +173,12 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
             #(#statics)*
 
             impl #name {
-                /// Seals every personal field under the record subject's key. Fails if a
-                /// personal field belongs to another subject than the record's.
+                /// Seals every personal field under the record subject's key, with one
+                /// collection time for all. Fails if a personal field belongs to another
+                /// subject than the record's.
                 #vis fn seal(&self, vault: &#k::Vault) -> ::core::result::Result<#sealed_name, #k::VaultError> {
                     let subject: &#k::SubjectId = &self.#subject;
+                    let collected = #k::__private::collected_now(vault);
                     ::core::result::Result::Ok(#sealed_name {
                         #(#seal_inits,)*
                     })

@@ -231,7 +231,19 @@ impl Vault {
         value: &Personal<T, C>,
         context: &Context<C>,
     ) -> Result<Sealed<T, C>, VaultError> {
-        let dates = self.dates_for(context)?;
+        self.seal_collected_at(value, context, self.clock.unix_seconds())
+    }
+
+    /// [`seal`](Self::seal) with the collection time given (seconds since the Unix
+    /// epoch, from this vault's clock): the derive reads the clock once per record, so
+    /// all of a record's fields share one collection time.
+    pub(crate) fn seal_collected_at<T: Plaintext, C: Category>(
+        &self,
+        value: &Personal<T, C>,
+        context: &Context<C>,
+        collected: i64,
+    ) -> Result<Sealed<T, C>, VaultError> {
+        let dates = self.dates_for(context, collected)?;
         let encode = |out: &mut Vec<u8>| value.value_unchecked().encode(out);
         let hint = value.value_unchecked().encoded_len();
         let bytes = self.seal_encoded(value.subject(), context.digest(), dates, hint, encode)?;

@@ -25,9 +25,13 @@ const SUBJECT_REF_SECRET: &str = "subject-ref";
 const EPOCH_KEYS_KEPT: usize = 1024;
 
 impl Vault {
-    /// The collection time (now) and expiry of a value sealed into `context`.
-    pub(super) fn dates_for<C: Category>(&self, context: &Context<C>) -> Result<Dates, VaultError> {
-        let collected = self.clock.unix_seconds();
+    /// The collection time and expiry of a value collected at `collected` (seconds
+    /// since the Unix epoch) and sealed into `context`.
+    pub(super) fn dates_for<C: Category>(
+        &self,
+        context: &Context<C>,
+        collected: i64,
+    ) -> Result<Dates, VaultError> {
         let retention = match context.retention() {
             Some(r) => r,
             None => self.default_retention(C::NAME),
@@ -43,6 +47,11 @@ impl Vault {
             return Err(VaultError::RetentionOutOfRange);
         }
         Ok(Dates { collected, expires })
+    }
+
+    /// Now, in whole seconds, by this vault's clock.
+    pub(crate) fn unix_now(&self) -> i64 {
+        self.clock.unix_seconds()
     }
 
     fn default_retention(&self, category: &str) -> Retention {
