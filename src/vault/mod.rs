@@ -276,10 +276,9 @@ impl Vault {
         context: &Context<C>,
         access: &Access<P>,
     ) -> Result<Personal<T, C>, VaultError> {
-        let header = sealed.header()?;
-        if header.subject != access.subject().as_str() {
+        let Some(header) = format::parse_for(sealed.as_bytes(), access.subject().as_str())? else {
             return Err(VaultError::SubjectMismatch);
-        }
+        };
         self.check_expiry(access.subject(), &header)?;
         let plain = self.open_encoded(
             access.subject(),
