@@ -83,6 +83,7 @@ pub mod category;
 pub mod condition;
 pub mod consent;
 pub mod format;
+mod hex;
 pub mod keys;
 pub mod personal;
 pub mod plaintext;

@@ -82,8 +82,8 @@ pub struct SubjectPseudonym(String);
 
 impl SubjectPseudonym {
     pub(crate) fn from_mac(mac: &[u8]) -> Self {
-        let hex: String = mac.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        SubjectPseudonym(format!("sp1:{hex}"))
+        let head = &mac[..mac.len().min(16)];
+        SubjectPseudonym(format!("sp1:{}", crate::hex::encode(head)))
     }
 
     /// The pseudonym as text.

@@ -143,19 +143,7 @@ fn checkpoint_message(size: u64, head: &[u8; 32]) -> Vec<u8> {
     m
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
+use crate::hex::{decode as unhex, encode as hex};
 
 /// Why recording or reading the trail failed.
 #[derive(Debug, thiserror::Error)]

@@ -19,8 +19,7 @@ pub struct SubjectRef(String);
 
 impl SubjectRef {
     pub(crate) fn from_mac(mac: &[u8]) -> Self {
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-        SubjectRef(format!("sref1:{hex}"))
+        SubjectRef(format!("sref1:{}", crate::hex::encode(mac)))
     }
 
     /// The reference as text (`sref1:` and 64 hex digits).

@@ -14,7 +14,7 @@ pub struct HoldId(String);
 
 impl HoldId {
     pub(crate) fn from_random(bytes: [u8; 16]) -> Self {
-        HoldId(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        HoldId(crate::hex::encode(&bytes))
     }
 
     /// Reads back an id as [`as_str`](Self::as_str) wrote it.

@@ -1,6 +1,8 @@
 //! Retention on the vault: dates at seal time, the expiry check at open time, epoch
 //! keys, `sweep`, legal holds, and `erase`. See `docs/retention.md`.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use ring::hmac;
 use ring::rand::SecureRandom;
@@ -106,10 +108,10 @@ impl Vault {
         if epoch == NO_EPOCH {
             return Ok(Zeroizing::new([0; 32]));
         }
-        let key = match self.epoch_key(epoch)? {
-            Some(key) => key,
-            None => self.create_epoch_key(epoch)?,
-        };
+        // `None` with `create`: the store refused a key below its sweep watermark.
+        let key = self
+            .epoch_key(epoch, true)?
+            .ok_or(VaultError::EpochSwept { epoch })?;
         Ok(format::epoch_share(&key[..], subject.as_str(), epoch))
     }
 
@@ -123,7 +125,7 @@ impl Vault {
         if epoch == NO_EPOCH {
             return Ok((Zeroizing::new([0; 32]), false));
         }
-        if let Some(key) = self.epoch_key(epoch)? {
+        if let Some(key) = self.epoch_key(epoch, false)? {
             return Ok((
                 format::epoch_share(&key[..], subject.as_str(), epoch),
                 false,
@@ -134,13 +136,7 @@ impl Vault {
             epoch,
         };
         if let Some(wrapped) = self.store.wrapped(&name)? {
-            let share = self.unwrap_with(&wrapped, &name.aad())?;
-            let mut out = Zeroizing::new([0u8; 32]);
-            if share.len() != 32 {
-                return Err(KeyError::Length { len: share.len() }.into());
-            }
-            out.copy_from_slice(&share);
-            return Ok((out, true));
+            return Ok((to_key32(self.unwrap_with(&wrapped, &name.aad())?)?, true));
         }
         if epoch < self.store.swept_before()? {
             return Err(expired(expires));
@@ -148,8 +144,14 @@ impl Vault {
         Err(VaultError::EpochKeyNotFound { epoch })
     }
 
-    /// The unwrapped key of `epoch`, from memory or the store; `None` if it has none.
-    fn epoch_key(&self, epoch: u32) -> Result<Option<Zeroizing<[u8; 32]>>, VaultError> {
+    /// The unwrapped key of `epoch`, from memory or the store, created there first if
+    /// missing and `create`; `None` if it has none (or the store refused to create one
+    /// below its sweep watermark).
+    fn epoch_key(
+        &self,
+        epoch: u32,
+        create: bool,
+    ) -> Result<Option<Zeroizing<[u8; 32]>>, VaultError> {
         let now = coarsetime::Instant::now();
         if let Ok(mut kept) = self.epoch_keys.lock() {
             kept.retain(|(_, at, _)| now.duration_since(*at) < self.cache_ttl);
@@ -157,11 +159,10 @@ impl Vault {
                 return Ok(Some(key.clone()));
             }
         }
-        let name = KeyName::Epoch(epoch);
-        let Some(wrapped) = self.store.wrapped(&name)? else {
+        let Some(key) = self.named_secret(&KeyName::Epoch(epoch), create)? else {
             return Ok(None);
         };
-        let key = to_key32(self.unwrap_with(&wrapped, &name.aad())?)?;
+        let key = to_key32(key)?;
         self.keep_epoch_key(epoch, &key);
         Ok(Some(key))
     }
@@ -176,24 +177,6 @@ impl Vault {
             }
             kept.push((epoch, coarsetime::Instant::now(), key.clone()));
         }
-    }
-
-    fn create_epoch_key(&self, epoch: u32) -> Result<Zeroizing<[u8; 32]>, VaultError> {
-        let mut key = Zeroizing::new([0u8; 32]);
-        self.rng.fill(&mut key[..]).map_err(|_| KeyError::Random)?;
-        let name = KeyName::Epoch(epoch);
-        let wrapped = self.wrap(&key[..], &name.aad())?;
-        let stored = self
-            .store
-            .insert_wrapped(&name, &wrapped)?
-            .ok_or(VaultError::EpochSwept { epoch })?;
-        let key = if stored == wrapped {
-            key
-        } else {
-            to_key32(self.unwrap_with(&stored, &name.aad())?)?
-        };
-        self.keep_epoch_key(epoch, &key);
-        Ok(key)
     }
 
     /// Destroys the keys of every retention epoch that ended before now (by the vault's
@@ -211,17 +194,15 @@ impl Vault {
         };
         let mut report = SweepReport::default();
         let holds = self.store.holds(None)?;
+        let held: BTreeSet<&SubjectId> = holds
+            .iter()
+            .filter(|h| h.is_active(now))
+            .map(|h| &h.subject)
+            .collect();
         let epochs = self.store.epochs_before(today)?;
         if !epochs.is_empty() {
-            let mut held: Vec<&SubjectId> = holds
-                .iter()
-                .filter(|h| h.is_active(now))
-                .map(|h| &h.subject)
-                .collect();
-            held.sort();
-            held.dedup();
             for &epoch in &epochs {
-                let Some(key) = self.epoch_key(epoch)? else {
+                let Some(key) = self.epoch_key(epoch, false)? else {
                     continue;
                 };
                 for subject in &held {
@@ -244,15 +225,14 @@ impl Vault {
         self.cache.sweep(today);
         self.store.sweep_epochs(today)?;
         report.epochs_destroyed = epochs;
-        // Holds that lapsed (`until` passed) leave escrows behind: release them.
-        let mut ended: Vec<&SubjectId> = holds
+        // Holds that lapsed (`until` passed) leave escrows behind: release them, unless
+        // another hold of the subject is still active.
+        let ended: BTreeSet<&SubjectId> = holds
             .iter()
             .filter(|h| h.released_at.is_none() && !h.is_active(now) && h.placed_at <= now)
             .map(|h| &h.subject)
-            .filter(|s| !holds.iter().any(|h| h.subject == **s && h.is_active(now)))
+            .filter(|s| !held.contains(s))
             .collect();
-        ended.sort();
-        ended.dedup();
         for subject in ended {
             if self.store.delete_escrows(subject)? > 0 {
                 self.cache.evict(subject);
