@@ -304,11 +304,11 @@ fn per_subject_history_answers_an_access_request_and_ends_with_erasure() {
 /// A sink that fails while `down` is set.
 struct Flaky {
     inner: MemorySink,
-    down: AtomicBool,
+    down: Arc<AtomicBool>,
 }
 
 impl AuditSink for Flaky {
-    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
+    fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(AuditError::Sink("disk full".into()));
         }
@@ -325,16 +325,19 @@ impl AuditSink for Flaky {
 #[test]
 fn a_failing_sink_fails_the_access_closed_and_loses_nothing() {
     let clock = ManualClock::new(t0());
-    let sink = Arc::new(Flaky {
-        inner: MemorySink::new(),
-        down: AtomicBool::new(false),
-    });
-    let trail = Arc::new(AuditTrail::new(Arc::clone(&sink)).unwrap());
+    let down = Arc::new(AtomicBool::new(false));
+    let trail = Arc::new(
+        AuditTrail::new(Flaky {
+            inner: MemorySink::new(),
+            down: Arc::clone(&down),
+        })
+        .unwrap(),
+    );
     let v = vault(&trail, &clock);
     let alice = sid("cus_alice");
     let sealed = seal(&v, &alice, 30);
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
-    sink.down.store(true, Ordering::SeqCst);
+    down.store(true, Ordering::SeqCst);
     match v.open(&sealed, &ctx(), &support(&alice)) {
         Err(VaultError::Audit(AuditError::Sink(m))) => assert_eq!(m, "disk full"),
         other => panic!("expected an audit failure, got {other:?}"),
@@ -343,7 +346,7 @@ fn a_failing_sink_fails_the_access_closed_and_loses_nothing() {
         v.hold(&alice, "case", None),
         Err(VaultError::Audit(_))
     ));
-    sink.down.store(false, Ordering::SeqCst);
+    down.store(false, Ordering::SeqCst);
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     // Every stored event is chained without a gap; the refused ones were never claimed.
     assert_eq!(trail.verify(None).unwrap().entries, 2);
@@ -412,6 +415,35 @@ fn the_json_lines_file_verifies_and_continues_after_reopening() {
     // A stream sink cannot be read back: verify the file it writes.
     let stream = AuditTrail::new(JsonLinesSink::new(Vec::new())).unwrap();
     assert!(matches!(stream.verify(None), Err(VerifyError::Read(_))));
+}
+
+#[test]
+fn a_memory_sink_owned_by_its_trail_keeps_what_a_shared_one_keeps() {
+    // Owned, the sink is appended to without a lock of its own; shared, with one.
+    let shared = Arc::new(MemorySink::new());
+    let trails = [
+        AuditTrail::new(MemorySink::new()).unwrap(),
+        AuditTrail::new(Arc::clone(&shared)).unwrap(),
+    ];
+    let mut e = AuditEvent::new(EventKind::Access, t0());
+    e.purpose = Some("Support".into());
+    for trail in &trails {
+        for i in 0..3 {
+            e.at = t0() + TimeDelta::seconds(i);
+            assert_eq!(trail.record(&e).unwrap(), i as u64);
+        }
+    }
+    let all = custodian::audit::AuditQuery::default();
+    let [owned, via_arc] = trails.map(|t| {
+        assert_eq!(t.verify(None).unwrap().entries, 3);
+        (
+            t.query(&all).unwrap(),
+            t.checkpoint(&signer(), t0()).unwrap().head,
+        )
+    });
+    assert_eq!(owned.0.len(), 3);
+    assert_eq!(owned, via_arc, "same events, same chain");
+    assert_eq!(events(&shared), owned.0);
 }
 
 // ---------------------------------------------------------------------------------

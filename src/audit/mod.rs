@@ -44,7 +44,7 @@ pub(crate) use event::EventRef;
 pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
 pub use sink::{AuditSink, JsonLinesSink, MemorySink};
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use ring::digest;
@@ -248,17 +248,18 @@ impl AuditQuery {
 /// The trail: appends events to a sink, chained by SHA-256. Share it (`Arc`) between
 /// the vault and the consent ledger.
 pub struct AuditTrail {
-    sink: Box<dyn AuditSink>,
-    head: Mutex<Head>,
+    inner: Mutex<Inner>,
 }
 
-/// The chain's end, and a buffer reused for every append (no allocation per event).
-struct Head {
+/// The chain's end, a buffer reused for every append (no allocation per event), and
+/// the sink, all under one lock: one lock per append, and sinks need none of their own.
+struct Inner {
     /// Next position.
     seq: u64,
     /// Hash of the last entry.
     prev: [u8; 32],
     buf: Vec<u8>,
+    sink: Box<dyn AuditSink>,
 }
 
 /// Entries read per batch while verifying.
@@ -272,13 +273,17 @@ impl AuditTrail {
             None => (0, [0; 32]),
         };
         Ok(AuditTrail {
-            sink: Box::new(sink),
-            head: Mutex::new(Head {
+            inner: Mutex::new(Inner {
                 seq,
                 prev,
                 buf: Vec::with_capacity(512),
+                sink: Box::new(sink),
             }),
         })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, AuditError> {
+        self.inner.lock().map_err(|_| AuditError::Poisoned)
     }
 
     /// Appends `event`; returns its position. Fails closed: if the sink refuses, the
@@ -292,15 +297,20 @@ impl AuditTrail {
     }
 
     fn record_with(&self, encode: impl FnOnce(&mut Vec<u8>)) -> Result<u64, AuditError> {
-        let mut head = self.head.lock().map_err(|_| AuditError::Poisoned)?;
-        let Head { seq, prev, buf } = &mut *head;
+        let mut inner = self.lock()?;
+        let Inner {
+            seq,
+            prev,
+            buf,
+            sink,
+        } = &mut *inner;
         // prev ‖ seq ‖ event in one buffer, so the hash is one call.
         buf.clear();
         buf.extend_from_slice(prev);
         buf.extend_from_slice(&seq.to_be_bytes());
         encode(buf);
         let hash = sha256(buf);
-        self.sink.append(AuditRecord {
+        sink.append(AuditRecord {
             seq: *seq,
             event: &buf[CHAIN_PREFIX..],
             hash: &hash,
@@ -312,8 +322,9 @@ impl AuditTrail {
     }
 
     /// Events matching `query`, oldest first. Verify the trail before relying on it.
+    /// Appends wait while the sink answers.
     pub fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, AuditError> {
-        self.sink.query(query)
+        self.lock()?.sink.query(query)
     }
 
     /// Signs the current length and head with `signer` (an Ed25519 key pair from
@@ -324,8 +335,8 @@ impl AuditTrail {
         at: DateTime<Utc>,
     ) -> Result<Checkpoint, AuditError> {
         let (size, head) = {
-            let head = self.head.lock().map_err(|_| AuditError::Poisoned)?;
-            (head.seq, head.prev)
+            let inner = self.lock()?;
+            (inner.seq, inner.prev)
         };
         let sig = signer.sign(&checkpoint_message(size, &head));
         Ok(Checkpoint {
@@ -341,9 +352,10 @@ impl AuditTrail {
     /// against its public key: compare that key with the one you trust), that the
     /// trail still contains exactly the signed history. Reports the first bad position.
     pub fn verify(&self, checkpoint: Option<&Checkpoint>) -> Result<VerifyReport, VerifyError> {
+        // One lock per batch, so appends go on while a long trail is verified.
         let read = |from| {
-            self.sink
-                .read(from, BATCH)
+            self.lock()
+                .and_then(|inner| inner.sink.read(from, BATCH))
                 .map_err(|e| VerifyError::Read(e.to_string()))
         };
         verify_entries(read, checkpoint)

@@ -3,7 +3,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -16,9 +16,15 @@ use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, hex, un
 /// `append` must either store the entry durably (as durable as the sink is) and
 /// return `Ok`, or return an error and store nothing: the trail does not advance, and
 /// the audited action is refused (fail-closed).
-pub trait AuditSink: Send + Sync {
+///
+/// The [`AuditTrail`](super::AuditTrail) owns its sink and calls it under its own
+/// lock, one call at a time, so a sink needs no locking of its own (`append` takes
+/// `&mut self`, and a sink only has to be `Send`). To read a sink while a trail
+/// appends to it, share a handle: [`SqliteStore`](crate::store::SqliteStore) is one,
+/// and `Arc<MemorySink>` is a sink too.
+pub trait AuditSink: Send {
     /// Stores one entry after the last.
-    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError>;
+    fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError>;
     /// Up to `limit` entries from position `from` on, in order.
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError>;
     /// The last entry, to continue the chain after a restart.
@@ -43,25 +49,13 @@ pub trait AuditSink: Send + Sync {
     }
 }
 
-impl<S: AuditSink + ?Sized> AuditSink for std::sync::Arc<S> {
-    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
-        (**self).append(entry)
-    }
-    fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
-        (**self).read(from, limit)
-    }
-    fn last(&self) -> Result<Option<AuditEntry>, AuditError> {
-        (**self).last()
-    }
-    fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, AuditError> {
-        (**self).query(query)
-    }
-}
-
 /// Entries in memory: for tests, and for processes that ship the trail elsewhere.
 ///
 /// Events are kept back to back in one buffer, with a fixed-size index entry each, so
-/// appending allocates nothing per event (`benches/audit.rs`).
+/// appending allocates nothing per event (`benches/audit.rs`). Owned by a trail
+/// (`AuditTrail::new(MemorySink::new())`), appending takes no lock; shared as
+/// `Arc<MemorySink>`, so that it can be read or [tampered with](Self::tamper) beside
+/// the trail, each append also locks the sink.
 #[derive(Default)]
 pub struct MemorySink {
     inner: Mutex<Arena>,
@@ -116,8 +110,12 @@ impl MemorySink {
 }
 
 impl AuditSink for MemorySink {
-    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
-        self.lock()?.push(entry);
+    fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
+        // Owned by the trail, whose lock already serializes appends.
+        self.inner
+            .get_mut()
+            .map_err(|_| AuditError::Poisoned)?
+            .push(entry);
         Ok(())
     }
 
@@ -140,14 +138,29 @@ impl AuditSink for MemorySink {
     }
 }
 
+impl AuditSink for Arc<MemorySink> {
+    fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
+        self.lock()?.push(entry);
+        Ok(())
+    }
+
+    fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
+        (**self).read(from, limit)
+    }
+
+    fn last(&self) -> Result<Option<AuditEntry>, AuditError> {
+        (**self).last()
+    }
+}
+
 /// One JSON object per line, for shipping to a SIEM: `seq`, `hash` (hex), `event`
 /// (the decoded event, for humans and search) and `bytes` (the canonical bytes,
 /// base64, which the chain covers). Each line is written and flushed before `append`
 /// returns; with [`JsonLinesSink::open`] the file is also synced.
 pub struct JsonLinesSink {
-    out: Mutex<Box<dyn Write + Send>>,
+    out: Box<dyn Write + Send>,
     path: Option<PathBuf>,
-    last: Mutex<Option<AuditEntry>>,
+    last: Option<AuditEntry>,
     sync: Option<File>,
 }
 
@@ -173,9 +186,9 @@ impl JsonLinesSink {
             .try_clone()
             .map_err(|e| AuditError::Sink(e.to_string()))?;
         Ok(JsonLinesSink {
-            out: Mutex::new(Box::new(file)),
+            out: Box::new(file),
             path: Some(path),
-            last: Mutex::new(existing.into_iter().last()),
+            last: existing.into_iter().last(),
             sync: Some(sync),
         })
     }
@@ -184,9 +197,9 @@ impl JsonLinesSink {
     /// which cannot be read back through the sink.
     pub fn new(writer: impl Write + Send + 'static) -> Self {
         JsonLinesSink {
-            out: Mutex::new(Box::new(writer)),
+            out: Box::new(writer),
             path: None,
-            last: Mutex::new(None),
+            last: None,
             sync: None,
         }
     }
@@ -229,7 +242,7 @@ fn read_lines(path: &Path, from: u64, limit: usize) -> Result<Vec<AuditEntry>, A
 }
 
 impl AuditSink for JsonLinesSink {
-    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
+    fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
         let line = Line {
             seq: entry.seq,
             hash: hex(entry.hash),
@@ -238,15 +251,15 @@ impl AuditSink for JsonLinesSink {
         };
         let mut text = serde_json::to_string(&line).map_err(|e| AuditError::Sink(e.to_string()))?;
         text.push('\n');
-        let mut out = self.out.lock().map_err(|_| AuditError::Poisoned)?;
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
+        self.out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush())
             .map_err(|e| AuditError::Sink(e.to_string()))?;
         if let Some(file) = &self.sync {
             file.sync_data()
                 .map_err(|e| AuditError::Sink(e.to_string()))?;
         }
-        *self.last.lock().map_err(|_| AuditError::Poisoned)? = Some(entry.to_entry());
+        self.last = Some(entry.to_entry());
         Ok(())
     }
 
@@ -258,6 +271,6 @@ impl AuditSink for JsonLinesSink {
     }
 
     fn last(&self) -> Result<Option<AuditEntry>, AuditError> {
-        Ok(self.last.lock().map_err(|_| AuditError::Poisoned)?.clone())
+        Ok(self.last.clone())
     }
 }

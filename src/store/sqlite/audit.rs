@@ -24,7 +24,7 @@ fn sink_err(e: impl std::fmt::Display) -> AuditError {
 }
 
 impl AuditSink for SqliteStore {
-    fn append(&self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
+    fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
         let event = AuditEvent::decode(entry.event);
         let conn = self.conn().map_err(sink_err)?;
         conn.execute(
