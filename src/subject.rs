@@ -23,6 +23,12 @@ use std::sync::Arc;
 #[derive(Clone, Eq, PartialOrd, Ord)]
 pub struct SubjectId(Arc<str>);
 
+/// A map keyed by subject on a hot path (the key cache, the audit pseudonym memo):
+/// `foldhash` instead of SipHash, seeded per process, so ids cannot be chosen to
+/// collide.
+pub(crate) type SubjectMap<V> =
+    std::collections::HashMap<SubjectId, V, foldhash::fast::RandomState>;
+
 /// Hashes the id's text, as equality compares it (and as `Borrow<str>` requires).
 impl std::hash::Hash for SubjectId {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {

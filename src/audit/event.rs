@@ -1,6 +1,7 @@
 //! Audit events and their canonical encoding (the bytes the hash chain covers).
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -75,15 +76,16 @@ impl EventKind {
 /// A pseudonymous reference to a data subject in the trail: `sp1:` and 32 hex digits,
 /// derived from a per-subject secret that erasure destroys. While the subject exists
 /// the vault can compute it (to answer "who accessed my data"); after erasure nobody
-/// can link it to the person, and the trail still verifies.
+/// can link it to the person, and the trail still verifies. Shared text (`Arc<str>`):
+/// the vault hands one out on every audited open, and a clone allocates nothing.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
-pub struct SubjectPseudonym(String);
+pub struct SubjectPseudonym(Arc<str>);
 
 impl SubjectPseudonym {
     pub(crate) fn from_mac(mac: &[u8]) -> Self {
         let head = &mac[..mac.len().min(16)];
-        SubjectPseudonym(format!("sp1:{}", crate::hex::encode(head)))
+        SubjectPseudonym(format!("sp1:{}", crate::hex::encode(head)).into())
     }
 
     /// The pseudonym as text.
@@ -233,7 +235,7 @@ impl AuditEvent {
             kind,
             actor,
             purpose,
-            subject: subject.map(SubjectPseudonym),
+            subject: subject.map(|s| SubjectPseudonym(s.into())),
             record,
             field,
             category,

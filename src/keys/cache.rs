@@ -22,7 +22,7 @@
 //! once; the front keeps its own copy of the entry's expiry.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -33,7 +33,7 @@ use ring::aead::{LessSafeKey, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::{Algorithm, KeyError};
-use crate::subject::SubjectId;
+use crate::subject::{SubjectId, SubjectMap};
 
 /// Seals allowed under one prefix before the entry is retired.
 const COUNTER_LIMIT: u64 = 1 << 32;
@@ -146,13 +146,10 @@ struct SubjectKeys {
     expires: Instant,
 }
 
-/// `foldhash` instead of SipHash: a lookup sits on every seal and open. It is seeded
-/// per process, so keys cannot be chosen to collide.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
 #[derive(Default)]
 struct CacheInner {
-    subjects: FastMap<SubjectId, SubjectKeys>,
+    /// A lookup sits on every seal and open (`SubjectMap`: foldhash).
+    subjects: SubjectMap<SubjectKeys>,
     order: VecDeque<SubjectId>,
     shredded: HashSet<SubjectId>,
 }

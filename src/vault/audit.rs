@@ -2,8 +2,6 @@
 //! rotations and sweeps. Fail-closed: an action whose event cannot be recorded fails
 //! with [`VaultError::Audit`], and an open then returns no plaintext.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use ring::hmac;
 
@@ -73,7 +71,7 @@ impl Vault {
             SubjectPseudonym::from_mac(hmac::sign(&key, b"custodian.v2.audit-pseudonym").as_ref());
         if let Ok(mut memo) = self.pseudonyms.lock() {
             if memo.len() >= PSEUDONYMS_KEPT {
-                *memo = HashMap::new();
+                memo.clear();
             }
             memo.insert(subject.clone(), pseudonym.clone());
         }
@@ -142,7 +140,7 @@ impl Vault {
         let reason = result.as_ref().err().map(ToString::to_string);
         let actor = access.actor();
         trail.record_ref(&EventRef {
-            at_micros: self.clock.now().timestamp_micros(),
+            at_micros: self.clock.unix_micros(),
             kind: EventKind::Access,
             actor: Some((actor.kind(), actor.id(), actor.role())),
             purpose: Some(P::INFO.name),

@@ -5,7 +5,6 @@ mod audit;
 mod error;
 mod retention;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -28,7 +27,7 @@ use crate::purpose::Uses;
 use crate::record::{FieldInfo, PersonalData};
 use crate::retention::{Clock, Retention, SystemClock};
 use crate::sealed::{Context, Sealed};
-use crate::subject::SubjectId;
+use crate::subject::{SubjectId, SubjectMap};
 
 /// Seals and opens personal values, holds the key hierarchy, shreds subjects.
 ///
@@ -80,7 +79,7 @@ pub struct Vault {
     /// Who administrative events (erase, hold, rotate, sweep) are recorded as.
     operator: Option<Actor>,
     /// Audit pseudonyms of recently seen subjects.
-    pseudonyms: Mutex<HashMap<SubjectId, SubjectPseudonym>>,
+    pseudonyms: Mutex<SubjectMap<SubjectPseudonym>>,
 }
 
 /// An unwrapped epoch key: its epoch, when it was loaded, the key.
@@ -187,7 +186,7 @@ impl VaultBuilder {
             subject_ref_key: OnceLock::new(),
             audit: self.audit,
             operator: self.operator,
-            pseudonyms: Mutex::new(HashMap::new()),
+            pseudonyms: Mutex::new(SubjectMap::default()),
         }
     }
 }
