@@ -38,11 +38,13 @@
 //! write access to the store can and cannot do.
 
 mod event;
+mod jsonl;
 mod sink;
 
 pub(crate) use event::EventRef;
 pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
-pub use sink::{AuditSink, JsonLinesSink, MemorySink};
+pub use jsonl::JsonLinesSink;
+pub use sink::{AuditSink, MemorySink};
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -158,6 +160,12 @@ pub enum AuditError {
     /// A thread panicked while appending.
     #[error("a thread panicked while appending to the audit trail; restart the process")]
     Poisoned,
+    /// The sink's last entry is unreadable (or claims the last possible position), so
+    /// the chain cannot continue from it.
+    #[error(
+        "the audit sink's last entry is damaged, so the chain cannot continue from it: verify the sink with `verify_entries` to find where, and keep it as evidence"
+    )]
+    Damaged,
     /// The signing key for checkpoints was refused.
     #[error("the checkpoint signing key is not a valid Ed25519 PKCS#8 document")]
     BadSigningKey,
@@ -269,7 +277,7 @@ impl AuditTrail {
     /// A trail over `sink`, continuing the chain already in it.
     pub fn new(sink: impl AuditSink + 'static) -> Result<Self, AuditError> {
         let (seq, prev) = match sink.last()? {
-            Some(e) => (e.seq + 1, e.hash),
+            Some(e) => (e.seq.checked_add(1).ok_or(AuditError::Damaged)?, e.hash),
             None => (0, [0; 32]),
         };
         Ok(AuditTrail {

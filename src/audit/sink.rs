@@ -1,16 +1,11 @@
-//! Where audit entries go: the [`AuditSink`] trait, memory, and JSON Lines.
+//! Where audit entries go: the [`AuditSink`] trait, and memory.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord};
 
-use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, hex, unhex};
-
-/// Storage for audit entries. Implementations: [`MemorySink`], [`JsonLinesSink`] and
+/// Storage for audit entries. Implementations: [`MemorySink`],
+/// [`JsonLinesSink`](super::JsonLinesSink) and
 /// [`SqliteStore`](crate::store::SqliteStore).
 ///
 /// `append` must either store the entry durably (as durable as the sink is) and
@@ -150,127 +145,5 @@ impl AuditSink for Arc<MemorySink> {
 
     fn last(&self) -> Result<Option<AuditEntry>, AuditError> {
         (**self).last()
-    }
-}
-
-/// One JSON object per line, for shipping to a SIEM: `seq`, `hash` (hex), `event`
-/// (the decoded event, for humans and search) and `bytes` (the canonical bytes,
-/// base64, which the chain covers). Each line is written and flushed before `append`
-/// returns; with [`JsonLinesSink::open`] the file is also synced.
-pub struct JsonLinesSink {
-    out: Box<dyn Write + Send>,
-    path: Option<PathBuf>,
-    last: Option<AuditEntry>,
-    sync: Option<File>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Line {
-    seq: u64,
-    hash: String,
-    event: Option<AuditEvent>,
-    bytes: String,
-}
-
-impl JsonLinesSink {
-    /// Appends to the file at `path` (created if missing), continuing its chain.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, AuditError> {
-        let path = path.as_ref().to_path_buf();
-        let existing = read_lines(&path, 0, usize::MAX)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| AuditError::Sink(e.to_string()))?;
-        let sync = file
-            .try_clone()
-            .map_err(|e| AuditError::Sink(e.to_string()))?;
-        Ok(JsonLinesSink {
-            out: Box::new(file),
-            path: Some(path),
-            last: existing.into_iter().last(),
-            sync: Some(sync),
-        })
-    }
-
-    /// Writes to `writer` (a socket, a pipe, stdout): a new chain from position 0,
-    /// which cannot be read back through the sink.
-    pub fn new(writer: impl Write + Send + 'static) -> Self {
-        JsonLinesSink {
-            out: Box::new(writer),
-            path: None,
-            last: None,
-            sync: None,
-        }
-    }
-}
-
-fn read_lines(path: &Path, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(AuditError::Sink(e.to_string())),
-    };
-    let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| AuditError::Sink(e.to_string()))?;
-        if (i as u64) < from {
-            continue;
-        }
-        if out.len() >= limit {
-            break;
-        }
-        // A line that does not parse is kept as an entry that cannot verify, so
-        // `verify` reports its position instead of skipping it.
-        let entry = serde_json::from_str::<Line>(&line)
-            .ok()
-            .and_then(|l| {
-                Some(AuditEntry {
-                    seq: l.seq,
-                    hash: unhex(&l.hash)?.try_into().ok()?,
-                    event: STANDARD.decode(l.bytes).ok()?,
-                })
-            })
-            .unwrap_or(AuditEntry {
-                seq: u64::MAX,
-                event: Vec::new(),
-                hash: [0; 32],
-            });
-        out.push(entry);
-    }
-    Ok(out)
-}
-
-impl AuditSink for JsonLinesSink {
-    fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
-        let line = Line {
-            seq: entry.seq,
-            hash: hex(entry.hash),
-            event: AuditEvent::decode(entry.event),
-            bytes: STANDARD.encode(entry.event),
-        };
-        let mut text = serde_json::to_string(&line).map_err(|e| AuditError::Sink(e.to_string()))?;
-        text.push('\n');
-        self.out
-            .write_all(text.as_bytes())
-            .and_then(|()| self.out.flush())
-            .map_err(|e| AuditError::Sink(e.to_string()))?;
-        if let Some(file) = &self.sync {
-            file.sync_data()
-                .map_err(|e| AuditError::Sink(e.to_string()))?;
-        }
-        self.last = Some(entry.to_entry());
-        Ok(())
-    }
-
-    fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
-        match &self.path {
-            Some(path) => read_lines(path, from, limit),
-            None => Err(AuditError::Unsupported),
-        }
-    }
-
-    fn last(&self) -> Result<Option<AuditEntry>, AuditError> {
-        Ok(self.last.clone())
     }
 }
