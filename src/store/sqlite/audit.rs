@@ -2,10 +2,20 @@
 //! and deletes through SQL (an insider who edits the file directly is caught by
 //! [`AuditTrail::verify`](crate::audit::AuditTrail::verify), not by the triggers).
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 
 use super::SqliteStore;
 use crate::audit::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink};
+
+/// Where a read of the log ended: the position after its last entry, and that
+/// entry's row. Verification reads the log batch after batch; continuing from the row
+/// (`pos > ?`) instead of counting rows again (`OFFSET`) keeps a full read linear.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Cursor {
+    next: u64,
+    after_pos: i64,
+}
 
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     let seq: i64 = row.get(0)?;
@@ -50,21 +60,34 @@ impl AuditSink for SqliteStore {
 
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
         let conn = self.conn().map_err(sink_err)?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT seq, event, hash FROM audit_log ORDER BY pos LIMIT ?2 OFFSET ?1",
-            )
-            .map_err(sink_err)?;
+        let mut cursor = self.audit_cursor.lock().map_err(|_| AuditError::Poisoned)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Positions count rows, so a read from anywhere else counts them (OFFSET).
+        let (sql, start) = match *cursor {
+            Some(c) if c.next == from => (
+                "SELECT seq, event, hash, pos FROM audit_log WHERE pos > ?1 ORDER BY pos LIMIT ?2",
+                c.after_pos,
+            ),
+            _ => (
+                "SELECT seq, event, hash, pos FROM audit_log ORDER BY pos LIMIT ?2 OFFSET ?1",
+                i64::try_from(from).unwrap_or(i64::MAX),
+            ),
+        };
+        let mut stmt = conn.prepare_cached(sql).map_err(sink_err)?;
         let rows = stmt
-            .query_map(
-                params![
-                    i64::try_from(from).unwrap_or(i64::MAX),
-                    i64::try_from(limit).unwrap_or(i64::MAX)
-                ],
-                entry_from_row,
-            )
+            .query_map(params![start, limit], |row| {
+                Ok((entry_from_row(row)?, row.get::<_, i64>(3)?))
+            })
+            .map_err(sink_err)?
+            .collect::<Result<Vec<_>, _>>()
             .map_err(sink_err)?;
-        rows.collect::<Result<_, _>>().map_err(sink_err)
+        if let Some(&(_, after_pos)) = rows.last() {
+            *cursor = Some(Cursor {
+                next: from.saturating_add(rows.len() as u64),
+                after_pos,
+            });
+        }
+        Ok(rows.into_iter().map(|(entry, _)| entry).collect())
     }
 
     fn last(&self) -> Result<Option<AuditEntry>, AuditError> {
@@ -79,27 +102,39 @@ impl AuditSink for SqliteStore {
     }
 
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEvent>, AuditError> {
+        // Only the filters given go into the SQL, so SQLite can use their indexes
+        // (`?1 IS NULL OR subject = ?1` would make it scan the whole log).
+        let mut filters = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        let mut add = |filter: &'static str, value: Value| {
+            filters.push(filter);
+            values.push(value);
+        };
+        if let Some(s) = &q.subject {
+            add("subject = ?", Value::Text(s.as_str().to_owned()));
+        }
+        if let Some(a) = &q.actor {
+            add("actor = ?", Value::Text(a.clone()));
+        }
+        if let Some(p) = &q.purpose {
+            add("purpose = ?", Value::Text(p.clone()));
+        }
+        if let Some(t) = q.from {
+            add("at_us >= ?", Value::Integer(t.timestamp_micros()));
+        }
+        if let Some(t) = q.until {
+            add("at_us < ?", Value::Integer(t.timestamp_micros()));
+        }
+        let mut sql = String::from("SELECT seq, event, hash FROM audit_log");
+        if !filters.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&filters.join(" AND "));
+        }
+        sql.push_str(" ORDER BY pos");
         let conn = self.conn().map_err(sink_err)?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT seq, event, hash FROM audit_log
-                 WHERE (?1 IS NULL OR subject = ?1) AND (?2 IS NULL OR actor = ?2)
-                   AND (?3 IS NULL OR purpose = ?3) AND (?4 IS NULL OR at_us >= ?4)
-                   AND (?5 IS NULL OR at_us < ?5)
-                 ORDER BY pos",
-            )
-            .map_err(sink_err)?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(sink_err)?;
         let rows = stmt
-            .query_map(
-                params![
-                    q.subject.as_ref().map(|s| s.as_str().to_owned()),
-                    q.actor,
-                    q.purpose,
-                    q.from.map(|t| t.timestamp_micros()),
-                    q.until.map(|t| t.timestamp_micros()),
-                ],
-                entry_from_row,
-            )
+            .query_map(params_from_iter(values), entry_from_row)
             .map_err(sink_err)?;
         let mut out = Vec::new();
         for entry in rows {

@@ -131,6 +131,8 @@ BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: Arc<PathBuf>,
+    /// Where the last read of the audit log ended (`audit.rs`).
+    audit_cursor: Arc<Mutex<Option<audit::Cursor>>>,
 }
 
 impl SqliteStore {
@@ -147,6 +149,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             path: Arc::new(path),
+            audit_cursor: Arc::default(),
         })
     }
 
