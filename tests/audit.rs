@@ -711,6 +711,14 @@ fn fill(trail: &Arc<AuditTrail>) {
     }
 }
 
+/// A SQLite store file (in `dir`) holding a filled trail, and the trail.
+fn filled_sqlite(dir: &tempfile::TempDir) -> (std::path::PathBuf, Arc<AuditTrail>) {
+    let path = dir.path().join("c.db");
+    let trail = Arc::new(AuditTrail::new(SqliteStore::open(&path).unwrap()).unwrap());
+    fill(&trail);
+    (path, trail)
+}
+
 proptest! {
     #[test]
     fn any_modification_of_the_memory_trail_is_found_at_its_position(t in tamper(TRAIL_LEN)) {
@@ -726,9 +734,7 @@ proptest! {
     #[test]
     fn any_modification_of_the_sqlite_trail_is_found_at_its_position(t in tamper(TRAIL_LEN)) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.db");
-        let trail = Arc::new(AuditTrail::new(SqliteStore::open(&path).unwrap()).unwrap());
-        fill(&trail);
+        let (path, trail) = filled_sqlite(&dir);
         let cp = trail.checkpoint(&signer(), t0()).unwrap();
         drop(trail);
         // An insider with the file: drop the triggers and rewrite the table.
@@ -759,9 +765,7 @@ proptest! {
 #[test]
 fn sqlite_reads_in_batches_match_one_read_even_across_a_deleted_row() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.db");
-    let trail = Arc::new(AuditTrail::new(SqliteStore::open(&path).unwrap()).unwrap());
-    fill(&trail);
+    let (path, _trail) = filled_sqlite(&dir);
     let store = SqliteStore::open(&path).unwrap();
     let batched = |store: &SqliteStore| {
         let mut all = Vec::new();
@@ -801,9 +805,7 @@ fn sqlite_reads_in_batches_match_one_read_even_across_a_deleted_row() {
 #[test]
 fn sql_cannot_edit_or_delete_the_trail() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.db");
-    let trail = Arc::new(AuditTrail::new(SqliteStore::open(&path).unwrap()).unwrap());
-    fill(&trail);
+    let (path, trail) = filled_sqlite(&dir);
     let conn = rusqlite::Connection::open(&path).unwrap();
     assert!(
         conn.execute("DELETE FROM audit_log WHERE seq = 3", [])
