@@ -163,6 +163,15 @@ fn write_all(out: &mut dyn Write, bytes: &[u8]) -> Result<(), (usize, io::Error)
 
 impl AuditSink for JsonLinesSink {
     fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
+        self.append_group(&[entry])
+    }
+
+    /// A file is synced per commit, so appends arriving together share one `fsync`.
+    fn commits_in_groups(&self) -> bool {
+        matches!(self.target, Target::File { .. })
+    }
+
+    fn append_group(&mut self, entries: &[AuditRecord<'_>]) -> Result<(), AuditError> {
         if let Target::Stream { broken: true } = self.target {
             return Err(AuditError::Sink(
                 "an earlier append failed part-way, so the stream may hold part of a line; \
@@ -170,22 +179,28 @@ impl AuditSink for JsonLinesSink {
                     .into(),
             ));
         }
-        let line = Line {
-            seq: entry.seq,
-            hash: hex(entry.hash),
-            event: AuditEvent::decode(entry.event),
-            bytes: STANDARD.encode(entry.event),
+        let Some(last) = entries.last() else {
+            return Ok(());
         };
-        let mut text = serde_json::to_vec(&line).map_err(sink_err)?;
-        text.push(b'\n');
+        let mut text = Vec::new();
+        for entry in entries {
+            let line = Line {
+                seq: entry.seq,
+                hash: hex(entry.hash),
+                event: AuditEvent::decode(entry.event),
+                bytes: STANDARD.encode(entry.event),
+            };
+            serde_json::to_writer(&mut text, &line).map_err(sink_err)?;
+            text.push(b'\n');
+        }
         let written = write_all(&mut self.out, &text);
         match &mut self.target {
             Target::File { file, len, .. } => {
                 let synced = written.and_then(|()| file.sync_data().map_err(|e| (text.len(), e)));
                 if let Err((_, e)) = synced {
                     // Cut back to the last acknowledged line; if even that fails, the
-                    // next open removes a cut-short line, and a whole one stays (an
-                    // event recorded for an action that then failed).
+                    // next open removes a cut-short line, and whole ones stay (events
+                    // recorded for actions that then failed).
                     let _ = file.set_len(*len).and_then(|()| file.sync_data());
                     return Err(sink_err(e));
                 }
@@ -198,7 +213,7 @@ impl AuditSink for JsonLinesSink {
                 }
             }
         }
-        self.last = Some(entry.to_entry());
+        self.last = Some(last.to_entry());
         Ok(())
     }
 

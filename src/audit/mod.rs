@@ -38,19 +38,20 @@
 //! write access to the store can and cannot do.
 
 mod event;
+mod group;
 mod jsonl;
 mod sink;
+mod trail;
 
 pub(crate) use event::EventRef;
 pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
 pub use jsonl::JsonLinesSink;
 pub use sink::{AuditSink, MemorySink};
-
-use std::sync::{Mutex, MutexGuard};
+pub use trail::AuditTrail;
 
 use chrono::{DateTime, Utc};
 use ring::digest;
-use ring::signature::{self, Ed25519KeyPair, KeyPair};
+use ring::signature;
 
 /// One stored entry: its position, the event's canonical bytes, and the chain hash.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,7 +149,7 @@ fn checkpoint_message(size: u64, head: &[u8; 32]) -> Vec<u8> {
 use crate::hex::{decode as unhex, encode as hex};
 
 /// Why recording or reading the trail failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuditError {
     /// The sink could not store or read entries.
@@ -250,123 +251,6 @@ impl AuditQuery {
                 .is_none_or(|p| e.purpose.as_ref() == Some(p))
             && self.from.is_none_or(|f| e.at >= f)
             && self.until.is_none_or(|u| e.at < u)
-    }
-}
-
-/// The trail: appends events to a sink, chained by SHA-256. Share it (`Arc`) between
-/// the vault and the consent ledger.
-pub struct AuditTrail {
-    inner: Mutex<Inner>,
-}
-
-/// The chain's end, a buffer reused for every append (no allocation per event), and
-/// the sink, all under one lock: one lock per append, and sinks need none of their own.
-struct Inner {
-    /// Next position.
-    seq: u64,
-    /// Hash of the last entry.
-    prev: [u8; 32],
-    buf: Vec<u8>,
-    sink: Box<dyn AuditSink>,
-}
-
-/// Entries read per batch while verifying.
-const BATCH: usize = 4096;
-
-impl AuditTrail {
-    /// A trail over `sink`, continuing the chain already in it.
-    pub fn new(sink: impl AuditSink + 'static) -> Result<Self, AuditError> {
-        let (seq, prev) = match sink.last()? {
-            Some(e) => (e.seq.checked_add(1).ok_or(AuditError::Damaged)?, e.hash),
-            None => (0, [0; 32]),
-        };
-        Ok(AuditTrail {
-            inner: Mutex::new(Inner {
-                seq,
-                prev,
-                buf: Vec::with_capacity(512),
-                sink: Box::new(sink),
-            }),
-        })
-    }
-
-    fn lock(&self) -> Result<MutexGuard<'_, Inner>, AuditError> {
-        self.inner.lock().map_err(|_| AuditError::Poisoned)
-    }
-
-    /// Appends `event`; returns its position. Fails closed: if the sink refuses, the
-    /// chain does not advance and the caller (the vault) refuses the action.
-    pub fn record(&self, event: &AuditEvent) -> Result<u64, AuditError> {
-        self.record_with(|buf| event.encode_into(buf))
-    }
-
-    pub(crate) fn record_ref(&self, event: &EventRef<'_>) -> Result<u64, AuditError> {
-        self.record_with(|buf| event.encode_into(buf))
-    }
-
-    fn record_with(&self, encode: impl FnOnce(&mut Vec<u8>)) -> Result<u64, AuditError> {
-        let mut inner = self.lock()?;
-        let Inner {
-            seq,
-            prev,
-            buf,
-            sink,
-        } = &mut *inner;
-        // prev ‖ seq ‖ event in one buffer, so the hash is one call.
-        buf.clear();
-        buf.extend_from_slice(prev);
-        buf.extend_from_slice(&seq.to_be_bytes());
-        encode(buf);
-        let hash = sha256(buf);
-        sink.append(AuditRecord {
-            seq: *seq,
-            event: &buf[CHAIN_PREFIX..],
-            hash: &hash,
-        })?;
-        let appended = *seq;
-        *seq += 1;
-        *prev = hash;
-        Ok(appended)
-    }
-
-    /// Events matching `query`, oldest first. Verify the trail before relying on it.
-    /// Appends wait while the sink answers.
-    pub fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, AuditError> {
-        self.lock()?.sink.query(query)
-    }
-
-    /// Signs the current length and head with `signer` (an Ed25519 key pair from
-    /// `ring`, e.g. `Ed25519KeyPair::from_pkcs8`).
-    pub fn checkpoint(
-        &self,
-        signer: &Ed25519KeyPair,
-        at: DateTime<Utc>,
-    ) -> Result<Checkpoint, AuditError> {
-        let (size, head) = {
-            let inner = self.lock()?;
-            (inner.seq, inner.prev)
-        };
-        let sig = signer.sign(&checkpoint_message(size, &head));
-        Ok(Checkpoint {
-            size,
-            head: hex(&head),
-            at,
-            public_key: hex(signer.public_key().as_ref()),
-            signature: hex(sig.as_ref()),
-        })
-    }
-
-    /// Checks the whole chain, and, given a checkpoint (whose signature is checked
-    /// against its public key: compare that key with the one you trust), that the
-    /// trail still contains exactly the signed history. Reports the first bad position.
-    pub fn verify(&self, checkpoint: Option<&Checkpoint>) -> Result<VerifyReport, VerifyError> {
-        // One lock per batch, so appends go on while a long trail is verified.
-        let read = |from| {
-            self.lock()
-                .and_then(|inner| inner.sink.read(from, BATCH))
-                .map_err(|e| VerifyError::Read(e.to_string()))
-        };
-        verify_entries(read, checkpoint)
     }
 }
 

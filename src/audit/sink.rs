@@ -12,14 +12,29 @@ use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord};
 /// return `Ok`, or return an error and store nothing: the trail does not advance, and
 /// the audited action is refused (fail-closed).
 ///
-/// The [`AuditTrail`](super::AuditTrail) owns its sink and calls it under its own
-/// lock, one call at a time, so a sink needs no locking of its own (`append` takes
+/// The [`AuditTrail`](super::AuditTrail) owns its sink and calls it one call at a
+/// time, so a sink needs no locking of its own (`append` takes
 /// `&mut self`, and a sink only has to be `Send`). To read a sink while a trail
 /// appends to it, share a handle: [`SqliteStore`](crate::store::SqliteStore) is one,
 /// and `Arc<MemorySink>` is a sink too.
 pub trait AuditSink: Send {
     /// Stores one entry after the last.
     fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError>;
+    /// Whether a commit is costly enough (a durable transaction, an `fsync`) that
+    /// appends arriving together should share one: the trail then calls
+    /// [`append_group`](Self::append_group) with every entry that queued while the
+    /// previous commit ran. The default, `false`, has the trail call `append` under
+    /// its lock, one entry at a time.
+    fn commits_in_groups(&self) -> bool {
+        false
+    }
+    /// Stores `entries` after the last, **all or none**. Override it together with
+    /// [`commits_in_groups`](Self::commits_in_groups). The default appends them one
+    /// by one, which is not all-or-none: if it stops part-way, the entries it stored
+    /// stay, and `verify` reports the chain broken after them.
+    fn append_group(&mut self, entries: &[AuditRecord<'_>]) -> Result<(), AuditError> {
+        entries.iter().try_for_each(|e| self.append(*e))
+    }
     /// Up to `limit` entries from position `from` on, in order.
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError>;
     /// The last entry, to continue the chain after a restart.

@@ -35,27 +35,43 @@ fn sink_err(e: impl std::fmt::Display) -> AuditError {
 
 impl AuditSink for SqliteStore {
     fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
-        let event = AuditEvent::decode(entry.event);
-        let conn = self.conn().map_err(sink_err)?;
-        conn.execute(
-            "INSERT INTO audit_log (seq, event, hash, at_us, subject, actor, purpose)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                i64::try_from(entry.seq).map_err(sink_err)?,
-                entry.event,
-                &entry.hash[..],
-                event.as_ref().map(|e| e.at.timestamp_micros()),
-                event
-                    .as_ref()
-                    .and_then(|e| e.subject.as_ref().map(|s| s.as_str().to_owned())),
-                event
-                    .as_ref()
-                    .and_then(|e| e.actor.as_ref().map(|a| a.id.clone())),
-                event.as_ref().and_then(|e| e.purpose.clone()),
-            ],
-        )
-        .map_err(sink_err)?;
-        Ok(())
+        self.append_group(&[entry])
+    }
+
+    /// One durable transaction is most of an append's cost (~0.35 ms), so appends
+    /// arriving together share one.
+    fn commits_in_groups(&self) -> bool {
+        true
+    }
+
+    fn append_group(&mut self, entries: &[AuditRecord<'_>]) -> Result<(), AuditError> {
+        let mut conn = self.conn().map_err(sink_err)?;
+        let tx = conn.transaction().map_err(sink_err)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO audit_log (seq, event, hash, at_us, subject, actor, purpose)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(sink_err)?;
+            for entry in entries {
+                let event = AuditEvent::decode(entry.event);
+                let event = event.as_ref();
+                insert
+                    .execute(params![
+                        i64::try_from(entry.seq).map_err(sink_err)?,
+                        entry.event,
+                        &entry.hash[..],
+                        event.map(|e| e.at.timestamp_micros()),
+                        event.and_then(|e| e.subject.as_ref().map(|s| s.as_str().to_owned())),
+                        event.and_then(|e| e.actor.as_ref().map(|a| a.id.clone())),
+                        event.and_then(|e| e.purpose.clone()),
+                    ])
+                    .map_err(sink_err)?;
+            }
+        }
+        // Dropped uncommitted on any error above: all or none.
+        tx.commit().map_err(sink_err)
     }
 
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
