@@ -116,10 +116,8 @@ fn every_audited_action_is_recorded_with_its_fields() {
     v.rewrap_keys().unwrap(); // 8
     clock.advance(TimeDelta::days(40));
     v.sweep().unwrap(); // 9
-    let mut export = AuditEvent::new(EventKind::Export, clock.now());
-    export.subject = v.audit_pseudonym(&alice).unwrap();
-    export.actor = Some((&Actor::service("dsar-exporter")).into());
-    trail.record(&export).unwrap(); // 10
+    v.record_export(&alice, &Actor::service("dsar-exporter"))
+        .unwrap(); // 10
     v.erase(&alice).unwrap(); // 11
     let carol = sid("cus_carol");
     seal(&v, &carol, 30);
@@ -169,6 +167,9 @@ fn every_audited_action_is_recorded_with_its_fields() {
     assert!(matches!(&all[1].outcome, Outcome::Refused(r) if r.contains("another data subject")));
     assert_eq!(all[2].purpose.as_deref(), Some("Offers"));
     assert_eq!(all[3].actor.as_ref().unwrap().id, "data-subject");
+    assert_eq!(all[10].subject.as_ref(), Some(&alice_ref));
+    assert_eq!(all[10].actor.as_ref().unwrap().id, "dsar-exporter");
+    assert_eq!(all[10].at, t0() + TimeDelta::days(40));
     for i in [4, 5, 6, 7, 11] {
         assert_eq!(all[i].subject.as_ref(), Some(&alice_ref), "event {i}");
         assert_eq!(all[i].actor.as_ref().unwrap().id, "emp-7", "event {i}");

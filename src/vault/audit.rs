@@ -49,6 +49,31 @@ impl Vault {
         Ok(trail.query(&query)?)
     }
 
+    /// Records that `actor` exported `subject`'s data (a data subject access request,
+    /// Art. 15, or a portability request, Art. 20). Call it before handing the export
+    /// over, and do not hand it over if it fails: as with an open, an export that
+    /// cannot be accounted for should not happen. Does nothing on an unaudited vault.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use custodian::{Actor, SubjectId, Vault, audit::{AuditTrail, EventKind, MemorySink}};
+    /// # let trail = Arc::new(AuditTrail::new(MemorySink::new())?);
+    /// # let vault = Vault::builder(custodian::keys::LocalMasterKey::generate("kek")?, custodian::keys::MemoryKeyStore::new())
+    /// #     .audit(Arc::clone(&trail)).build();
+    /// let alice = SubjectId::new("cus_1")?;
+    /// vault.record_export(&alice, &Actor::staff("emp-7", "privacy-officer"))?;
+    /// assert_eq!(vault.access_history(&alice)?[0].kind, EventKind::Export);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn record_export(&self, subject: &SubjectId, actor: &Actor) -> Result<(), VaultError> {
+        self.audit_event(
+            EventKind::Export,
+            Some(subject),
+            Some(actor),
+            Outcome::Allowed,
+        )
+    }
+
     pub(super) fn pseudonym(
         &self,
         subject: &SubjectId,
