@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::audit::{
-    AuditEntry, AuditError, AuditEvent, AuditRecord, AuditSink, AuditTrail, EventKind,
+    AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink, AuditTrail, EventKind,
     JsonLinesSink, MemorySink, Outcome, VerifyError, chain_hash,
 };
 use custodian::categories::{Email, Phone};
@@ -274,7 +274,6 @@ fn history_and_queries(trail: Arc<AuditTrail>) {
             .all(|e| e.purpose.as_deref() == Some("Support"))
     );
     // Queries by actor, purpose and time.
-    use custodian::audit::AuditQuery;
     let by_actor = trail
         .query(&AuditQuery {
             actor: Some("emp-42".into()),
@@ -484,6 +483,9 @@ fn a_json_lines_file_cut_short_by_a_crash_is_repaired_on_open_and_a_damaged_one_
         custodian::audit::verify_entries(read, None),
         Err(VerifyError::Altered { position: 3 })
     );
+    // A query reads past the damaged line (its events are the three others).
+    let found = sink.query(&AuditQuery::default()).unwrap();
+    assert_eq!(found.len(), 3);
 }
 
 /// A stream that takes whole writes, or fails: `Part` after writing a few bytes,
@@ -760,6 +762,40 @@ proptest! {
     }
 }
 
+/// Reads `sink` in batches of 5, as `verify` reads (each continuing the last).
+fn batched(sink: &dyn AuditSink) -> Vec<AuditEntry> {
+    let mut all = Vec::new();
+    loop {
+        let batch = sink.read(all.len() as u64, 5).unwrap();
+        if batch.is_empty() {
+            return all;
+        }
+        all.extend(batch);
+    }
+}
+
+/// Batched reads, reads away from and at the cursor where the last read stopped all
+/// agree with one whole read. Returns the whole read.
+fn reads_agree(sink: &dyn AuditSink) -> Vec<AuditEntry> {
+    let whole = sink.read(0, usize::MAX).unwrap();
+    assert_eq!(whole.len(), TRAIL_LEN);
+    assert_eq!(batched(sink), whole);
+    assert_eq!(
+        sink.read(3, 4).unwrap(),
+        whole[3..7],
+        "away from the cursor"
+    );
+    assert_eq!(sink.read(7, 2).unwrap(), whole[7..9], "at the cursor");
+    assert_eq!(
+        sink.read(8, 1).unwrap(),
+        whole[8..9],
+        "just behind the cursor"
+    );
+    assert_eq!(sink.read(10, 5).unwrap(), whole[10..], "past the cursor");
+    assert_eq!(sink.read(2, 1).unwrap(), whole[2..3], "before the cursor");
+    whole
+}
+
 /// `read` by position in batches (as `verify` reads) gives the same entries as one
 /// read, from the cursor where the last batch ended or from anywhere else, also after
 /// an insider deleted a row (a gap in the table's row ids).
@@ -768,25 +804,7 @@ fn sqlite_reads_in_batches_match_one_read_even_across_a_deleted_row() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _trail) = filled_sqlite(&dir);
     let store = SqliteStore::open(&path).unwrap();
-    let batched = |store: &SqliteStore| {
-        let mut all = Vec::new();
-        loop {
-            let batch = store.read(all.len() as u64, 5).unwrap();
-            if batch.is_empty() {
-                return all;
-            }
-            all.extend(batch);
-        }
-    };
-    let whole = store.read(0, usize::MAX).unwrap();
-    assert_eq!(whole.len(), TRAIL_LEN);
-    assert_eq!(batched(&store), whole);
-    assert_eq!(
-        store.read(3, 4).unwrap(),
-        whole[3..7],
-        "away from the cursor"
-    );
-    assert_eq!(store.read(7, 2).unwrap(), whole[7..9], "at the cursor");
+    let whole = reads_agree(&store);
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
@@ -801,6 +819,28 @@ fn sqlite_reads_in_batches_match_one_read_even_across_a_deleted_row() {
         AuditTrail::new(store).unwrap().verify(None),
         Err(VerifyError::Altered { position: 4 })
     );
+}
+
+/// The JSON Lines file is read from where the last read stopped, not from its start
+/// each batch; the reads agree with one whole read, and go on after more appends.
+#[test]
+fn json_lines_reads_in_batches_match_one_read_and_continue_after_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.jsonl");
+    let trail = Arc::new(AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap());
+    fill(&trail);
+    drop(trail);
+    let sink = JsonLinesSink::open(&path).unwrap();
+    let whole = reads_agree(&sink);
+    let last = whole.last().unwrap();
+    let trail = AuditTrail::new(sink).unwrap();
+    trail
+        .record(&AuditEvent::new(EventKind::Sweep, t0()))
+        .unwrap();
+    let more = JsonLinesSink::open(&path).unwrap();
+    assert_eq!(more.last().unwrap().unwrap().seq, last.seq + 1);
+    assert_eq!(more.read(0, usize::MAX).unwrap()[..TRAIL_LEN], whole[..]);
+    assert_eq!(trail.verify(None).unwrap().entries, TRAIL_LEN as u64 + 1);
 }
 
 #[test]

@@ -4,10 +4,12 @@
 //! is cut back to its last whole line when a write, flush or sync fails, and a line
 //! cut short by a crash is removed when the file is opened again (its append never
 //! returned, so no action relied on it). A stream cannot be cut back, so after a
-//! failure part-way through a line the sink refuses further appends.
+//! failure part-way through a line the sink refuses further appends; so does a file
+//! that could not be cut back, until it is opened again.
 
+use std::cell::Cell;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -23,13 +25,35 @@ pub struct JsonLinesSink {
     out: Box<dyn Write + Send>,
     target: Target,
     last: Option<AuditEntry>,
+    /// Why appends are refused, once a failure left the sink unsure of its end.
+    broken: Option<&'static str>,
 }
 
+const STREAM_PART_WRITTEN: &str = "an earlier append failed part-way, so the stream may hold \
+     part of a line; start a new sink (a new chain) and tell the receiver";
+const FILE_NOT_CUT_BACK: &str = "an earlier append failed and the file could not be cut back \
+     to its last acknowledged line; open it again (JsonLinesSink::open) to continue from \
+     what it holds";
+
 enum Target {
-    /// A file: `len` is its length up to the last acknowledged line.
-    File { path: PathBuf, file: File, len: u64 },
-    /// A stream; `broken` once a failed append may have left part of a line in it.
-    Stream { broken: bool },
+    /// A file: `len` is its length up to the last acknowledged line; `cursor` is where
+    /// the last read stopped, so reading on from there (as `verify` and `query` do,
+    /// batch after batch) does not read the file again from its start.
+    File {
+        path: PathBuf,
+        file: File,
+        len: u64,
+        cursor: Cell<Cursor>,
+    },
+    /// A stream.
+    Stream,
+}
+
+/// A line's position in the chain and the byte offset where it starts.
+#[derive(Clone, Copy, Default)]
+struct Cursor {
+    position: u64,
+    offset: u64,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -59,14 +83,14 @@ impl JsonLinesSink {
             }
             _ => {}
         }
-        let scan = scan(&path, 0, usize::MAX)?;
+        let end = end_of(&path)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(sink_err)?;
-        if file.metadata().map_err(sink_err)?.len() != scan.whole {
-            file.set_len(scan.whole)
+        if file.metadata().map_err(sink_err)?.len() != end.whole {
+            file.set_len(end.whole)
                 .and_then(|()| file.sync_data())
                 .map_err(sink_err)?;
         }
@@ -76,9 +100,11 @@ impl JsonLinesSink {
             target: Target::File {
                 path,
                 file,
-                len: scan.whole,
+                len: end.whole,
+                cursor: Cell::default(),
             },
-            last: scan.entries.into_iter().last(),
+            last: end.last.as_deref().map(parse),
+            broken: None,
         })
     }
 
@@ -87,45 +113,87 @@ impl JsonLinesSink {
     pub fn new(writer: impl Write + Send + 'static) -> Self {
         JsonLinesSink {
             out: Box::new(writer),
-            target: Target::Stream { broken: false },
+            target: Target::Stream,
+            broken: None,
             last: None,
         }
     }
 }
 
-/// What a file holds: entries from `from` (at most `limit`), and the length of its
-/// whole lines.
-struct Scan {
-    entries: Vec<AuditEntry>,
+/// The end of a file: the length of its whole lines, and the last of them.
+struct End {
     whole: u64,
+    last: Option<Vec<u8>>,
 }
 
-fn scan(path: &Path, from: u64, limit: usize) -> Result<Scan, AuditError> {
-    let mut scan = Scan {
-        entries: Vec::new(),
+/// Reads the file once, parsing nothing but its last whole line.
+fn end_of(path: &Path) -> Result<End, AuditError> {
+    let mut end = End {
         whole: 0,
+        last: None,
     };
-    let file = match File::open(path) {
+    let Some(mut reader) = reader_at(path, 0)? else {
+        return Ok(end);
+    };
+    let mut line = Vec::new();
+    while let Some(n) = whole_line(&mut reader, &mut line)? {
+        end.whole += n;
+        std::mem::swap(end.last.get_or_insert_with(Vec::new), &mut line);
+    }
+    Ok(end)
+}
+
+/// The file at `path` from byte `offset`, or `None` if there is no file.
+fn reader_at(path: &Path, offset: u64) -> Result<Option<BufReader<File>>, AuditError> {
+    let mut file = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(scan),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(sink_err(e)),
     };
-    let mut reader = BufReader::new(file);
-    let mut line = Vec::new();
-    let mut position = 0u64;
-    loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(sink_err)?;
-        if n == 0 || line.last() != Some(&b'\n') {
-            // The end, or a line cut short: not an entry.
-            return Ok(scan);
-        }
-        scan.whole += n as u64;
-        if position >= from && scan.entries.len() < limit {
-            scan.entries.push(parse(&line));
-        }
-        position += 1;
+    if offset > 0 {
+        file.seek(SeekFrom::Start(offset)).map_err(sink_err)?;
     }
+    Ok(Some(BufReader::with_capacity(1 << 16, file)))
+}
+
+/// Reads the next line into `line`; its length, or `None` at the end or at a line
+/// cut short (not an entry).
+fn whole_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> Result<Option<u64>, AuditError> {
+    line.clear();
+    let n = reader.read_until(b'\n', line).map_err(sink_err)?;
+    Ok((n > 0 && line.last() == Some(&b'\n')).then_some(n as u64))
+}
+
+/// Up to `limit` entries from position `from`, starting at `cursor` when it is at or
+/// before `from` (a read continuing the last one), else at the file's start.
+/// Returns the entries and where the read stopped.
+fn read_file(
+    path: &Path,
+    cursor: Cursor,
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<AuditEntry>, Cursor), AuditError> {
+    let mut at = if cursor.position <= from {
+        cursor
+    } else {
+        Cursor::default()
+    };
+    let mut entries = Vec::new();
+    let Some(mut reader) = reader_at(path, at.offset)? else {
+        return Ok((entries, Cursor::default()));
+    };
+    let mut line = Vec::new();
+    while entries.len() < limit {
+        let Some(n) = whole_line(&mut reader, &mut line)? else {
+            break;
+        };
+        if at.position >= from {
+            entries.push(parse(&line));
+        }
+        at.position += 1;
+        at.offset += n;
+    }
+    Ok((entries, at))
 }
 
 /// A line that does not parse is kept as an entry that cannot verify (`seq` is
@@ -172,12 +240,8 @@ impl AuditSink for JsonLinesSink {
     }
 
     fn append_group(&mut self, entries: &[AuditRecord<'_>]) -> Result<(), AuditError> {
-        if let Target::Stream { broken: true } = self.target {
-            return Err(AuditError::Sink(
-                "an earlier append failed part-way, so the stream may hold part of a line; \
-                 start a new sink (a new chain) and tell the receiver"
-                    .into(),
-            ));
+        if let Some(why) = self.broken {
+            return Err(AuditError::Sink(why.into()));
         }
         let Some(last) = entries.last() else {
             return Ok(());
@@ -201,14 +265,20 @@ impl AuditSink for JsonLinesSink {
                     // Cut back to the last acknowledged line; if even that fails, the
                     // next open removes a cut-short line, and whole ones stay (events
                     // recorded for actions that then failed).
-                    let _ = file.set_len(*len).and_then(|()| file.sync_data());
+                    if file.set_len(*len).and_then(|()| file.sync_data()).is_err() {
+                        // Whole lines of this append may remain; appending after them
+                        // would repeat their positions.
+                        self.broken = Some(FILE_NOT_CUT_BACK);
+                    }
                     return Err(sink_err(e));
                 }
                 *len += text.len() as u64;
             }
-            Target::Stream { broken } => {
+            Target::Stream => {
                 if let Err((n, e)) = written {
-                    *broken = n > 0;
+                    if n > 0 {
+                        self.broken = Some(STREAM_PART_WRITTEN);
+                    }
                     return Err(sink_err(e));
                 }
             }
@@ -219,8 +289,17 @@ impl AuditSink for JsonLinesSink {
 
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
         match &self.target {
-            Target::File { path, .. } => Ok(scan(path, from, limit)?.entries),
-            Target::Stream { .. } => Err(AuditError::Unsupported),
+            Target::File {
+                path, len, cursor, ..
+            } => {
+                // A cursor past the acknowledged end belongs to a file edited under
+                // the sink: start again from the top.
+                let start = Some(cursor.get()).filter(|c| c.offset <= *len);
+                let (entries, end) = read_file(path, start.unwrap_or_default(), from, limit)?;
+                cursor.set(end);
+                Ok(entries)
+            }
+            Target::Stream => Err(AuditError::Unsupported),
         }
     }
 
