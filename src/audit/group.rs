@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use super::{AuditError, AuditRecord, AuditSink, CHAIN_PREFIX, sha256};
+use super::{AuditError, AuditRecord, AuditSink, CHAIN_PREFIX, chain_into};
 
 pub(super) struct Grouped {
     state: Mutex<State>,
@@ -73,10 +73,7 @@ impl Grouped {
     pub(super) fn record(&self, encode: impl FnOnce(&mut Vec<u8>)) -> Result<u64, AuditError> {
         let mut st = self.state()?;
         let mut buf = Vec::with_capacity(256);
-        buf.extend_from_slice(&st.prev);
-        buf.extend_from_slice(&st.seq.to_be_bytes());
-        encode(&mut buf);
-        let hash = sha256(&buf);
+        let hash = chain_into(&mut buf, &st.prev, st.seq, encode);
         buf.drain(..CHAIN_PREFIX);
         let seq = st.seq;
         st.open.push(Queued {

@@ -64,10 +64,6 @@ struct Line {
     bytes: String,
 }
 
-fn sink_err(e: impl std::fmt::Display) -> AuditError {
-    AuditError::Sink(e.to_string())
-}
-
 impl JsonLinesSink {
     /// Appends to the file at `path` (created if missing), continuing its chain. A
     /// last line without its newline (a crash during an append) is removed first.
@@ -88,13 +84,13 @@ impl JsonLinesSink {
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(sink_err)?;
-        if file.metadata().map_err(sink_err)?.len() != end.whole {
+            .map_err(AuditError::sink)?;
+        if file.metadata().map_err(AuditError::sink)?.len() != end.whole {
             file.set_len(end.whole)
                 .and_then(|()| file.sync_data())
-                .map_err(sink_err)?;
+                .map_err(AuditError::sink)?;
         }
-        let out = file.try_clone().map_err(sink_err)?;
+        let out = file.try_clone().map_err(AuditError::sink)?;
         Ok(JsonLinesSink {
             out: Box::new(out),
             target: Target::File {
@@ -148,10 +144,11 @@ fn reader_at(path: &Path, offset: u64) -> Result<Option<BufReader<File>>, AuditE
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(sink_err(e)),
+        Err(e) => return Err(AuditError::sink(e)),
     };
     if offset > 0 {
-        file.seek(SeekFrom::Start(offset)).map_err(sink_err)?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(AuditError::sink)?;
     }
     Ok(Some(BufReader::with_capacity(1 << 16, file)))
 }
@@ -160,7 +157,7 @@ fn reader_at(path: &Path, offset: u64) -> Result<Option<BufReader<File>>, AuditE
 /// cut short (not an entry).
 fn whole_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> Result<Option<u64>, AuditError> {
     line.clear();
-    let n = reader.read_until(b'\n', line).map_err(sink_err)?;
+    let n = reader.read_until(b'\n', line).map_err(AuditError::sink)?;
     Ok((n > 0 && line.last() == Some(&b'\n')).then_some(n as u64))
 }
 
@@ -254,7 +251,7 @@ impl AuditSink for JsonLinesSink {
                 event: AuditEvent::decode(entry.event),
                 bytes: STANDARD.encode(entry.event),
             };
-            serde_json::to_writer(&mut text, &line).map_err(sink_err)?;
+            serde_json::to_writer(&mut text, &line).map_err(AuditError::sink)?;
             text.push(b'\n');
         }
         let written = write_all(&mut self.out, &text);
@@ -270,7 +267,7 @@ impl AuditSink for JsonLinesSink {
                         // would repeat their positions.
                         self.broken = Some(FILE_NOT_CUT_BACK);
                     }
-                    return Err(sink_err(e));
+                    return Err(AuditError::sink(e));
                 }
                 *len += text.len() as u64;
             }
@@ -279,7 +276,7 @@ impl AuditSink for JsonLinesSink {
                     if n > 0 {
                         self.broken = Some(STREAM_PART_WRITTEN);
                     }
-                    return Err(sink_err(e));
+                    return Err(AuditError::sink(e));
                 }
             }
         }

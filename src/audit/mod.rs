@@ -111,11 +111,28 @@ const CHAIN_PREFIX: usize = 32 + 8;
 /// input is unambiguous without a length or a label.
 pub fn chain_hash(prev: &[u8; 32], seq: u64, event: &[u8]) -> [u8; 32] {
     let mut buf = Vec::with_capacity(CHAIN_PREFIX + event.len());
+    chain_into(&mut buf, prev, seq, |b| b.extend_from_slice(event))
+}
+
+/// Writes prev ‖ seq ‖ event into `buf` (emptied first; `encode` writes the event)
+/// and returns its chain hash: one buffer, one SHA-256 call. The event is then
+/// `buf[CHAIN_PREFIX..]`.
+fn chain_into(
+    buf: &mut Vec<u8>,
+    prev: &[u8; 32],
+    seq: u64,
+    encode: impl FnOnce(&mut Vec<u8>),
+) -> [u8; 32] {
+    buf.clear();
     buf.extend_from_slice(prev);
     buf.extend_from_slice(&seq.to_be_bytes());
-    buf.extend_from_slice(event);
-    sha256(&buf)
+    encode(buf);
+    sha256(buf)
 }
+
+/// Entries read per batch when a sink is read through (verification, the default
+/// query).
+const BATCH: usize = 4096;
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -170,6 +187,13 @@ pub enum AuditError {
     /// The signing key for checkpoints was refused.
     #[error("the checkpoint signing key is not a valid Ed25519 PKCS#8 document")]
     BadSigningKey,
+}
+
+impl AuditError {
+    /// A sink's own failure (I/O, SQLite), by its message.
+    pub(crate) fn sink(e: impl std::fmt::Display) -> Self {
+        AuditError::Sink(e.to_string())
+    }
 }
 
 /// Where verification found the trail broken. Positions count from 0.

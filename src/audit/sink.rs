@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord};
+use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, BATCH};
 
 /// Storage for audit entries. Implementations: [`MemorySink`],
 /// [`JsonLinesSink`](super::JsonLinesSink) and
@@ -44,7 +44,7 @@ pub trait AuditSink: Send {
         let mut out = Vec::new();
         let mut from = 0;
         loop {
-            let batch = self.read(from, 4096)?;
+            let batch = self.read(from, BATCH)?;
             if batch.is_empty() {
                 return Ok(out);
             }

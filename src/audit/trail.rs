@@ -10,8 +10,8 @@ use ring::signature::{Ed25519KeyPair, KeyPair};
 
 use super::group::Grouped;
 use super::{
-    AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink, CHAIN_PREFIX, Checkpoint, EventRef,
-    VerifyError, VerifyReport, checkpoint_message, hex, sha256, verify_entries,
+    AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink, BATCH, CHAIN_PREFIX, Checkpoint,
+    EventRef, VerifyError, VerifyReport, chain_into, checkpoint_message, hex, verify_entries,
 };
 
 /// The trail: appends events to a sink, chained by SHA-256. Share it (`Arc`) between
@@ -35,9 +35,6 @@ struct Direct {
     buf: Vec<u8>,
     sink: Box<dyn AuditSink>,
 }
-
-/// Entries read per batch while verifying.
-const BATCH: usize = 4096;
 
 impl AuditTrail {
     /// A trail over `sink`, continuing the chain already in it.
@@ -83,12 +80,7 @@ impl AuditTrail {
             buf,
             sink,
         } = &mut *direct;
-        // prev ‖ seq ‖ event in one buffer, so the hash is one call.
-        buf.clear();
-        buf.extend_from_slice(prev);
-        buf.extend_from_slice(&seq.to_be_bytes());
-        encode(buf);
-        let hash = sha256(buf);
+        let hash = chain_into(buf, prev, *seq, encode);
         sink.append(AuditRecord {
             seq: *seq,
             event: &buf[CHAIN_PREFIX..],

@@ -203,7 +203,7 @@ impl ConsentObserver for Vault {
         let mut event = AuditEvent::new(kind, at);
         event.subject = self
             .pseudonym(subject, true)
-            .map_err(|e| crate::audit::AuditError::Sink(e.to_string()))?;
+            .map_err(crate::audit::AuditError::sink)?;
         event.actor = Some(ActorRecord::from(actor));
         event.purpose = Some(purpose.to_owned());
         trail.record(&event).map(|_| ())

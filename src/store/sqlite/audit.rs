@@ -29,10 +29,6 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     })
 }
 
-fn sink_err(e: impl std::fmt::Display) -> AuditError {
-    AuditError::Sink(e.to_string())
-}
-
 impl AuditSink for SqliteStore {
     fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError> {
         self.append_group(&[entry])
@@ -45,21 +41,21 @@ impl AuditSink for SqliteStore {
     }
 
     fn append_group(&mut self, entries: &[AuditRecord<'_>]) -> Result<(), AuditError> {
-        let mut conn = self.conn().map_err(sink_err)?;
-        let tx = conn.transaction().map_err(sink_err)?;
+        let mut conn = self.conn().map_err(AuditError::sink)?;
+        let tx = conn.transaction().map_err(AuditError::sink)?;
         {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO audit_log (seq, event, hash, at_us, subject, actor, purpose)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
-                .map_err(sink_err)?;
+                .map_err(AuditError::sink)?;
             for entry in entries {
                 let event = AuditEvent::decode(entry.event);
                 let event = event.as_ref();
                 insert
                     .execute(params![
-                        i64::try_from(entry.seq).map_err(sink_err)?,
+                        i64::try_from(entry.seq).map_err(AuditError::sink)?,
                         entry.event,
                         &entry.hash[..],
                         event.map(|e| e.at.timestamp_micros()),
@@ -67,15 +63,15 @@ impl AuditSink for SqliteStore {
                         event.and_then(|e| e.actor.as_ref().map(|a| a.id.clone())),
                         event.and_then(|e| e.purpose.clone()),
                     ])
-                    .map_err(sink_err)?;
+                    .map_err(AuditError::sink)?;
             }
         }
         // Dropped uncommitted on any error above: all or none.
-        tx.commit().map_err(sink_err)
+        tx.commit().map_err(AuditError::sink)
     }
 
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
-        let conn = self.conn().map_err(sink_err)?;
+        let conn = self.conn().map_err(AuditError::sink)?;
         let mut cursor = self.audit_cursor.lock().map_err(|_| AuditError::Poisoned)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // Positions count rows, so a read from anywhere else counts them (OFFSET).
@@ -89,14 +85,14 @@ impl AuditSink for SqliteStore {
                 i64::try_from(from).unwrap_or(i64::MAX),
             ),
         };
-        let mut stmt = conn.prepare_cached(sql).map_err(sink_err)?;
+        let mut stmt = conn.prepare_cached(sql).map_err(AuditError::sink)?;
         let rows = stmt
             .query_map(params![start, limit], |row| {
                 Ok((entry_from_row(row)?, row.get::<_, i64>(3)?))
             })
-            .map_err(sink_err)?
+            .map_err(AuditError::sink)?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(sink_err)?;
+            .map_err(AuditError::sink)?;
         if let Some(&(_, after_pos)) = rows.last() {
             *cursor = Some(Cursor {
                 next: from.saturating_add(rows.len() as u64),
@@ -107,14 +103,14 @@ impl AuditSink for SqliteStore {
     }
 
     fn last(&self) -> Result<Option<AuditEntry>, AuditError> {
-        let conn = self.conn().map_err(sink_err)?;
+        let conn = self.conn().map_err(AuditError::sink)?;
         conn.query_row(
             "SELECT seq, event, hash FROM audit_log ORDER BY pos DESC LIMIT 1",
             [],
             entry_from_row,
         )
         .optional()
-        .map_err(sink_err)
+        .map_err(AuditError::sink)
     }
 
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEvent>, AuditError> {
@@ -147,16 +143,16 @@ impl AuditSink for SqliteStore {
             sql.push_str(&filters.join(" AND "));
         }
         sql.push_str(" ORDER BY pos");
-        let conn = self.conn().map_err(sink_err)?;
-        let mut stmt = conn.prepare_cached(&sql).map_err(sink_err)?;
+        let conn = self.conn().map_err(AuditError::sink)?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(AuditError::sink)?;
         let rows = stmt
             .query_map(params_from_iter(values), entry_from_row)
-            .map_err(sink_err)?;
+            .map_err(AuditError::sink)?;
         let mut out = Vec::new();
         for entry in rows {
             // The indexed columns only narrow the search; the event itself (which the
             // chain covers) decides.
-            if let Some(e) = entry.map_err(sink_err)?.decode()
+            if let Some(e) = entry.map_err(AuditError::sink)?.decode()
                 && q.matches(&e)
             {
                 out.push(e);
