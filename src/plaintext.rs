@@ -19,8 +19,10 @@ use zeroize::{Zeroize, Zeroizing};
 /// | `chrono::DateTime<Utc>` | `i64` seconds since the Unix epoch, then `u32` nanoseconds, big-endian |
 /// | `Json<T>` | `serde_json` bytes of `T` |
 pub trait Plaintext: Sized + Send + Sync + 'static {
-    /// Appends the encoding of `self` to `out`.
-    fn encode(&self, out: &mut Vec<u8>);
+    /// Appends the encoding of `self` to `out`, or fails with
+    /// [`PlaintextError::Encode`] having appended nothing. Do not let `out` reallocate
+    /// while it holds plaintext (reserve first: see [`Plaintext::encoded_len`]).
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError>;
     /// Decodes a value encoded by [`Plaintext::encode`].
     fn decode(bytes: &[u8]) -> Result<Self, PlaintextError>;
     /// Decodes from an owned buffer that is zeroized on drop; types that can take the
@@ -74,6 +76,15 @@ pub enum PlaintextError {
         /// The type being decoded.
         ty: &'static str,
     },
+    /// The value could not be encoded: a `Json<T>` whose `Serialize` failed (for
+    /// example a map whose keys are not strings). Nothing was sealed.
+    #[error(
+        "a `{ty}` value could not be encoded, so it was not sealed: its `Serialize` failed (JSON needs string map keys); fix the type's serialisation"
+    )]
+    Encode {
+        /// The type being encoded.
+        ty: &'static str,
+    },
 }
 
 fn fixed<const N: usize>(bytes: &[u8], ty: &'static str) -> Result<[u8; N], PlaintextError> {
@@ -85,8 +96,9 @@ fn fixed<const N: usize>(bytes: &[u8], ty: &'static str) -> Result<[u8; N], Plai
 }
 
 impl Plaintext for String {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError> {
         out.extend_from_slice(self.as_bytes());
+        Ok(())
     }
     fn decode(bytes: &[u8]) -> Result<Self, PlaintextError> {
         std::str::from_utf8(bytes)
@@ -109,8 +121,9 @@ impl Plaintext for String {
 }
 
 impl Plaintext for Vec<u8> {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError> {
         out.extend_from_slice(self);
+        Ok(())
     }
     fn decode(bytes: &[u8]) -> Result<Self, PlaintextError> {
         Ok(bytes.to_vec())
@@ -129,8 +142,9 @@ impl Plaintext for Vec<u8> {
 macro_rules! int_plaintext {
     ($($t:ty),*) => {$(
         impl Plaintext for $t {
-            fn encode(&self, out: &mut Vec<u8>) {
+            fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError> {
                 out.extend_from_slice(&self.to_be_bytes());
+                Ok(())
             }
             fn decode(bytes: &[u8]) -> Result<Self, PlaintextError> {
                 Ok(<$t>::from_be_bytes(fixed(bytes, stringify!($t))?))
@@ -147,8 +161,9 @@ macro_rules! int_plaintext {
 int_plaintext!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128);
 
 impl Plaintext for bool {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError> {
         out.push(u8::from(*self));
+        Ok(())
     }
     fn decode(bytes: &[u8]) -> Result<Self, PlaintextError> {
         match fixed::<1>(bytes, "bool")? {
@@ -163,9 +178,10 @@ impl Plaintext for bool {
 }
 
 impl Plaintext for chrono::NaiveDate {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError> {
         use chrono::Datelike;
         out.extend_from_slice(&self.num_days_from_ce().to_be_bytes());
+        Ok(())
     }
     fn decode(bytes: &[u8]) -> Result<Self, PlaintextError> {
         let days = i32::from_be_bytes(fixed(bytes, "NaiveDate")?);
@@ -181,9 +197,10 @@ impl Plaintext for chrono::NaiveDate {
 }
 
 impl Plaintext for chrono::DateTime<chrono::Utc> {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError> {
         out.extend_from_slice(&self.timestamp().to_be_bytes());
         out.extend_from_slice(&self.timestamp_subsec_nanos().to_be_bytes());
+        Ok(())
     }
     fn decode(bytes: &[u8]) -> Result<Self, PlaintextError> {
         let b: [u8; 12] = fixed(bytes, "DateTime<Utc>")?;
@@ -206,7 +223,10 @@ impl Plaintext for chrono::DateTime<chrono::Utc> {
 /// Any `Serialize + DeserializeOwned` value as a personal value, encoded as JSON.
 ///
 /// The wrapper is explicit so the cost of a serde round trip is visible where it is
-/// paid. Wiping: the encoded bytes are zeroized by the vault; the value itself is wiped
+/// paid. A `Serialize` that fails makes sealing fail with [`PlaintextError::Encode`].
+/// The JSON is written into a buffer sized by a counting pass first, so no partial copy
+/// of it is left in memory freed by a growing buffer. Wiping: the encoded bytes are
+/// zeroized by the vault; the value itself is wiped
 /// only if `T`'s own `Drop` does it (wrap secrets inside `T` in `zeroize::Zeroizing`).
 ///
 /// ```
@@ -223,12 +243,18 @@ impl<T> Plaintext for Json<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
-    fn encode(&self, out: &mut Vec<u8>) {
-        // Writing JSON into a Vec cannot fail on I/O; it fails only for types whose
-        // `Serialize` refuses (maps with non-string keys). Those encode as `null` and
-        // fail to decode, loudly, instead of panicking here.
-        if serde_json::to_writer(&mut *out, &self.0).is_err() {
-            out.extend_from_slice(b"null");
+    /// Fails with [`PlaintextError::Encode`] if `T`'s `Serialize` fails (a map with
+    /// non-string keys, a custom impl that refuses): never a placeholder such as `null`.
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError> {
+        encode_json(&self.0, out)
+    }
+    /// The exact length, from a counting pass that keeps no bytes, so the vault sizes
+    /// its buffer once and the JSON is written without the buffer growing.
+    fn encoded_len(&self) -> usize {
+        let mut count = Count(0);
+        match serde_json::to_writer(&mut count, &self.0) {
+            Ok(()) => count.0,
+            Err(_) => 0,
         }
     }
     fn decode(bytes: &[u8]) -> Result<Self, PlaintextError> {
@@ -239,13 +265,79 @@ where
     fn wipe(&mut self) {}
 }
 
+/// Writes `value` as JSON after `out`'s current bytes without ever growing `out` while
+/// plaintext is in it: a `Vec` that grows copies its bytes and frees the old allocation
+/// unwiped. If the JSON does not fit in the spare capacity, what was written is wiped,
+/// the length is counted by a first pass that keeps no bytes, `out` grows once (holding
+/// no plaintext of this value), and the second pass writes into that allocation. A
+/// `Serialize` that fails, or writes more on its second pass than its first, is an
+/// error and leaves `out` as it was.
+fn encode_json<T: serde::Serialize + ?Sized>(
+    value: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), PlaintextError> {
+    const FAILED: PlaintextError = PlaintextError::Encode { ty: "Json" };
+    let start = out.len();
+    if serde_json::to_writer(InCapacity(&mut *out), value).is_ok() {
+        return Ok(());
+    }
+    wipe_from(out, start);
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_err(|_| FAILED)?;
+    out.reserve_exact(count.0);
+    if serde_json::to_writer(InCapacity(&mut *out), value).is_err() {
+        wipe_from(out, start);
+        return Err(FAILED);
+    }
+    Ok(())
+}
+
+/// Zeroes `out[start..]` and truncates `out` to `start`.
+fn wipe_from(out: &mut Vec<u8>, start: usize) {
+    if let Some(tail) = out.get_mut(start..) {
+        tail.fill(0);
+        std::hint::black_box(tail);
+    }
+    out.truncate(start);
+}
+
+/// Appends to a `Vec` within its capacity only: a write that does not fit is refused
+/// (`WriteZero`) rather than reallocating.
+struct InCapacity<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for InCapacity<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.0.capacity() - self.0.len() {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Counts the bytes written to it and keeps none.
+struct Count(usize);
+
+impl std::io::Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn round_trip<T: Plaintext + PartialEq + std::fmt::Debug>(v: T) {
         let mut out = Vec::new();
-        v.encode(&mut out);
+        v.encode(&mut out).unwrap();
         assert_eq!(T::decode(&out).unwrap(), v);
     }
 
@@ -259,12 +351,13 @@ mod tests {
         round_trip(chrono::NaiveDate::from_ymd_opt(1990, 2, 28).unwrap());
         round_trip(chrono::DateTime::from_timestamp(1_700_000_000, 123).unwrap());
         let mut out = Vec::new();
-        0x0102u16.encode(&mut out);
+        0x0102u16.encode(&mut out).unwrap();
         assert_eq!(out, [1, 2]);
         out.clear();
         chrono::NaiveDate::from_ymd_opt(1, 1, 1)
             .unwrap()
-            .encode(&mut out);
+            .encode(&mut out)
+            .unwrap();
         assert_eq!(out, 1i32.to_be_bytes());
     }
 
@@ -294,6 +387,74 @@ mod tests {
         // The zeroes were written into this allocation, not a new one. (Reading the
         // bytes back after `clear` would need `unsafe`, which this crate forbids.)
         assert_eq!(v.capacity(), cap);
+    }
+
+    /// A map with non-string keys cannot be JSON: its `Serialize` fails.
+    fn unserialisable() -> Json<std::collections::BTreeMap<(u8, u8), String>> {
+        Json([((1, 2), "secret".to_string())].into_iter().collect())
+    }
+
+    #[test]
+    fn json_whose_serialize_fails_is_an_error_not_null() {
+        let mut out = b"header".to_vec();
+        let err = unserialisable()
+            .encode(&mut out)
+            .expect_err("must not encode as null");
+        assert_eq!(err, PlaintextError::Encode { ty: "Json" });
+        assert!(!err.to_string().contains("secret"));
+        // Nothing of the value was left behind in the buffer.
+        assert_eq!(out, b"header");
+    }
+
+    #[test]
+    fn json_whose_serialize_fails_is_refused_by_seal() {
+        use crate::categories::Communications;
+        use crate::keys::LocalMasterKey;
+        let vault = crate::Vault::in_memory(LocalMasterKey::generate("kek").unwrap());
+        let subject = crate::SubjectId::new("cus_1").unwrap();
+        let value = crate::Personal::<_, Communications>::new(subject, unserialisable());
+        let ctx = crate::Context::new("note", "body").unwrap();
+        let result = vault.seal(&value, &ctx);
+        assert!(
+            matches!(
+                result,
+                Err(crate::VaultError::Plaintext(PlaintextError::Encode { .. }))
+            ),
+            "sealing must fail, not store `null`"
+        );
+    }
+
+    /// A `Serialize` that writes more on its second call than on its first.
+    struct Growing(std::sync::atomic::AtomicUsize);
+    impl serde::Serialize for Growing {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            s.serialize_str(&"x".repeat(1000 * (n + 1)))
+        }
+    }
+
+    #[test]
+    fn json_encoding_never_grows_the_buffer_it_writes_plaintext_into() {
+        // Large enough that writing it piecewise into a small buffer would reallocate
+        // many times, leaving copies of the plaintext in freed memory.
+        let value = Json(vec!["a personal value".to_string(); 1000]);
+        let expected = serde_json::to_vec(&value.0).unwrap();
+        let mut out = Vec::with_capacity(6);
+        out.extend_from_slice(b"header");
+        value.encode(&mut out).unwrap();
+        assert_eq!(&out[6..], &expected[..]);
+        // Sized once, exactly, before any plaintext was written: growth while writing
+        // would have left spare capacity (a `Vec` at least doubles).
+        assert_eq!(out.capacity(), out.len());
+
+        // A `Serialize` that is not deterministic (more bytes on the second pass) cannot
+        // make the writer grow either: what does not fit is refused and what was written
+        // is wiped.
+        let growing = Growing(Default::default());
+        let mut out = Vec::new();
+        let err = encode_json(&growing, &mut out).unwrap_err();
+        assert_eq!(err, PlaintextError::Encode { ty: "Json" });
+        assert!(out.is_empty());
     }
 
     #[test]

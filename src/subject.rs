@@ -9,7 +9,17 @@ use std::sync::Arc;
 /// [`Access`](crate::Access) was granted for, and (later) whose keys to shred. Use an
 /// opaque internal identifier (`cus_8f3a…`, a UUID), never a natural identifier such
 /// as an email address: the id is stored in clear in key stores and consent evidence.
-/// For that reason an id containing `@` is refused.
+/// For that reason an id containing `@` (or its full-width forms) is refused.
+///
+/// **Ids are printable ASCII** (`!` to `~`, no space). Two ids that a person cannot
+/// tell apart must be the same subject, or erasing one would leave the other: `cus_1`
+/// and `cus_1` followed by a zero-width space, a right-to-left override, a byte-order
+/// mark, full-width `ｃｕｓ_１`, Cyrillic `с` for Latin `c`, or `é` composed (NFC)
+/// versus decomposed (NFD). Normalising (NFC/NFKC) would fix some of these but not
+/// look-alikes across scripts, and would make an id differ from the string stored
+/// under it; so non-ASCII ids are refused with
+/// [`InvalidSubjectId::NotPrintableAscii`] rather than rewritten. The error never
+/// contains the id. Map natural or non-ASCII identifiers to an opaque ASCII id first.
 ///
 /// Cloning is cheap (a reference count).
 ///
@@ -60,7 +70,7 @@ pub enum InvalidSubjectId {
         /// Length of the refused string in bytes.
         len: usize,
     },
-    /// The string held a control character or whitespace.
+    /// The string held an ASCII control character or a space.
     #[error("a subject id must not contain whitespace or control characters")]
     BadCharacter,
     /// The string looked like an email address.
@@ -68,6 +78,12 @@ pub enum InvalidSubjectId {
         "a subject id must be an opaque internal id, not an email address: ids are stored in clear in key stores and consent evidence"
     )]
     LooksLikeEmail,
+    /// The string held a character outside printable ASCII: an invisible, bidi, format,
+    /// full-width, combining or look-alike character, among others.
+    #[error(
+        "a subject id must be printable ASCII (letters, digits, punctuation): invisible, right-to-left, full-width, combining and look-alike characters would let two ids that read the same name different people; map such ids to an opaque ASCII id, e.g. a UUID"
+    )]
+    NotPrintableAscii,
 }
 
 impl SubjectId {
@@ -80,11 +96,15 @@ impl SubjectId {
         if id.len() > MAX_SUBJECT_ID_LEN {
             return Err(InvalidSubjectId::TooLong { len: id.len() });
         }
-        if id.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(InvalidSubjectId::BadCharacter);
-        }
-        if id.contains('@') {
+        // Full-width and small commercial at are `@` to a reader.
+        if id.contains(['@', '\u{FF20}', '\u{FE6B}']) {
             return Err(InvalidSubjectId::LooksLikeEmail);
+        }
+        if !id.is_ascii() {
+            return Err(InvalidSubjectId::NotPrintableAscii);
+        }
+        if !id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(InvalidSubjectId::BadCharacter);
         }
         Ok(SubjectId(Arc::from(id)))
     }
@@ -150,6 +170,54 @@ mod tests {
         let err = SubjectId::new("bob@example.com").unwrap_err();
         assert!(!err.to_string().contains("bob"));
         assert!(SubjectId::new("x".repeat(128)).is_ok());
+    }
+
+    /// Ids a human cannot tell apart must be equal or refused: otherwise erasing
+    /// `cus_1` would leave `cus_1` followed by an invisible character untouched.
+    #[test]
+    fn look_alike_and_invisible_ids_are_refused() {
+        let look_alikes = [
+            "cus_1\u{200B}",         // zero-width space
+            "\u{200B}cus_1",         // zero-width space in front
+            "cus_\u{200D}1",         // zero-width joiner
+            "cus_1\u{2060}",         // word joiner
+            "\u{FEFF}cus_1",         // byte-order mark
+            "cus_\u{202E}1",         // right-to-left override
+            "cus_\u{2067}1\u{2069}", // right-to-left isolate
+            "cus_\u{00AD}1",         // soft hyphen
+            "cus_1\u{FE0F}",         // variation selector
+            "ｃｕｓ_１",             // full-width letters and digit
+            "cus_\u{0441}1",         // Cyrillic small es, drawn like `c`
+            "caf\u{00E9}_1",         // NFC é
+            "cafe\u{0301}_1",        // NFD e + combining acute
+        ];
+        for id in look_alikes {
+            let err = SubjectId::new(id).expect_err("a look-alike id must be refused");
+            assert_eq!(
+                err,
+                InvalidSubjectId::NotPrintableAscii,
+                "{:?}",
+                id.escape_unicode().to_string()
+            );
+            assert!(
+                !err.to_string().contains("cus"),
+                "the error must not echo the id"
+            );
+        }
+        // Full-width and small commercial at are email-like too.
+        for id in ["bob\u{FF20}example.com", "bob\u{FE6B}example.com"] {
+            assert_eq!(SubjectId::new(id), Err(InvalidSubjectId::LooksLikeEmail));
+        }
+        // Refused on the way in from storage as well (serde).
+        assert!(serde_json::from_str::<SubjectId>("\"cus_1\\u200b\"").is_err());
+        // Printable ASCII stays accepted.
+        for id in [
+            "cus_1",
+            "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f",
+            "a.b-c_d:e/f+g=h~!#$%^&*()[]{}|;'<>,?`",
+        ] {
+            assert!(SubjectId::new(id).is_ok(), "{id}");
+        }
     }
 
     #[test]

@@ -243,9 +243,19 @@ impl Vault {
         collected: i64,
     ) -> Result<Sealed<T, C>, VaultError> {
         let dates = self.dates_for(context, collected)?;
-        let encode = |out: &mut Vec<u8>| value.value_unchecked().encode(out);
+        // An encoding that fails (a `Json<T>` whose `Serialize` refuses) is an error, not
+        // a sealed placeholder; the bytes sealed around the failure are discarded.
+        let mut failed = None;
+        let encode = |out: &mut Vec<u8>| {
+            if let Err(e) = value.value_unchecked().encode(out) {
+                failed = Some(e);
+            }
+        };
         let hint = value.value_unchecked().encoded_len();
         let bytes = self.seal_encoded(value.subject(), context.digest(), dates, hint, encode)?;
+        if let Some(e) = failed {
+            return Err(VaultError::Plaintext(e));
+        }
         Ok(Sealed::from_trusted(bytes))
     }
 
