@@ -24,7 +24,11 @@ pub trait LawfulBasis: sealed::Sealed + 'static {
     label = "`Access::new` is only for purposes whose lawful basis is not consent",
     note = "call `ConsentLedger::access::<{P}>(&subject, actor, now)`: it checks that consent was given, is not withdrawn or expired, and covers the current notice"
 )]
-pub trait WithoutConsent<P>: LawfulBasis {}
+///
+/// Sealed: its supertrait, implemented by custodian for the five other bases, cannot be
+/// named outside the crate, so `impl WithoutConsent<Offers> for Consent {}` does not
+/// compile.
+pub trait WithoutConsent<P>: LawfulBasis + sealed::NotConsent {}
 
 /// The run-time form of a lawful basis, with its article.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -81,7 +85,10 @@ macro_rules! bases {
         }
         bases!(@wc $wc $name);
     )*};
-    (@wc true $name:ident) => { impl<P> WithoutConsent<P> for $name {} };
+    (@wc true $name:ident) => {
+        impl sealed::NotConsent for $name {}
+        impl<P> WithoutConsent<P> for $name {}
+    };
     (@wc false $name:ident) => {};
 }
 

@@ -128,8 +128,6 @@ macro_rules! category {
             $crate::category::valid_category_name($name),
             "a category name is dotted lowercase segments of [a-z0-9_], at most 255 bytes, e.g. \"user.contact.email\""
         );
-
-        $crate::__category_permits!($ty $(, $sens)?);
     )*};
 }
 
@@ -148,21 +146,6 @@ macro_rules! __category_sensitivity {
     (CriminalOffence) => {
         $crate::Sensitivity::CriminalOffence
     };
-}
-
-/// An ordinary category may be used by a purpose without an Art. 9 condition; a special
-/// one gets no such impl, so the compiler refuses it.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __category_permits {
-    ($ty:ident) => {
-        impl<P> $crate::condition::PermitsCategory<$ty, P> for $crate::condition::NoCondition {}
-    };
-    ($ty:ident, Ordinary) => {
-        $crate::__category_permits!($ty);
-    };
-    ($ty:ident, Special) => {};
-    ($ty:ident, CriminalOffence) => {};
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! criminal-offence data (Art. 10).
 //!
 //! A purpose that uses a special category must name one of these in its
-//! [`purpose!`](macro@crate::purpose) declaration or it does not compile. Their run-time
+//! [`purpose!`](macro@crate::purpose) declaration or it does not compile. The check
+//! reads the category's [`Sensitivity`](crate::Sensitivity) and the purpose's
+//! condition, both sealed declarations, so no impl in user code can lift it. Their run-time
 //! mirror, [`Condition`], is printed in the record of processing.
 
 use crate::basis::{Consent, LawfulBasis};
@@ -26,18 +28,12 @@ impl Art9Condition for NoCondition {
     const CONDITION: Option<Condition> = None;
 }
 
-/// Compile-time check that a purpose may use category `C`: implemented by every real
-/// condition for every category, and by [`NoCondition`] only for ordinary categories
-/// (the [`category!`](macro@crate::category) macro writes that impl).
-///
-/// The parameters are category first so that `category!` in a downstream crate may
-/// implement it for its own category (Rust's orphan rule).
-#[diagnostic::on_unimplemented(
-    message = "purpose `{P}` uses `{C}`, a special category of personal data (GDPR Art. 9/10), but names no Art. 9 condition",
-    label = "special category used without a condition",
-    note = "if the law allows it, add a condition such as `condition: HealthOrSocialCare,` (see `custodian::condition`) to the `purpose!` declaration of `{P}`"
-)]
-pub trait PermitsCategory<C, P> {}
+/// Not implementable: whether a purpose may use a special category is decided by
+/// [`purpose!`](macro@crate::purpose) from the category's sensitivity and the purpose's
+/// `condition`, never by an impl. (It was once a trait that `category!` implemented for
+/// [`NoCondition`], so one line of user code could permit a special category without a
+/// condition; the name remains so that such a line fails with this explanation.)
+pub trait PermitsCategory<C, P>: sealed::NoImpl {}
 
 /// Compile-time check that an Art. 9 condition fits the purpose's lawful basis:
 /// explicit consent (Art. 9(2)(a)) needs consent (Art. 6(1)(a)) as the basis, so the
@@ -47,7 +43,7 @@ pub trait PermitsCategory<C, P> {}
     label = "explicit consent needs `basis: Consent`",
     note = "explicit consent is evidenced in the consent ledger, which only serves purposes whose basis is `Consent`"
 )]
-pub trait FitsBasis<B> {}
+pub trait FitsBasis<B: LawfulBasis> {}
 
 /// One list makes the run-time [`Condition`] enum, its articles, the marker types and
 /// their compile-time checks, so they cannot drift apart.
@@ -80,7 +76,6 @@ macro_rules! conditions {
             impl Art9Condition for $name {
                 const CONDITION: Option<Condition> = Some(Condition::$name);
             }
-            impl<C, P> PermitsCategory<C, P> for $name {}
             conditions!(@fits $fits $name);
         )*
     };

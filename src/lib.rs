@@ -95,9 +95,28 @@ pub mod store;
 pub mod subject;
 pub mod vault;
 
+/// Seals that only this crate implements: nothing outside it can name them.
 mod private {
     /// Keeps the lawful bases and Art. 9 conditions the law's, not the user's.
     pub trait Sealed {}
+
+    /// The lawful bases other than consent; the supertrait that seals
+    /// [`WithoutConsent`](crate::WithoutConsent).
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is consent, and no impl can make it otherwise: `WithoutConsent` is sealed",
+        label = "an `Access` for a consent purpose can only come from the consent ledger",
+        note = "call `ConsentLedger::access`, which checks that consent was given, is not withdrawn or expired, and covers the current notice; if the purpose does not rest on consent, change its `basis` in `purpose!`"
+    )]
+    pub trait NotConsent {}
+
+    /// Implemented by nothing: the supertrait of
+    /// [`PermitsCategory`](crate::condition::PermitsCategory).
+    #[diagnostic::on_unimplemented(
+        message = "an Art. 9 condition cannot be granted by an impl: `PermitsCategory` is sealed and implemented by nothing",
+        label = "a purpose may use a special category only if its `purpose!` declaration names a condition",
+        note = "add a condition such as `condition: HealthOrSocialCare,` (see `custodian::condition`) to the purpose's `purpose!` declaration, if the law allows the processing"
+    )]
+    pub trait NoImpl {}
 }
 
 pub use access::{Access, AccessError, Actor, ActorKind};
@@ -122,6 +141,97 @@ pub use vault::{Vault, VaultBuilder, VaultError};
 pub mod __private {
     pub use serde;
     pub use std::sync::LazyLock;
+
+    /// Seals of the traits whose impls are legal claims, named by custodian's macros
+    /// (`docs/architecture.md`, "Sealed traits"). Not public API: the module name is
+    /// versioned and may change in any release, and an impl written by hand makes a
+    /// claim custodian has not checked (the declaration and its record of processing
+    /// would disagree).
+    pub mod seal_v1 {
+        /// Written by `purpose!` beside each `Uses<C>`, from the same `uses: [...]`
+        /// list as the purpose's `CATEGORIES`; the supertrait that seals
+        /// [`Uses`](crate::Uses).
+        #[diagnostic::on_unimplemented(
+            message = "purpose `{Self}` does not declare `{C}` in its `purpose!`: `Uses<{C}>` cannot be implemented by hand",
+            label = "`Uses` is sealed: only `purpose!` implements it, from its `uses: [...]` list",
+            note = "add `{C}` to the `uses: [...]` list of `{Self}` in its `purpose!` declaration, so that its record of processing (`{Self}::INFO`) lists it too"
+        )]
+        pub trait DeclaredUse<C> {}
+    }
+
+    /// Checks a field type that `#[derive(PersonalData)]` passes through as plain: it
+    /// must not hold a [`Personal`] the derive did not recognise by its spelling (an
+    /// alias, a type macro, a collection). See `docs/derive.md`.
+    pub mod plain {
+        use crate::{Category, Personal, Plaintext};
+        use std::marker::PhantomData;
+
+        /// A type that holds a [`Personal`]: itself, or `Option`, `Vec`, `Box`, arrays,
+        /// slices, `Rc`, `Arc`, `VecDeque` and map values of one.
+        pub trait HoldsPersonal {}
+        impl<T: Plaintext, C: Category> HoldsPersonal for Personal<T, C> {}
+        impl<T: HoldsPersonal> HoldsPersonal for Option<T> {}
+        impl<T: HoldsPersonal> HoldsPersonal for Vec<T> {}
+        impl<T: HoldsPersonal> HoldsPersonal for std::collections::VecDeque<T> {}
+        impl<T: HoldsPersonal + ?Sized> HoldsPersonal for Box<T> {}
+        impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::rc::Rc<T> {}
+        impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::sync::Arc<T> {}
+        impl<T: HoldsPersonal, const N: usize> HoldsPersonal for [T; N] {}
+        impl<T: HoldsPersonal> HoldsPersonal for [T] {}
+        impl<K, V: HoldsPersonal, S> HoldsPersonal for std::collections::HashMap<K, V, S> {}
+        impl<K, V: HoldsPersonal> HoldsPersonal for std::collections::BTreeMap<K, V> {}
+
+        /// The probe: `(&Probe::<T>::new()).kind()` resolves to [`Holds::kind`] when
+        /// `T: HoldsPersonal` (a by-value match) and to [`Other::kind`] otherwise (one
+        /// autoref further), for the concrete type the compiler resolved, whatever its
+        /// spelling.
+        pub struct Probe<T: ?Sized>(PhantomData<T>);
+        impl<T: ?Sized> Probe<T> {
+            /// A probe for `T`.
+            pub const fn new() -> Self {
+                Probe(PhantomData)
+            }
+        }
+        impl<T: ?Sized> Default for Probe<T> {
+            fn default() -> Self {
+                Probe::new()
+            }
+        }
+        /// The probe's answer: the field holds a `Personal`.
+        pub struct HoldsPersonalValue;
+        /// The probe's answer: the field holds no `Personal`.
+        pub struct PlainValue;
+        /// Picked when the field type holds a `Personal`.
+        pub trait Holds {
+            /// The answer.
+            fn kind(&self) -> HoldsPersonalValue {
+                HoldsPersonalValue
+            }
+        }
+        impl<T: HoldsPersonal + ?Sized> Holds for Probe<T> {}
+        /// Picked otherwise.
+        pub trait Other {
+            /// The answer.
+            fn kind(&self) -> PlainValue {
+                PlainValue
+            }
+        }
+        impl<T: ?Sized> Other for &Probe<T> {}
+
+        /// Implemented only for [`PlainValue`]: the error a user sees when a field
+        /// passed through as plain holds a `Personal`.
+        #[diagnostic::on_unimplemented(
+            message = "field type `{T}` holds personal data, but `#[derive(PersonalData)]` would copy it into the sealed struct in clear",
+            label = "not written as `Personal<T, C>` or `Option<Personal<T, C>>`",
+            note = "the derive recognises a personal field by how its type is written: write `Personal<T, C>` or `Option<Personal<T, C>>` in the struct itself, not a type alias or a type macro, so the field is sealed",
+            note = "a collection of personal values cannot be sealed as one field: give each value a field, or a record of its own"
+        )]
+        pub trait PlainField<T: ?Sized> {}
+        impl<T: ?Sized> PlainField<T> for PlainValue {}
+
+        /// Fails to compile unless the probe for `T` answered [`PlainValue`].
+        pub fn assert_plain<T: ?Sized, K: PlainField<T>>(_: K) {}
+    }
 
     use crate::{Access, Category, Context, Personal, Plaintext, Purpose, Sealed, SubjectId};
     use crate::{Retention, Uses, Vault, VaultError};

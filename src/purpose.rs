@@ -40,7 +40,12 @@ pub trait Purpose: 'static + Send + Sync {
     label = "`{Self}` may not read `{C}`",
     note = "if this processing is lawful and in your privacy notice, add `{C}` to the `uses: [...]` list of `{Self}` in its `purpose!` declaration; otherwise use a purpose that declares it"
 )]
-pub trait Uses<C: Category>: Purpose {}
+///
+/// Sealed: its supertrait is written by `purpose!` only, from the same list as
+/// [`Purpose::CATEGORIES`], so the record of processing (`INFO`) and what the compiler
+/// allows cannot disagree. A hand-written `impl Uses<Health> for Receipts {}` does not
+/// compile.
+pub trait Uses<C: Category>: Purpose + crate::__private::seal_v1::DeclaredUse<C> {}
 
 /// The run-time view of a [`Purpose`] declaration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -69,12 +74,19 @@ impl PurposeInfo {
 /// Compile-time checks called by [`purpose!`](macro@crate::purpose).
 #[doc(hidden)]
 pub mod checks {
-    use crate::condition::{FitsBasis, PermitsCategory};
+    use crate::basis::LawfulBasis;
+    use crate::category::Category;
+    use crate::condition::{Art9Condition, FitsBasis};
 
-    /// Fails to compile unless condition `K` permits category `C` for purpose `P`.
-    pub const fn permits<K: PermitsCategory<C, P>, C, P>() {}
+    /// Whether condition `K` permits category `C`: an ordinary category needs none, a
+    /// special or criminal-offence one needs a real condition. Reads only sealed
+    /// declarations (the category's sensitivity, the condition), so it cannot be
+    /// satisfied by an impl in user code.
+    pub const fn permits<K: Art9Condition, C: Category>() -> bool {
+        !C::SENSITIVITY.needs_condition() || K::CONDITION.is_some()
+    }
     /// Fails to compile unless condition `K` fits lawful basis `B`.
-    pub const fn fits<K: FitsBasis<B>, B>() {}
+    pub const fn fits<K: FitsBasis<B>, B: LawfulBasis>() {}
 }
 
 /// Declares a purpose of processing: its lawful basis, an Art. 9 condition if it uses a
@@ -160,12 +172,17 @@ macro_rules! purpose {
         >();
 
         $(
+            impl $crate::__private::seal_v1::DeclaredUse<$cat> for $ty {}
             impl $crate::Uses<$cat> for $ty {}
-            const _: () = $crate::purpose::checks::permits::<
-                <$ty as $crate::Purpose>::Condition,
-                $cat,
-                $ty,
-            >();
+            const _: () = ::core::assert!(
+                $crate::purpose::checks::permits::<<$ty as $crate::Purpose>::Condition, $cat>(),
+                ::core::concat!(
+                    "purpose `", ::core::stringify!($ty), "` uses `", ::core::stringify!($cat),
+                    "`, a special category of personal data (GDPR Art. 9/10), but names no Art. 9 condition: ",
+                    "if the law allows it, add a condition such as `condition: HealthOrSocialCare,` ",
+                    "(see `custodian::condition`) to its `purpose!` declaration"
+                )
+            );
         )*
     )*};
 }

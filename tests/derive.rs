@@ -218,3 +218,36 @@ fn shredding_the_subject_closes_the_whole_record() {
     let all = Access::<AccountService>::new(alice.id.clone(), Actor::service("crm"));
     assert!(matches!(sealed.open(&v, &all), Err(VaultError::Shredded)));
 }
+
+// A struct written by a `macro_rules!` macro receives its field types as `$t:ty`
+// fragments (an invisible group around the type); a `Personal` passed that way is
+// still a personal field, and is sealed.
+macro_rules! contact_record {
+    ($t:ty) => {
+        #[derive(PersonalData)]
+        #[personal(no_serde)]
+        pub struct Contact {
+            #[personal(subject)]
+            pub id: SubjectId,
+            pub email: $t,
+        }
+    };
+}
+contact_record!(Personal<String, Email>);
+
+#[test]
+fn personal_field_passed_through_a_macro_is_sealed() {
+    let vault = vault();
+    let s = sid("cus_macro");
+    let contact = Contact {
+        id: s.clone(),
+        email: Personal::new(s.clone(), "macro@example.com".into()),
+    };
+    let sealed: SealedContact = contact.seal(&vault).unwrap();
+    let field: &custodian::Sealed<String, Email> = &sealed.email;
+    let bytes = field.as_bytes();
+    assert!(!bytes.windows(6).any(|w| w == b"macro@"));
+    let access = Access::<Receipts>::new(s, Actor::service("test"));
+    let opened = sealed.open_email(&vault, &access).unwrap();
+    assert_eq!(opened.read(&access).unwrap(), "macro@example.com");
+}

@@ -28,7 +28,9 @@ pub enum Kind<'a> {
     },
     /// `Personal` with the wrong number of type arguments.
     PersonalWithoutCategory,
-    /// Anything else: the subject field, or a plain field passed through.
+    /// Anything else: the subject field, or a plain field passed through. The expansion
+    /// asserts, on the type the compiler resolves, that it holds no `Personal` (an
+    /// alias or a type macro cannot hide one).
     Plain,
 }
 
@@ -94,9 +96,21 @@ impl Field<'_> {
     }
 }
 
+/// `ty` without the invisible group a `macro_rules!` `$t:ty` fragment arrives in, or
+/// the parentheses of `(T)`, so a type passed through a macro is recognised as written.
+fn unwrap(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(g) => unwrap(&g.elem),
+        Type::Paren(p) => unwrap(&p.elem),
+        other => other,
+    }
+}
+
 /// The last path segment of `ty` if it is `name<...>`, with its type arguments.
 fn generic_args<'t>(ty: &'t Type, name: &str) -> Option<Vec<&'t Type>> {
-    let Type::Path(p) = ty else { return None };
+    let Type::Path(p) = unwrap(ty) else {
+        return None;
+    };
     if p.qself.is_some() {
         return None;
     }

@@ -1,7 +1,8 @@
 //! Code generation.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::ast::{Field, Kind, Record};
 
@@ -53,6 +54,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
     let mut categories = Vec::new();
     let mut inventory = Vec::new();
     let mut debug_fields = Vec::new();
+    let mut plain_checks = Vec::new();
 
     for f in &record.fields {
         let (ident, fvis, ty) = (f.ident, f.vis, f.ty);
@@ -64,6 +66,14 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
             optional,
         } = &f.kind
         else {
+            // Fail closed: a plain field is copied into the sealed struct as it is, so
+            // prove on the resolved type that it holds no `Personal` (see
+            // `__private::plain`). Spanned at the field's type for the error.
+            plain_checks.push(quote_spanned! {ty.span()=>
+                #k::__private::plain::assert_plain::<#ty, _>(
+                    (&#k::__private::plain::Probe::<#ty>::new()).kind(),
+                );
+            });
             sealed_fields.push(quote!(#fvis #ident: #ty));
             seal_inits.push(quote!(#ident: ::core::clone::Clone::clone(&self.#ident)));
             open_inits.push(quote!(#ident: ::core::clone::Clone::clone(&self.#ident)));
@@ -171,6 +181,13 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
 
         const _: () = {
             #(#statics)*
+
+            #[allow(dead_code)]
+            fn __custodian_plain_fields() {
+                #[allow(unused_imports)]
+                use #k::__private::plain::{Holds as _, Other as _};
+                #(#plain_checks)*
+            }
 
             impl #name {
                 /// Seals every personal field under the record subject's key, with one
