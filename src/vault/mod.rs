@@ -362,6 +362,63 @@ impl Vault {
         Ok(row.version)
     }
 
+    /// Destroys `subject`'s key versions below `below` (never the newest), from the key
+    /// store, its journal and this process's cache; returns how many were destroyed.
+    /// Values still sealed under them then fail with [`VaultError::KeyRetired`], in
+    /// every copy.
+    ///
+    /// The last step of a key rotation after a compromise (`docs/crypto.md`, "After a
+    /// compromise"): [`rotate_subject_key`](Self::rotate_subject_key), wait out the
+    /// cache TTL of every process, [`reseal`](Self::reseal) every value of the
+    /// subject, then retire the old versions, so that no copy of the key store taken
+    /// before opens anything sealed since. Refused with
+    /// [`VaultError::WouldRetireNewestKey`] if `below` is above the newest version, and
+    /// like [`shred`](Self::shred), under a legal hold. Audited as a subject key
+    /// rotation.
+    ///
+    /// ```
+    /// # use custodian::keys::LocalMasterKey;
+    /// # use custodian::{SubjectId, Vault, VaultError};
+    /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-2")?);
+    /// let alice = SubjectId::new("cus_1")?;
+    /// vault.rotate_subject_key(&alice)?; // version 1
+    /// let newest = vault.rotate_subject_key(&alice)?; // version 2
+    /// // ... reseal every value of alice here ...
+    /// assert_eq!(vault.retire_subject_key_versions(&alice, newest)?, 1);
+    /// assert!(matches!(
+    ///     vault.retire_subject_key_versions(&alice, newest + 1),
+    ///     Err(VaultError::WouldRetireNewestKey { .. })
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn retire_subject_key_versions(
+        &self,
+        subject: &SubjectId,
+        below: u32,
+    ) -> Result<usize, VaultError> {
+        self.refuse_if_held(subject)?;
+        let newest = match self.store.latest(subject)? {
+            Some(row) => row.version,
+            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None => return Ok(0),
+        };
+        if below > newest {
+            return Err(VaultError::WouldRetireNewestKey { below, newest });
+        }
+        // Before and after the deletion: an open that loaded an old version meanwhile
+        // may have cached it again.
+        self.cache.evict(subject);
+        let destroyed = self.store.retire_versions(subject, below)?;
+        self.cache.evict(subject);
+        self.audit_event(
+            EventKind::SubjectKeyRotation,
+            Some(subject),
+            None,
+            crate::audit::Outcome::Allowed,
+        )?;
+        Ok(destroyed)
+    }
+
     /// Re-wraps every stored key (subject keys, epoch keys, escrows, vault secrets)
     /// that is not yet under the current master key (they must be under a
     /// [`previous_master_key`](VaultBuilder::previous_master_key)). No ciphertext is
@@ -547,6 +604,17 @@ impl Vault {
         let row = match self.store.get(subject, slot.version)? {
             Some(row) => row,
             None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            // Versions are created in order from 1; one missing below the newest was
+            // retired.
+            None if self
+                .store
+                .latest(subject)?
+                .is_some_and(|newest| newest.version > slot.version) =>
+            {
+                return Err(VaultError::KeyRetired {
+                    version: slot.version,
+                });
+            }
             None => {
                 return Err(VaultError::KeyNotFound {
                     version: slot.version,
