@@ -5,12 +5,22 @@
 //! A nonce is 96 bits: a 64-bit random prefix drawn (one `SystemRandom` call) when a
 //! data key enters this cache, then a 32-bit counter that an atomic `fetch_add` hands
 //! out, to threads in blocks of 1,024. Within one cache entry the counter never repeats
-//! (every block and every value is handed out once; a value ≥ 2^32 is never used: the entry is retired and reloaded with a fresh
-//! prefix). Across entries (other processes, restarts, reloads after eviction or
-//! expiry) nonces can only collide if two entries for the same data key drew the same
-//! prefix: with `d` draws for one key, the probability is at most d²/2^65. At a million
-//! loads of one subject's key that is below 2^-25; at 2^16 loads, below 2^-33.
-//! `docs/crypto.md` states the per-key limits that follow.
+//! (every block and every value is handed out once; a value ≥ 2^32 is never used: the
+//! entry is retired and reloaded with a fresh prefix). Across entries (other
+//! processes, restarts, reloads after eviction, exhaustion or a fork) nonces can only
+//! collide if two entries for the same data key drew the same prefix: with `d` draws
+//! for one key, the probability is at most d²/2^65. At a million loads of one
+//! subject's key that is below 2^-25; at 2^16 loads, below 2^-33. A reload after the
+//! TTL keeps the entry's sequence (`insert`), so it is no draw. `docs/crypto.md`
+//! states the per-key limits that follow.
+//!
+//! # Forks
+//!
+//! Each entry is stamped with the fork generation (`custodian_fork`) it drew its
+//! prefix in; every nonce taken first compares it with the current one (a relaxed
+//! load). In a forked child (or after `keys::restored_from_snapshot`) they differ, the
+//! entry stops sealing, and the vault retires it and reloads the key with a fresh
+//! prefix: the child never continues its parent's sequence.
 //!
 //! # The per-thread front
 //!

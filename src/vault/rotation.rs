@@ -86,7 +86,7 @@ impl Vault {
 
     /// Re-wraps every stored key (subject keys, epoch keys, escrows, vault secrets)
     /// that is not yet under the current master key (they must be under a
-    /// [`previous_master_key`](VaultBuilder::previous_master_key)). No ciphertext is
+    /// [`previous_master_key`](super::VaultBuilder::previous_master_key)). No ciphertext is
     /// touched. Each key is swapped on its own, so an interrupted run loses nothing and
     /// the next run carries on where it stopped.
     pub fn rewrap_keys(&self) -> Result<RewrapReport, VaultError> {
