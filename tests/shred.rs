@@ -200,6 +200,9 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
     fn shred(&self, s: &SubjectId) -> Result<usize, StoreError> {
         self.inner.shred(s)
     }
+    fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
+        self.inner.retire_versions(s, below)
+    }
     fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
         self.inner.wrapped_by_other(id, limit)
     }
@@ -342,4 +345,155 @@ fn master_key_rotation_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodian.db");
     master_rotation(|| Box::new(Sqlite(path.clone())));
+}
+
+/// A copy of the SQLite key store as a thief would keep it (database and WAL).
+fn copy_store(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::copy(from, to).unwrap();
+    let wal = from.with_extension("db-wal");
+    if wal.exists() {
+        std::fs::copy(&wal, to.with_extension("db-wal")).unwrap();
+    }
+}
+
+#[test]
+fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compromise_procedure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, stolen) = (dir.path().join("live.db"), dir.path().join("stolen.db"));
+    let subjects: Vec<SubjectId> = (0..4).map(|i| sid(&format!("cus_{i}"))).collect();
+    let retained = |s: &SubjectId, v: &Vault| {
+        let p = Personal::<String, Email>::new(s.clone(), "kept@example.com".into());
+        v.seal(&p, &ctx().retain(Retention::Days(30))).unwrap()
+    };
+    // Before the compromise: values kept until erased and values with a retention.
+    let before: Vec<_> = {
+        let v = Vault::new(m("kek-1", 1), SqliteStore::open(&live).unwrap());
+        subjects
+            .iter()
+            .map(|s| (seal(&v, s, "old@example.com"), retained(s, &v)))
+            .collect()
+    };
+    // The thief takes the master key and a copy of the key store.
+    copy_store(&live, &stolen);
+
+    // The procedure (docs/crypto.md, "After a compromise").
+    let v = Vault::builder(m("kek-2", 2), SqliteStore::open(&live).unwrap())
+        .previous_master_key(m("kek-1", 1))
+        .build();
+    v.rewrap_keys().unwrap();
+    let newest: Vec<u32> = subjects
+        .iter()
+        .map(|s| v.rotate_subject_key(s).unwrap())
+        .collect();
+    // (Here every other process's cache TTL is waited out.)
+    let resealed: Vec<_> = before
+        .iter()
+        .map(|(a, b)| {
+            (
+                v.reseal(a, &ctx()).unwrap(),
+                v.reseal(b, &ctx().retain(Retention::Days(30))).unwrap(),
+            )
+        })
+        .collect();
+    for (s, newest) in subjects.iter().zip(newest) {
+        assert_eq!(v.retire_subject_key_versions(s, newest).unwrap(), 1);
+    }
+    let after: Vec<_> = subjects
+        .iter()
+        .map(|s| (seal(&v, s, "new@example.com"), retained(s, &v)))
+        .collect();
+
+    // The thief's vault: the old master key over the stolen copy.
+    let thief = Vault::new(m("kek-1", 1), SqliteStore::open(&stolen).unwrap());
+    let kept_ctx = ctx().retain(Retention::Days(30));
+    for (s, ((a, b), (c, d))) in subjects.iter().zip(resealed.iter().zip(&after)) {
+        for x in [a, c] {
+            assert!(open(&thief, x, s).is_err(), "the thief opened a new value");
+        }
+        for x in [b, d] {
+            assert!(thief.open(x, &kept_ctx, &access(s)).is_err());
+        }
+    }
+    // The live vault, with the new master key only, opens everything resealed or new.
+    let fresh = Vault::new(m("kek-2", 2), SqliteStore::open(&live).unwrap());
+    for (s, ((a, b), (c, d))) in subjects.iter().zip(resealed.iter().zip(&after)) {
+        assert_eq!(open(&fresh, a, s).unwrap(), "old@example.com");
+        assert_eq!(open(&fresh, c, s).unwrap(), "new@example.com");
+        for x in [b, d] {
+            let p = fresh.open(x, &kept_ctx, &access(s)).unwrap();
+            assert_eq!(p.read(&access(s)).unwrap(), "kept@example.com");
+        }
+    }
+    // A copy that was missed by the reseal no longer opens anywhere.
+    let (missed, _) = &before[0];
+    assert!(matches!(
+        open(&fresh, missed, &subjects[0]),
+        Err(VaultError::KeyRetired { version: 1 })
+    ));
+}
+
+fn retire(v: &Vault) {
+    let alice = sid("cus_alice");
+    let old = seal(v, &alice, "alice@example.com");
+    assert!(matches!(
+        v.retire_subject_key_versions(&alice, 2),
+        Err(VaultError::WouldRetireNewestKey {
+            below: 2,
+            newest: 1
+        })
+    ));
+    assert_eq!(v.retire_subject_key_versions(&alice, 1).unwrap(), 0);
+    assert_eq!(v.rotate_subject_key(&alice).unwrap(), 2);
+    // Opened now, so version 1 is in this process's cache.
+    assert_eq!(open(v, &old, &alice).unwrap(), "alice@example.com");
+    let resealed = v.reseal(&old, &ctx()).unwrap();
+    assert_eq!(v.retire_subject_key_versions(&alice, 2).unwrap(), 1);
+    // Evicted from the cache at once; the resealed value opens, new seals work.
+    assert!(matches!(
+        open(v, &old, &alice),
+        Err(VaultError::KeyRetired { version: 1 })
+    ));
+    assert_eq!(open(v, &resealed, &alice).unwrap(), "alice@example.com");
+    let new = seal(v, &alice, "alice@new.example");
+    assert_eq!(new.header().unwrap().key_version, 2);
+    // Retiring under a legal hold is refused, as shredding is.
+    let hold = v.hold(&alice, "case 1: litigation hold", None).unwrap();
+    assert!(matches!(
+        v.retire_subject_key_versions(&alice, 2),
+        Err(VaultError::UnderLegalHold { .. })
+    ));
+    v.release(&hold.id).unwrap();
+    v.shred(&alice).unwrap();
+    assert!(matches!(
+        v.retire_subject_key_versions(&alice, 2),
+        Err(VaultError::Shredded)
+    ));
+}
+
+#[test]
+fn retiring_old_subject_key_versions_refuses_the_newest_and_evicts_at_once_in_memory() {
+    retire(&Vault::in_memory(m("m1", 1)));
+}
+
+#[test]
+fn retired_subject_key_versions_leave_no_copy_in_the_sqlite_file_or_its_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let v = Vault::new(m("m1", 1), store.clone());
+    let alice = sid("cus_alice");
+    let first = seal(&v, &alice, "alice@example.com");
+    let v1 = store.get(&alice, 1).unwrap().unwrap().wrapped;
+    assert!(file_bytes(&path).windows(v1.len()).any(|w| w == v1));
+    v.rotate_subject_key(&alice).unwrap();
+    v.reseal(&first, &ctx()).unwrap();
+    assert_eq!(v.retire_subject_key_versions(&alice, 2).unwrap(), 1);
+    assert!(store.get(&alice, 1).unwrap().is_none());
+    assert!(
+        !file_bytes(&path).windows(v1.len()).any(|w| w == v1),
+        "the retired key is still in the database or its WAL"
+    );
+    drop(v);
+    let other = dir.path().join("other.db");
+    retire(&Vault::new(m("m1", 1), SqliteStore::open(&other).unwrap()));
 }

@@ -5,12 +5,22 @@
 //! A nonce is 96 bits: a 64-bit random prefix drawn (one `SystemRandom` call) when a
 //! data key enters this cache, then a 32-bit counter that an atomic `fetch_add` hands
 //! out, to threads in blocks of 1,024. Within one cache entry the counter never repeats
-//! (every block and every value is handed out once; a value ≥ 2^32 is never used: the entry is retired and reloaded with a fresh
-//! prefix). Across entries (other processes, restarts, reloads after eviction or
-//! expiry) nonces can only collide if two entries for the same data key drew the same
-//! prefix: with `d` draws for one key, the probability is at most d²/2^65. At a million
-//! loads of one subject's key that is below 2^-25; at 2^16 loads, below 2^-33.
-//! `docs/crypto.md` states the per-key limits that follow.
+//! (every block and every value is handed out once; a value ≥ 2^32 is never used: the
+//! entry is retired and reloaded with a fresh prefix). Across entries (other
+//! processes, restarts, reloads after eviction, exhaustion or a fork) nonces can only
+//! collide if two entries for the same data key drew the same prefix: with `d` draws
+//! for one key, the probability is at most d²/2^65. At a million loads of one
+//! subject's key that is below 2^-25; at 2^16 loads, below 2^-33. A reload after the
+//! TTL keeps the entry's sequence (`insert`), so it is no draw. `docs/crypto.md`
+//! states the per-key limits that follow.
+//!
+//! # Forks
+//!
+//! Each entry is stamped with the fork generation (`custodian_fork`) it drew its
+//! prefix in; every nonce taken first compares it with the current one (a relaxed
+//! load). In a forked child (or after `keys::restored_from_snapshot`) they differ, the
+//! entry stops sealing, and the vault retires it and reloads the key with a fresh
+//! prefix: the child never continues its parent's sequence.
 //!
 //! # The per-thread front
 //!
@@ -24,7 +34,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use coarsetime::Instant;
@@ -38,22 +48,45 @@ use crate::subject::{SubjectId, SubjectMap};
 /// Seals allowed under one prefix before the entry is retired.
 const COUNTER_LIMIT: u64 = 1 << 32;
 
+/// The longest a derived key stays cached ([`VaultBuilder::cache_ttl`] clamps to it):
+/// a day. Another process's shred takes effect here within the TTL, and a longer lag
+/// is not one a regulator would accept; it also keeps `now + ttl` far from overflow.
+///
+/// [`VaultBuilder::cache_ttl`]: crate::VaultBuilder::cache_ttl
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A derived data key, ready to use, with its nonce sequence.
 pub(crate) struct CachedKey {
-    key: LessSafeKey,
+    /// Boxed so that dropping the entry frees the key schedule even while a thread's
+    /// front still points at the entry (a `Weak` keeps the allocation of the `Arc`,
+    /// not what it owns).
+    key: Box<LessSafeKey>,
     prefix: [u8; 8],
     counter: AtomicU64,
+    /// The fork generation (`custodian_fork`) the prefix was drawn in: in a forked
+    /// child, or after a snapshot restore, the nonce sequence is the parent's too and
+    /// must not be continued.
+    born: u64,
 }
 
 impl CachedKey {
     pub(crate) fn new(key: LessSafeKey, rng: &SystemRandom) -> Result<Self, KeyError> {
+        let born = custodian_fork::register();
         let mut prefix = [0u8; 8];
         rng.fill(&mut prefix).map_err(|_| KeyError::Random)?;
         Ok(CachedKey {
-            key,
+            key: Box::new(key),
             prefix,
             counter: AtomicU64::new(0),
+            born,
         })
+    }
+
+    /// Whether this process may still take nonces from this key's sequence: it was
+    /// not inherited through a fork (or a snapshot) and its counter is not used up.
+    fn sealable(&self) -> bool {
+        self.born == custodian_fork::generation()
+            && self.counter.load(Ordering::Relaxed) < COUNTER_LIMIT
     }
 
     pub(crate) fn key(&self) -> &LessSafeKey {
@@ -68,8 +101,12 @@ impl CachedKey {
         }
     }
 
-    /// The next unique nonce, or `None` once this prefix is used up.
+    /// The next unique nonce, or `None` once this prefix is used up or the process
+    /// forked since it was drawn.
     pub(crate) fn next_nonce(&self) -> Option<[u8; NONCE_LEN]> {
+        if self.born != custodian_fork::generation() {
+            return None;
+        }
         self.reserve(1).map(|(n, _)| self.nonce_at(n))
     }
 
@@ -115,11 +152,16 @@ impl KeyRef<'_> {
         &self.key.key
     }
 
-    /// The next unique nonce, or `None` once the key's prefix is used up.
+    /// The next unique nonce, or `None` once the key's prefix is used up or the
+    /// process forked since it was drawn (the block, too, is the parent's then).
     pub(crate) fn next_nonce(&self) -> Option<[u8; NONCE_LEN]> {
         let Some(block) = self.block else {
             return self.key.next_nonce();
         };
+        // One relaxed load: a forked child must not continue its parent's block.
+        if self.key.born != custodian_fork::generation() {
+            return None;
+        }
         let mut n = block.next.get();
         if n >= block.end.get() {
             let (first, end) = self.key.reserve(BLOCK)?;
@@ -141,8 +183,11 @@ pub(crate) struct Slot {
 
 struct SubjectKeys {
     current: Option<u32>,
-    /// `bool`: derived from an escrowed epoch share (usable below the watermark).
-    keys: Vec<(Slot, bool, Arc<CachedKey>)>,
+    /// `bool`: derived from an escrowed epoch share (usable below the watermark);
+    /// `Instant`: until when this key may be used without re-reading the store. A key
+    /// past it stays here, unused, so its reload keeps its nonce state.
+    keys: Vec<(Slot, bool, Arc<CachedKey>, Instant)>,
+    /// Until when the current version may be used without re-reading the store.
     expires: Instant,
 }
 
@@ -179,7 +224,9 @@ struct Front {
     slot: Slot,
     current: bool,
     expires: Instant,
-    key: Arc<CachedKey>,
+    /// Weak, so a shred (or eviction) frees the key at once even in a thread that has
+    /// gone idle with it here.
+    key: Weak<CachedKey>,
     nonces: NonceBlock,
 }
 
@@ -195,7 +242,7 @@ impl KeyCache {
             swept_before: AtomicU32::new(0),
             inner: RwLock::default(),
             capacity: capacity.max(1),
-            ttl: coarsetime::Duration::from(ttl),
+            ttl: coarsetime::Duration::from(ttl.min(MAX_TTL)),
         }
     }
 
@@ -229,8 +276,11 @@ impl KeyCache {
             {
                 return None;
             }
+            // Two uncontended atomic operations (the upgrade and the drop), the price
+            // of not keeping a shredded key alive in idle threads.
+            let key = e.key.upgrade()?;
             let key = KeyRef {
-                key: &e.key,
+                key: &key,
                 block: Some(&e.nonces),
             };
             Some(f.take()?(e.slot.version, key))
@@ -241,7 +291,8 @@ impl KeyCache {
         let (entry_subject, slot, current, expires, key) = {
             let inner = self.inner.read().ok()?;
             let (subject, entry) = inner.subjects.get_key_value(subject.as_str())?;
-            if Instant::now() >= entry.expires {
+            let now = Instant::now();
+            if now >= entry.expires {
                 return None;
             }
             let version = version.or(entry.current)?;
@@ -251,16 +302,15 @@ impl KeyCache {
                 epoch,
             };
             let swept = self.swept_before.load(Ordering::Acquire);
-            let (_, _, key) = entry
-                .keys
-                .iter()
-                .find(|(s, escrowed, _)| *s == slot && (*escrowed || s.epoch >= swept))?;
+            let (_, _, key, fresh_until) = entry.keys.iter().find(|(s, escrowed, _, t)| {
+                *s == slot && (*escrowed || s.epoch >= swept) && now < *t
+            })?;
             let current = entry.current == Some(version);
             (
                 subject.clone(),
                 slot,
                 current,
-                entry.expires,
+                entry.expires.min(*fresh_until),
                 Arc::clone(key),
             )
         };
@@ -280,7 +330,7 @@ impl KeyCache {
                     slot,
                     current,
                     expires,
-                    key,
+                    key: Arc::downgrade(&key),
                     nonces: NonceBlock::default(),
                 });
             }
@@ -301,8 +351,11 @@ impl KeyCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Caches `key`; refused if the subject was shredded by this process meanwhile.
-    /// `escrowed`: derived from an escrowed epoch share, so usable below the watermark.
+    /// Caches `key` and returns the key to use: `key`, or the cached key of the same
+    /// slot (the same data key) if that one may still seal, so that reloading a key
+    /// (every seal with a TTL of zero) does not draw a new nonce prefix each time.
+    /// Refused if the subject was shredded by this process meanwhile. `escrowed`:
+    /// derived from an escrowed epoch share, so usable below the watermark.
     pub(crate) fn insert(
         &self,
         subject: &SubjectId,
@@ -310,31 +363,50 @@ impl KeyCache {
         escrowed: bool,
         key: CachedKey,
         is_current: bool,
-    ) -> Result<(), ShreddedWhileLoading> {
+    ) -> Result<Arc<CachedKey>, ShreddedWhileLoading> {
         let version = slot.version;
         let mut inner = self.write();
         if inner.shredded.contains(subject) {
             return Err(ShreddedWhileLoading);
         }
         let now = Instant::now();
-        let key = Arc::new(key);
+        let expires = now.saturating_add(self.ttl);
         if let Some(entry) = inner.subjects.get_mut(subject) {
             if now >= entry.expires {
-                entry.keys.clear();
+                // The caller has just re-read the store, for this slot: the current
+                // version is known afresh; other slots wait for their own reload.
                 entry.current = None;
-                entry.expires = now + self.ttl;
+                entry.expires = expires;
             }
             let swept = self.swept_before.load(Ordering::Acquire);
             entry
                 .keys
-                .retain(|(s, escrowed, _)| *s != slot && (*escrowed || s.epoch >= swept));
-            entry.keys.push((slot, escrowed, key));
+                .retain(|(s, escrowed, _, _)| *escrowed || s.epoch >= swept);
+            // A slot already here keeps its nonce state (the store can only have given
+            // the same data key), unless it may no longer seal.
+            let key = match entry.keys.iter_mut().find(|(s, _, _, _)| *s == slot) {
+                Some((_, e, cached, t)) if cached.sealable() => {
+                    *e = escrowed;
+                    *t = expires;
+                    Arc::clone(cached)
+                }
+                Some(found) => {
+                    let key = Arc::new(key);
+                    *found = (slot, escrowed, Arc::clone(&key), expires);
+                    key
+                }
+                None => {
+                    let key = Arc::new(key);
+                    entry.keys.push((slot, escrowed, Arc::clone(&key), expires));
+                    key
+                }
+            };
             if is_current {
                 entry.current = Some(entry.current.map_or(version, |c| c.max(version)));
             }
             // Fronts may hold this subject's previous key or current version.
             self.bump();
-            return Ok(());
+            return Ok(key);
         }
         while inner.subjects.len() >= self.capacity {
             match inner.order.pop_front() {
@@ -350,23 +422,24 @@ impl KeyCache {
             } = &mut *inner;
             order.retain(|s| subjects.contains_key(s));
         }
+        let key = Arc::new(key);
         inner.order.push_back(subject.clone());
         inner.subjects.insert(
             subject.clone(),
             SubjectKeys {
                 current: is_current.then_some(version),
-                keys: vec![(slot, escrowed, key)],
-                expires: now + self.ttl,
+                keys: vec![(slot, escrowed, Arc::clone(&key), expires)],
+                expires,
             },
         );
-        Ok(())
+        Ok(key)
     }
 
     /// Drops one key whose nonce prefix is used up.
     pub(crate) fn retire(&self, subject: &str, slot: Slot) {
         let mut inner = self.write();
         if let Some(entry) = inner.subjects.get_mut(subject) {
-            entry.keys.retain(|(s, _, _)| *s != slot);
+            entry.keys.retain(|(s, _, _, _)| *s != slot);
         }
         self.bump();
     }
@@ -400,7 +473,7 @@ impl KeyCache {
         if let Ok(inner) = self.inner.read()
             && let Some(entry) = inner.subjects.get(subject)
         {
-            entry.keys.iter().for_each(|(_, _, k)| k.exhaust());
+            entry.keys.iter().for_each(|(_, _, k, _)| k.exhaust());
         }
         self.bump();
     }
@@ -562,6 +635,42 @@ mod tests {
             expired
                 .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, |_, _| ())
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn shredding_drops_the_key_held_in_an_idle_threads_front() {
+        let rng = SystemRandom::new();
+        let cache = Arc::new(KeyCache::new(8, Duration::from_secs(60)));
+        let a = sid("a");
+        let aes = Algorithm::Aes256Gcm;
+        assert!(
+            cache
+                .insert(&a, slot(1, aes, 7), false, key(&rng), true)
+                .is_ok()
+        );
+        let weak = {
+            let inner = cache.inner.read().unwrap();
+            Arc::downgrade(&inner.subjects.get("a").unwrap().keys[0].2)
+        };
+        let (used, go) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let idle = {
+            let (cache, a, used) = (cache.clone(), a.clone(), used.0);
+            std::thread::spawn(move || {
+                // Seal once (the key enters this thread's front), then idle.
+                let hit = cache.with(&a, None, aes, 7, |_, k| k.next_nonce().is_some());
+                used.send(hit).unwrap();
+                go.1.recv().unwrap();
+            })
+        };
+        assert_eq!(used.1.recv().unwrap(), Some(true));
+        cache.shred(&a);
+        let dropped = weak.upgrade().is_none();
+        go.0.send(()).unwrap();
+        idle.join().unwrap();
+        assert!(
+            dropped,
+            "an idle thread's front still holds the shredded key"
         );
     }
 

@@ -43,6 +43,21 @@ pub enum KeyError {
         /// The length supplied.
         len: usize,
     },
+    /// A master key unwrapped a key of the wrong length. Every stored key is exactly
+    /// [`expected`](KeyError::WrongKeyLength::expected) bytes, so the master key's
+    /// implementation (or the key service behind it) is faulty. Nothing was sealed,
+    /// opened or re-wrapped with what it returned.
+    #[error(
+        "master key `{master_id}` unwrapped {len} bytes where a {expected}-byte key was stored: its implementation or the key service behind it is faulty; nothing was sealed, opened or re-wrapped with that output"
+    )]
+    WrongKeyLength {
+        /// The master key that unwrapped.
+        master_id: String,
+        /// The length every stored key has.
+        expected: usize,
+        /// The length it returned.
+        len: usize,
+    },
     /// A master key id is empty or longer than 64 bytes.
     #[error("a master key id must be 1 to 64 bytes")]
     BadId,

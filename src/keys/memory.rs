@@ -121,6 +121,24 @@ impl KeyStore for MemoryKeyStore {
         Ok(destroyed)
     }
 
+    fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError> {
+        let mut inner = self.write()?;
+        let Some(versions) = inner.keys.get_mut(subject) else {
+            return Ok(0);
+        };
+        let newest = versions.keys().next_back().copied().unwrap_or(0);
+        let retired: Vec<u32> = versions
+            .range(..below.min(newest))
+            .map(|(v, _)| *v)
+            .collect();
+        for version in &retired {
+            if let Some((_, mut wrapped)) = versions.remove(version) {
+                wrapped.zeroize();
+            }
+        }
+        Ok(retired.len())
+    }
+
     fn wrapped_by_other(
         &self,
         master_id: &str,

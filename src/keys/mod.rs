@@ -21,7 +21,7 @@ mod master;
 mod memory;
 mod store;
 
-pub(crate) use cache::{CachedKey, KeyCache, KeyRef, Slot};
+pub(crate) use cache::{CachedKey, KeyCache, KeyRef, MAX_TTL as MAX_CACHE_TTL, Slot};
 pub use master::{KeyError, LocalMasterKey, MasterKey};
 pub use memory::MemoryKeyStore;
 pub use store::{KeyName, KeyStore, StoredKey, WrappedKey};
@@ -63,6 +63,23 @@ impl Algorithm {
             Algorithm::ChaCha20Poly1305 => &ring::aead::CHACHA20_POLY1305,
         }
     }
+}
+
+/// Tells custodian that this process was restored from a snapshot (of the process,
+/// e.g. CRIU, or of its virtual machine, e.g. a Firecracker or VM clone): call it in
+/// the restored process before it seals anything.
+///
+/// A snapshot copies the nonce state of every cached key; the original and each
+/// restored copy would continue the same sequences under the same keys. After this
+/// call, every vault in the process discards that state and draws fresh random nonce
+/// prefixes (as a forked child does on its own). Cheap; calling it needlessly costs one
+/// key reload per cached key. See `docs/crypto.md`, "Processes, forks and snapshots".
+///
+/// ```
+/// custodian::keys::restored_from_snapshot();
+/// ```
+pub fn restored_from_snapshot() {
+    custodian_fork::invalidate();
 }
 
 /// The associated data a subject key is wrapped with: a wrapped key copied to another

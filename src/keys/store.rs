@@ -113,6 +113,8 @@ impl std::fmt::Debug for WrappedKey {
 /// - `shred` deletes every version of the subject's key and records a tombstone (a
 ///   hash of the subject id, not the id) before it returns, and leaves no copy of the
 ///   deleted rows in any journal the store controls;
+/// - `retire_versions` never destroys a subject's newest version, and leaves no
+///   copy of what it destroys in any journal the store controls;
 /// - `rewrap` is a compare-and-swap on the master id, so a master-key rotation can be
 ///   interrupted and run again;
 /// - epochs below the watermark ([`swept_before`](KeyStore::swept_before)) are
@@ -131,6 +133,12 @@ pub trait KeyStore: Send + Sync {
     /// Destroys every key of the subject (with their escrows and pseudonym secret) and
     /// records a tombstone; returns the number of subject keys destroyed.
     fn shred(&self, subject: &SubjectId) -> Result<usize, StoreError>;
+    /// Destroys the subject's key versions below `below`, but never its newest one
+    /// (checked in the same transaction), and leaves no copy of them in any journal the
+    /// store controls; returns how many were destroyed. Called by
+    /// [`Vault::retire_subject_key_versions`](crate::Vault::retire_subject_key_versions)
+    /// once every value sealed under them was resealed.
+    fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError>;
     /// Up to `limit` keys wrapped by a master key other than `master_id`.
     fn wrapped_by_other(&self, master_id: &str, limit: usize)
     -> Result<Vec<StoredKey>, StoreError>;
@@ -199,6 +207,9 @@ macro_rules! forward_key_store {
             }
             fn shred(&self, s: &SubjectId) -> Result<usize, StoreError> {
                 (**self).shred(s)
+            }
+            fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
+                (**self).retire_versions(s, below)
             }
             fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
                 (**self).wrapped_by_other(id, limit)

@@ -77,6 +77,27 @@ pub enum VaultError {
         /// The key version named in the value's header.
         version: u32,
     },
+    /// The value was sealed under a key version of its subject that was retired
+    /// ([`Vault::retire_subject_key_versions`](crate::Vault::retire_subject_key_versions))
+    /// after the values under it were resealed: this copy was missed or is old.
+    #[error(
+        "key version {version} of this data subject was retired after its values were resealed: this copy was not resealed and can no longer be opened; use the resealed copy"
+    )]
+    KeyRetired {
+        /// The retired key version named in the value's header.
+        version: u32,
+    },
+    /// Retiring key versions up to `below` would destroy the subject's newest key
+    /// version, which new values are sealed under.
+    #[error(
+        "retiring key versions below {below} would destroy the data subject's newest key version {newest}: rotate first (rotate_subject_key), reseal, then retire below the new version"
+    )]
+    WouldRetireNewestKey {
+        /// The versions asked to be retired are those below this.
+        below: u32,
+        /// The subject's newest key version.
+        newest: u32,
+    },
     /// The access is for another subject than the one the value was sealed for: the
     /// value was copied from another subject's record, or the wrong access was used.
     #[error(

@@ -4,6 +4,7 @@
 mod audit;
 mod error;
 mod retention;
+mod rotation;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -82,8 +83,10 @@ pub struct Vault {
     pseudonyms: Mutex<SubjectMap<SubjectPseudonym>>,
 }
 
-/// An unwrapped epoch key: its epoch, when it was loaded, the key.
-type KeptEpochKey = (u32, coarsetime::Instant, Zeroizing<[u8; 32]>);
+/// An unwrapped epoch key: its epoch, when it was loaded, the key. Boxed, so that
+/// growing or compacting the list moves pointers, never key bytes (a moved-from copy
+/// would be left behind unwiped); the box wipes the key where it lies when dropped.
+type KeptEpochKey = (u32, coarsetime::Instant, Box<Zeroizing<[u8; 32]>>);
 
 /// Configures a [`Vault`].
 pub struct VaultBuilder {
@@ -130,11 +133,16 @@ impl VaultBuilder {
         self
     }
 
-    /// How long a derived key stays cached (default 60 s). This bounds how long
-    /// another process sharing the key store may still open a subject after this one
-    /// shreds it. `Duration::ZERO` disables caching.
+    /// How long a derived key is used without re-reading the key store (default
+    /// 60 s). This bounds how long this process may still open a subject after another
+    /// process sharing the key store shreds it.
+    ///
+    /// Clamped to at most 24 hours (`Duration::MAX` means a day). `Duration::ZERO`
+    /// re-reads the store on every seal and open, so a shred anywhere takes effect at
+    /// once; the derived key and its nonce sequence are still kept, so a data key's
+    /// nonce prefix is not redrawn per seal (`docs/crypto.md`).
     pub fn cache_ttl(mut self, ttl: Duration) -> Self {
-        self.cache_ttl = ttl;
+        self.cache_ttl = ttl.min(crate::keys::MAX_CACHE_TTL);
         self
     }
 
@@ -345,72 +353,6 @@ impl Vault {
         })
     }
 
-    /// Starts a new key version for `subject`: new seals use it, old values still open,
-    /// and [`reseal`](Self::reseal) upgrades them. Returns the new version.
-    pub fn rotate_subject_key(&self, subject: &SubjectId) -> Result<u32, VaultError> {
-        let next = match self.store.latest(subject)? {
-            Some(row) => row.version.saturating_add(1),
-            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
-            None => 1,
-        };
-        let (row, _) = self.create_key(subject, next)?;
-        // Fronts and the cache still name the old version current: drop them.
-        self.cache.evict(subject);
-        self.audit_event(
-            EventKind::SubjectKeyRotation,
-            Some(subject),
-            None,
-            crate::audit::Outcome::Allowed,
-        )?;
-        Ok(row.version)
-    }
-
-    /// Re-wraps every stored key (subject keys, epoch keys, escrows, vault secrets)
-    /// that is not yet under the current master key (they must be under a
-    /// [`previous_master_key`](VaultBuilder::previous_master_key)). No ciphertext is
-    /// touched. Each key is swapped on its own, so an interrupted run loses nothing and
-    /// the next run carries on where it stopped.
-    pub fn rewrap_keys(&self) -> Result<RewrapReport, VaultError> {
-        let mut report = RewrapReport::default();
-        loop {
-            let batch = self.store.named_wrapped_by_other(self.master.id(), 256)?;
-            if batch.is_empty() {
-                break;
-            }
-            for (name, key) in batch {
-                let plain = self.unwrap_with(&key, &name.aad())?;
-                let new = self.wrap(&plain, &name.aad())?;
-                if self.store.rewrap_named(&key.master_id, &name, &new)? {
-                    report.rewrapped += 1;
-                }
-            }
-        }
-        loop {
-            let batch = self.store.wrapped_by_other(self.master.id(), 256)?;
-            if batch.is_empty() {
-                self.audit_event(
-                    EventKind::MasterKeyRotation,
-                    None,
-                    None,
-                    crate::audit::Outcome::Allowed,
-                )?;
-                return Ok(report);
-            }
-            for row in batch {
-                let key = self.unwrap_row(&row)?;
-                let aad = subject_key_aad(&row.subject, row.version);
-                let new = StoredKey {
-                    wrapped: self.master.wrap(&key, &aad)?,
-                    master_id: self.master.id().to_owned(),
-                    ..row.clone()
-                };
-                if self.store.rewrap(&row.master_id, &new)? {
-                    report.rewrapped += 1;
-                }
-            }
-        }
-    }
-
     /// Subjects whose derived keys are cached in this process.
     pub fn cached_subjects(&self) -> usize {
         self.cache.len()
@@ -464,15 +406,16 @@ impl Vault {
             None => {}
         }
         let (slot, key) = self.load_current(subject, epoch)?;
-        // A key just loaded has its whole counter ahead of it, so `None` (used up)
-        // cannot happen here; it is mapped rather than unwrapped.
-        let sealed = seal(slot.version, key.lend(), &mut encode).ok_or(KeyError::Random)??;
-        self.cache_insert(subject, slot, false, key, true)?;
-        Ok(sealed)
+        let key = self.cache_insert(subject, slot, false, key, true)?;
+        // A key just loaded (or kept, only if it may still seal) in this process has
+        // nonces ahead of it, so `None` cannot happen here; it is mapped, not unwrapped.
+        seal(slot.version, key.lend(), &mut encode).ok_or(KeyError::Random)?
     }
 
-    /// Caches a loaded key; a subject shredded meanwhile by this process is refused, so
-    /// the operation that loaded the key reports `Shredded` instead of succeeding.
+    /// Caches a loaded key and returns the key to use (the cached one of the same slot,
+    /// with its nonce state, if it may still seal); a subject shredded meanwhile by
+    /// this process is refused, so the operation that loaded the key reports
+    /// `Shredded` instead of succeeding.
     fn cache_insert(
         &self,
         subject: &SubjectId,
@@ -480,7 +423,7 @@ impl Vault {
         escrowed: bool,
         key: CachedKey,
         is_current: bool,
-    ) -> Result<(), VaultError> {
+    ) -> Result<Arc<CachedKey>, VaultError> {
         self.cache
             .insert(subject, slot, escrowed, key, is_current)
             .map_err(|_| VaultError::Shredded)
@@ -509,9 +452,8 @@ impl Vault {
             Some(plain) => plain,
             None => {
                 let (key, escrowed) = self.load_for_open(subject, slot, header.expires)?;
-                let plain = format::open(key.key(), bytes, header, context);
-                self.cache_insert(subject, slot, escrowed, key, false)?;
-                plain
+                let key = self.cache_insert(subject, slot, escrowed, key, false)?;
+                format::open(key.key(), bytes, header, context)
             }
         };
         plain.ok_or(VaultError::Decrypt)
@@ -550,6 +492,17 @@ impl Vault {
         let row = match self.store.get(subject, slot.version)? {
             Some(row) => row,
             None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            // Versions are created in order from 1; one missing below the newest was
+            // retired.
+            None if self
+                .store
+                .latest(subject)?
+                .is_some_and(|newest| newest.version > slot.version) =>
+            {
+                return Err(VaultError::KeyRetired {
+                    version: slot.version,
+                });
+            }
             None => {
                 return Err(VaultError::KeyNotFound {
                     version: slot.version,
@@ -606,7 +559,8 @@ impl Vault {
 
     fn unwrap_row(&self, row: &StoredKey) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let master = self.master_named(&row.master_id)?;
-        Ok(master.unwrap(&row.wrapped, &subject_key_aad(&row.subject, row.version))?)
+        let key = master.unwrap(&row.wrapped, &subject_key_aad(&row.subject, row.version))?;
+        Ok(checked_len(master, key)?)
     }
 
     /// The 32-byte secret stored as `name`, created first if missing and `create`.
@@ -636,9 +590,8 @@ impl Vault {
     }
 
     fn unwrap_with(&self, key: &WrappedKey, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        Ok(self
-            .master_named(&key.master_id)?
-            .unwrap(&key.wrapped, aad)?)
+        let master = self.master_named(&key.master_id)?;
+        Ok(checked_len(master, master.unwrap(&key.wrapped, aad)?)?)
     }
 
     fn wrap(&self, key: &[u8], aad: &[u8]) -> Result<WrappedKey, VaultError> {
@@ -667,6 +620,25 @@ impl Vault {
             format::aead_key(slot.algorithm, &data_key).ok_or(KeyError::Length { len: 32 })?;
         Ok(CachedKey::new(aead, &self.rng)?)
     }
+}
+
+/// Every stored key (subject key, epoch key, escrowed share, secret) is this long.
+const KEY_LEN: usize = 32;
+
+/// Refuses what a master key unwrapped unless it is [`KEY_LEN`] bytes: a short key from
+/// a faulty `MasterKey` would make data keys derivable from little or nothing secret.
+fn checked_len(
+    master: &dyn MasterKey,
+    key: Zeroizing<Vec<u8>>,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    if key.len() != KEY_LEN {
+        return Err(KeyError::WrongKeyLength {
+            master_id: master.id().to_owned(),
+            expected: KEY_LEN,
+            len: key.len(),
+        });
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -699,6 +671,44 @@ mod tests {
                 .read(&access)
                 .unwrap(),
             "a@example.com"
+        );
+    }
+
+    #[test]
+    fn the_epoch_key_memo_never_moves_a_kept_key_when_it_grows_or_shrinks() {
+        use crate::retention::{ManualClock, Retention};
+        let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let clock = Arc::new(ManualClock::new(start));
+        let vault = Vault::builder(
+            LocalMasterKey::from_slice("m", &[1; 32]).unwrap(),
+            MemoryKeyStore::new(),
+        )
+        .clock(clock.clone())
+        .build();
+        let s = SubjectId::new("cus_1").unwrap();
+        let p: Personal<String, Email> = Personal::new(s, "a@example.com".into());
+        let seal_for = |days| {
+            let ctx: Context<Email> = Context::new("customer", "email").unwrap();
+            vault.seal(&p, &ctx.retain(Retention::Days(days))).unwrap();
+        };
+        // Where the memo keeps the key of the `i`-th epoch loaded.
+        let address = |i: usize| {
+            let kept = vault.epoch_keys.lock().unwrap();
+            let key: &[u8; 32] = &kept[i].2;
+            key.as_ptr() as usize
+        };
+        (1..=20).for_each(seal_for);
+        let before = address(19);
+        // Growth reallocates the memo; a sweep shifts what is left to the front.
+        (21..=200).for_each(seal_for);
+        clock.advance(chrono::TimeDelta::days(10));
+        vault.sweep().unwrap();
+        let kept = vault.epoch_keys.lock().unwrap().len();
+        assert!(kept < 200, "the sweep forgot the destroyed days");
+        assert_eq!(
+            address(19 - (200 - kept)),
+            before,
+            "the key was moved (copied)"
         );
     }
 

@@ -156,7 +156,7 @@ impl Vault {
         if let Ok(mut kept) = self.epoch_keys.lock() {
             kept.retain(|(_, at, _)| now.duration_since(*at) < self.cache_ttl);
             if let Some((_, _, key)) = kept.iter().find(|(e, _, _)| *e == epoch) {
-                return Ok(Some(key.clone()));
+                return Ok(Some((**key).clone()));
             }
         }
         let Some(key) = self.named_secret(&KeyName::Epoch(epoch), create)? else {
@@ -175,7 +175,7 @@ impl Vault {
             if kept.len() >= EPOCH_KEYS_KEPT {
                 kept.clear();
             }
-            kept.push((epoch, coarsetime::Instant::now(), key.clone()));
+            kept.push((epoch, coarsetime::Instant::now(), Box::new(key.clone())));
         }
     }
 

@@ -3,7 +3,8 @@
 //! A shred deletes the rows in one transaction (with `secure_delete`, SQLite overwrites
 //! the deleted cells with zeroes), then runs `PRAGMA wal_checkpoint(TRUNCATE)`: the
 //! write-ahead log, which still holds the page images that contained the key, is copied
-//! into the database and truncated to zero bytes before `shred` returns.
+//! into the database and truncated to zero bytes before `shred` returns. Retiring old
+//! key versions (`retire_versions`) deletes and checkpoints the same way.
 
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -114,6 +115,20 @@ impl KeyStore for SqliteStore {
             params![&tombstone_id(subject)[..], to_micros(chrono::Utc::now())],
         )?;
         tx.commit()?;
+        checkpoint(&conn)?;
+        Ok(destroyed)
+    }
+
+    fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let destroyed = tx.execute(
+            "DELETE FROM subject_keys WHERE subject = ?1 AND version < ?2
+             AND version < (SELECT MAX(version) FROM subject_keys WHERE subject = ?1)",
+            params![subject.as_str(), below],
+        )?;
+        tx.commit()?;
+        // As for a shred: no page image of the deleted rows stays in the WAL.
         checkpoint(&conn)?;
         Ok(destroyed)
     }
