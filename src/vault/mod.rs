@@ -324,14 +324,25 @@ impl Vault {
 
     fn shred_unaudited(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
         self.refuse_if_held(subject)?;
-        // Cache first, so no concurrent load can re-cache a key being deleted.
+        let reference = self.subject_ref(subject)?;
+        // Evict now; mark shredded here only once the store committed, so a shred that
+        // fails leaves nothing claiming otherwise. A key loaded meanwhile is evicted
+        // again by `cache.shred` below, and one inserted after it is refused.
+        self.cache.evict(subject);
+        let committed = self.store_shred(subject, &reference);
+        let (keys_destroyed, escrows_destroyed) = match committed {
+            Ok(counts) => counts,
+            Err(e) => {
+                self.cache.evict(subject);
+                return Err(e);
+            }
+        };
         self.cache.shred(subject);
         self.forget_pseudonym(subject);
-        let escrows_destroyed = self.store.delete_escrows(subject)?;
-        let keys_destroyed = self.store.shred(subject)?;
         Ok(ShredReport {
             keys_destroyed,
             escrows_destroyed,
+            journal: self.purge_journal(),
         })
     }
 
@@ -340,7 +351,7 @@ impl Vault {
     pub fn rotate_subject_key(&self, subject: &SubjectId) -> Result<u32, VaultError> {
         let next = match self.store.latest(subject)? {
             Some(row) => row.version.saturating_add(1),
-            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => 1,
         };
         let (row, _) = self.create_key(subject, next)?;
@@ -378,6 +389,8 @@ impl Vault {
         loop {
             let batch = self.store.wrapped_by_other(self.master.id(), 256)?;
             if batch.is_empty() {
+                // The old wrappings linger in the store's journal until purged.
+                report.journal = self.purge_journal();
                 self.audit_event(
                     EventKind::MasterKeyRotation,
                     None,
@@ -519,7 +532,7 @@ impl Vault {
                 let key = self.unwrap_row(&row)?;
                 (row, key)
             }
-            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => self.create_key(subject, 1)?,
         };
         let slot = Slot {
@@ -539,7 +552,7 @@ impl Vault {
     ) -> Result<(CachedKey, bool), VaultError> {
         let row = match self.store.get(subject, slot.version)? {
             Some(row) => row,
-            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => {
                 return Err(VaultError::KeyNotFound {
                     version: slot.version,
@@ -571,7 +584,11 @@ impl Vault {
                 .master
                 .wrap(&key[..], &subject_key_aad(subject, version))?,
         };
-        let stored = self.store.insert(&row)?.ok_or(VaultError::Shredded)?;
+        let reference = self.subject_ref(subject)?;
+        let stored = self
+            .store
+            .insert(&row, &reference)?
+            .ok_or(VaultError::Shredded)?;
         if stored.wrapped == row.wrapped {
             Ok((stored, key))
         } else {
@@ -616,7 +633,15 @@ impl Vault {
                     .fill(&mut secret[..])
                     .map_err(|_| KeyError::Random)?;
                 let wrapped = self.wrap(&secret[..], &name.aad())?;
-                match self.store.insert_wrapped(name, &wrapped)? {
+                let reference = match name {
+                    crate::keys::KeyName::Escrow { subject, .. }
+                    | crate::keys::KeyName::Pseudonym(subject) => Some(self.subject_ref(subject)?),
+                    _ => None,
+                };
+                match self
+                    .store
+                    .insert_wrapped(name, &wrapped, reference.as_ref())?
+                {
                     Some(stored) => stored,
                     None => return Ok(None),
                 }
