@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::Email;
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
-use custodian::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ManualClock, SubjectRef};
+use custodian::retention::{
+    EpochSweep, HoldId, JournalPurge, LegalHold, ManualClock, ShredCounts, SubjectRef,
+};
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{
     Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -67,6 +69,7 @@ struct Hooked<S> {
     inner: S,
     after_holds_read: Hook,
     before_escrow: Hook,
+    after_subject_holds_read: Hook,
     pause_ms: u64,
 }
 
@@ -76,6 +79,7 @@ impl<S> Hooked<S> {
             inner,
             after_holds_read: Mutex::new(None),
             before_escrow: Mutex::new(None),
+            after_subject_holds_read: Mutex::new(None),
             pause_ms: 0,
         }
     }
@@ -106,7 +110,7 @@ impl<S: KeyStore> KeyStore for Hooked<S> {
         s: &SubjectId,
         r: &SubjectRef,
         now: DateTime<Utc>,
-    ) -> Result<Option<usize>, StoreError> {
+    ) -> Result<Option<ShredCounts>, StoreError> {
         self.inner.shred(s, r, now)
     }
     fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
@@ -140,9 +144,6 @@ impl<S: KeyStore> KeyStore for Hooked<S> {
     fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
         self.inner.sweep_epochs(before, now)
     }
-    fn delete_escrows(&self, s: &SubjectId) -> Result<usize, StoreError> {
-        self.inner.delete_escrows(s)
-    }
     fn named_wrapped_by_other(
         &self,
         id: &str,
@@ -164,7 +165,11 @@ impl<S: KeyStore> KeyStore for Hooked<S> {
         self.inner.release_hold(id, at)
     }
     fn holds(&self, s: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
-        self.inner.holds(s)
+        let holds = self.inner.holds(s);
+        if s.is_some() {
+            run(&self.after_subject_holds_read);
+        }
+        holds
     }
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
         self.inner.purge_journal()
@@ -261,6 +266,43 @@ fn a_hold_released_while_a_sweep_runs_leaves_no_escrow_in_memory() {
 fn a_hold_released_while_a_sweep_runs_leaves_no_escrow_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     hold_released_during_sweep(Arc::new(
+        SqliteStore::open(dir.path().join("c.db")).unwrap(),
+    ));
+}
+
+/// A hold placed (through a second vault) after the erasure checked the subject's
+/// holds and before it destroyed the keys: the hold returned `Ok`, so the erasure must
+/// be refused and the data kept.
+fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
+    let clock = ManualClock::new(t0());
+    let other = Arc::new(vault_on(Arc::clone(&store), &clock));
+    let hooked = Arc::new(Hooked::new(Arc::clone(&store)));
+    let eraser = vault_on(Arc::clone(&hooked), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&other, &a, 30);
+    eraser.subject_ref(&a).unwrap();
+    let (o2, who) = (Arc::clone(&other), a.clone());
+    *hooked.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
+        o2.hold(&who, "case 2027-96: preservation order", None)
+            .unwrap();
+    }));
+    assert!(matches!(
+        eraser.erase(&a),
+        Err(VaultError::UnderLegalHold { .. })
+    ));
+    let fresh = vault_on(Arc::clone(&store), &clock);
+    assert_eq!(open(&fresh, &sealed, &a).unwrap(), "cus_a@example.com");
+}
+
+#[test]
+fn a_hold_placed_while_an_erasure_runs_refuses_it_in_memory() {
+    hold_placed_during_erase(Arc::new(MemoryKeyStore::new()));
+}
+
+#[test]
+fn a_hold_placed_while_an_erasure_runs_refuses_it_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    hold_placed_during_erase(Arc::new(
         SqliteStore::open(dir.path().join("c.db")).unwrap(),
     ));
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use custodian::categories::{Email, Name};
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
-use custodian::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, SubjectRef};
+use custodian::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ShredCounts, SubjectRef};
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{
     Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -202,7 +202,7 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
         s: &SubjectId,
         r: &SubjectRef,
         now: DateTime<Utc>,
-    ) -> Result<Option<usize>, StoreError> {
+    ) -> Result<Option<ShredCounts>, StoreError> {
         self.inner.shred(s, r, now)
     }
     fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
@@ -234,9 +234,6 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
     }
     fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
         self.inner.sweep_epochs(before, now)
-    }
-    fn delete_escrows(&self, s: &SubjectId) -> Result<usize, StoreError> {
-        self.inner.delete_escrows(s)
     }
     fn named_wrapped_by_other(
         &self,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroize;
 
 use super::store::{KeyName, KeyStore, StoredKey, WrappedKey};
-use crate::retention::{EpochSweep, HoldId, HoldSubject, LegalHold, SubjectRef};
+use crate::retention::{EpochSweep, HoldId, HoldSubject, LegalHold, ShredCounts, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -115,11 +115,13 @@ impl KeyStore for MemoryKeyStore {
         subject: &SubjectId,
         subject_ref: &SubjectRef,
         now: DateTime<Utc>,
-    ) -> Result<Option<usize>, StoreError> {
+    ) -> Result<Option<ShredCounts>, StoreError> {
         let mut inner = self.write()?;
         if inner.bound(subject, now) {
             return Ok(None);
         }
+        let escrows = inner
+            .remove_named(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject));
         inner.tombstones.insert(subject_ref.clone());
         for hold in &mut inner.holds {
             if hold.subject_id() == Some(subject) {
@@ -140,7 +142,10 @@ impl KeyStore for MemoryKeyStore {
             }
             None => 0,
         };
-        Ok(Some(destroyed))
+        Ok(Some(ShredCounts {
+            keys: destroyed,
+            escrows,
+        }))
     }
 
     fn wrapped_by_other(
@@ -273,14 +278,6 @@ impl KeyStore for MemoryKeyStore {
             epochs_destroyed,
             escrows_released: released.into_iter().collect(),
         })
-    }
-
-    fn delete_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError> {
-        let mut inner = self.write()?;
-        Ok(
-            inner
-                .remove_named(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject)),
-        )
     }
 
     fn named_wrapped_by_other(

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, SubjectRef};
+use crate::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ShredCounts, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -147,14 +147,14 @@ pub trait KeyStore: Send + Sync {
     /// In one transaction: unless a hold on `subject` binds at `now` (not released,
     /// not lapsed), destroys every key of the subject (with their escrows and pseudonym
     /// secret), records the tombstone `subject_ref` and replaces the subject in its
-    /// hold records by `subject_ref`. Returns the number of subject keys destroyed, or
-    /// `None` if refused because of a hold.
+    /// hold records by `subject_ref`. Returns what was destroyed, or `None` if refused
+    /// because of a hold.
     fn shred(
         &self,
         subject: &SubjectId,
         subject_ref: &SubjectRef,
         now: DateTime<Utc>,
-    ) -> Result<Option<usize>, StoreError>;
+    ) -> Result<Option<ShredCounts>, StoreError>;
     /// Up to `limit` keys wrapped by a master key other than `master_id`.
     fn wrapped_by_other(&self, master_id: &str, limit: usize)
     -> Result<Vec<StoredKey>, StoreError>;
@@ -185,8 +185,6 @@ pub trait KeyStore: Send + Sync {
     /// the watermark to `before` (never lowers it), destroys the keys of every epoch
     /// below it, and destroys the escrows of subjects no hold binds any more.
     fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError>;
-    /// Destroys every escrowed epoch share of `subject`; returns how many.
-    fn delete_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError>;
     /// Up to `limit` named keys wrapped by a master key other than `master_id`.
     fn named_wrapped_by_other(
         &self,
@@ -236,7 +234,7 @@ macro_rules! forward_key_store {
             fn is_shredded(&self, r: &SubjectRef) -> Result<bool, StoreError> {
                 (**self).is_shredded(r)
             }
-            fn shred(&self, s: &SubjectId, r: &SubjectRef, now: DateTime<Utc>) -> Result<Option<usize>, StoreError> {
+            fn shred(&self, s: &SubjectId, r: &SubjectRef, now: DateTime<Utc>) -> Result<Option<ShredCounts>, StoreError> {
                 (**self).shred(s, r, now)
             }
             fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
@@ -259,9 +257,6 @@ macro_rules! forward_key_store {
             }
             fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
                 (**self).sweep_epochs(before, now)
-            }
-            fn delete_escrows(&self, s: &SubjectId) -> Result<usize, StoreError> {
-                (**self).delete_escrows(s)
             }
             fn named_wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
                 (**self).named_wrapped_by_other(id, limit)

@@ -33,3 +33,12 @@ pub struct EpochSweep {
     /// (released or lapsed): a vault evicts their cached keys.
     pub escrows_released: Vec<SubjectId>,
 }
+
+/// What [`KeyStore::shred`](crate::keys::KeyStore::shred) destroyed, in one transaction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShredCounts {
+    /// Subject key versions.
+    pub keys: usize,
+    /// Escrowed epoch shares (left by lapsed holds).
+    pub escrows: usize,
+}

@@ -116,16 +116,16 @@ impl Vault {
         Ok(self.store.is_shredded(&reference)?)
     }
 
-    /// The store's half of a shred: escrows, then keys, tombstone and holds in one
-    /// transaction that re-checks the holds. Returns (keys, escrows) destroyed.
+    /// The store's half of a shred: keys, escrows, pseudonym secret, tombstone and
+    /// holds in one transaction that re-checks the holds. Returns (keys, escrows)
+    /// destroyed.
     pub(super) fn store_shred(
         &self,
         subject: &SubjectId,
         reference: &SubjectRef,
     ) -> Result<(usize, usize), VaultError> {
-        let escrows = self.store.delete_escrows(subject)?;
         match self.store.shred(subject, reference, self.clock.now())? {
-            Some(keys) => Ok((keys, escrows)),
+            Some(counts) => Ok((counts.keys, counts.escrows)),
             // A hold was placed since `refuse_if_held` read the holds.
             None => {
                 self.refuse_if_held(subject)?;

@@ -15,7 +15,7 @@ use super::{SqliteStore, to_micros};
 use chrono::{DateTime, Utc};
 
 use crate::keys::{KeyName, KeyStore, StoredKey, WrappedKey};
-use crate::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, SubjectRef};
+use crate::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ShredCounts, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -96,7 +96,7 @@ impl KeyStore for SqliteStore {
         subject: &SubjectId,
         subject_ref: &SubjectRef,
         now: DateTime<Utc>,
-    ) -> Result<Option<usize>, StoreError> {
+    ) -> Result<Option<ShredCounts>, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if super::retention::bound(&tx, subject, now)? {
@@ -106,8 +106,12 @@ impl KeyStore for SqliteStore {
             "DELETE FROM subject_keys WHERE subject = ?1",
             params![subject.as_str()],
         )?;
+        let escrows = tx.execute(
+            "DELETE FROM named_keys WHERE kind = 'escrow' AND name = ?1",
+            params![subject.as_str()],
+        )?;
         tx.execute(
-            "DELETE FROM named_keys WHERE kind IN ('escrow', 'pseudonym') AND name = ?1",
+            "DELETE FROM named_keys WHERE kind = 'pseudonym' AND name = ?1",
             params![subject.as_str()],
         )?;
         tx.execute(
@@ -122,7 +126,10 @@ impl KeyStore for SqliteStore {
         )?;
         tx.commit()?;
         self.purge_after_delete(&conn);
-        Ok(Some(destroyed))
+        Ok(Some(ShredCounts {
+            keys: destroyed,
+            escrows,
+        }))
     }
 
     fn wrapped_by_other(
@@ -186,10 +193,6 @@ impl KeyStore for SqliteStore {
 
     fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
         self.destroy_epochs_before(before, now)
-    }
-
-    fn delete_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError> {
-        self.destroy_escrows(subject)
     }
 
     fn named_wrapped_by_other(

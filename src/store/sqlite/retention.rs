@@ -272,18 +272,6 @@ impl SqliteStore {
         })
     }
 
-    pub(super) fn destroy_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError> {
-        let conn = self.conn()?;
-        let destroyed = conn.execute(
-            "DELETE FROM named_keys WHERE kind = 'escrow' AND name = ?1",
-            params![subject.as_str()],
-        )?;
-        if destroyed > 0 {
-            self.purge_after_delete(&conn);
-        }
-        Ok(destroyed)
-    }
-
     pub(super) fn named_keys_by_other(
         &self,
         master_id: &str,
