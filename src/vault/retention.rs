@@ -124,17 +124,18 @@ impl Vault {
         subject: &SubjectId,
         reference: &SubjectRef,
     ) -> Result<(usize, usize), VaultError> {
-        match self.store.shred(subject, reference, self.clock.now())? {
-            Some(counts) => Ok((counts.keys, counts.escrows)),
-            // A hold was placed since `refuse_if_held` read the holds.
-            None => {
-                self.refuse_if_held(subject)?;
-                Err(StoreError::Corrupt {
-                    what: "a hold that refused a shred is not listed",
-                }
-                .into())
+        // `None`: a hold was placed since `refuse_if_held` read the holds. Report it,
+        // or, if it was released meanwhile, try again.
+        for _ in 0..3 {
+            match self.store.shred(subject, reference, self.clock.now())? {
+                Some(counts) => return Ok((counts.keys, counts.escrows)),
+                None => self.refuse_if_held(subject)?,
             }
         }
+        Err(StoreError::Corrupt {
+            what: "the store keeps refusing a shred for a hold it does not list",
+        }
+        .into())
     }
 
     /// Retries a purge of the store's journal left pending by a deletion; errors count

@@ -10,8 +10,8 @@
 //! (`TRUNCATE`) so no old page image holding the key survives there. A reader in
 //! another connection can keep that checkpoint from completing: the deletion still
 //! stands and is reported as done, the purge as [`JournalPurge::Pending`], and the
-//! next write through this store (or [`KeyStore::purge_journal`](crate::keys::KeyStore::purge_journal))
-//! tries again.
+//! next key-store write through this handle (or
+//! [`KeyStore::purge_journal`](crate::keys::KeyStore::purge_journal)) tries again.
 
 mod audit;
 mod consent;
@@ -160,6 +160,8 @@ pub struct SqliteStore {
     /// Where the last read of the audit log ended (`audit.rs`).
     audit_cursor: Arc<Mutex<Option<audit::Cursor>>>,
     /// A deletion of key material was committed but its checkpoint did not complete.
+    /// A new handle starts pending: it cannot know what another process (perhaps one
+    /// that crashed) left in the log, so its first key-store write checkpoints.
     purge_pending: Arc<AtomicBool>,
 }
 
@@ -183,7 +185,7 @@ impl SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             path: Arc::new(path),
             audit_cursor: Arc::default(),
-            purge_pending: Arc::default(),
+            purge_pending: Arc::new(AtomicBool::new(true)),
         })
     }
 
