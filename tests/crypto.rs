@@ -224,10 +224,13 @@ fn wrapped_key_copied_to_another_subject_does_not_unwrap() {
     .unwrap();
     let a_key = store.latest(&a).unwrap().unwrap();
     store
-        .insert(&StoredKey {
-            subject: b.clone(),
-            ..a_key
-        })
+        .insert(
+            &StoredKey {
+                subject: b.clone(),
+                ..a_key
+            },
+            &v.subject_ref(&b).unwrap(),
+        )
         .unwrap();
     let err = v
         .seal(
@@ -406,15 +409,20 @@ fn the_vault_opens_a_vector_given_its_wrapped_keys() {
     aad.extend_from_slice(subject.as_str().as_bytes());
     aad.extend_from_slice(&1u32.to_be_bytes());
     let store = MemoryKeyStore::new();
+    // Any reference: it only names the subject's tombstone, and there is none.
+    let reference = custodian::retention::SubjectRef::parse(&format!("sref1:{}", "0".repeat(64)));
     store
-        .insert(&StoredKey {
-            subject: subject.clone(),
-            version: 1,
-            master_id: "m1".into(),
-            wrapped: m
-                .wrap(&hex(v["subject_key"].as_str().unwrap()), &aad)
-                .unwrap(),
-        })
+        .insert(
+            &StoredKey {
+                subject: subject.clone(),
+                version: 1,
+                master_id: "m1".into(),
+                wrapped: m
+                    .wrap(&hex(v["subject_key"].as_str().unwrap()), &aad)
+                    .unwrap(),
+            },
+            &reference.unwrap(),
+        )
         .unwrap();
     let epoch = v["epoch"].as_u64().unwrap() as u32;
     let mut aad = b"custodian.v2.epoch-key".to_vec();
@@ -426,7 +434,7 @@ fn the_vault_opens_a_vector_given_its_wrapped_keys() {
             .unwrap(),
     };
     store
-        .insert_wrapped(&KeyName::Epoch(epoch), &wrapped)
+        .insert_wrapped(&KeyName::Epoch(epoch), &wrapped, None)
         .unwrap();
     let collected = v["collected"].as_i64().unwrap();
     let clock = ManualClock::new(chrono::DateTime::from_timestamp(collected, 0).unwrap());

@@ -114,7 +114,9 @@ fn a_cache_ttl_of_duration_max_neither_panics_nor_disables_the_cache() {
     assert_ne!(na, nb);
     // Cached means not re-read: another process's shred (straight in the shared
     // store) shows here only once the (clamped) TTL has passed.
-    store.shred(&s).unwrap();
+    store
+        .shred(&s, &v.subject_ref(&s).unwrap(), chrono::Utc::now())
+        .unwrap();
     assert_eq!(open(&v, &a, &s).unwrap(), "a@example.com");
     assert!(seal(&v, &s).is_ok());
 }
@@ -138,7 +140,9 @@ fn a_cache_ttl_of_zero_rereads_the_store_but_never_redraws_the_nonce_prefix() {
     // (here, straight in the shared store) takes effect at once.
     let sealed = seal(&v, &s).unwrap();
     assert_eq!(open(&v, &sealed, &s).unwrap(), "a@example.com");
-    store.shred(&s).unwrap();
+    store
+        .shred(&s, &v.subject_ref(&s).unwrap(), chrono::Utc::now())
+        .unwrap();
     assert!(matches!(open(&v, &sealed, &s), Err(VaultError::Shredded)));
     assert!(matches!(seal(&v, &s), Err(VaultError::Shredded)));
 }

@@ -563,3 +563,37 @@ proptest! {
         run_model(ops, &|| Box::new(SqliteStore::open(&path).unwrap()));
     }
 }
+
+#[test]
+fn the_holds_of_an_erased_subject_no_longer_name_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let clock = ManualClock::new(t0());
+    let store = SqliteStore::open(&path).unwrap();
+    let v = vault_on(store.clone(), &clock);
+    let a = sid("cus_hold_4711");
+    seal(&v, &a, 1);
+    let hold = v.hold(&a, "case 2027-14: litigation hold", None).unwrap();
+    clock.advance(TimeDelta::days(3));
+    v.sweep().unwrap();
+    v.release(&hold.id).unwrap();
+    let receipt = v.erase(&a).unwrap();
+    // The hold stays, as the record of legal process, under the keyed reference of the
+    // erasure receipt instead of the id.
+    let listed = v.holds().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, hold.id);
+    assert_eq!(listed[0].released_at, Some(clock.now()));
+    assert_eq!(
+        serde_json::to_value(&listed[0]).unwrap()["subject"]["erased"],
+        serde_json::json!(receipt.subject.as_str())
+    );
+    assert!(v.holds_of(&a).unwrap().is_empty());
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend(std::fs::read(dir.path().join("c.db-wal")).unwrap_or_default());
+    let id = a.as_str().as_bytes();
+    assert!(
+        !bytes.windows(id.len()).any(|w| w == id),
+        "the store file still names the erased subject"
+    );
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use custodian::categories::{Email, Name};
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
-use custodian::retention::{HoldId, LegalHold};
+use custodian::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ShredCounts, SubjectRef};
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{
     Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -191,14 +191,19 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
     fn get(&self, s: &SubjectId, v: u32) -> Result<Option<StoredKey>, StoreError> {
         self.inner.get(s, v)
     }
-    fn insert(&self, k: &StoredKey) -> Result<Option<StoredKey>, StoreError> {
-        self.inner.insert(k)
+    fn insert(&self, k: &StoredKey, r: &SubjectRef) -> Result<Option<StoredKey>, StoreError> {
+        self.inner.insert(k, r)
     }
-    fn is_shredded(&self, s: &SubjectId) -> Result<bool, StoreError> {
-        self.inner.is_shredded(s)
+    fn is_shredded(&self, r: &SubjectRef) -> Result<bool, StoreError> {
+        self.inner.is_shredded(r)
     }
-    fn shred(&self, s: &SubjectId) -> Result<usize, StoreError> {
-        self.inner.shred(s)
+    fn shred(
+        &self,
+        s: &SubjectId,
+        r: &SubjectRef,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ShredCounts>, StoreError> {
+        self.inner.shred(s, r, now)
     }
     fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
         self.inner.retire_versions(s, below)
@@ -220,8 +225,9 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
         &self,
         n: &KeyName,
         k: &WrappedKey,
+        r: Option<&SubjectRef>,
     ) -> Result<Option<WrappedKey>, StoreError> {
-        self.inner.insert_wrapped(n, k)
+        self.inner.insert_wrapped(n, k, r)
     }
     fn swept_before(&self) -> Result<u32, StoreError> {
         self.inner.swept_before()
@@ -229,11 +235,8 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
     fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
         self.inner.epochs_before(before)
     }
-    fn sweep_epochs(&self, before: u32) -> Result<usize, StoreError> {
-        self.inner.sweep_epochs(before)
-    }
-    fn delete_escrows(&self, s: &SubjectId) -> Result<usize, StoreError> {
-        self.inner.delete_escrows(s)
+    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
+        self.inner.sweep_epochs(before, now)
     }
     fn named_wrapped_by_other(
         &self,
@@ -245,8 +248,8 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
     fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
         self.inner.rewrap_named(old, n, new)
     }
-    fn place_hold(&self, h: &LegalHold) -> Result<(), StoreError> {
-        self.inner.place_hold(h)
+    fn place_hold(&self, h: &LegalHold, r: &SubjectRef) -> Result<bool, StoreError> {
+        self.inner.place_hold(h, r)
     }
     fn release_hold(
         &self,
@@ -257,6 +260,9 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
     }
     fn holds(&self, s: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
         self.inner.holds(s)
+    }
+    fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
+        self.inner.purge_journal()
     }
 }
 
@@ -345,6 +351,139 @@ fn master_key_rotation_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodian.db");
     master_rotation(|| Box::new(Sqlite(path.clone())));
+}
+
+// ---------------------------------------------------------------------------------
+// Tombstones, the write-ahead log and failed shreds (SQLite).
+
+fn sha256(parts: &[&[u8]]) -> Vec<u8> {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for p in parts {
+        ctx.update(p);
+    }
+    ctx.finish().as_ref().to_vec()
+}
+
+#[test]
+fn the_store_file_alone_does_not_confirm_a_guessed_erased_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    let alice = sid("cus_4711");
+    let sealed;
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        let v = Vault::new(m("m1", 1), store.clone());
+        sealed = seal(&v, &alice, "alice@example.com");
+        v.erase(&alice).unwrap();
+        let bytes = file_bytes(&path);
+        // What someone with the file and a list of customer ids would compute: the
+        // hash of a guess, bare or with the (public) label of the old construction.
+        let id = alice.as_str().as_bytes();
+        for guess in [sha256(&[id]), sha256(&[b"custodian.v1.tombstone\0", id])] {
+            assert!(
+                !bytes.windows(guess.len()).any(|w| w == guess),
+                "the file confirms that the guessed id was erased"
+            );
+        }
+        assert!(!bytes.windows(id.len()).any(|w| w == id));
+    }
+    // Another process, with the vault's keys, still learns that the subject is gone.
+    let v = Vault::new(m("m1", 1), SqliteStore::open(&path).unwrap());
+    assert!(matches!(
+        open(&v, &sealed, &alice),
+        Err(VaultError::Shredded)
+    ));
+    let again = Personal::<String, Email>::new(alice.clone(), "again@example.com".into());
+    assert!(matches!(v.seal(&again, &ctx()), Err(VaultError::Shredded)));
+}
+
+/// A reader in another connection, holding a read transaction open on `path`.
+fn open_reader(path: &std::path::Path) -> rusqlite::Connection {
+    let reader = rusqlite::Connection::open(path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM subject_keys", [], |r| r.get(0))
+        .unwrap();
+    reader
+}
+
+#[test]
+fn a_shred_whose_checkpoint_is_busy_commits_and_returns_its_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let v = Vault::new(m("m1", 1), store.clone());
+    let alice = sid("cus_alice");
+    let sealed = seal(&v, &alice, "alice@example.com");
+    let wrapped = store.latest(&alice).unwrap().unwrap().wrapped;
+    let reader = open_reader(&path);
+    let receipt = v
+        .erase(&alice)
+        .expect("the erasure committed: it must report success");
+    assert_eq!(receipt.subject_keys_destroyed, 1);
+    assert!(matches!(
+        open(&v, &sealed, &alice),
+        Err(VaultError::Shredded)
+    ));
+    drop(reader);
+    // The next checkpoint opportunity empties the log.
+    v.checkpoint().unwrap();
+    assert!(
+        !file_bytes(&path)
+            .windows(wrapped.len())
+            .any(|w| w == wrapped),
+        "the wrapped key is still in the database or its WAL"
+    );
+}
+
+#[test]
+fn a_shred_that_fails_before_its_commit_does_not_leave_the_subject_shredded_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    let v = Vault::new(m("m1", 1), SqliteStore::open(&path).unwrap());
+    let alice = sid("cus_alice");
+    let sealed = seal(&v, &alice, "alice@example.com");
+    // Another connection holds the write lock past the store's busy timeout.
+    let writer = rusqlite::Connection::open(&path).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert!(v.shred(&alice).is_err());
+    drop(writer);
+    // Nothing was destroyed: this process must not claim otherwise.
+    assert_eq!(open(&v, &sealed, &alice).unwrap(), "alice@example.com");
+    seal(&v, &alice, "alice@new.example");
+}
+
+#[test]
+fn master_key_rotation_leaves_no_old_wrapping_in_the_file_or_its_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let alice = sid("cus_alice");
+    let sealed = seal(
+        &Vault::new(m("kek-2025", 1), store.clone()),
+        &alice,
+        "a@example.com",
+    );
+    let old = store.latest(&alice).unwrap().unwrap().wrapped;
+    let v = Vault::builder(m("kek-2026", 2), store.clone())
+        .previous_master_key(m("kek-2025", 1))
+        .build();
+    assert_eq!(v.rewrap_keys().unwrap().journal, JournalPurge::Complete);
+    assert!(
+        !file_bytes(&path).windows(old.len()).any(|w| w == old),
+        "the key wrapped by the old master key is still on disk"
+    );
+    assert_eq!(open(&v, &sealed, &alice).unwrap(), "a@example.com");
+}
+
+#[test]
+fn sqlite_store_refuses_a_database_that_does_not_run_in_wal_mode() {
+    // An in-memory database cannot use a write-ahead log: `journal_mode` stays `memory`.
+    match SqliteStore::open(":memory:") {
+        Err(StoreError::JournalMode { mode }) => assert_eq!(mode, "memory"),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a store without WAL was accepted"),
+    }
 }
 
 /// A copy of the SQLite key store as a thief would keep it (database and WAL).

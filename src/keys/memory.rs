@@ -1,14 +1,13 @@
 //! [`KeyStore`] in memory, for tests and short-lived processes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 use zeroize::Zeroize;
 
 use super::store::{KeyName, KeyStore, StoredKey, WrappedKey};
-use super::tombstone_id;
-use crate::retention::{HoldId, LegalHold};
+use crate::retention::{EpochSweep, HoldId, HoldSubject, LegalHold, ShredCounts, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -21,7 +20,7 @@ pub struct MemoryKeyStore {
 #[derive(Default)]
 struct MemoryKeys {
     keys: HashMap<SubjectId, BTreeMap<u32, (String, Vec<u8>)>>,
-    tombstones: HashSet<[u8; 32]>,
+    tombstones: HashSet<SubjectRef>,
     named: BTreeMap<KeyName, WrappedKey>,
     swept_before: u32,
     holds: Vec<LegalHold>,
@@ -43,6 +42,13 @@ impl MemoryKeyStore {
 }
 
 impl MemoryKeys {
+    /// Whether a hold names `subject` and binds at `now`.
+    fn bound(&self, subject: &SubjectId, now: DateTime<Utc>) -> bool {
+        self.holds
+            .iter()
+            .any(|h| h.subject_id() == Some(subject) && h.binds(now))
+    }
+
     fn remove_named(&mut self, keep: impl Fn(&KeyName) -> bool) -> usize {
         let before = self.named.len();
         self.named.retain(|name, key| {
@@ -84,9 +90,13 @@ impl KeyStore for MemoryKeyStore {
             .map(|r| row(subject, version, r)))
     }
 
-    fn insert(&self, key: &StoredKey) -> Result<Option<StoredKey>, StoreError> {
+    fn insert(
+        &self,
+        key: &StoredKey,
+        subject_ref: &SubjectRef,
+    ) -> Result<Option<StoredKey>, StoreError> {
         let mut inner = self.write()?;
-        if inner.tombstones.contains(&tombstone_id(&key.subject)) {
+        if inner.tombstones.contains(subject_ref) {
             return Ok(None);
         }
         let versions = inner.keys.entry(key.subject.clone()).or_default();
@@ -96,14 +106,28 @@ impl KeyStore for MemoryKeyStore {
         Ok(Some(row(&key.subject, key.version, stored)))
     }
 
-    fn is_shredded(&self, subject: &SubjectId) -> Result<bool, StoreError> {
-        let inner = self.read()?;
-        Ok(inner.tombstones.contains(&tombstone_id(subject)))
+    fn is_shredded(&self, subject_ref: &SubjectRef) -> Result<bool, StoreError> {
+        Ok(self.read()?.tombstones.contains(subject_ref))
     }
 
-    fn shred(&self, subject: &SubjectId) -> Result<usize, StoreError> {
+    fn shred(
+        &self,
+        subject: &SubjectId,
+        subject_ref: &SubjectRef,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ShredCounts>, StoreError> {
         let mut inner = self.write()?;
-        inner.tombstones.insert(tombstone_id(subject));
+        if inner.bound(subject, now) {
+            return Ok(None);
+        }
+        let escrows = inner
+            .remove_named(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject));
+        inner.tombstones.insert(subject_ref.clone());
+        for hold in &mut inner.holds {
+            if hold.subject_id() == Some(subject) {
+                hold.subject = HoldSubject::Erased(subject_ref.clone());
+            }
+        }
         inner.remove_named(|n| match n {
             KeyName::Escrow { subject: s, .. } | KeyName::Pseudonym(s) => s != subject,
             _ => true,
@@ -118,7 +142,10 @@ impl KeyStore for MemoryKeyStore {
             }
             None => 0,
         };
-        Ok(destroyed)
+        Ok(Some(ShredCounts {
+            keys: destroyed,
+            escrows,
+        }))
     }
 
     fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError> {
@@ -179,13 +206,20 @@ impl KeyStore for MemoryKeyStore {
         &self,
         name: &KeyName,
         key: &WrappedKey,
+        subject_ref: Option<&SubjectRef>,
     ) -> Result<Option<WrappedKey>, StoreError> {
         let mut inner = self.write()?;
+        let shredded = subject_ref.is_some_and(|r| inner.tombstones.contains(r));
         let refused = match name {
             KeyName::Epoch(e) => *e < inner.swept_before,
-            KeyName::Escrow { subject, .. } | KeyName::Pseudonym(subject) => {
-                inner.tombstones.contains(&tombstone_id(subject))
+            KeyName::Escrow { subject, .. } => {
+                shredded
+                    || !inner
+                        .holds
+                        .iter()
+                        .any(|h| h.subject_id() == Some(subject) && h.released_at.is_none())
             }
+            KeyName::Pseudonym(_) => shredded,
             KeyName::Secret(_) => false,
         };
         if refused {
@@ -216,19 +250,52 @@ impl KeyStore for MemoryKeyStore {
             .collect())
     }
 
-    fn sweep_epochs(&self, before: u32) -> Result<usize, StoreError> {
+    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
         let mut inner = self.write()?;
-        inner.swept_before = inner.swept_before.max(before);
-        let watermark = inner.swept_before;
-        Ok(inner.remove_named(|n| !matches!(n, KeyName::Epoch(e) if *e < watermark)))
-    }
-
-    fn delete_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError> {
-        let mut inner = self.write()?;
-        Ok(
-            inner
-                .remove_named(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject)),
-        )
+        let watermark = inner.swept_before.max(before);
+        let doomed: Vec<u32> = inner
+            .named
+            .range(KeyName::Epoch(0)..KeyName::Epoch(watermark))
+            .filter_map(|(n, _)| match n {
+                KeyName::Epoch(e) => Some(*e),
+                _ => None,
+            })
+            .collect();
+        let held: HashSet<SubjectId> = inner
+            .holds
+            .iter()
+            .filter(|h| h.binds(now))
+            .filter_map(|h| h.subject_id().cloned())
+            .collect();
+        let unescrowed = held.iter().any(|subject| {
+            doomed.iter().any(|&epoch| {
+                !inner.named.contains_key(&KeyName::Escrow {
+                    subject: subject.clone(),
+                    epoch,
+                })
+            })
+        });
+        if unescrowed {
+            return Err(StoreError::HeldWithoutEscrow);
+        }
+        inner.swept_before = watermark;
+        let epochs_destroyed =
+            inner.remove_named(|n| !matches!(n, KeyName::Epoch(e) if *e < watermark));
+        let released: BTreeSet<SubjectId> = inner
+            .named
+            .keys()
+            .filter_map(|n| match n {
+                KeyName::Escrow { subject, .. } if !held.contains(subject) => Some(subject.clone()),
+                _ => None,
+            })
+            .collect();
+        inner.remove_named(
+            |n| !matches!(n, KeyName::Escrow { subject, .. } if released.contains(subject)),
+        );
+        Ok(EpochSweep {
+            epochs_destroyed,
+            escrows_released: released.into_iter().collect(),
+        })
     }
 
     fn named_wrapped_by_other(
@@ -263,9 +330,13 @@ impl KeyStore for MemoryKeyStore {
         }
     }
 
-    fn place_hold(&self, hold: &LegalHold) -> Result<(), StoreError> {
-        self.write()?.holds.push(hold.clone());
-        Ok(())
+    fn place_hold(&self, hold: &LegalHold, subject_ref: &SubjectRef) -> Result<bool, StoreError> {
+        let mut inner = self.write()?;
+        if inner.tombstones.contains(subject_ref) {
+            return Ok(false);
+        }
+        inner.holds.push(hold.clone());
+        Ok(true)
     }
 
     fn release_hold(
@@ -274,10 +345,18 @@ impl KeyStore for MemoryKeyStore {
         at: DateTime<Utc>,
     ) -> Result<Option<LegalHold>, StoreError> {
         let mut inner = self.write()?;
-        Ok(inner.holds.iter_mut().find(|h| h.id == *id).map(|h| {
-            h.released_at.get_or_insert(at);
-            h.clone()
-        }))
+        let Some(hold) = inner.holds.iter_mut().find(|h| h.id == *id) else {
+            return Ok(None);
+        };
+        hold.released_at.get_or_insert(at);
+        let hold = hold.clone();
+        if let Some(subject) = hold.subject_id()
+            && !inner.bound(subject, at)
+        {
+            inner
+                .remove_named(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject));
+        }
+        Ok(Some(hold))
     }
 
     fn holds(&self, subject: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
@@ -285,7 +364,7 @@ impl KeyStore for MemoryKeyStore {
             .read()?
             .holds
             .iter()
-            .filter(|h| subject.is_none_or(|s| h.subject == *s))
+            .filter(|h| subject.is_none_or(|s| h.subject_id() == Some(s)))
             .cloned()
             .collect())
     }

@@ -93,14 +93,3 @@ pub(crate) fn subject_key_aad(subject: &SubjectId, version: u32) -> Vec<u8> {
     aad.extend_from_slice(&version.to_be_bytes());
     aad
 }
-
-/// The tombstone of a shredded subject: SHA-256 of a label and the id, so the store
-/// can say "shredded" without keeping the id itself.
-pub(crate) fn tombstone_id(subject: &SubjectId) -> [u8; 32] {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(b"custodian.v1.tombstone\0");
-    ctx.update(subject.as_str().as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
-}

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::retention::{HoldId, LegalHold};
+use crate::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ShredCounts, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -110,11 +110,23 @@ impl std::fmt::Debug for WrappedKey {
 /// - `insert` never overwrites: the first row for a (subject, version) wins, and
 ///   every caller gets the winner back (two threads creating a subject's first key
 ///   agree on one); it refuses (returns `None`) once the subject is shredded;
-/// - `shred` deletes every version of the subject's key and records a tombstone (a
-///   hash of the subject id, not the id) before it returns, and leaves no copy of the
-///   deleted rows in any journal the store controls;
-/// - `retire_versions` never destroys a subject's newest version, and leaves no
-///   copy of what it destroys in any journal the store controls;
+/// - a shredded subject is known by its tombstone: its [`SubjectRef`], an HMAC of
+///   the id under a vault secret, never the id or an unkeyed hash of it, so the store
+///   alone cannot confirm that a guessed id was erased. The vault computes the
+///   reference and passes it in;
+/// - `shred` deletes every version of the subject's key (with its escrows and
+///   pseudonym secret), records the tombstone and replaces the subject id in its hold
+///   records by the reference, in one transaction that first re-checks that no hold
+///   binds the subject;
+/// - reads and destructions that depend on holds are each one transaction that
+///   re-checks the holds: `sweep_epochs` refuses to destroy an epoch for which a
+///   subject under hold has no escrow, an escrow is stored only while a hold names its
+///   subject, and a release deletes the escrows when it ends the subject's last hold;
+/// - deletions are committed before the journal is purged; a journal that cannot be
+///   emptied yet is reported by [`purge_journal`](KeyStore::purge_journal), never as
+///   a failure of the committed deletion;
+/// - `retire_versions` never destroys a subject's newest version, and purges the
+///   journal of what it destroys like any other deletion;
 /// - `rewrap` is a compare-and-swap on the master id, so a master-key rotation can be
 ///   interrupted and run again;
 /// - epochs below the watermark ([`swept_before`](KeyStore::swept_before)) are
@@ -126,13 +138,25 @@ pub trait KeyStore: Send + Sync {
     /// One version of the subject's key.
     fn get(&self, subject: &SubjectId, version: u32) -> Result<Option<StoredKey>, StoreError>;
     /// Inserts `key` unless its (subject, version) exists; returns the stored row, or
-    /// `None` if the subject was shredded.
-    fn insert(&self, key: &StoredKey) -> Result<Option<StoredKey>, StoreError>;
-    /// Whether the subject was shredded.
-    fn is_shredded(&self, subject: &SubjectId) -> Result<bool, StoreError>;
-    /// Destroys every key of the subject (with their escrows and pseudonym secret) and
-    /// records a tombstone; returns the number of subject keys destroyed.
-    fn shred(&self, subject: &SubjectId) -> Result<usize, StoreError>;
+    /// `None` if the subject (whose reference is `subject_ref`) was shredded.
+    fn insert(
+        &self,
+        key: &StoredKey,
+        subject_ref: &SubjectRef,
+    ) -> Result<Option<StoredKey>, StoreError>;
+    /// Whether the subject whose reference is `subject_ref` was shredded.
+    fn is_shredded(&self, subject_ref: &SubjectRef) -> Result<bool, StoreError>;
+    /// In one transaction: unless a hold on `subject` binds at `now` (not released,
+    /// not lapsed), destroys every key of the subject (with their escrows and pseudonym
+    /// secret), records the tombstone `subject_ref` and replaces the subject in its
+    /// hold records by `subject_ref`. Returns what was destroyed, or `None` if refused
+    /// because of a hold.
+    fn shred(
+        &self,
+        subject: &SubjectId,
+        subject_ref: &SubjectRef,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ShredCounts>, StoreError>;
     /// Destroys the subject's key versions below `below`, but never its newest one
     /// (checked in the same transaction), and leaves no copy of them in any journal the
     /// store controls; returns how many were destroyed. Called by
@@ -149,22 +173,26 @@ pub trait KeyStore: Send + Sync {
     /// The wrapped key called `name`.
     fn wrapped(&self, name: &KeyName) -> Result<Option<WrappedKey>, StoreError>;
     /// Stores `key` as `name` unless one exists; returns the stored one, or `None` if
-    /// refused: an epoch below the watermark, an escrow or pseudonym secret of a
-    /// shredded subject.
+    /// refused: an epoch below the watermark, a pseudonym secret or escrow of a
+    /// shredded subject (`subject_ref` is the reference of the subject the name
+    /// belongs to, for those names), an escrow of a subject no unreleased hold names.
     fn insert_wrapped(
         &self,
         name: &KeyName,
         key: &WrappedKey,
+        subject_ref: Option<&SubjectRef>,
     ) -> Result<Option<WrappedKey>, StoreError>;
     /// Epochs below this one are destroyed (0 before the first sweep).
     fn swept_before(&self) -> Result<u32, StoreError>;
     /// The epochs below `before` that still have a key, ascending.
     fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError>;
-    /// Raises the watermark to `before` (never lowers it) and destroys the keys of
-    /// every epoch below it; returns how many keys were destroyed.
-    fn sweep_epochs(&self, before: u32) -> Result<usize, StoreError>;
-    /// Destroys every escrowed epoch share of `subject`; returns how many.
-    fn delete_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError>;
+    /// In one transaction: checks that every subject under a hold that binds at `now`
+    /// (not released, not lapsed) has an escrow of every epoch about to be destroyed,
+    /// else fails with [`StoreError::HeldWithoutEscrow`] and destroys nothing (a hold
+    /// was placed while the caller escrowed: read the holds and escrow again); raises
+    /// the watermark to `before` (never lowers it), destroys the keys of every epoch
+    /// below it, and destroys the escrows of subjects no hold binds any more.
+    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError>;
     /// Up to `limit` named keys wrapped by a master key other than `master_id`.
     fn named_wrapped_by_other(
         &self,
@@ -179,14 +207,23 @@ pub trait KeyStore: Send + Sync {
         new: &WrappedKey,
     ) -> Result<bool, StoreError>;
 
-    /// Records a legal hold.
-    fn place_hold(&self, hold: &LegalHold) -> Result<(), StoreError>;
-    /// Marks hold `id` released at `at` (if it is not yet); returns it as stored, or
-    /// `None` if there is no such hold.
+    /// Records a legal hold, unless its subject (whose reference is `subject_ref`) was
+    /// shredded; returns whether it did.
+    fn place_hold(&self, hold: &LegalHold, subject_ref: &SubjectRef) -> Result<bool, StoreError>;
+    /// In one transaction: marks hold `id` released at `at` (if it is not yet) and, if
+    /// no other hold on its subject binds at `at`, destroys the subject's escrows;
+    /// returns the hold as stored, or `None` if there is no such hold.
     fn release_hold(&self, id: &HoldId, at: DateTime<Utc>)
     -> Result<Option<LegalHold>, StoreError>;
     /// Every hold (active, lapsed or released), of one subject or of all, oldest first.
     fn holds(&self, subject: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError>;
+
+    /// Empties the store's journal of deleted key material if a deletion left it
+    /// pending (SQLite: a WAL checkpoint that a reader kept from completing). Stores
+    /// without a journal have nothing to do.
+    fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
+        Ok(JournalPurge::Complete)
+    }
 }
 
 macro_rules! forward_key_store {
@@ -199,14 +236,14 @@ macro_rules! forward_key_store {
             fn get(&self, s: &SubjectId, v: u32) -> Result<Option<StoredKey>, StoreError> {
                 (**self).get(s, v)
             }
-            fn insert(&self, k: &StoredKey) -> Result<Option<StoredKey>, StoreError> {
-                (**self).insert(k)
+            fn insert(&self, k: &StoredKey, r: &SubjectRef) -> Result<Option<StoredKey>, StoreError> {
+                (**self).insert(k, r)
             }
-            fn is_shredded(&self, s: &SubjectId) -> Result<bool, StoreError> {
-                (**self).is_shredded(s)
+            fn is_shredded(&self, r: &SubjectRef) -> Result<bool, StoreError> {
+                (**self).is_shredded(r)
             }
-            fn shred(&self, s: &SubjectId) -> Result<usize, StoreError> {
-                (**self).shred(s)
+            fn shred(&self, s: &SubjectId, r: &SubjectRef, now: DateTime<Utc>) -> Result<Option<ShredCounts>, StoreError> {
+                (**self).shred(s, r, now)
             }
             fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
                 (**self).retire_versions(s, below)
@@ -220,8 +257,8 @@ macro_rules! forward_key_store {
             fn wrapped(&self, n: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
                 (**self).wrapped(n)
             }
-            fn insert_wrapped(&self, n: &KeyName, k: &WrappedKey) -> Result<Option<WrappedKey>, StoreError> {
-                (**self).insert_wrapped(n, k)
+            fn insert_wrapped(&self, n: &KeyName, k: &WrappedKey, r: Option<&SubjectRef>) -> Result<Option<WrappedKey>, StoreError> {
+                (**self).insert_wrapped(n, k, r)
             }
             fn swept_before(&self) -> Result<u32, StoreError> {
                 (**self).swept_before()
@@ -229,11 +266,8 @@ macro_rules! forward_key_store {
             fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
                 (**self).epochs_before(before)
             }
-            fn sweep_epochs(&self, before: u32) -> Result<usize, StoreError> {
-                (**self).sweep_epochs(before)
-            }
-            fn delete_escrows(&self, s: &SubjectId) -> Result<usize, StoreError> {
-                (**self).delete_escrows(s)
+            fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
+                (**self).sweep_epochs(before, now)
             }
             fn named_wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
                 (**self).named_wrapped_by_other(id, limit)
@@ -241,14 +275,17 @@ macro_rules! forward_key_store {
             fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
                 (**self).rewrap_named(old, n, new)
             }
-            fn place_hold(&self, h: &LegalHold) -> Result<(), StoreError> {
-                (**self).place_hold(h)
+            fn place_hold(&self, h: &LegalHold, r: &SubjectRef) -> Result<bool, StoreError> {
+                (**self).place_hold(h, r)
             }
             fn release_hold(&self, id: &HoldId, at: DateTime<Utc>) -> Result<Option<LegalHold>, StoreError> {
                 (**self).release_hold(id, at)
             }
             fn holds(&self, s: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
                 (**self).holds(s)
+            }
+            fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
+                (**self).purge_journal()
             }
         }
     )*};

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::category::Sensitivity;
-use crate::retention::Retention;
+use crate::retention::{JournalPurge, Retention};
 
 /// A pseudonymous reference to a data subject: HMAC-SHA256 of the subject id under a
 /// secret of the vault (created on first use, wrapped by the master key in the key
@@ -20,6 +20,20 @@ pub struct SubjectRef(String);
 impl SubjectRef {
     pub(crate) fn from_mac(mac: &[u8]) -> Self {
         SubjectRef(format!("sref1:{}", crate::hex::encode(mac)))
+    }
+
+    /// A reference as a store kept it (written from [`as_str`](Self::as_str)).
+    pub(crate) fn from_stored(text: String) -> Self {
+        SubjectRef(text)
+    }
+
+    /// Reads back a reference as [`as_str`](Self::as_str) wrote it (`None` if it is
+    /// not one): to look up a stored receipt, or to call a
+    /// [`KeyStore`](crate::keys::KeyStore) directly.
+    pub fn parse(text: &str) -> Option<Self> {
+        let hex = text.strip_prefix("sref1:")?;
+        (hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| SubjectRef(text.to_owned()))
     }
 
     /// The reference as text (`sref1:` and 64 hex digits).
@@ -71,4 +85,9 @@ pub struct ErasureReceipt {
     pub escrowed_keys_destroyed: usize,
     /// The kinds of data affected, from the registered field inventories.
     pub data: Vec<ErasedField>,
+    /// Whether the deleted keys have also left the store's journal; `pending` until a
+    /// later write or [`Vault::checkpoint`](crate::Vault::checkpoint) completes it.
+    /// The erasure itself is committed either way.
+    #[serde(default)]
+    pub journal: JournalPurge,
 }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use crate::retention::SubjectRef;
 use crate::subject::SubjectId;
 
 /// Identifies one legal hold: 16 random bytes in lowercase hex.
@@ -44,6 +45,18 @@ impl fmt::Display for HoldId {
     }
 }
 
+/// Whom a hold is about: the subject's id while the subject exists; after the
+/// subject's erasure only the keyed reference of their erasure receipt, so the hold
+/// record stays evidence of legal process without naming the person.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldSubject {
+    /// The held subject, not erased.
+    Subject(SubjectId),
+    /// An erased subject, by the [`SubjectRef`] of their erasure receipt.
+    Erased(SubjectRef),
+}
+
 /// A legal hold on one data subject. While it is active, their expired data stays
 /// readable (a sweep escrows their share of each epoch it destroys) and their erasure
 /// is refused. Holds are kept after release, as the record of what was held and why.
@@ -51,8 +64,8 @@ impl fmt::Display for HoldId {
 pub struct LegalHold {
     /// Its id.
     pub id: HoldId,
-    /// The held subject.
-    pub subject: SubjectId,
+    /// The held subject (or, once erased, their keyed reference).
+    pub subject: HoldSubject,
     /// Why: a case or matter reference and the obligation (never personal data; it
     /// is shown to whoever lists holds and in erasure refusals).
     pub reason: String,
@@ -68,6 +81,21 @@ impl LegalHold {
     /// Whether the hold applies at `now`: placed, not released, not lapsed.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.released_at.is_none() && self.placed_at <= now && self.until.is_none_or(|u| now < u)
+    }
+
+    /// The held subject's id, unless they were erased.
+    pub fn subject_id(&self) -> Option<&SubjectId> {
+        match &self.subject {
+            HoldSubject::Subject(s) => Some(s),
+            HoldSubject::Erased(_) => None,
+        }
+    }
+
+    /// Whether the hold binds sweeps and erasure at `now`: not released and not
+    /// lapsed. Unlike [`is_active`](Self::is_active) this ignores the placement time,
+    /// so a hold placed by a vault whose clock runs ahead still protects.
+    pub(crate) fn binds(&self, now: DateTime<Utc>) -> bool {
+        self.released_at.is_none() && self.until.is_none_or(|u| now < u)
     }
 }
 
@@ -112,7 +140,7 @@ mod tests {
         let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
         let mut hold = LegalHold {
             id: HoldId::from_random([7; 16]),
-            subject: SubjectId::new("cus_1").unwrap(),
+            subject: HoldSubject::Subject(SubjectId::new("cus_1").unwrap()),
             reason: "case 42".into(),
             placed_at: t0,
             until: Some(t0 + TimeDelta::days(10)),

@@ -23,11 +23,13 @@
 mod clock;
 mod erasure;
 mod hold;
+mod sweep;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use erasure::{ErasedField, ErasureReceipt, SubjectRef};
 pub(crate) use hold::check_reason as check_hold_reason;
-pub use hold::{HoldError, HoldId, LegalHold};
+pub use hold::{HoldError, HoldId, HoldSubject, LegalHold};
+pub use sweep::{EpochSweep, JournalPurge, ShredCounts};
 
 use std::fmt;
 

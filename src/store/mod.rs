@@ -32,12 +32,22 @@ pub enum StoreError {
         /// Newest version this build knows.
         known: i64,
     },
-    /// A shred deleted the keys but another connection kept the write-ahead log from
-    /// being emptied, so old page images may still hold them.
+    /// SQLite would not run the file in write-ahead-log mode (an in-memory database,
+    /// or a file system or VFS without shared memory): deleted keys could not be
+    /// purged as the store promises.
     #[error(
-        "the keys were deleted, but another connection holds the SQLite write-ahead log open, so old copies may remain in it: close long-running readers and shred again"
+        "SQLite kept journal_mode `{mode}` instead of `wal`: open the store on a regular file on a local file system"
     )]
-    CheckpointBusy,
+    JournalMode {
+        /// The journal mode SQLite reported.
+        mode: String,
+    },
+    /// A sweep would destroy an epoch for which a subject under legal hold has no
+    /// escrow: a hold was placed while the sweep ran. Nothing was destroyed.
+    #[error(
+        "a legal hold was placed while the sweep ran, so a held subject has no escrow yet: nothing was destroyed; run the sweep again"
+    )]
+    HeldWithoutEscrow,
     /// A thread panicked while holding the store's lock.
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,

@@ -6,7 +6,7 @@ use crate::audit::AuditError;
 use crate::format::FormatError;
 use crate::keys::KeyError;
 use crate::plaintext::PlaintextError;
-use crate::retention::{HoldError, HoldId};
+use crate::retention::{HoldError, HoldId, JournalPurge};
 use crate::store::StoreError;
 
 /// Why sealing, opening, shredding, sweeping or rotating failed. Never contains a
@@ -142,6 +142,9 @@ pub struct ShredReport {
     pub keys_destroyed: usize,
     /// Escrowed epoch shares deleted.
     pub escrows_destroyed: usize,
+    /// Whether the deleted keys have also left the store's journal (the shred is
+    /// committed either way; see [`JournalPurge`]).
+    pub journal: JournalPurge,
 }
 
 /// What [`Vault::rewrap_keys`](crate::Vault::rewrap_keys) did.
@@ -149,6 +152,8 @@ pub struct ShredReport {
 pub struct RewrapReport {
     /// Keys re-wrapped under the current master key by this call.
     pub rewrapped: usize,
+    /// Whether the old wrappings have also left the store's journal.
+    pub journal: JournalPurge,
 }
 
 /// What [`Vault::sweep`](crate::Vault::sweep) did.
@@ -160,4 +165,6 @@ pub struct SweepReport {
     pub escrowed: usize,
     /// Subjects whose holds had all ended and whose escrows were destroyed.
     pub escrows_released: usize,
+    /// Whether the destroyed keys have also left the store's journal.
+    pub journal: JournalPurge,
 }

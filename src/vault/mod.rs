@@ -342,14 +342,25 @@ impl Vault {
 
     fn shred_unaudited(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
         self.refuse_if_held(subject)?;
-        // Cache first, so no concurrent load can re-cache a key being deleted.
+        let reference = self.subject_ref(subject)?;
+        // Evict now; mark shredded here only once the store committed, so a shred that
+        // fails leaves nothing claiming otherwise. A key loaded meanwhile is evicted
+        // again by `cache.shred` below, and one inserted after it is refused.
+        self.cache.evict(subject);
+        let committed = self.store_shred(subject, &reference);
+        let (keys_destroyed, escrows_destroyed) = match committed {
+            Ok(counts) => counts,
+            Err(e) => {
+                self.cache.evict(subject);
+                return Err(e);
+            }
+        };
         self.cache.shred(subject);
         self.forget_pseudonym(subject);
-        let escrows_destroyed = self.store.delete_escrows(subject)?;
-        let keys_destroyed = self.store.shred(subject)?;
         Ok(ShredReport {
             keys_destroyed,
             escrows_destroyed,
+            journal: self.purge_journal(),
         })
     }
 
@@ -471,7 +482,7 @@ impl Vault {
                 let key = self.unwrap_row(&row)?;
                 (row, key)
             }
-            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => self.create_key(subject, 1)?,
         };
         let slot = Slot {
@@ -491,7 +502,7 @@ impl Vault {
     ) -> Result<(CachedKey, bool), VaultError> {
         let row = match self.store.get(subject, slot.version)? {
             Some(row) => row,
-            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             // Versions are created in order from 1; one missing below the newest was
             // retired.
             None if self
@@ -534,7 +545,11 @@ impl Vault {
                 .master
                 .wrap(&key[..], &subject_key_aad(subject, version))?,
         };
-        let stored = self.store.insert(&row)?.ok_or(VaultError::Shredded)?;
+        let reference = self.subject_ref(subject)?;
+        let stored = self
+            .store
+            .insert(&row, &reference)?
+            .ok_or(VaultError::Shredded)?;
         if stored.wrapped == row.wrapped {
             Ok((stored, key))
         } else {
@@ -580,7 +595,15 @@ impl Vault {
                     .fill(&mut secret[..])
                     .map_err(|_| KeyError::Random)?;
                 let wrapped = self.wrap(&secret[..], &name.aad())?;
-                match self.store.insert_wrapped(name, &wrapped)? {
+                let reference = match name {
+                    crate::keys::KeyName::Escrow { subject, .. }
+                    | crate::keys::KeyName::Pseudonym(subject) => Some(self.subject_ref(subject)?),
+                    _ => None,
+                };
+                match self
+                    .store
+                    .insert_wrapped(name, &wrapped, reference.as_ref())?
+                {
                     Some(stored) => stored,
                     None => return Ok(None),
                 }

@@ -14,10 +14,11 @@ use crate::category::Category;
 use crate::format::{self, Dates, EPOCH_SECONDS, Header, NEVER, NO_EPOCH};
 use crate::keys::{KeyError, KeyName};
 use crate::retention::{
-    ErasedField, ErasureReceipt, HoldError, HoldId, LegalHold, Retention, SubjectRef,
-    check_hold_reason,
+    ErasedField, ErasureReceipt, HoldError, HoldId, HoldSubject, JournalPurge, LegalHold,
+    Retention, SubjectRef, check_hold_reason,
 };
 use crate::sealed::Context;
+use crate::store::StoreError;
 use crate::subject::SubjectId;
 use crate::vault::SweepReport;
 
@@ -25,6 +26,8 @@ use crate::vault::SweepReport;
 const SUBJECT_REF_SECRET: &str = "subject-ref";
 /// Epoch keys kept unwrapped in memory at most (one per day of expiry in use).
 const EPOCH_KEYS_KEPT: usize = 1024;
+/// How many times a sweep reads the holds again when a hold is placed while it runs.
+const SWEEP_ATTEMPTS: usize = 16;
 
 impl Vault {
     /// The collection time and expiry of a value collected at `collected` (seconds
@@ -88,8 +91,16 @@ impl Vault {
             .find(|h| h.is_active(now)))
     }
 
+    /// Refuses with [`VaultError::UnderLegalHold`] if a hold binds the subject (not
+    /// released, not lapsed; placed at any time).
     pub(super) fn refuse_if_held(&self, subject: &SubjectId) -> Result<(), VaultError> {
-        match self.active_hold(subject)? {
+        let now = self.clock.now();
+        match self
+            .store
+            .holds(Some(subject))?
+            .into_iter()
+            .find(|h| h.binds(now))
+        {
             Some(h) => Err(VaultError::UnderLegalHold {
                 hold: h.id,
                 reason: h.reason,
@@ -97,6 +108,49 @@ impl Vault {
             }),
             None => Ok(()),
         }
+    }
+
+    /// Whether the store holds the subject's tombstone (their keyed reference).
+    pub(super) fn is_shredded(&self, subject: &SubjectId) -> Result<bool, VaultError> {
+        let reference = self.subject_ref(subject)?;
+        Ok(self.store.is_shredded(&reference)?)
+    }
+
+    /// The store's half of a shred: keys, escrows, pseudonym secret, tombstone and
+    /// holds in one transaction that re-checks the holds. Returns (keys, escrows)
+    /// destroyed.
+    pub(super) fn store_shred(
+        &self,
+        subject: &SubjectId,
+        reference: &SubjectRef,
+    ) -> Result<(usize, usize), VaultError> {
+        // `None`: a hold was placed since `refuse_if_held` read the holds. Report it,
+        // or, if it was released meanwhile, try again.
+        for _ in 0..3 {
+            match self.store.shred(subject, reference, self.clock.now())? {
+                Some(counts) => return Ok((counts.keys, counts.escrows)),
+                None => self.refuse_if_held(subject)?,
+            }
+        }
+        Err(StoreError::Corrupt {
+            what: "the store keeps refusing a shred for a hold it does not list",
+        }
+        .into())
+    }
+
+    /// Retries a purge of the store's journal left pending by a deletion; errors count
+    /// as pending (the deletion itself is committed).
+    pub(super) fn purge_journal(&self) -> JournalPurge {
+        self.store.purge_journal().unwrap_or(JournalPurge::Pending)
+    }
+
+    /// Completes a purge of deleted key material from the store's journal that a
+    /// shred, erasure, sweep or re-wrap left [`JournalPurge::Pending`] (a long-running
+    /// reader in another connection kept the SQLite write-ahead log from being
+    /// emptied). Any later write through the store also retries it. Schedule it after
+    /// erasures if your readers hold long transactions.
+    pub fn checkpoint(&self) -> Result<JournalPurge, VaultError> {
+        Ok(self.store.purge_journal()?)
     }
 
     /// The subject's share of `epoch` for sealing: the epoch key is created on first use.
@@ -193,54 +247,69 @@ impl Vault {
             return Err(VaultError::RetentionOutOfRange);
         };
         let mut report = SweepReport::default();
-        let holds = self.store.holds(None)?;
-        let held: BTreeSet<&SubjectId> = holds
-            .iter()
-            .filter(|h| h.is_active(now))
-            .map(|h| &h.subject)
-            .collect();
-        let epochs = self.store.epochs_before(today)?;
-        if !epochs.is_empty() {
-            for &epoch in &epochs {
-                let Some(key) = self.epoch_key(epoch, false)? else {
-                    continue;
+        // The store re-checks the holds in the transaction that destroys the epochs:
+        // a hold placed after they were read here makes it refuse, and we read again.
+        let mut attempt = 0;
+        let (epochs, swept) = loop {
+            attempt += 1;
+            let holds = self.store.holds(None)?;
+            let held: BTreeSet<&SubjectId> = holds
+                .iter()
+                .filter(|h| h.binds(now))
+                .filter_map(LegalHold::subject_id)
+                .collect();
+            let epochs = self.store.epochs_before(today)?;
+            report.escrowed = self.escrow(&epochs, &held)?;
+            // Forget our unwrapped copies and stop cached keys before the store deletes.
+            if let Ok(mut kept) = self.epoch_keys.lock() {
+                kept.retain(|(e, _, _)| *e >= today);
+            }
+            self.cache.sweep(today);
+            match self.store.sweep_epochs(today, now) {
+                Ok(swept) => break (epochs, swept),
+                Err(StoreError::HeldWithoutEscrow) if attempt < SWEEP_ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        report.epochs_destroyed = epochs;
+        // Escrows of holds that were released or lapsed went in the same transaction.
+        for subject in &swept.escrows_released {
+            self.cache.evict(subject);
+        }
+        report.escrows_released = swept.escrows_released.len();
+        report.journal = self.purge_journal();
+        self.audit_event(EventKind::Sweep, None, None, Outcome::Allowed)?;
+        Ok(report)
+    }
+
+    /// Escrows each held subject's share of each epoch; returns how many were stored.
+    fn escrow(&self, epochs: &[u32], held: &BTreeSet<&SubjectId>) -> Result<usize, VaultError> {
+        let mut escrowed = 0;
+        if held.is_empty() {
+            return Ok(0);
+        }
+        for &epoch in epochs {
+            let Some(key) = self.epoch_key(epoch, false)? else {
+                continue;
+            };
+            for subject in held {
+                let name = KeyName::Escrow {
+                    subject: (*subject).clone(),
+                    epoch,
                 };
-                for subject in &held {
-                    let share = format::epoch_share(&key[..], subject.as_str(), epoch);
-                    let name = KeyName::Escrow {
-                        subject: (*subject).clone(),
-                        epoch,
-                    };
-                    let wrapped = self.wrap(&share[..], &name.aad())?;
-                    if self.store.insert_wrapped(&name, &wrapped)?.is_some() {
-                        report.escrowed += 1;
-                    }
+                let share = format::epoch_share(&key[..], subject.as_str(), epoch);
+                let wrapped = self.wrap(&share[..], &name.aad())?;
+                let reference = self.subject_ref(subject)?;
+                if self
+                    .store
+                    .insert_wrapped(&name, &wrapped, Some(&reference))?
+                    .is_some()
+                {
+                    escrowed += 1;
                 }
             }
         }
-        // Forget our unwrapped copies and stop cached keys before the store deletes.
-        if let Ok(mut kept) = self.epoch_keys.lock() {
-            kept.retain(|(e, _, _)| *e >= today);
-        }
-        self.cache.sweep(today);
-        self.store.sweep_epochs(today)?;
-        report.epochs_destroyed = epochs;
-        // Holds that lapsed (`until` passed) leave escrows behind: release them, unless
-        // another hold of the subject is still active.
-        let ended: BTreeSet<&SubjectId> = holds
-            .iter()
-            .filter(|h| h.released_at.is_none() && !h.is_active(now) && h.placed_at <= now)
-            .map(|h| &h.subject)
-            .filter(|s| !held.contains(s))
-            .collect();
-        for subject in ended {
-            if self.store.delete_escrows(subject)? > 0 {
-                self.cache.evict(subject);
-                report.escrows_released += 1;
-            }
-        }
-        self.audit_event(EventKind::Sweep, None, None, Outcome::Allowed)?;
-        Ok(report)
+        Ok(escrowed)
     }
 
     /// Places a legal hold on `subject`: their expired data stays readable and their
@@ -257,20 +326,20 @@ impl Vault {
         if until.is_some_and(|u| u <= now) {
             return Err(HoldError::UntilInPast.into());
         }
-        if self.store.is_shredded(subject)? {
-            return Err(VaultError::Shredded);
-        }
         let mut id = [0u8; 16];
         self.rng.fill(&mut id).map_err(|_| KeyError::Random)?;
         let hold = LegalHold {
             id: HoldId::from_random(id),
-            subject: subject.clone(),
+            subject: HoldSubject::Subject(subject.clone()),
             reason: reason.to_owned(),
             placed_at: now,
             until,
             released_at: None,
         };
-        self.store.place_hold(&hold)?;
+        // Refused in the store's transaction if the subject was shredded.
+        if !self.store.place_hold(&hold, &self.subject_ref(subject)?)? {
+            return Err(VaultError::Shredded);
+        }
         self.audit_event(EventKind::HoldPlaced, Some(subject), None, Outcome::Allowed)?;
         Ok(hold)
     }
@@ -285,20 +354,19 @@ impl Vault {
         if before.released_at.is_some() {
             return Err(HoldError::AlreadyReleased(id.clone()).into());
         }
+        // The store destroys the escrows in the same transaction if this was the
+        // subject's last binding hold.
         let released = self
             .store
             .release_hold(id, now)?
             .ok_or_else(|| HoldError::NotFound(id.clone()))?;
-        if self.active_hold(&released.subject)?.is_none() {
-            self.cache.evict(&released.subject);
-            self.store.delete_escrows(&released.subject)?;
+        let subject = released.subject_id();
+        if let Some(subject) = subject
+            && self.active_hold(subject)?.is_none()
+        {
+            self.cache.evict(subject);
         }
-        self.audit_event(
-            EventKind::HoldReleased,
-            Some(&released.subject),
-            None,
-            Outcome::Allowed,
-        )?;
+        self.audit_event(EventKind::HoldReleased, subject, None, Outcome::Allowed)?;
         Ok(released)
     }
 
@@ -359,6 +427,7 @@ impl Vault {
             subject_keys_destroyed: report.keys_destroyed,
             escrowed_keys_destroyed: report.escrows_destroyed,
             data,
+            journal: report.journal,
         })
     }
 

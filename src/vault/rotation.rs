@@ -12,7 +12,7 @@ impl Vault {
     pub fn rotate_subject_key(&self, subject: &SubjectId) -> Result<u32, VaultError> {
         let next = match self.store.latest(subject)? {
             Some(row) => row.version.saturating_add(1),
-            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => 1,
         };
         let (row, _) = self.create_key(subject, next)?;
@@ -64,7 +64,7 @@ impl Vault {
         self.refuse_if_held(subject)?;
         let newest = match self.store.latest(subject)? {
             Some(row) => row.version,
-            None if self.store.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => return Ok(0),
         };
         if below > newest {
@@ -107,6 +107,8 @@ impl Vault {
         loop {
             let batch = self.store.wrapped_by_other(self.master.id(), 256)?;
             if batch.is_empty() {
+                // The old wrappings linger in the store's journal until purged.
+                report.journal = self.purge_journal();
                 self.audit_event(EventKind::MasterKeyRotation, None, None, Outcome::Allowed)?;
                 return Ok(report);
             }

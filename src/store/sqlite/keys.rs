@@ -3,16 +3,21 @@
 //! A shred deletes the rows in one transaction (with `secure_delete`, SQLite overwrites
 //! the deleted cells with zeroes), then runs `PRAGMA wal_checkpoint(TRUNCATE)`: the
 //! write-ahead log, which still holds the page images that contained the key, is copied
-//! into the database and truncated to zero bytes before `shred` returns. Retiring old
-//! key versions (`retire_versions`) deletes and checkpoints the same way.
+//! into the database and truncated to zero bytes. If a reader keeps the checkpoint from
+//! completing, the shred still stands; the purge is left pending (`mod.rs`).
+//!
+//! Tombstones are the subject's keyed reference (`SubjectRef`), never the id or an
+//! unkeyed hash of it.
+//!
+//! Retiring old key versions (`retire_versions`) deletes and purges the same way.
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, checkpoint, to_micros};
+use super::{SqliteStore, to_micros};
 use chrono::{DateTime, Utc};
 
-use crate::keys::{KeyName, KeyStore, StoredKey, WrappedKey, tombstone_id};
-use crate::retention::{HoldId, LegalHold};
+use crate::keys::{KeyName, KeyStore, StoredKey, WrappedKey};
+use crate::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ShredCounts, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -47,18 +52,14 @@ impl KeyStore for SqliteStore {
         rows.next()?.map(key_from_row).transpose()
     }
 
-    fn insert(&self, key: &StoredKey) -> Result<Option<StoredKey>, StoreError> {
+    fn insert(
+        &self,
+        key: &StoredKey,
+        subject_ref: &SubjectRef,
+    ) -> Result<Option<StoredKey>, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let shredded = tx
-            .query_row(
-                "SELECT 1 FROM shredded_subjects WHERE subject_hash = ?1",
-                params![&tombstone_id(&key.subject)[..]],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if shredded {
+        if super::retention::tombstoned(&tx, subject_ref)? {
             return Ok(None);
         }
         tx.execute(
@@ -83,40 +84,54 @@ impl KeyStore for SqliteStore {
             .optional()?
             .transpose()?;
         tx.commit()?;
+        self.purge_if_pending(&conn);
         Ok(stored)
     }
 
-    fn is_shredded(&self, subject: &SubjectId) -> Result<bool, StoreError> {
+    fn is_shredded(&self, subject_ref: &SubjectRef) -> Result<bool, StoreError> {
         let conn = self.conn()?;
-        Ok(conn
-            .query_row(
-                "SELECT 1 FROM shredded_subjects WHERE subject_hash = ?1",
-                params![&tombstone_id(subject)[..]],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        super::retention::tombstoned(&conn, subject_ref)
     }
 
-    fn shred(&self, subject: &SubjectId) -> Result<usize, StoreError> {
+    fn shred(
+        &self,
+        subject: &SubjectId,
+        subject_ref: &SubjectRef,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ShredCounts>, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if super::retention::bound(&tx, subject, now)? {
+            return Ok(None);
+        }
         let destroyed = tx.execute(
             "DELETE FROM subject_keys WHERE subject = ?1",
             params![subject.as_str()],
         )?;
+        let escrows = tx.execute(
+            "DELETE FROM named_keys WHERE kind = 'escrow' AND name = ?1",
+            params![subject.as_str()],
+        )?;
         tx.execute(
-            "DELETE FROM named_keys WHERE kind IN ('escrow', 'pseudonym') AND name = ?1",
+            "DELETE FROM named_keys WHERE kind = 'pseudonym' AND name = ?1",
             params![subject.as_str()],
         )?;
         tx.execute(
             "INSERT INTO shredded_subjects (subject_hash, shredded_us) VALUES (?1, ?2)
              ON CONFLICT (subject_hash) DO NOTHING",
-            params![&tombstone_id(subject)[..], to_micros(chrono::Utc::now())],
+            params![subject_ref.as_str(), to_micros(now)],
+        )?;
+        // Holds stay as the record of legal process, without naming the subject.
+        tx.execute(
+            "UPDATE legal_holds SET subject = '', erased_ref = ?2 WHERE subject = ?1",
+            params![subject.as_str(), subject_ref.as_str()],
         )?;
         tx.commit()?;
-        checkpoint(&conn)?;
-        Ok(destroyed)
+        self.purge_after_delete(&conn);
+        Ok(Some(ShredCounts {
+            keys: destroyed,
+            escrows,
+        }))
     }
 
     fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError> {
@@ -128,8 +143,9 @@ impl KeyStore for SqliteStore {
             params![subject.as_str(), below],
         )?;
         tx.commit()?;
-        // As for a shred: no page image of the deleted rows stays in the WAL.
-        checkpoint(&conn)?;
+        // As for a shred: no page image of the deleted rows stays in the WAL (or the
+        // purge is left pending and retried, `mod.rs`).
+        self.purge_after_delete(&conn);
         Ok(destroyed)
     }
 
@@ -152,6 +168,9 @@ impl KeyStore for SqliteStore {
 
     fn rewrap(&self, old_master_id: &str, new: &StoredKey) -> Result<bool, StoreError> {
         let conn = self.conn()?;
+        // The old wrapping stays in the write-ahead log until a checkpoint.
+        self.purge_pending
+            .store(true, std::sync::atomic::Ordering::Release);
         let changed = conn.execute(
             "UPDATE subject_keys SET master_id = ?1, wrapped = ?2
              WHERE subject = ?3 AND version = ?4 AND master_id = ?5",
@@ -176,8 +195,9 @@ impl KeyStore for SqliteStore {
         &self,
         name: &KeyName,
         key: &WrappedKey,
+        subject_ref: Option<&SubjectRef>,
     ) -> Result<Option<WrappedKey>, StoreError> {
-        self.insert_named_key(name, key)
+        self.insert_named_key(name, key, subject_ref)
     }
 
     fn swept_before(&self) -> Result<u32, StoreError> {
@@ -188,12 +208,8 @@ impl KeyStore for SqliteStore {
         self.epoch_keys_before(before)
     }
 
-    fn sweep_epochs(&self, before: u32) -> Result<usize, StoreError> {
-        self.destroy_epochs_before(before)
-    }
-
-    fn delete_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError> {
-        self.destroy_escrows(subject)
+    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
+        self.destroy_epochs_before(before, now)
     }
 
     fn named_wrapped_by_other(
@@ -213,8 +229,8 @@ impl KeyStore for SqliteStore {
         self.swap_named_key(old_master_id, name, new)
     }
 
-    fn place_hold(&self, hold: &LegalHold) -> Result<(), StoreError> {
-        self.insert_hold(hold)
+    fn place_hold(&self, hold: &LegalHold, subject_ref: &SubjectRef) -> Result<bool, StoreError> {
+        self.insert_hold(hold, subject_ref)
     }
 
     fn release_hold(
@@ -227,5 +243,9 @@ impl KeyStore for SqliteStore {
 
     fn holds(&self, subject: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
         self.list_holds(subject)
+    }
+
+    fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
+        self.purge_pending_journal()
     }
 }

@@ -4,6 +4,14 @@
 //! The connection runs with `secure_delete = ON` (deleted rows are overwritten with
 //! zeroes, not just unlinked from the b-tree), `journal_mode = WAL` and
 //! `synchronous = FULL` (a commit has reached the disk when the call returns).
+//! `open` refuses a file on which SQLite does not accept `WAL`.
+//!
+//! Deleting key material is committed first, then the write-ahead log is checkpointed
+//! (`TRUNCATE`) so no old page image holding the key survives there. A reader in
+//! another connection can keep that checkpoint from completing: the deletion still
+//! stands and is reported as done, the purge as [`JournalPurge::Pending`], and the
+//! next key-store write through this handle (or
+//! [`KeyStore::purge_journal`](crate::keys::KeyStore::purge_journal)) tries again.
 
 mod audit;
 mod consent;
@@ -11,15 +19,24 @@ mod keys;
 mod retention;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::StoreError;
+use crate::retention::JournalPurge;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 6;
+
+/// How long a connection waits for another's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a checkpoint waits for readers before it is left pending: it is retried
+/// at the next write, so a deletion does not stall behind a long read.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(100);
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE consent_events (
@@ -118,6 +135,15 @@ CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
+/// Version 6: tombstones are keyed (the subject's `SubjectRef`, an HMAC under a vault
+/// secret), so the unkeyed hashes of earlier versions are dropped (written only by
+/// unreleased builds); a hold of an erased subject keeps their reference instead of
+/// the id (`subject` is then empty).
+const SCHEMA_V6: &str = r#"
+DELETE FROM shredded_subjects;
+ALTER TABLE legal_holds ADD COLUMN erased_ref TEXT;
+"#;
+
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///
 /// ```
@@ -133,6 +159,10 @@ pub struct SqliteStore {
     path: Arc<PathBuf>,
     /// Where the last read of the audit log ended (`audit.rs`).
     audit_cursor: Arc<Mutex<Option<audit::Cursor>>>,
+    /// A deletion of key material was committed but its checkpoint did not complete.
+    /// A new handle starts pending: it cannot know what another process (perhaps one
+    /// that crashed) left in the log, so its first key-store write checkpoints.
+    purge_pending: Arc<AtomicBool>,
 }
 
 impl SqliteStore {
@@ -140,9 +170,14 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let conn = Connection::open(&path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "secure_delete", "ON")?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // The pragma answers with the mode actually in force.
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::JournalMode { mode });
+        }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&conn)?;
@@ -150,6 +185,7 @@ impl SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             path: Arc::new(path),
             audit_cursor: Arc::default(),
+            purge_pending: Arc::new(AtomicBool::new(true)),
         })
     }
 
@@ -177,6 +213,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         (2, SCHEMA_V2),
         (3, SCHEMA_V3),
         (4, SCHEMA_V4),
+        (6, SCHEMA_V6),
     ] {
         if version < to {
             conn.execute_batch(&format!(
@@ -187,18 +224,52 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Pushes deletions out of the write-ahead log and empties it, so no page image that
-/// held deleted key material survives there. A reader in another connection can keep
-/// the checkpoint from completing; that is reported rather than claimed done.
-fn checkpoint(conn: &Connection) -> Result<(), StoreError> {
-    let (busy, _, _): (i64, i64, i64) =
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-    if busy != 0 {
-        return Err(StoreError::CheckpointBusy);
+impl SqliteStore {
+    /// After a committed deletion of key material: checkpoints the write-ahead log.
+    fn purge_after_delete(&self, conn: &Connection) -> JournalPurge {
+        self.purge_pending.store(true, Ordering::Release);
+        self.purge(conn)
     }
-    Ok(())
+
+    /// After any other committed write: completes a purge left pending.
+    fn purge_if_pending(&self, conn: &Connection) {
+        if self.purge_pending.load(Ordering::Acquire) {
+            self.purge(conn);
+        }
+    }
+
+    /// Pushes deletions out of the write-ahead log and empties it, so no page image
+    /// that held deleted key material survives there. A reader in another connection
+    /// can keep the checkpoint from completing (after waiting `CHECKPOINT_WAIT`); that
+    /// leaves the purge pending, reported rather than claimed done, and never undoes or
+    /// fails the committed deletion.
+    fn purge(&self, conn: &Connection) -> JournalPurge {
+        if conn.busy_timeout(CHECKPOINT_WAIT).is_err() {
+            return JournalPurge::Pending;
+        }
+        let done = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .is_ok_and(|busy| busy == 0);
+        // Failing to restore the timeout only makes later waits shorter.
+        let _ = conn.busy_timeout(BUSY_TIMEOUT);
+        if done {
+            self.purge_pending.store(false, Ordering::Release);
+            JournalPurge::Complete
+        } else {
+            JournalPurge::Pending
+        }
+    }
+
+    /// Retries a purge left pending by a deletion through this handle.
+    pub(super) fn purge_pending_journal(&self) -> Result<JournalPurge, StoreError> {
+        if !self.purge_pending.load(Ordering::Acquire) {
+            return Ok(JournalPurge::Complete);
+        }
+        let conn = self.conn()?;
+        Ok(self.purge(&conn))
+    }
 }
 
 /// Times are stored as microseconds since the Unix epoch (sub-microsecond precision

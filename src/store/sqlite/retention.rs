@@ -1,13 +1,19 @@
 //! The retention half of [`KeyStore`](crate::keys::KeyStore) on SQLite: named keys
 //! (epoch keys, escrowed epoch shares, vault secrets), the sweep watermark, legal holds.
 //! Deleting key material runs the same WAL checkpoint as a shred (see `keys.rs`).
+//!
+//! Whatever depends on holds is one `IMMEDIATE` transaction that reads the holds
+//! itself, so a hold placed or released by another connection (another vault, another
+//! process) is either seen or waits: a sweep destroys no epoch a held subject has no
+//! escrow of, an escrow is stored only while a hold names its subject, and a release
+//! that ends a subject's last hold deletes their escrows in the same transaction.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqliteStore, checkpoint, from_micros, to_micros};
-use crate::keys::{KeyName, WrappedKey, tombstone_id};
-use crate::retention::{HoldId, LegalHold};
+use super::{SqliteStore, from_micros, to_micros};
+use crate::keys::{KeyName, WrappedKey};
+use crate::retention::{EpochSweep, HoldId, HoldSubject, LegalHold, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -42,13 +48,51 @@ fn name_from_row(row: &Row<'_>) -> Result<KeyName, StoreError> {
     })
 }
 
+/// Whether `subject_ref` has a tombstone.
+pub(super) fn tombstoned(conn: &Connection, subject_ref: &SubjectRef) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM shredded_subjects WHERE subject_hash = ?1",
+            params![subject_ref.as_str()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Holds that bind at `:now` (microseconds): not released, not lapsed. The placement
+/// time is ignored, so a hold placed by a vault whose clock runs ahead still binds.
+const BINDING: &str = "released_us IS NULL AND (until_us IS NULL OR until_us > :now)";
+
+/// Whether a hold on `subject` binds at `now`.
+pub(super) fn bound(
+    conn: &Connection,
+    subject: &SubjectId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT 1 FROM legal_holds WHERE subject = :subject AND {BINDING} LIMIT 1"),
+            rusqlite::named_params! {":subject": subject.as_str(), ":now": to_micros(now)},
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 fn hold_from_row(row: &Row<'_>) -> Result<LegalHold, StoreError> {
     let id: String = row.get(0)?;
     let opt = |us: Option<i64>| us.map(from_micros).transpose();
+    let subject = match row.get::<_, Option<String>>(6)? {
+        Some(reference) => HoldSubject::Erased(SubjectRef::from_stored(reference)),
+        None => HoldSubject::Subject(
+            SubjectId::new(row.get::<_, String>(1)?)
+                .map_err(|_| StoreError::Corrupt { what: "subject id" })?,
+        ),
+    };
     Ok(LegalHold {
         id: HoldId::parse(&id).map_err(|_| StoreError::Corrupt { what: "hold id" })?,
-        subject: SubjectId::new(row.get::<_, String>(1)?)
-            .map_err(|_| StoreError::Corrupt { what: "subject id" })?,
+        subject,
         reason: row.get(2)?,
         placed_at: from_micros(row.get(3)?)?,
         until: opt(row.get(4)?)?,
@@ -56,7 +100,7 @@ fn hold_from_row(row: &Row<'_>) -> Result<LegalHold, StoreError> {
     })
 }
 
-const HOLD_COLUMNS: &str = "id, subject, reason, placed_us, until_us, released_us";
+const HOLD_COLUMNS: &str = "id, subject, reason, placed_us, until_us, released_us, erased_ref";
 
 impl SqliteStore {
     pub(super) fn named_key(&self, name: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
@@ -79,6 +123,7 @@ impl SqliteStore {
         &self,
         name: &KeyName,
         key: &WrappedKey,
+        subject_ref: Option<&SubjectRef>,
     ) -> Result<Option<WrappedKey>, StoreError> {
         let (kind, n, number) = columns(name);
         let mut conn = self.conn()?;
@@ -89,14 +134,20 @@ impl SqliteStore {
                     tx.query_row("SELECT swept_before FROM sweep_state", [], |r| r.get(0))?;
                 i64::from(*e) < before
             }
-            KeyName::Escrow { subject, .. } | KeyName::Pseudonym(subject) => tx
+            // Only while an unreleased hold names the subject (erasure replaces the
+            // subject of its holds, so this also refuses an erased subject).
+            KeyName::Escrow { subject, .. } => tx
                 .query_row(
-                    "SELECT 1 FROM shredded_subjects WHERE subject_hash = ?1",
-                    params![&tombstone_id(subject)[..]],
+                    "SELECT 1 FROM legal_holds WHERE subject = ?1 AND released_us IS NULL LIMIT 1",
+                    params![subject.as_str()],
                     |_| Ok(()),
                 )
                 .optional()?
-                .is_some(),
+                .is_none(),
+            KeyName::Pseudonym(_) => match subject_ref {
+                Some(r) => tombstoned(&tx, r)?,
+                None => false,
+            },
             KeyName::Secret(_) => false,
         };
         if refused {
@@ -120,6 +171,7 @@ impl SqliteStore {
             )
             .optional()?;
         tx.commit()?;
+        self.purge_if_pending(&conn);
         Ok(stored)
     }
 
@@ -149,35 +201,75 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(super) fn destroy_epochs_before(&self, before: u32) -> Result<usize, StoreError> {
+    pub(super) fn destroy_epochs_before(
+        &self,
+        before: u32,
+        now: DateTime<Utc>,
+    ) -> Result<EpochSweep, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let now_us = to_micros(now);
+        // Re-checked here, in the transaction that destroys: a subject held now must
+        // have an escrow of every epoch about to go.
+        let unescrowed = tx
+            .query_row(
+                &format!(
+                    "SELECT 1 FROM legal_holds h JOIN named_keys e
+                       ON e.kind = 'epoch' AND e.name = ''
+                      AND e.number < max(:before, (SELECT swept_before FROM sweep_state))
+                     WHERE h.subject <> '' AND h.{BINDING}
+                       AND NOT EXISTS (SELECT 1 FROM named_keys x WHERE x.kind = 'escrow'
+                                       AND x.name = h.subject AND x.number = e.number)
+                     LIMIT 1"
+                ),
+                rusqlite::named_params! {":before": i64::from(before), ":now": now_us},
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if unescrowed {
+            return Err(StoreError::HeldWithoutEscrow);
+        }
         tx.execute(
             "UPDATE sweep_state SET swept_before = max(swept_before, ?1)",
             params![i64::from(before)],
         )?;
-        let destroyed = tx.execute(
+        let epochs_destroyed = tx.execute(
             "DELETE FROM named_keys WHERE kind = 'epoch' AND name = ''
              AND number < (SELECT swept_before FROM sweep_state)",
             [],
         )?;
-        tx.commit()?;
-        if destroyed > 0 {
-            checkpoint(&conn)?;
+        // Escrows of subjects no hold binds any more (released or lapsed).
+        let orphans = format!(
+            "kind = 'escrow' AND name NOT IN (SELECT subject FROM legal_holds WHERE {BINDING})"
+        );
+        let mut released = Vec::new();
+        {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT DISTINCT name FROM named_keys WHERE {orphans}"
+            ))?;
+            let mut rows = stmt.query(rusqlite::named_params! {":now": now_us})?;
+            while let Some(row) = rows.next()? {
+                released.push(
+                    SubjectId::new(row.get::<_, String>(0)?)
+                        .map_err(|_| StoreError::Corrupt { what: "subject id" })?,
+                );
+            }
         }
-        Ok(destroyed)
-    }
-
-    pub(super) fn destroy_escrows(&self, subject: &SubjectId) -> Result<usize, StoreError> {
-        let conn = self.conn()?;
-        let destroyed = conn.execute(
-            "DELETE FROM named_keys WHERE kind = 'escrow' AND name = ?1",
-            params![subject.as_str()],
+        tx.execute(
+            &format!("DELETE FROM named_keys WHERE {orphans}"),
+            rusqlite::named_params! {":now": now_us},
         )?;
-        if destroyed > 0 {
-            checkpoint(&conn)?;
+        tx.commit()?;
+        if epochs_destroyed > 0 || !released.is_empty() {
+            self.purge_after_delete(&conn);
+        } else {
+            self.purge_if_pending(&conn);
         }
-        Ok(destroyed)
+        Ok(EpochSweep {
+            epochs_destroyed,
+            escrows_released: released,
+        })
     }
 
     pub(super) fn named_keys_by_other(
@@ -209,6 +301,9 @@ impl SqliteStore {
     ) -> Result<bool, StoreError> {
         let (kind, n, number) = columns(name);
         let conn = self.conn()?;
+        // The old wrapping stays in the write-ahead log until a checkpoint.
+        self.purge_pending
+            .store(true, std::sync::atomic::Ordering::Release);
         let changed = conn.execute(
             "UPDATE named_keys SET master_id = ?1, wrapped = ?2
              WHERE kind = ?3 AND name = ?4 AND number = ?5 AND master_id = ?6",
@@ -217,20 +312,34 @@ impl SqliteStore {
         Ok(changed == 1)
     }
 
-    pub(super) fn insert_hold(&self, hold: &LegalHold) -> Result<(), StoreError> {
-        let conn = self.conn()?;
-        conn.execute(
-            &format!("INSERT INTO legal_holds ({HOLD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+    pub(super) fn insert_hold(
+        &self,
+        hold: &LegalHold,
+        subject_ref: &SubjectRef,
+    ) -> Result<bool, StoreError> {
+        let HoldSubject::Subject(subject) = &hold.subject else {
+            return Ok(false);
+        };
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if tombstoned(&tx, subject_ref)? {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO legal_holds (id, subject, reason, placed_us, until_us, released_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 hold.id.as_str(),
-                hold.subject.as_str(),
+                subject.as_str(),
                 hold.reason,
                 to_micros(hold.placed_at),
                 hold.until.map(to_micros),
                 hold.released_at.map(to_micros)
             ],
         )?;
-        Ok(())
+        tx.commit()?;
+        self.purge_if_pending(&conn);
+        Ok(true)
     }
 
     pub(super) fn mark_released(
@@ -238,16 +347,34 @@ impl SqliteStore {
         id: &HoldId,
         at: DateTime<Utc>,
     ) -> Result<Option<LegalHold>, StoreError> {
-        let conn = self.conn()?;
-        conn.execute(
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
             "UPDATE legal_holds SET released_us = ?1 WHERE id = ?2 AND released_us IS NULL",
             params![to_micros(at), id.as_str()],
         )?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {HOLD_COLUMNS} FROM legal_holds WHERE id = ?1"
-        ))?;
-        let mut rows = stmt.query(params![id.as_str()])?;
-        rows.next()?.map(hold_from_row).transpose()
+        let hold = tx
+            .query_row(
+                &format!("SELECT {HOLD_COLUMNS} FROM legal_holds WHERE id = ?1"),
+                params![id.as_str()],
+                |row| Ok(hold_from_row(row)),
+            )
+            .optional()?
+            .transpose()?;
+        let mut destroyed = 0;
+        if let Some(subject) = hold.as_ref().and_then(LegalHold::subject_id)
+            && !bound(&tx, subject, at)?
+        {
+            destroyed = tx.execute(
+                "DELETE FROM named_keys WHERE kind = 'escrow' AND name = ?1",
+                params![subject.as_str()],
+            )?;
+        }
+        tx.commit()?;
+        if destroyed > 0 {
+            self.purge_after_delete(&conn);
+        }
+        Ok(hold)
     }
 
     pub(super) fn list_holds(
@@ -256,7 +383,7 @@ impl SqliteStore {
     ) -> Result<Vec<LegalHold>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {HOLD_COLUMNS} FROM legal_holds WHERE ?1 IS NULL OR subject = ?1 ORDER BY rowid"
+            "SELECT {HOLD_COLUMNS} FROM legal_holds WHERE ?1 IS NULL OR (subject = ?1 AND erased_ref IS NULL) ORDER BY rowid"
         ))?;
         let mut rows = stmt.query(params![subject.map(SubjectId::as_str)])?;
         let mut out = Vec::new();

@@ -1,0 +1,382 @@
+//! Legal holds against sweeps that run at the same time: in another vault on the same
+//! store (a key-store wrapper runs the other operation at the racy step inside the
+//! sweep), and in another OS process on the same SQLite file.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use custodian::categories::Email;
+use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
+use custodian::retention::{
+    EpochSweep, HoldId, JournalPurge, LegalHold, ManualClock, ShredCounts, SubjectRef,
+};
+use custodian::store::{SqliteStore, StoreError};
+use custodian::{
+    Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
+};
+
+custodian::purpose! {
+    struct Crm { basis: Contract, description: "Serve the account.", uses: [Email] }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
+}
+
+fn sid(s: &str) -> SubjectId {
+    SubjectId::new(s).unwrap()
+}
+
+fn master() -> LocalMasterKey {
+    LocalMasterKey::from_slice("kek", &[7; 32]).unwrap()
+}
+
+fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
+    Vault::builder(master(), store).clock(clock.clone()).build()
+}
+
+fn access(s: &SubjectId) -> Access<Crm> {
+    Access::new(s.clone(), Actor::service("test"))
+}
+
+fn ctx(days: u32) -> Context<Email> {
+    Context::new("customer", "email")
+        .unwrap()
+        .retain(Retention::Days(days))
+}
+
+fn seal(v: &Vault, s: &SubjectId, days: u32) -> Sealed<String, Email> {
+    v.seal(
+        &Personal::new(s.clone(), format!("{s}@example.com")),
+        &ctx(days),
+    )
+    .unwrap()
+}
+
+fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
+    Ok(v.open(sealed, &ctx(1), &access(s))?
+        .read(&access(s))
+        .unwrap()
+        .clone())
+}
+
+type Hook = Mutex<Option<Box<dyn FnOnce() + Send>>>;
+
+/// A key store that runs a hook once, at one step of a sweep: after the sweep read
+/// the holds (when it asks for the epochs to destroy), or just before it stores an
+/// escrow.
+struct Hooked<S> {
+    inner: S,
+    after_holds_read: Hook,
+    before_escrow: Hook,
+    after_subject_holds_read: Hook,
+    pause_ms: u64,
+}
+
+impl<S> Hooked<S> {
+    fn new(inner: S) -> Self {
+        Hooked {
+            inner,
+            after_holds_read: Mutex::new(None),
+            before_escrow: Mutex::new(None),
+            after_subject_holds_read: Mutex::new(None),
+            pause_ms: 0,
+        }
+    }
+}
+
+fn run(hook: &Hook) {
+    let f = hook.lock().unwrap().take();
+    if let Some(f) = f {
+        f();
+    }
+}
+
+impl<S: KeyStore> KeyStore for Hooked<S> {
+    fn latest(&self, s: &SubjectId) -> Result<Option<StoredKey>, StoreError> {
+        self.inner.latest(s)
+    }
+    fn get(&self, s: &SubjectId, v: u32) -> Result<Option<StoredKey>, StoreError> {
+        self.inner.get(s, v)
+    }
+    fn insert(&self, k: &StoredKey, r: &SubjectRef) -> Result<Option<StoredKey>, StoreError> {
+        self.inner.insert(k, r)
+    }
+    fn is_shredded(&self, r: &SubjectRef) -> Result<bool, StoreError> {
+        self.inner.is_shredded(r)
+    }
+    fn shred(
+        &self,
+        s: &SubjectId,
+        r: &SubjectRef,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ShredCounts>, StoreError> {
+        self.inner.shred(s, r, now)
+    }
+    fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
+        self.inner.retire_versions(s, below)
+    }
+    fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
+        self.inner.wrapped_by_other(id, limit)
+    }
+    fn rewrap(&self, old: &str, new: &StoredKey) -> Result<bool, StoreError> {
+        self.inner.rewrap(old, new)
+    }
+    fn wrapped(&self, n: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
+        self.inner.wrapped(n)
+    }
+    fn insert_wrapped(
+        &self,
+        n: &KeyName,
+        k: &WrappedKey,
+        r: Option<&SubjectRef>,
+    ) -> Result<Option<WrappedKey>, StoreError> {
+        if matches!(n, KeyName::Escrow { .. }) {
+            run(&self.before_escrow);
+        }
+        self.inner.insert_wrapped(n, k, r)
+    }
+    fn swept_before(&self) -> Result<u32, StoreError> {
+        self.inner.swept_before()
+    }
+    fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
+        run(&self.after_holds_read);
+        std::thread::sleep(std::time::Duration::from_millis(self.pause_ms));
+        self.inner.epochs_before(before)
+    }
+    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
+        self.inner.sweep_epochs(before, now)
+    }
+    fn named_wrapped_by_other(
+        &self,
+        id: &str,
+        limit: usize,
+    ) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
+        self.inner.named_wrapped_by_other(id, limit)
+    }
+    fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
+        self.inner.rewrap_named(old, n, new)
+    }
+    fn place_hold(&self, h: &LegalHold, r: &SubjectRef) -> Result<bool, StoreError> {
+        self.inner.place_hold(h, r)
+    }
+    fn release_hold(
+        &self,
+        id: &HoldId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<LegalHold>, StoreError> {
+        self.inner.release_hold(id, at)
+    }
+    fn holds(&self, s: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
+        let holds = self.inner.holds(s);
+        if s.is_some() {
+            run(&self.after_subject_holds_read);
+        }
+        holds
+    }
+    fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
+        self.inner.purge_journal()
+    }
+}
+
+/// A hold placed (through a second vault on the same store) after the sweep read the
+/// holds and before it destroyed the epoch: the hold returned `Ok`, so the data must
+/// survive the sweep.
+fn hold_placed_during_sweep(store: Arc<dyn KeyStore>) {
+    let clock = ManualClock::new(t0());
+    let other = vault_on(Arc::clone(&store), &clock);
+    let hooked = Arc::new(Hooked::new(Arc::clone(&store)));
+    let sweeper = vault_on(Arc::clone(&hooked), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&other, &a, 1);
+    clock.advance(TimeDelta::days(3));
+    let placed: Arc<Mutex<Option<LegalHold>>> = Arc::default();
+    let (p, o) = (Arc::clone(&placed), Arc::new(other));
+    let o2 = Arc::clone(&o);
+    let who = a.clone();
+    *hooked.after_holds_read.lock().unwrap() = Some(Box::new(move || {
+        *p.lock().unwrap() = Some(
+            o2.hold(&who, "case 2027-99: litigation hold", None)
+                .unwrap(),
+        );
+    }));
+    sweeper.sweep().unwrap();
+    assert!(placed.lock().unwrap().is_some(), "the hook ran");
+    assert_eq!(
+        open(&o, &sealed, &a).unwrap(),
+        "cus_a@example.com",
+        "a hold that returned Ok during the sweep must keep the data"
+    );
+    let fresh = vault_on(Arc::clone(&store), &clock);
+    assert_eq!(open(&fresh, &sealed, &a).unwrap(), "cus_a@example.com");
+}
+
+#[test]
+fn a_hold_placed_while_a_sweep_runs_keeps_the_data_in_memory() {
+    hold_placed_during_sweep(Arc::new(MemoryKeyStore::new()));
+}
+
+#[test]
+fn a_hold_placed_while_a_sweep_runs_keeps_the_data_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    hold_placed_during_sweep(Arc::new(
+        SqliteStore::open(dir.path().join("c.db")).unwrap(),
+    ));
+}
+
+/// A hold released (through a second vault) after the sweep read it as active and
+/// before the sweep stored the subject's escrow: no escrow may outlive the release.
+fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
+    let clock = ManualClock::new(t0());
+    let other = Arc::new(vault_on(Arc::clone(&store), &clock));
+    let hooked = Arc::new(Hooked::new(Arc::clone(&store)));
+    let sweeper = vault_on(Arc::clone(&hooked), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&other, &a, 1);
+    let epoch = sealed.header().unwrap().epoch();
+    let hold = other.hold(&a, "case 2027-98", None).unwrap();
+    clock.advance(TimeDelta::days(3));
+    let o2 = Arc::clone(&other);
+    *hooked.before_escrow.lock().unwrap() = Some(Box::new(move || {
+        o2.release(&hold.id).unwrap();
+    }));
+    sweeper.sweep().unwrap();
+    let escrow = KeyName::Escrow {
+        subject: a.clone(),
+        epoch,
+    };
+    assert!(
+        store.wrapped(&escrow).unwrap().is_none(),
+        "an escrow outlived the release of the subject's last hold"
+    );
+    // And no later sweep leaves one behind either.
+    clock.advance(TimeDelta::days(1));
+    sweeper.sweep().unwrap();
+    assert!(store.wrapped(&escrow).unwrap().is_none());
+    let fresh = vault_on(Arc::clone(&store), &clock);
+    assert!(matches!(
+        open(&fresh, &sealed, &a),
+        Err(VaultError::Expired { .. })
+    ));
+}
+
+#[test]
+fn a_hold_released_while_a_sweep_runs_leaves_no_escrow_in_memory() {
+    hold_released_during_sweep(Arc::new(MemoryKeyStore::new()));
+}
+
+#[test]
+fn a_hold_released_while_a_sweep_runs_leaves_no_escrow_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    hold_released_during_sweep(Arc::new(
+        SqliteStore::open(dir.path().join("c.db")).unwrap(),
+    ));
+}
+
+/// A hold placed (through a second vault) after the erasure checked the subject's
+/// holds and before it destroyed the keys: the hold returned `Ok`, so the erasure must
+/// be refused and the data kept.
+fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
+    let clock = ManualClock::new(t0());
+    let other = Arc::new(vault_on(Arc::clone(&store), &clock));
+    let hooked = Arc::new(Hooked::new(Arc::clone(&store)));
+    let eraser = vault_on(Arc::clone(&hooked), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&other, &a, 30);
+    eraser.subject_ref(&a).unwrap();
+    let (o2, who) = (Arc::clone(&other), a.clone());
+    *hooked.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
+        o2.hold(&who, "case 2027-96: preservation order", None)
+            .unwrap();
+    }));
+    assert!(matches!(
+        eraser.erase(&a),
+        Err(VaultError::UnderLegalHold { .. })
+    ));
+    let fresh = vault_on(Arc::clone(&store), &clock);
+    assert_eq!(open(&fresh, &sealed, &a).unwrap(), "cus_a@example.com");
+}
+
+#[test]
+fn a_hold_placed_while_an_erasure_runs_refuses_it_in_memory() {
+    hold_placed_during_erase(Arc::new(MemoryKeyStore::new()));
+}
+
+#[test]
+fn a_hold_placed_while_an_erasure_runs_refuses_it_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    hold_placed_during_erase(Arc::new(
+        SqliteStore::open(dir.path().join("c.db")).unwrap(),
+    ));
+}
+
+// ---------------------------------------------------------------------------------
+// Two OS processes on one SQLite file: this test binary runs itself again as the
+// sweeper (`CUSTODIAN_SWEEPER_DB` selects the role).
+
+const SWEEPER_ENV: &str = "CUSTODIAN_SWEEPER_DB";
+/// Days of values, one expiring per day; the sweeper advances one day per sweep.
+const DAYS: u32 = 40;
+
+/// The child role: sweeps the file once per simulated day. Does nothing (passes) when
+/// run as an ordinary test.
+#[test]
+fn sweeper_child_process() {
+    let Ok(path) = std::env::var(SWEEPER_ENV) else {
+        return;
+    };
+    let mut store = Hooked::new(SqliteStore::open(&path).unwrap());
+    // Pause inside each sweep, between reading the holds and destroying the epoch, so
+    // that the other process's hold lands inside a sweep as often as not.
+    store.pause_ms = 15;
+    let clock = ManualClock::new(t0());
+    let v = vault_on(store, &clock);
+    for _ in 0..=DAYS + 1 {
+        clock.advance(TimeDelta::days(1));
+        v.sweep().unwrap();
+    }
+}
+
+#[test]
+fn a_hold_placed_from_another_process_during_sweeps_keeps_the_data() {
+    if std::env::var(SWEEPER_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let clock = ManualClock::new(t0());
+    let v = vault_on(store.clone(), &clock);
+    let a = sid("cus_a");
+    let sealed: Vec<_> = (1..=DAYS).map(|d| seal(&v, &a, d)).collect();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "sweeper_child_process", "--nocapture"])
+        .env(SWEEPER_ENV, &path)
+        .spawn()
+        .unwrap();
+    let first = sealed[0].header().unwrap().epoch();
+    // Wait until the sweeper is well under way, then place the hold.
+    while store.swept_before().unwrap() < first + DAYS / 3 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    v.hold(&a, "case 2027-97: litigation hold", None).unwrap();
+    let protected_from = store.swept_before().unwrap();
+    assert!(child.wait().unwrap().success(), "the sweeper failed");
+    assert!(
+        store.swept_before().unwrap() > first + DAYS,
+        "every epoch was swept"
+    );
+    clock.advance(TimeDelta::days(i64::from(DAYS) + 2));
+    let reader = vault_on(SqliteStore::open(&path).unwrap(), &clock);
+    for s in &sealed {
+        let epoch = s.header().unwrap().epoch();
+        let got = open(&reader, s, &a);
+        if epoch >= protected_from {
+            assert_eq!(
+                got.unwrap(),
+                "cus_a@example.com",
+                "epoch {epoch} was not yet swept when the hold was placed"
+            );
+        }
+    }
+}
