@@ -326,6 +326,13 @@ fn open_refuses_another_applications_database() {
         .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
         .unwrap();
     assert_eq!(tables, 1, "custodian wrote into another application's file");
+    let journal: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        journal, "delete",
+        "custodian switched another application's file to WAL"
+    );
 
     // Another application's id, even on an empty file.
     let other = dir.path().join("other.db");
@@ -366,4 +373,29 @@ fn open_refuses_an_unknown_schema_version_and_adopts_its_own_old_files() {
         SqliteStore::open(&path),
         Err(StoreError::SchemaUnknown { found: 6, .. })
     ));
+}
+
+#[test]
+fn a_ledger_with_another_key_refuses_to_decide_rather_than_trust_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    ledger(&path)
+        .give::<Promo>(&sid("cus_secret_9"), evidence(), t0())
+        .unwrap();
+    let wrong = EvidenceKey::from_slice(&[8u8; 32]).unwrap();
+    let l = ConsentLedger::new(SqliteStore::open(&path).unwrap(), wrong).unwrap();
+    let err = l.check::<Promo>(&sid("cus_secret_9"), t0()).unwrap_err();
+    assert!(matches!(
+        err,
+        ConsentError::Store(StoreError::Tampered { position: 1, .. })
+    ));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("evidence key") && !msg.contains("cus_secret_9"),
+        "{msg}"
+    );
+    // With the right key the same file decides again.
+    ledger(&path)
+        .check::<Promo>(&sid("cus_secret_9"), t0())
+        .unwrap();
 }

@@ -337,3 +337,67 @@ pub(crate) fn verify(
         head: prev,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+    use crate::access::Actor;
+    use crate::consent::{Channel, ConsentGiven, ConsentMethod, ConsentWithdrawn, Notice};
+
+    fn hex(b: &[u8]) -> String {
+        crate::hex::encode(b)
+    }
+
+    /// Known answers computed independently (Python's `hmac`) from the format written
+    /// in `docs/consent.md`, so the code, the docs and other implementations agree.
+    #[test]
+    fn links_match_the_documented_format() {
+        let key = EvidenceKey::from_slice(&[7u8; 32]).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let subject = SubjectId::new("cus_1").unwrap();
+        let given = ConsentEvent::Given(ConsentGiven {
+            subject: subject.clone(),
+            purpose: "Promo".into(),
+            notice: Notice::new("promo", 1, "Email me offers."),
+            method: ConsentMethod::TickedCheckbox,
+            channel: Channel::Web,
+            at,
+            expires_at: None,
+        });
+        let m1 = key.event_mac(&[0u8; 32], 1, 0, &given);
+        assert_eq!(
+            hex(&m1),
+            "d1d49ad1eb83326d4b6bf88bd26c8b38c57a5c9ad5d8495eb64575a76d9c8d92"
+        );
+        let withdrawn = ConsentEvent::Withdrawn(ConsentWithdrawn {
+            subject,
+            purpose: "Promo".into(),
+            by: Actor::staff("emp-7", "support"),
+            channel: Channel::Email,
+            at: at + Duration::hours(1),
+        });
+        assert_eq!(
+            hex(&key.event_mac(&m1, 2, 1, &withdrawn)),
+            "6979c32dfbe0368d303d6a481860b8cf9d885468a5370d4f995a1d7da0b4264e"
+        );
+        assert_eq!(
+            hex(&key.floor_mac(&[0u8; 32], 1, "Promo", 3)),
+            "c661bf4efc8515c1992503facec824fad126124b278d173f0df075773dd7afc4"
+        );
+        assert!(key.event_authentic(&[0u8; 32], 1, 0, &given, &m1));
+        assert!(!key.event_authentic(&[0u8; 32], 1, 1, &given, &m1));
+        assert!(!key.event_authentic(&[0u8; 32], 2, 0, &given, &m1));
+    }
+
+    #[test]
+    fn evidence_key_debug_shows_no_key_and_length_is_checked() {
+        let key = EvidenceKey::from_slice(&[0xab; 32]).unwrap();
+        assert_eq!(format!("{key:?}"), "EvidenceKey(<redacted>)");
+        assert!(matches!(
+            EvidenceKey::from_slice(&[0u8; 31]),
+            Err(crate::consent::ConsentError::BadEvidenceKey { len: 31 })
+        ));
+    }
+}

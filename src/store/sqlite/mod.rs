@@ -200,6 +200,9 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let conn = Connection::open(&path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Refuse another application's file before anything is written to it (switching
+        // to WAL writes the header); `migrate` checks again inside its transaction.
+        check_file(&conn)?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -235,6 +238,24 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
 }
 
 fn check_and_migrate(conn: &Connection) -> Result<(), StoreError> {
+    let (app, version) = check_file(conn)?;
+    if app != APPLICATION_ID {
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    }
+    for &(to, sql) in STEPS {
+        if version < to {
+            conn.execute_batch(sql)?;
+        }
+    }
+    if version < SCHEMA_VERSION {
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    }
+    Ok(())
+}
+
+/// Whether the file is a custodian store this build can open (or a new, empty file):
+/// its `application_id` and schema version, or why not. Reads only.
+fn check_file(conn: &Connection) -> Result<(i32, i64), StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
     let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
@@ -268,18 +289,7 @@ fn check_and_migrate(conn: &Connection) -> Result<(), StoreError> {
             known: KNOWN_VERSIONS,
         });
     }
-    if app != APPLICATION_ID {
-        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
-    }
-    for &(to, sql) in STEPS {
-        if version < to {
-            conn.execute_batch(sql)?;
-        }
-    }
-    if version < SCHEMA_VERSION {
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-    }
-    Ok(())
+    Ok((app, version))
 }
 
 /// Pushes deletions out of the write-ahead log and empties it, so no page image that
