@@ -399,3 +399,66 @@ fn a_ledger_with_another_key_refuses_to_decide_rather_than_trust_the_rows() {
         .check::<Promo>(&sid("cus_secret_9"), t0())
         .unwrap();
 }
+
+#[test]
+fn evidence_from_before_links_is_refused_until_adopted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    drop(SqliteStore::open(&path).unwrap());
+    // Rows as a build before schema 8 wrote them: no links; and a floor in the old table.
+    let conn = Connection::open(&path).unwrap();
+    // (Only the insert guards go: adoption below runs under the update guard.)
+    conn.execute_batch(
+        "DROP TRIGGER consent_events_append_at_end; DROP TRIGGER notice_floors_frozen_insert;",
+    )
+    .unwrap();
+    let sha = Notice::new("promo", 1, "Email me offers.").text_sha256;
+    conn.execute(
+        "INSERT INTO consent_events (seq, subject, purpose, kind, at_us, channel, notice_id,
+             notice_version, notice_sha256, method)
+         VALUES (1, 'a', 'Promo', 'given', ?1, 'web', 'promo', 2, ?2, 'ticked_checkbox')",
+        params![t0().timestamp_micros(), &sha[..]],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO consent_events (seq, subject, purpose, kind, at_us, channel, actor_kind,
+             actor_id) VALUES (2, 'b', 'Promo', 'withdrawn', ?1, 'web', 'data_subject', 'data-subject')",
+        params![t0().timestamp_micros()],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO notice_floors (purpose, version) VALUES ('Promo', 2)",
+        [],
+    )
+    .unwrap();
+
+    let l = ledger(&path);
+    assert_eq!(is_tampered(l.check::<Promo>(&sid("a"), t0())), Some(1));
+    assert!(
+        is_tampered(l.withdraw::<Promo>(&sid("a"), Actor::data_subject(), Channel::Web, t0()))
+            .is_some()
+    );
+
+    assert_eq!(l.link_unlinked_evidence().unwrap(), 2);
+    l.check::<Promo>(&sid("a"), t0()).unwrap();
+    assert_eq!(l.required_version::<Promo>().unwrap(), 2);
+    let report = l.verify(None).unwrap();
+    assert_eq!((report.events, report.floors), (2, 1));
+    assert_eq!(l.link_unlinked_evidence().unwrap(), 0);
+    // A link, once set, is never updated.
+    let r = conn.execute(
+        "UPDATE consent_events SET mac = zeroblob(32) WHERE seq = 1",
+        [],
+    );
+    assert!(r.is_err());
+
+    // Once evidence is linked, an unlinked row is never adopted.
+    conn.execute(
+        "INSERT INTO consent_events (seq, subject, purpose, kind, at_us, channel, notice_id,
+             notice_version, notice_sha256, method)
+         VALUES (3, 'a', 'Promo', 'given', ?1, 'web', 'promo', 2, ?2, 'ticked_checkbox')",
+        params![t0().timestamp_micros(), &sha[..]],
+    )
+    .unwrap();
+    assert_eq!(is_tampered(l.link_unlinked_evidence()), Some(3));
+}

@@ -263,6 +263,18 @@ impl ConsentLedger {
         }
     }
 
+    /// Adopts consent evidence written before schema version 8, which has no links:
+    /// links it under this ledger's key (and chains the notice floors set before then),
+    /// then verifies. Returns how many events were linked. Run it once, right after
+    /// upgrading, after checking that evidence against your backups: whatever is in the
+    /// store then is vouched for by the key from now on. Refused once any event has a
+    /// link.
+    pub fn link_unlinked_evidence(&self) -> Result<u64, ConsentError> {
+        let linked = self.store.link_unlinked(&self.key)?;
+        self.verify(None)?;
+        Ok(linked)
+    }
+
     /// Fails while the last verification found a bad row.
     fn intact(&self) -> Result<(), ConsentError> {
         let position = self.broken_at.load(Ordering::Acquire);

@@ -106,6 +106,16 @@ pub trait ConsentStore: Send + Sync {
     /// Up to `limit` notice-floor raises from position `from` on, in position order.
     fn read_floors(&self, from: u64, limit: usize) -> Result<Vec<ChainedFloor>, StoreError>;
 
+    /// Links evidence stored without links (written before schema version 8) under
+    /// `key`, and chains floors set before then; returns how many events it linked.
+    /// Refused ([`StoreError::Tampered`]) once any event has a link: evidence is
+    /// adopted once, right after an upgrade, never mixed with linked evidence. A store
+    /// that never holds unlinked rows keeps this default, which links nothing.
+    fn link_unlinked(&self, key: &EvidenceKey) -> Result<u64, StoreError> {
+        let _ = key;
+        Ok(0)
+    }
+
     /// Checks every link of both chains under `key`; fails with
     /// [`StoreError::Tampered`] naming the first bad position. With `expected` (a
     /// report kept from an earlier run, out of the writers' reach), also that the chain
@@ -148,6 +158,9 @@ macro_rules! forward_consent_store {
             }
             fn read_floors(&self, from: u64, limit: usize) -> Result<Vec<ChainedFloor>, StoreError> {
                 (**self).read_floors(from, limit)
+            }
+            fn link_unlinked(&self, key: &EvidenceKey) -> Result<u64, StoreError> {
+                (**self).link_unlinked(key)
             }
             fn verify(&self, key: &EvidenceKey, expected: Option<&ChainReport>) -> Result<ChainReport, StoreError> {
                 (**self).verify(key, expected)

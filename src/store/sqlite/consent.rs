@@ -1,7 +1,9 @@
 //! [`ConsentStore`] on SQLite: append-only event and notice-floor tables (enforced by
 //! triggers), each row a link of the keyed chain (`consent/chain.rs`).
 
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{SqliteStore, from_micros, to_micros};
 use crate::access::{Actor, ActorKind};
@@ -26,7 +28,16 @@ impl ConsentStore for SqliteStore {
             )
             .optional()?;
         let (last, prev) = match head {
-            Some((seq, mac)) => (position(seq)?, link(mac).unwrap_or([0u8; 32])),
+            Some((seq, mac)) => {
+                let seq = position(seq)?;
+                // A row from before schema 8 must be adopted first, or the chain would
+                // start from a link nobody computed.
+                let prev = link(mac).ok_or(StoreError::Tampered {
+                    what: "consent event (no link: written before schema 8; adopt it with ConsentLedger::link_unlinked_evidence)",
+                    position: seq,
+                })?;
+                (seq, prev)
+            }
             None => (0, [0u8; 32]),
         };
         let seq = last
@@ -185,42 +196,74 @@ impl ConsentStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<u32> = tx.query_row(
-            "SELECT max(version) FROM (
-                 SELECT version FROM notice_floor_log WHERE purpose = ?1
-                 UNION ALL SELECT version FROM notice_floors WHERE purpose = ?1)",
-            params![purpose],
-            |r| r.get(0),
-        )?;
-        if current.is_some_and(|c| c >= version) {
-            return Ok(());
-        }
-        let head: Option<(i64, Vec<u8>)> = tx
-            .query_row(
-                "SELECT seq, mac FROM notice_floor_log ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let (last, prev) = match head {
-            Some((seq, mac)) => (position(seq)?, link(Some(mac)).unwrap_or([0u8; 32])),
-            None => (0, [0u8; 32]),
-        };
-        let seq = last
-            .checked_add(1)
-            .ok_or(corrupt("notice floor position"))?;
-        let mac = key.floor_mac(&prev, seq, purpose, version);
-        tx.execute(
-            "INSERT INTO notice_floor_log (seq, purpose, version, mac) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                i64::try_from(seq).map_err(|_| corrupt("notice floor position"))?,
-                purpose,
-                version,
-                &mac[..]
-            ],
-        )?;
+        raise_floor(&tx, purpose, version, key)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn link_unlinked(&self, key: &EvidenceKey) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (first_linked, first_unlinked): (Option<i64>, Option<i64>) = tx.query_row(
+            "SELECT min(CASE WHEN mac IS NOT NULL THEN seq END),
+                    min(CASE WHEN mac IS NULL THEN seq END) FROM consent_events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut linked = 0u64;
+        if let Some(unlinked) = first_unlinked {
+            if first_linked.is_some() {
+                return Err(StoreError::Tampered {
+                    what: "consent event (no link, in a store that already has linked evidence: it cannot be adopted)",
+                    position: position(unlinked)?,
+                });
+            }
+            let rows: Vec<(u64, ConsentEvent)> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT {COLUMNS}, e.seq FROM consent_events e ORDER BY e.seq"
+                ))?;
+                let mut rows = stmt.query([])?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push((position(row.get(13)?)?, event_from_row(row)?));
+                }
+                out
+            };
+            let mut prev = [0u8; 32];
+            let mut streams: HashMap<(String, SubjectId), u64> = HashMap::new();
+            for (seq, event) in rows {
+                if seq != linked + 1 {
+                    return Err(StoreError::Tampered {
+                        what: "consent event (missing: deleted before it could be adopted)",
+                        position: linked + 1,
+                    });
+                }
+                let stream = (event.purpose().to_owned(), event.subject().clone());
+                let stream_prev = streams.get(&stream).copied().unwrap_or(0);
+                let mac = key.event_mac(&prev, seq, stream_prev, &event);
+                tx.execute(
+                    "UPDATE consent_events SET mac = ?1 WHERE seq = ?2",
+                    params![
+                        &mac[..],
+                        i64::try_from(seq).map_err(|_| corrupt("consent event position"))?
+                    ],
+                )?;
+                streams.insert(stream, seq);
+                prev = mac;
+                linked += 1;
+            }
+        }
+        let legacy: Vec<(String, u32)> = {
+            let mut stmt =
+                tx.prepare("SELECT purpose, version FROM notice_floors ORDER BY purpose")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        for (purpose, version) in legacy {
+            raise_floor(&tx, &purpose, version, key)?;
+        }
+        tx.commit()?;
+        Ok(linked)
     }
 
     fn read_events(&self, from: u64, limit: usize) -> Result<Vec<ChainedEvent>, StoreError> {
@@ -265,6 +308,58 @@ impl ConsentStore for SqliteStore {
         }
         Ok(out)
     }
+}
+
+/// Appends a raise of `purpose`'s floor to `version` at the end of the floor chain,
+/// unless the floor is already that high; in the caller's write transaction.
+fn raise_floor(
+    tx: &Transaction<'_>,
+    purpose: &str,
+    version: u32,
+    key: &EvidenceKey,
+) -> Result<(), StoreError> {
+    let current: Option<u32> = tx.query_row(
+        "SELECT max(version) FROM (
+             SELECT version FROM notice_floor_log WHERE purpose = ?1
+             UNION ALL SELECT version FROM notice_floors WHERE purpose = ?1)",
+        params![purpose],
+        |r| r.get(0),
+    )?;
+    let chained: Option<u32> = tx.query_row(
+        "SELECT max(version) FROM notice_floor_log WHERE purpose = ?1",
+        params![purpose],
+        |r| r.get(0),
+    )?;
+    // A raise is chained when it lifts the floor, or when it carries a floor from
+    // before schema 8 into the chain.
+    if chained.is_some_and(|c| c >= version) || current.is_some_and(|c| c > version) {
+        return Ok(());
+    }
+    let head: Option<(i64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT seq, mac FROM notice_floor_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (last, prev) = match head {
+        Some((seq, mac)) => (position(seq)?, link(Some(mac)).unwrap_or([0u8; 32])),
+        None => (0, [0u8; 32]),
+    };
+    let seq = last
+        .checked_add(1)
+        .ok_or(corrupt("notice floor position"))?;
+    let mac = key.floor_mac(&prev, seq, purpose, version);
+    tx.execute(
+        "INSERT INTO notice_floor_log (seq, purpose, version, mac) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            i64::try_from(seq).map_err(|_| corrupt("notice floor position"))?,
+            purpose,
+            version,
+            &mac[..]
+        ],
+    )?;
+    Ok(())
 }
 
 const COLUMNS: &str = "e.subject, e.purpose, e.kind, e.at_us, e.channel, e.notice_id, \

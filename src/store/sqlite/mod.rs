@@ -127,9 +127,21 @@ BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 /// (`mac`) in the keyed chain (`consent/chain.rs`); an insert must come at the end of
 /// the chain with a link, which also stops `REPLACE INTO` (its implicit delete fires no
 /// DELETE trigger unless `recursive_triggers` is on, but this INSERT trigger fires).
-/// Notice floors move to a chained, append-only log; the old table is frozen.
+/// The only update allowed gives a row written before version 8 its link, once
+/// (`ConsentLedger::link_unlinked_evidence`). Notice floors move to a chained,
+/// append-only log; the old table is frozen.
 const SCHEMA_V8: &str = r#"
 ALTER TABLE consent_events ADD COLUMN mac BLOB;
+DROP TRIGGER consent_events_append_only_update;
+CREATE TRIGGER consent_events_append_only_update BEFORE UPDATE ON consent_events
+WHEN NOT (OLD.mac IS NULL AND length(NEW.mac) = 32 AND NEW.seq = OLD.seq
+  AND NEW.subject IS OLD.subject AND NEW.purpose IS OLD.purpose AND NEW.kind IS OLD.kind
+  AND NEW.at_us IS OLD.at_us AND NEW.channel IS OLD.channel
+  AND NEW.notice_id IS OLD.notice_id AND NEW.notice_version IS OLD.notice_version
+  AND NEW.notice_sha256 IS OLD.notice_sha256 AND NEW.method IS OLD.method
+  AND NEW.expires_us IS OLD.expires_us AND NEW.actor_kind IS OLD.actor_kind
+  AND NEW.actor_id IS OLD.actor_id AND NEW.actor_role IS OLD.actor_role)
+BEGIN SELECT RAISE(ABORT, 'consent evidence is append-only'); END;
 CREATE TRIGGER consent_events_append_at_end BEFORE INSERT ON consent_events
 WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM consent_events)
   OR NEW.mac IS NULL OR length(NEW.mac) != 32
