@@ -292,7 +292,11 @@ impl ConsentLedger {
     /// Refuses an event dated more than [`MAX_CLOCK_SKEW`] after the clock.
     fn not_future(&self, purpose: &'static str, at: DateTime<Utc>) -> Result<(), ConsentError> {
         let now = self.clock.now();
-        if at > now + MAX_CLOCK_SKEW {
+        // (A clock at the end of time has no future to refuse.)
+        if now
+            .checked_add_signed(MAX_CLOCK_SKEW)
+            .is_some_and(|limit| at > limit)
+        {
             return Err(ConsentError::FromTheFuture {
                 purpose,
                 at,
