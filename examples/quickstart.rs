@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use custodian::audit::AuditTrail;
 use custodian::categories::{Communications, Email, Name};
-use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
+use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, EvidenceKey, Notice};
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
 use custodian::store::SqliteStore;
@@ -57,7 +57,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.join("custodian.db");
     let store = SqliteStore::open(&path)?;
     println!("Opened the embedded store at {}", path.display());
-    let ledger = ConsentLedger::new(store.clone());
+    // The consent evidence is chained under its own key: from your secret manager in
+    // production (`EvidenceKey::from_slice`), generated here.
+    let ledger = ConsentLedger::new(store.clone(), EvidenceKey::generate()?)?;
     // In production the master key comes from your secret manager or KMS, and the
     // clock is the system clock (the default). This one is moved by hand below, so the
     // example does not wait a month to show retention.
@@ -111,7 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 4. One click on "unsubscribe": withdrawn, and refused again.
-    let later = now + Duration::days(3);
+    let later = now + Duration::minutes(1);
     ledger.withdraw::<Marketing>(&alice, Actor::data_subject(), Channel::Email, later)?;
     match ledger.access::<Marketing>(&alice, mailer(), later) {
         Ok(_) => println!("Marketing after withdrawal: allowed (this is a bug)"),

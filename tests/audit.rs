@@ -85,7 +85,9 @@ fn every_audited_action_is_recorded_with_its_fields() {
     let sink = Arc::new(MemorySink::new());
     let trail = Arc::new(AuditTrail::new(Arc::clone(&sink)).unwrap());
     let v = Arc::new(vault(&trail, &clock));
-    let ledger = ConsentLedger::in_memory().audited(Arc::clone(&v));
+    let ledger = ConsentLedger::in_memory()
+        .with_clock(clock.clone())
+        .audited(Arc::clone(&v));
     let alice = sid("cus_alice");
     let sealed = seal(&v, &alice, 30);
 

@@ -3,8 +3,10 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use custodian::categories::Email;
 use custodian::consent::{
-    Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence, Notice, Withdrawal,
+    Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence, EvidenceKey,
+    MAX_CLOCK_SKEW, MemoryConsentStore, Notice, Withdrawal,
 };
+use custodian::retention::ManualClock;
 use custodian::store::SqliteStore;
 use custodian::{Actor, Personal, SubjectId};
 use proptest::prelude::*;
@@ -23,6 +25,14 @@ custodian::purpose! {
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+fn key() -> EvidenceKey {
+    EvidenceKey::from_slice(&[7u8; 32]).unwrap()
+}
+
+fn sqlite_ledger(path: &std::path::Path) -> ConsentLedger {
+    ConsentLedger::new(SqliteStore::open(path).unwrap(), key()).unwrap()
 }
 
 fn subject(s: &str) -> SubjectId {
@@ -95,9 +105,10 @@ fn consent_is_per_subject_and_per_purpose() {
 
 #[test]
 fn expiry_is_enforced_at_the_instant() {
-    let ledger = ConsentLedger::in_memory();
     let a = subject("a");
     let expires = t0() + Duration::days(365);
+    // The renewal below is dated at the expiry: the ledger's clock must have got there.
+    let ledger = ConsentLedger::in_memory().with_clock(ManualClock::new(expires));
     ledger
         .give::<Promo>(&a, evidence(1).expires_at(expires), t0())
         .unwrap();
@@ -180,7 +191,7 @@ fn sqlite_history_survives_restart_and_is_append_only() {
     let path = dir.path().join("custodian.db");
     let a = subject("a");
     {
-        let ledger = ConsentLedger::new(SqliteStore::open(&path).unwrap());
+        let ledger = sqlite_ledger(&path);
         ledger
             .give::<Promo>(&a, evidence(1).expires_at(t0() + Duration::days(30)), t0())
             .unwrap();
@@ -194,8 +205,7 @@ fn sqlite_history_survives_restart_and_is_append_only() {
             .unwrap();
         ledger.require_notice_version::<Promo>(4).unwrap();
     }
-    let store = SqliteStore::open(&path).unwrap();
-    let ledger = ConsentLedger::new(store.clone());
+    let ledger = sqlite_ledger(&path);
     let history = ledger.history(&a).unwrap();
     assert_eq!(history.len(), 2);
     match &history[0] {
@@ -224,8 +234,93 @@ fn sqlite_history_survives_restart_and_is_append_only() {
     );
 }
 
+/// Both stores, on a clock at `now`.
+fn ledgers(dir: &tempfile::TempDir, now: DateTime<Utc>) -> Vec<ConsentLedger> {
+    let clock = ManualClock::new(now);
+    vec![
+        ConsentLedger::new(MemoryConsentStore::new(), key())
+            .unwrap()
+            .with_clock(clock.clone()),
+        sqlite_ledger(&dir.path().join("custodian.db")).with_clock(clock),
+    ]
+}
+
+#[test]
+fn late_consent_dated_before_a_withdrawal_does_not_reenable_processing() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = t0() + Duration::days(1);
+    for ledger in ledgers(&dir, now) {
+        let a = subject("late");
+        let withdrawn_at = t0() + Duration::hours(5);
+        ledger
+            .withdraw::<Promo>(&a, Actor::data_subject(), Channel::Email, withdrawn_at)
+            .unwrap();
+        // A paper form signed before the withdrawal arrives afterwards.
+        ledger
+            .give::<Promo>(&a, evidence(1), t0() + Duration::hours(1))
+            .unwrap();
+        match ledger.check::<Promo>(&a, now) {
+            Err(ConsentError::Withdrawn { at, .. }) => assert_eq!(at, withdrawn_at),
+            other => panic!("expected Withdrawn, got {other:?}"),
+        }
+        // Consent dated after the withdrawal is in force again.
+        ledger
+            .give::<Promo>(&a, evidence(1), t0() + Duration::hours(6))
+            .unwrap();
+        ledger.check::<Promo>(&a, now).unwrap();
+        // A late withdrawal dated before that consent ends nothing.
+        let out = ledger
+            .withdraw::<Promo>(
+                &a,
+                Actor::data_subject(),
+                Channel::Email,
+                t0() + Duration::hours(2),
+            )
+            .unwrap();
+        assert_eq!(out, Withdrawal::NothingToEnd);
+        ledger.check::<Promo>(&a, now).unwrap();
+    }
+}
+
+#[test]
+fn consent_dated_in_the_future_beyond_the_skew_is_refused_and_never_authorises() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = t0();
+    for ledger in ledgers(&dir, now) {
+        let a = subject("future");
+        let r = ledger.give::<Promo>(&a, evidence(1), now + Duration::days(10));
+        assert!(
+            matches!(r, Err(ConsentError::FromTheFuture { .. })),
+            "{r:?}"
+        );
+        assert!(matches!(
+            ledger.check::<Promo>(&a, now),
+            Err(ConsentError::NeverGiven { .. })
+        ));
+        let r = ledger.withdraw::<Promo>(
+            &a,
+            Actor::data_subject(),
+            Channel::Web,
+            now + MAX_CLOCK_SKEW + Duration::seconds(1),
+        );
+        assert!(matches!(r, Err(ConsentError::FromTheFuture { .. })));
+        assert!(ledger.history(&a).unwrap().is_empty());
+
+        // Within the tolerance it is recorded, but only counts from its date.
+        let soon = now + MAX_CLOCK_SKEW;
+        ledger.give::<Promo>(&a, evidence(1), soon).unwrap();
+        match ledger.check::<Promo>(&a, now) {
+            Err(ConsentError::NotYetInForce { from, .. }) => assert_eq!(from, soon),
+            other => panic!("expected NotYetInForce, got {other:?}"),
+        }
+        ledger.check::<Promo>(&a, soon).unwrap();
+    }
+}
+
 // ---------------------------------------------------------------------------------
-// Model test: random give / withdraw / expire / notice bump / clock advance sequences.
+// Model test: random give / withdraw / expire / notice bump / clock advance sequences,
+// with events dated out of order (late evidence, and up to twice the skew tolerance
+// ahead of the ledger's clock).
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -234,10 +329,13 @@ enum Op {
         p: usize,
         version: u32,
         expires_in: Option<i64>,
+        /// Seconds from the clock to the event's date.
+        dated: i64,
     },
     Withdraw {
         s: usize,
         p: usize,
+        dated: i64,
     },
     Bump {
         p: usize,
@@ -247,13 +345,21 @@ enum Op {
     Reopen,
 }
 
+fn dated() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        2 => Just(0i64),
+        2 => -3600..0i64,
+        1 => 0..(2 * MAX_CLOCK_SKEW.num_seconds()),
+    ]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0..3usize, 0..2usize, 1..5u32, proptest::option::of(1..120i64))
-            .prop_map(|(s, p, version, expires_in)| Op::Give { s, p, version, expires_in }),
-        2 => (0..3usize, 0..2usize).prop_map(|(s, p)| Op::Withdraw { s, p }),
+        4 => (0..3usize, 0..2usize, 1..5u32, proptest::option::of(1..7200i64), dated())
+            .prop_map(|(s, p, version, expires_in, dated)| Op::Give { s, p, version, expires_in, dated }),
+        2 => (0..3usize, 0..2usize, dated()).prop_map(|(s, p, dated)| Op::Withdraw { s, p, dated }),
         1 => (0..2usize, 1..5u32).prop_map(|(p, version)| Op::Bump { p, version }),
-        3 => (0..90i64).prop_map(Op::Advance),
+        3 => (0..900i64).prop_map(Op::Advance),
         1 => Just(Op::Reopen),
     ]
 }
@@ -264,12 +370,28 @@ enum Expect {
     Live,
     Never,
     Withdrawn(DateTime<Utc>),
+    NotYet(DateTime<Utc>),
     Expired(DateTime<Utc>),
     Stale { given: u32, required: u32 },
 }
 
-#[derive(Clone, Copy, Default)]
+/// A recorded event, as the model keeps it.
+#[derive(Clone, Copy, Debug)]
+enum ModelEvent {
+    Given {
+        version: u32,
+        expires: Option<DateTime<Utc>>,
+    },
+    Withdrawn,
+}
+
+/// An event and its date.
+type Dated = (DateTime<Utc>, ModelEvent);
+
+/// The consent in force, folded by the model.
+#[derive(Clone, Copy)]
 struct ModelConsent {
+    given_at: DateTime<Utc>,
     version: u32,
     expires: Option<DateTime<Utc>>,
     withdrawn: Option<DateTime<Utc>>,
@@ -277,7 +399,8 @@ struct ModelConsent {
 
 struct Model {
     now: DateTime<Utc>,
-    consents: [[Option<ModelConsent>; 2]; 3],
+    /// Per subject and purpose, the recorded events in arrival order.
+    events: [[Vec<Dated>; 2]; 3],
     floors: [u32; 2],
 }
 
@@ -287,12 +410,41 @@ impl Model {
     fn required(&self, p: usize) -> u32 {
         DECLARED_MIN[p].max(self.floors[p])
     }
+
+    /// The rule, written out: events by date, arrival order breaking ties; a consent
+    /// replaces the one before it, a withdrawal ends the one in force.
+    fn consent(&self, s: usize, p: usize) -> Option<ModelConsent> {
+        let mut events: Vec<_> = self.events[s][p].iter().enumerate().collect();
+        events.sort_by_key(|(i, (at, _))| (*at, *i));
+        let mut cur: Option<ModelConsent> = None;
+        for (_, (at, e)) in events {
+            match *e {
+                ModelEvent::Given { version, expires } => {
+                    cur = Some(ModelConsent {
+                        given_at: *at,
+                        version,
+                        expires,
+                        withdrawn: None,
+                    })
+                }
+                ModelEvent::Withdrawn => {
+                    if let Some(c) = cur.as_mut().filter(|c| c.withdrawn.is_none()) {
+                        c.withdrawn = Some(*at);
+                    }
+                }
+            }
+        }
+        cur
+    }
+
     fn expect(&self, s: usize, p: usize) -> Expect {
-        match self.consents[s][p] {
+        match self.consent(s, p) {
             None => Expect::Never,
             Some(c) => {
                 if let Some(w) = c.withdrawn {
                     Expect::Withdrawn(w)
+                } else if c.given_at > self.now {
+                    Expect::NotYet(c.given_at)
                 } else if let Some(e) = c.expires.filter(|e| *e <= self.now) {
                     Expect::Expired(e)
                 } else if c.version < self.required(p) {
@@ -306,6 +458,10 @@ impl Model {
             }
         }
     }
+
+    fn too_far_ahead(&self, at: DateTime<Utc>) -> bool {
+        at > self.now + MAX_CLOCK_SKEW
+    }
 }
 
 fn observed(r: Result<(), ConsentError>) -> Expect {
@@ -313,6 +469,7 @@ fn observed(r: Result<(), ConsentError>) -> Expect {
         Ok(()) => Expect::Live,
         Err(ConsentError::NeverGiven { .. }) => Expect::Never,
         Err(ConsentError::Withdrawn { at, .. }) => Expect::Withdrawn(at),
+        Err(ConsentError::NotYetInForce { from, .. }) => Expect::NotYet(from),
         Err(ConsentError::Expired { at, .. }) => Expect::Expired(at),
         Err(ConsentError::StaleNotice {
             given, required, ..
@@ -329,12 +486,16 @@ fn check(ledger: &ConsentLedger, s: &SubjectId, p: usize, now: DateTime<Utc>) ->
     })
 }
 
-fn run_model(ops: &[Op], mut open: impl FnMut() -> ConsentLedger) -> Result<(), TestCaseError> {
+fn run_model(
+    ops: &[Op],
+    mut open: impl FnMut(&ManualClock) -> ConsentLedger,
+) -> Result<(), TestCaseError> {
     let subjects = [subject("s0"), subject("s1"), subject("s2")];
-    let mut ledger = open();
+    let clock = ManualClock::new(t0());
+    let mut ledger = open(&clock);
     let mut model = Model {
         now: t0(),
-        consents: Default::default(),
+        events: Default::default(),
         floors: [0, 0],
     };
     for op in ops {
@@ -344,52 +505,48 @@ fn run_model(ops: &[Op], mut open: impl FnMut() -> ConsentLedger) -> Result<(), 
                 p,
                 version,
                 expires_in,
+                dated,
             } => {
+                let at = model.now + Duration::seconds(dated);
+                let expires = expires_in.map(|e| at + Duration::seconds(e));
                 let mut ev = evidence(version);
-                if let Some(secs) = expires_in {
-                    ev = ev.expires_at(model.now + Duration::seconds(secs));
+                if let Some(e) = expires {
+                    ev = ev.expires_at(e);
                 }
                 let r = if p == 0 {
-                    ledger.give::<Promo>(&subjects[s], ev, model.now)
+                    ledger.give::<Promo>(&subjects[s], ev, at)
                 } else {
-                    ledger.give::<Survey>(&subjects[s], ev, model.now)
+                    ledger.give::<Survey>(&subjects[s], ev, at)
                 };
-                if version < model.required(p) {
+                if model.too_far_ahead(at) {
+                    let refused = matches!(r, Err(ConsentError::FromTheFuture { .. }));
+                    prop_assert!(refused, "a give dated too far ahead must be refused");
+                } else if version < model.required(p) {
                     let refused = matches!(r, Err(ConsentError::StaleNotice { .. }));
                     prop_assert!(refused, "stale give must be refused");
                 } else {
-                    prop_assert!(r.is_ok());
-                    model.consents[s][p] = Some(ModelConsent {
-                        version,
-                        expires: expires_in.map(|e| model.now + Duration::seconds(e)),
-                        withdrawn: None,
-                    });
+                    prop_assert!(r.is_ok(), "{:?}", r);
+                    model.events[s][p].push((at, ModelEvent::Given { version, expires }));
                 }
             }
-            Op::Withdraw { s, p } => {
+            Op::Withdraw { s, p, dated } => {
+                let at = model.now + Duration::seconds(dated);
                 let r = if p == 0 {
-                    ledger.withdraw::<Promo>(
-                        &subjects[s],
-                        Actor::data_subject(),
-                        Channel::Web,
-                        model.now,
-                    )
+                    ledger.withdraw::<Promo>(&subjects[s], Actor::data_subject(), Channel::Web, at)
                 } else {
-                    ledger.withdraw::<Survey>(
-                        &subjects[s],
-                        Actor::data_subject(),
-                        Channel::Web,
-                        model.now,
-                    )
+                    ledger.withdraw::<Survey>(&subjects[s], Actor::data_subject(), Channel::Web, at)
                 };
-                let expected = match &mut model.consents[s][p] {
-                    Some(c) if c.withdrawn.is_none() => {
-                        c.withdrawn = Some(model.now);
-                        Withdrawal::Ended
-                    }
-                    _ => Withdrawal::NothingToEnd,
-                };
-                prop_assert_eq!(r.unwrap(), expected);
+                if model.too_far_ahead(at) {
+                    let refused = matches!(r, Err(ConsentError::FromTheFuture { .. }));
+                    prop_assert!(refused, "a withdrawal dated too far ahead must be refused");
+                } else {
+                    let expected = match model.consent(s, p) {
+                        Some(c) if c.withdrawn.is_none() && c.given_at <= at => Withdrawal::Ended,
+                        _ => Withdrawal::NothingToEnd,
+                    };
+                    model.events[s][p].push((at, ModelEvent::Withdrawn));
+                    prop_assert_eq!(r.unwrap(), expected);
+                }
             }
             Op::Bump { p, version } => {
                 if p == 0 {
@@ -399,8 +556,11 @@ fn run_model(ops: &[Op], mut open: impl FnMut() -> ConsentLedger) -> Result<(), 
                 }
                 model.floors[p] = model.floors[p].max(version);
             }
-            Op::Advance(secs) => model.now += Duration::seconds(secs),
-            Op::Reopen => ledger = open(),
+            Op::Advance(secs) => {
+                model.now += Duration::seconds(secs);
+                clock.set(model.now);
+            }
+            Op::Reopen => ledger = open(&clock),
         }
         for (s, sid) in subjects.iter().enumerate() {
             for p in 0..2 {
@@ -424,13 +584,15 @@ proptest! {
         let ledger = std::cell::RefCell::new(Some(ConsentLedger::in_memory()));
         let shared = std::rc::Rc::new(ledger);
         let ops: Vec<Op> = ops.into_iter().filter(|o| !matches!(o, Op::Reopen)).collect();
-        run_model(&ops, || shared.borrow_mut().take().expect("opened once"))?;
+        run_model(&ops, |clock| {
+            shared.borrow_mut().take().expect("opened once").with_clock(clock.clone())
+        })?;
     }
 
     #[test]
     fn sqlite_store_matches_model_across_reopens(ops in proptest::collection::vec(op(), 1..40)) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("consent.db");
-        run_model(&ops, || ConsentLedger::new(SqliteStore::open(&path).unwrap()))?;
+        run_model(&ops, |clock| sqlite_ledger(&path).with_clock(clock.clone()))?;
     }
 }

@@ -17,7 +17,7 @@
 //!
 //! let ledger = ConsentLedger::in_memory();
 //! let alice = SubjectId::new("cus_1")?;
-//! let now = Utc::now();
+//! let now = Utc::now() - Duration::days(2);
 //! assert!(matches!(
 //!     ledger.access::<Newsletter>(&alice, Actor::service("mailer"), now),
 //!     Err(ConsentError::NeverGiven { .. })
@@ -36,20 +36,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod chain;
 mod evidence;
 mod store;
 
+pub use chain::{ChainReport, ChainedEvent, ChainedFloor, EvidenceKey};
 pub use evidence::{
     Channel, ConsentEvent, ConsentGiven, ConsentMethod, ConsentWithdrawn, Evidence, Notice,
 };
 pub use store::{ConsentStatus, ConsentStore, MemoryConsentStore};
 
-use chrono::{DateTime, Utc};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::access::{Access, Actor};
 use crate::audit::{AuditError, EventKind};
 use crate::basis::Consent;
 use crate::purpose::Purpose;
+use crate::retention::{Clock, SystemClock};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -105,7 +111,43 @@ pub enum ConsentError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The store failed; nothing was decided.
+    /// The event is dated further in the future than the ledger's clock allows
+    /// ([`MAX_CLOCK_SKEW`]): evidence is recorded when it happens, not ahead of time.
+    #[error(
+        "consent event for purpose `{purpose}` is dated {at}, more than {tolerance_secs} s after the ledger's clock ({now}): record it with the time it happened, and check the clocks of the machines involved"
+    )]
+    FromTheFuture {
+        /// The purpose.
+        purpose: &'static str,
+        /// The event's date.
+        at: DateTime<Utc>,
+        /// The ledger's clock.
+        now: DateTime<Utc>,
+        /// The tolerance, in seconds.
+        tolerance_secs: i64,
+    },
+    /// The consent in force is dated after the time checked (it was recorded within
+    /// the clock-skew tolerance, ahead of this check).
+    #[error(
+        "consent to purpose `{purpose}` takes effect at {from}, after the time checked: check again from then, and check the clocks of the machines involved"
+    )]
+    NotYetInForce {
+        /// The purpose.
+        purpose: &'static str,
+        /// When the consent takes effect.
+        from: DateTime<Utc>,
+    },
+    /// An [`EvidenceKey`] of the wrong length was supplied.
+    #[error("an evidence key is 32 bytes, got {len}")]
+    BadEvidenceKey {
+        /// The length supplied.
+        len: usize,
+    },
+    /// The operating system's random number generator failed.
+    #[error("the system random number generator failed; no evidence key could be made")]
+    Random,
+    /// The store failed, or its evidence does not authenticate
+    /// ([`StoreError::Tampered`]); nothing was decided.
     #[error("the consent store failed: {0}")]
     Store(#[from] StoreError),
     /// The consent event was stored, but its audit event could not be recorded:
@@ -151,19 +193,118 @@ pub enum Withdrawal {
     NothingToEnd,
 }
 
+/// How far in the future (by the ledger's clock) a consent event may be dated: 5
+/// minutes, for clocks that drift between the machines that record and check consent.
+/// A later date is refused with [`ConsentError::FromTheFuture`].
+pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
+
 /// The consent ledger over a [`ConsentStore`]. `Send + Sync`: share one per process.
+///
+/// Opening verifies the whole evidence chain under the [`EvidenceKey`]. If any row
+/// fails to authenticate, the ledger opens anyway but refuses every decision
+/// ([`check`](Self::check), [`access`](Self::access), [`give`](Self::give)) with
+/// [`StoreError::Tampered`], while [`withdraw`](Self::withdraw) still records
+/// withdrawals (Art. 7(3)) and [`verify`](Self::verify) names the bad row.
 pub struct ConsentLedger {
     store: Box<dyn ConsentStore>,
+    key: EvidenceKey,
+    clock: Box<dyn Clock>,
     observer: Option<Box<dyn ConsentObserver>>,
+    /// Position of the first bad row found by the last verification (0: none).
+    broken_at: AtomicU64,
+    broken_what: Mutex<&'static str>,
 }
 
 impl ConsentLedger {
-    /// A ledger over `store`.
-    pub fn new(store: impl ConsentStore + 'static) -> Self {
-        ConsentLedger {
+    /// A ledger over `store`, keyed with `key`: verifies the evidence already there
+    /// (a linear scan; see [`verify`](Self::verify)). Fails only when the store cannot
+    /// be read; evidence that does not authenticate makes a ledger that refuses to
+    /// decide (see the type's docs).
+    pub fn new(store: impl ConsentStore + 'static, key: EvidenceKey) -> Result<Self, ConsentError> {
+        let ledger = ConsentLedger {
             store: Box::new(store),
+            key,
+            clock: Box::new(SystemClock::new()),
             observer: None,
+            broken_at: AtomicU64::new(0),
+            broken_what: Mutex::new(""),
+        };
+        match ledger.verify(None) {
+            Ok(_) | Err(ConsentError::Store(StoreError::Tampered { .. })) => Ok(ledger),
+            Err(e) => Err(e),
         }
+    }
+
+    /// Uses `clock` (instead of the system clock) to refuse events dated in the future.
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// Checks every link of the evidence chain (events and notice-floor raises) and,
+    /// with `expected` (a report kept from an earlier call, out of the store writers'
+    /// reach), that the store still holds that history. Names the first bad row with
+    /// [`StoreError::Tampered`], and from then on the ledger refuses to decide; a
+    /// verification that passes lets it decide again.
+    pub fn verify(&self, expected: Option<&ChainReport>) -> Result<ChainReport, ConsentError> {
+        match self.store.verify(&self.key, expected) {
+            Ok(report) => {
+                self.broken_at.store(0, Ordering::Release);
+                Ok(report)
+            }
+            Err(StoreError::Tampered { what, position }) => {
+                if let Ok(mut w) = self.broken_what.lock() {
+                    *w = what;
+                }
+                self.broken_at.store(position.max(1), Ordering::Release);
+                Err(StoreError::Tampered { what, position }.into())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Adopts consent evidence written before schema version 8, which has no links:
+    /// links it under this ledger's key (and chains the notice floors set before then),
+    /// then verifies. Returns how many events were linked. Run it once, right after
+    /// upgrading, after checking that evidence against your backups: whatever is in the
+    /// store then is vouched for by the key from now on. Refused once any event has a
+    /// link.
+    pub fn link_unlinked_evidence(&self) -> Result<u64, ConsentError> {
+        let linked = self.store.link_unlinked(&self.key)?;
+        self.verify(None)?;
+        Ok(linked)
+    }
+
+    /// Fails while the last verification found a bad row.
+    fn intact(&self) -> Result<(), ConsentError> {
+        let position = self.broken_at.load(Ordering::Acquire);
+        if position == 0 {
+            return Ok(());
+        }
+        let what = self
+            .broken_what
+            .lock()
+            .map(|w| *w)
+            .unwrap_or("consent event");
+        Err(StoreError::Tampered { what, position }.into())
+    }
+
+    /// Refuses an event dated more than [`MAX_CLOCK_SKEW`] after the clock.
+    fn not_future(&self, purpose: &'static str, at: DateTime<Utc>) -> Result<(), ConsentError> {
+        let now = self.clock.now();
+        // (A clock at the end of time has no future to refuse.)
+        if now
+            .checked_add_signed(MAX_CLOCK_SKEW)
+            .is_some_and(|limit| at > limit)
+        {
+            return Err(ConsentError::FromTheFuture {
+                purpose,
+                at,
+                now,
+                tolerance_secs: MAX_CLOCK_SKEW.num_seconds(),
+            });
+        }
+        Ok(())
     }
 
     /// Sends every consent given or withdrawn to `observer` (an audited vault) after
@@ -187,21 +328,39 @@ impl ConsentLedger {
         }
     }
 
-    /// A ledger over a fresh [`MemoryConsentStore`].
+    /// A ledger over a fresh [`MemoryConsentStore`], for tests and single-process
+    /// caches. Its chain is keyed with a fixed, public key (32 zero bytes): rows in
+    /// this process's memory can only be changed by code in this process, which could
+    /// as well read any key, so a secret would protect nothing here. Use
+    /// [`new`](Self::new) with your own [`EvidenceKey`] for any store another process
+    /// or person can write.
     pub fn in_memory() -> Self {
-        ConsentLedger::new(MemoryConsentStore::new())
+        ConsentLedger {
+            store: Box::new(MemoryConsentStore::new()),
+            key: EvidenceKey::from_bytes(secrecy::SecretBox::new(Box::new([0u8; 32]))),
+            clock: Box::new(SystemClock::new()),
+            observer: None,
+            broken_at: AtomicU64::new(0),
+            broken_what: Mutex::new(""),
+        }
     }
 
     /// Records that `subject` consented to purpose `P` at `at`, with its evidence.
     ///
     /// Refused when the notice version is older than `P` requires (the subject was shown
-    /// an outdated text) or when the consent would expire before it was given.
+    /// an outdated text), when the consent would expire before it was given, when `at`
+    /// is more than [`MAX_CLOCK_SKEW`] ahead of the ledger's clock, and while the
+    /// evidence chain does not verify. `at` may be in the past (evidence that arrives
+    /// late, e.g. a paper form): it takes its place by date, so it does not override a
+    /// withdrawal dated after it.
     pub fn give<P: Purpose<Basis = Consent>>(
         &self,
         subject: &SubjectId,
         evidence: Evidence,
         at: DateTime<Utc>,
     ) -> Result<(), ConsentError> {
+        self.intact()?;
+        self.not_future(P::NAME, at)?;
         let required = self.required_version::<P>()?;
         if evidence.notice.version < required {
             return Err(ConsentError::StaleNotice {
@@ -216,15 +375,18 @@ impl ConsentLedger {
                 reason: "it expires before it was given",
             });
         }
-        self.store.append(&ConsentEvent::Given(ConsentGiven {
-            subject: subject.clone(),
-            purpose: P::NAME.to_owned(),
-            notice: evidence.notice,
-            method: evidence.method,
-            channel: evidence.channel,
-            at,
-            expires_at: evidence.expires_at,
-        }))?;
+        self.store.append(
+            &ConsentEvent::Given(ConsentGiven {
+                subject: subject.clone(),
+                purpose: P::NAME.to_owned(),
+                notice: evidence.notice,
+                method: evidence.method,
+                channel: evidence.channel,
+                at,
+                expires_at: evidence.expires_at,
+            }),
+            &self.key,
+        )?;
         self.observe(
             EventKind::ConsentGiven,
             subject,
@@ -235,7 +397,12 @@ impl ConsentLedger {
     }
 
     /// Records that `subject`'s consent to `P` is withdrawn: one call, as easy as giving
-    /// (GDPR Art. 7(3)). The request is recorded even when there was nothing to end.
+    /// (GDPR Art. 7(3)). The request is recorded even when there was nothing to end,
+    /// and even while the evidence chain does not verify (the answer is then
+    /// [`Withdrawal::NothingToEnd`], since the current state cannot be trusted). It
+    /// ends the consent in force if that consent is dated at or before `at`; it stays
+    /// in force against any consent dated before it that arrives later. Refused when
+    /// `at` is more than [`MAX_CLOCK_SKEW`] ahead of the ledger's clock.
     pub fn withdraw<P: Purpose<Basis = Consent>>(
         &self,
         subject: &SubjectId,
@@ -243,37 +410,56 @@ impl ConsentLedger {
         channel: Channel,
         at: DateTime<Utc>,
     ) -> Result<Withdrawal, ConsentError> {
-        let before = self.store.status(subject, P::NAME)?;
-        self.store
-            .append(&ConsentEvent::Withdrawn(ConsentWithdrawn {
+        self.not_future(P::NAME, at)?;
+        let before = match self.intact() {
+            Ok(()) => self
+                .store
+                .status(subject, P::NAME, &self.key)
+                .ok()
+                .flatten(),
+            Err(_) => None,
+        };
+        self.store.append(
+            &ConsentEvent::Withdrawn(ConsentWithdrawn {
                 subject: subject.clone(),
                 purpose: P::NAME.to_owned(),
                 by: by.clone(),
                 channel,
                 at,
-            }))?;
+            }),
+            &self.key,
+        )?;
         self.observe(EventKind::ConsentWithdrawn, subject, P::NAME, &by, at)?;
         Ok(match before {
-            Some(s) if s.withdrawn_at.is_none() => Withdrawal::Ended,
+            Some(s) if s.withdrawn_at.is_none() && s.given_at <= at => Withdrawal::Ended,
             _ => Withdrawal::NothingToEnd,
         })
     }
 
-    /// Checks that `subject`'s consent to `P` is live at `now`: given, not withdrawn,
-    /// not expired, and to a notice version still accepted.
+    /// Checks that `subject`'s consent to `P` is live at `now`: given (dated at or
+    /// before `now`), not withdrawn, not expired, and to a notice version still
+    /// accepted. Events count in order of their dates, not of their arrival. Fails
+    /// closed with [`StoreError::Tampered`] when the evidence does not authenticate.
     pub fn check<P: Purpose<Basis = Consent>>(
         &self,
         subject: &SubjectId,
         now: DateTime<Utc>,
     ) -> Result<(), ConsentError> {
+        self.intact()?;
         let status = self
             .store
-            .status(subject, P::NAME)?
+            .status(subject, P::NAME, &self.key)?
             .ok_or(ConsentError::NeverGiven { purpose: P::NAME })?;
         if let Some(at) = status.withdrawn_at {
             return Err(ConsentError::Withdrawn {
                 purpose: P::NAME,
                 at,
+            });
+        }
+        if status.given_at > now {
+            return Err(ConsentError::NotYetInForce {
+                purpose: P::NAME,
+                from: status.given_at,
             });
         }
         if let Some(at) = status.expires_at.filter(|e| *e <= now) {
@@ -317,13 +503,13 @@ impl ConsentLedger {
         &self,
         version: u32,
     ) -> Result<(), ConsentError> {
-        Ok(self.store.raise_notice_floor(P::NAME, version)?)
+        Ok(self.store.raise_notice_floor(P::NAME, version, &self.key)?)
     }
 
     /// The oldest notice version accepted for `P` now: the larger of the declared
     /// `min_notice_version` and the floor set with
     /// [`require_notice_version`](Self::require_notice_version).
     pub fn required_version<P: Purpose<Basis = Consent>>(&self) -> Result<u32, ConsentError> {
-        Ok(P::MIN_NOTICE_VERSION.max(self.store.notice_floor(P::NAME)?))
+        Ok(P::MIN_NOTICE_VERSION.max(self.store.notice_floor(P::NAME, &self.key)?))
     }
 }

@@ -32,6 +32,39 @@ pub enum StoreError {
         /// Newest version this build knows.
         known: i64,
     },
+    /// The file's schema version is not one this build wrote (nor an older one it can
+    /// upgrade): it was written by another build or changed by hand.
+    #[error(
+        "the store file has schema version {found}, which this build does not know (it knows {known:?}): open it with the custodian build that wrote it, or restore it from a backup"
+    )]
+    SchemaUnknown {
+        /// Version in the file.
+        found: i64,
+        /// Versions this build can open.
+        known: &'static [i64],
+    },
+    /// The file is another application's SQLite database: custodian refuses to add its
+    /// tables to it.
+    #[error(
+        "the file is another application's SQLite database (application_id {application_id}, {objects} schema objects), not a custodian store: give custodian a file of its own"
+    )]
+    ForeignDatabase {
+        /// The file's `PRAGMA application_id`.
+        application_id: i32,
+        /// How many tables, indexes, views and triggers it holds.
+        objects: i64,
+    },
+    /// Stored evidence does not authenticate under the ledger's evidence key: a row was
+    /// forged, edited, moved or deleted by someone without the key, or the key is wrong.
+    #[error(
+        "the consent store's {what} at position {position} does not authenticate under the evidence key: consent decisions are refused until this is resolved; keep the file as evidence, check that the right evidence key is configured, and restore the store from a backup that verifies"
+    )]
+    Tampered {
+        /// Which row, and what is wrong with it.
+        what: &'static str,
+        /// Its position in its chain, from 1.
+        position: u64,
+    },
     /// SQLite would not run the file in write-ahead-log mode (an in-memory database,
     /// or a file system or VFS without shared memory): deleted keys could not be
     /// purged as the store promises.

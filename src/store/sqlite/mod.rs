@@ -30,13 +30,17 @@ use super::StoreError;
 use crate::retention::JournalPurge;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 8;
 
 /// How long a connection waits for another's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a checkpoint waits for readers before it is left pending: it is retried
 /// at the next write, so a deletion does not stall behind a long read.
 const CHECKPOINT_WAIT: Duration = Duration::from_millis(100);
+/// `PRAGMA application_id` of a custodian store: "Cstd" in ASCII. Set when the file is
+/// created; a file with another id (or none, and tables that are not custodian's) is
+/// refused rather than written into.
+const APPLICATION_ID: i32 = 0x4373_7464;
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE consent_events (
@@ -144,13 +148,74 @@ DELETE FROM shredded_subjects;
 ALTER TABLE legal_holds ADD COLUMN erased_ref TEXT;
 "#;
 
+/// Version 8: tamper-evident consent evidence. Every consent event carries its link
+/// (`mac`) in the keyed chain (`consent/chain.rs`); an insert must come at the end of
+/// the chain with a link, which also stops `REPLACE INTO` (its implicit delete fires no
+/// DELETE trigger unless `recursive_triggers` is on, but this INSERT trigger fires).
+/// The only update allowed gives a row written before version 8 its link, once
+/// (`ConsentLedger::link_unlinked_evidence`). Notice floors move to a chained,
+/// append-only log; the old table is frozen.
+const SCHEMA_V8: &str = r#"
+ALTER TABLE consent_events ADD COLUMN mac BLOB;
+DROP TRIGGER consent_events_append_only_update;
+CREATE TRIGGER consent_events_append_only_update BEFORE UPDATE ON consent_events
+WHEN NOT (OLD.mac IS NULL AND length(NEW.mac) = 32 AND NEW.seq = OLD.seq
+  AND NEW.subject IS OLD.subject AND NEW.purpose IS OLD.purpose AND NEW.kind IS OLD.kind
+  AND NEW.at_us IS OLD.at_us AND NEW.channel IS OLD.channel
+  AND NEW.notice_id IS OLD.notice_id AND NEW.notice_version IS OLD.notice_version
+  AND NEW.notice_sha256 IS OLD.notice_sha256 AND NEW.method IS OLD.method
+  AND NEW.expires_us IS OLD.expires_us AND NEW.actor_kind IS OLD.actor_kind
+  AND NEW.actor_id IS OLD.actor_id AND NEW.actor_role IS OLD.actor_role)
+BEGIN SELECT RAISE(ABORT, 'consent evidence is append-only'); END;
+CREATE TRIGGER consent_events_append_at_end BEFORE INSERT ON consent_events
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM consent_events)
+  OR NEW.mac IS NULL OR length(NEW.mac) != 32
+BEGIN SELECT RAISE(ABORT, 'consent evidence is appended at the end of its chain, with its link'); END;
+CREATE TABLE notice_floor_log (
+    seq     INTEGER PRIMARY KEY,
+    purpose TEXT    NOT NULL,
+    version INTEGER NOT NULL,
+    mac     BLOB    NOT NULL
+);
+CREATE INDEX notice_floor_log_by_purpose ON notice_floor_log (purpose);
+CREATE TRIGGER notice_floor_log_append_only_update BEFORE UPDATE ON notice_floor_log
+BEGIN SELECT RAISE(ABORT, 'notice floors only rise'); END;
+CREATE TRIGGER notice_floor_log_append_only_delete BEFORE DELETE ON notice_floor_log
+BEGIN SELECT RAISE(ABORT, 'notice floors only rise'); END;
+CREATE TRIGGER notice_floor_log_append_at_end BEFORE INSERT ON notice_floor_log
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM notice_floor_log)
+  OR length(NEW.mac) != 32
+  OR NEW.version <= (SELECT coalesce(max(version), 0) FROM notice_floor_log WHERE purpose = NEW.purpose)
+BEGIN SELECT RAISE(ABORT, 'notice floors only rise, appended at the end of their chain'); END;
+CREATE TRIGGER notice_floors_frozen_insert BEFORE INSERT ON notice_floors
+BEGIN SELECT RAISE(ABORT, 'notice floors are kept in notice_floor_log since schema 8'); END;
+CREATE TRIGGER notice_floors_frozen_update BEFORE UPDATE ON notice_floors
+BEGIN SELECT RAISE(ABORT, 'notice floors are kept in notice_floor_log since schema 8'); END;
+CREATE TRIGGER notice_floors_frozen_delete BEFORE DELETE ON notice_floors
+BEGIN SELECT RAISE(ABORT, 'notice floors are kept in notice_floor_log since schema 8'); END;
+"#;
+
+/// The migration steps, oldest first: (version reached, SQL). Versions may have gaps.
+const STEPS: &[(i64, &str)] = &[
+    (1, SCHEMA_V1),
+    (2, SCHEMA_V2),
+    (3, SCHEMA_V3),
+    (4, SCHEMA_V4),
+    (6, SCHEMA_V6),
+    (8, SCHEMA_V8),
+];
+
+/// Versions a file may have: 0 (new) and every version a step reaches.
+const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 8];
+
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///
 /// ```
 /// # let dir = tempfile::tempdir()?;
 /// use custodian::{consent::ConsentLedger, store::SqliteStore};
 /// let store = SqliteStore::open(dir.path().join("custodian.db"))?;
-/// let ledger = ConsentLedger::new(store.clone());
+/// let key = custodian::consent::EvidenceKey::generate()?; // keep its bytes in a secret manager
+/// let ledger = ConsentLedger::new(store.clone(), key)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
@@ -167,10 +232,19 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (or creates) the store file at `path` and brings its schema up to date.
+    ///
+    /// Refuses another application's database ([`StoreError::ForeignDatabase`]: its
+    /// `application_id` is another's, or it has none and holds tables that are not a
+    /// custodian store's) and a schema version this build does not know
+    /// ([`StoreError::SchemaTooNew`], [`StoreError::SchemaUnknown`]), leaving the file
+    /// untouched.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let conn = Connection::open(&path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Refuse another application's file before anything is written to it (switching
+        // to WAL writes the header); `migrate` checks again inside its transaction.
+        check_file(&conn)?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         // The pragma answers with the mode actually in force.
         let mode: String =
@@ -200,28 +274,70 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    // The checks and every step run in one write transaction: two processes creating
+    // the same file cannot both run a step, and a crash leaves the old version.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let done = check_and_migrate(conn).and_then(|()| Ok(conn.execute_batch("COMMIT")?));
+    if done.is_err() {
+        // The error to report is the first one; a failed rollback changes nothing.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    done
+}
+
+fn check_and_migrate(conn: &Connection) -> Result<(), StoreError> {
+    let (app, version) = check_file(conn)?;
+    if app != APPLICATION_ID {
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    }
+    for &(to, sql) in STEPS {
+        if version < to {
+            conn.execute_batch(sql)?;
+        }
+    }
+    if version < SCHEMA_VERSION {
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    }
+    Ok(())
+}
+
+/// Whether the file is a custodian store this build can open (or a new, empty file):
+/// its `application_id` and schema version, or why not. Reads only.
+fn check_file(conn: &Connection) -> Result<(i32, i64), StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    let custodian_tables: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'consent_events'",
+        [],
+        |r| r.get(0),
+    )?;
+    let foreign = StoreError::ForeignDatabase {
+        application_id: app,
+        objects,
+    };
+    match app {
+        APPLICATION_ID => {}
+        // No id: a new, empty file, or a custodian store made before ids were set
+        // (a known version, with custodian's first table). Anything else is another
+        // application's.
+        0 if objects == 0 && version == 0 => {}
+        0 if version > 0 && custodian_tables == 1 => {}
+        _ => return Err(foreign),
+    }
     if version > SCHEMA_VERSION {
         return Err(StoreError::SchemaTooNew {
             found: version,
             known: SCHEMA_VERSION,
         });
     }
-    // Each step runs in its own transaction, so a crash leaves a whole version.
-    for (to, sql) in [
-        (1, SCHEMA_V1),
-        (2, SCHEMA_V2),
-        (3, SCHEMA_V3),
-        (4, SCHEMA_V4),
-        (6, SCHEMA_V6),
-    ] {
-        if version < to {
-            conn.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {sql} PRAGMA user_version = {to}; COMMIT;"
-            ))?;
-        }
+    if !KNOWN_VERSIONS.contains(&version) {
+        return Err(StoreError::SchemaUnknown {
+            found: version,
+            known: KNOWN_VERSIONS,
+        });
     }
-    Ok(())
+    Ok((app, version))
 }
 
 impl SqliteStore {
