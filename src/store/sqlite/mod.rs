@@ -19,7 +19,7 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE consent_events (
@@ -118,6 +118,13 @@ CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
+/// Version 7: one audit chain per file, whoever appends. Appends from several
+/// processes chain onto the stored head inside their transaction; a unique `seq`
+/// makes a second entry at a position fail instead of forking the chain.
+const SCHEMA_V7: &str = r#"
+CREATE UNIQUE INDEX audit_log_by_seq ON audit_log (seq);
+"#;
+
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///
 /// ```
@@ -177,6 +184,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         (2, SCHEMA_V2),
         (3, SCHEMA_V3),
         (4, SCHEMA_V4),
+        (7, SCHEMA_V7),
     ] {
         if version < to {
             conn.execute_batch(&format!(
