@@ -139,14 +139,16 @@ impl Vault {
         }
         let name = KeyName::Pseudonym(subject.clone());
         let mut secret = self.named_secret(&name, false)?;
-        let may_create = match create {
-            Create::No => false,
-            Create::Yes => true,
-            Create::IfKnown => self.store.latest(subject)?.is_some(),
-        };
-        if secret.is_none() && may_create {
-            // Refused for a shredded subject: they get no new pseudonym.
-            secret = self.named_secret(&name, true)?;
+        if secret.is_none() {
+            let may_create = match create {
+                Create::No => false,
+                Create::Yes => true,
+                Create::IfKnown => self.store.latest(subject)?.is_some(),
+            };
+            if may_create {
+                // Refused for a shredded subject: they get no new pseudonym.
+                secret = self.named_secret(&name, true)?;
+            }
         }
         let Some(secret) = secret else {
             return Ok(None);
