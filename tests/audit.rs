@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::audit::{
     AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink, AuditTrail, EventKind,
-    JsonLinesSink, MemorySink, Outcome, VerifyError, chain_hash,
+    JsonLinesSink, MemorySink, Outcome, TrustedKey, VerifyError, chain_hash,
 };
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
@@ -169,17 +169,22 @@ fn every_audited_action_is_recorded_with_its_fields() {
     assert!(matches!(&all[1].outcome, Outcome::Refused(r) if r.contains("another data subject")));
     assert_eq!(all[2].purpose.as_deref(), Some("Offers"));
     assert_eq!(all[3].actor.as_ref().unwrap().id, "data-subject");
-    assert_eq!(all[10].subject.as_ref(), Some(&alice_ref));
+    // Alice's lifecycle events carry her other pseudonym (docs/audit.md).
+    let alice_life = all[2].subject.clone().unwrap();
+    assert_ne!(alice_life, alice_ref);
+    assert_eq!(all[10].subject.as_ref(), Some(&alice_life));
     assert_eq!(all[10].actor.as_ref().unwrap().id, "dsar-exporter");
     assert_eq!(all[10].at, t0() + TimeDelta::days(40));
+    assert_eq!(all[3].subject.as_ref(), Some(&alice_life));
     for i in [4, 5, 6, 7, 11] {
-        assert_eq!(all[i].subject.as_ref(), Some(&alice_ref), "event {i}");
+        assert_eq!(all[i].subject.as_ref(), Some(&alice_life), "event {i}");
         assert_eq!(all[i].actor.as_ref().unwrap().id, "emp-7", "event {i}");
     }
     assert!(matches!(&all[5].outcome, Outcome::Refused(r) if r.contains("case 12")));
     assert_eq!(all[11].outcome, Outcome::Allowed);
     assert_eq!(all[12].actor.as_ref().unwrap().id, "emp-7");
     assert_ne!(all[12].subject.as_ref(), Some(&alice_ref));
+    assert_ne!(all[12].subject.as_ref(), Some(&alice_life));
     assert_eq!(trail.verify(None).unwrap().entries, 13);
 }
 
@@ -310,11 +315,15 @@ fn history_and_queries(trail: Arc<AuditTrail>) {
     // The events are still there, still chained, and now unlinkable.
     let still = trail
         .query(&AuditQuery {
-            subject: Some(pseudonym),
+            subjects: vec![pseudonym],
             ..AuditQuery::default()
         })
         .unwrap();
-    assert_eq!(still.len(), 3, "two opens and the erasure");
+    assert_eq!(
+        still.len(),
+        2,
+        "two opens (the erasure has the lifecycle pseudonym)"
+    );
     assert_eq!(trail.verify(None).unwrap().entries, 4);
 }
 
@@ -381,12 +390,13 @@ fn checkpoints_catch_truncation_and_rewritten_history() {
         v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     }
     let key = signer();
+    let trusted = TrustedKey::of(trail.id(), &key);
     let cp = trail.checkpoint(&key, clock.now()).unwrap();
     assert_eq!(cp.size, 5);
-    assert_eq!(trail.verify(Some(&cp)).unwrap().entries, 5);
+    assert_eq!(trail.verify(Some((&cp, &trusted))).unwrap().entries, 5);
     // Later entries are fine against an older checkpoint.
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
-    assert_eq!(trail.verify(Some(&cp)).unwrap().entries, 6);
+    assert_eq!(trail.verify(Some((&cp, &trusted))).unwrap().entries, 6);
     // An insider rewrites entry 2 and recomputes every hash after it: the chain alone
     // is consistent, the checkpoint is not.
     sink.tamper(|entries| {
@@ -402,13 +412,16 @@ fn checkpoints_catch_truncation_and_rewritten_history() {
     .unwrap();
     assert_eq!(trail.verify(None).unwrap().entries, 6);
     assert_eq!(
-        trail.verify(Some(&cp)),
+        trail.verify(Some((&cp, &trusted))),
         Err(VerifyError::Rewritten { position: 4 })
     );
     // A forged signature is refused.
     let mut bad = cp.clone();
     bad.size = 3;
-    assert_eq!(trail.verify(Some(&bad)), Err(VerifyError::BadCheckpoint));
+    assert_eq!(
+        trail.verify(Some((&bad, &trusted))),
+        Err(VerifyError::BadCheckpoint)
+    );
 }
 
 #[test]
@@ -730,9 +743,10 @@ proptest! {
         let sink = Arc::new(MemorySink::new());
         let trail = Arc::new(AuditTrail::new(Arc::clone(&sink)).unwrap());
         fill(&trail);
-        let cp = trail.checkpoint(&signer(), t0()).unwrap();
+        let key = signer();
+        let cp = trail.checkpoint(&key, t0()).unwrap();
         let expected = sink.tamper(|entries| apply(&t, entries)).unwrap();
-        let err = trail.verify(Some(&cp)).unwrap_err();
+        let err = trail.verify(Some((&cp, &TrustedKey::of(trail.id(), &key)))).unwrap_err();
         prop_assert_eq!(position(&err), Some(expected), "{:?}: {}", t, err);
     }
 
@@ -740,26 +754,38 @@ proptest! {
     fn any_modification_of_the_sqlite_trail_is_found_at_its_position(t in tamper(TRAIL_LEN)) {
         let dir = tempfile::tempdir().unwrap();
         let (path, trail) = filled_sqlite(&dir);
-        let cp = trail.checkpoint(&signer(), t0()).unwrap();
+        let key = signer();
+        let cp = trail.checkpoint(&key, t0()).unwrap();
         drop(trail);
-        // An insider with the file: drop the triggers and rewrite the table.
+        // An insider with the file: drop the triggers and the unique index, and rewrite
+        // the table, query columns included (consistent with each row's event).
         let store = SqliteStore::open(&path).unwrap();
         let mut entries = store.read(0, usize::MAX).unwrap();
         let expected = apply(&t, &mut entries);
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TRIGGER audit_log_append_only_update; DROP TRIGGER audit_log_append_only_delete;
-             DELETE FROM audit_log;",
+             DROP INDEX audit_log_by_seq; DELETE FROM audit_log;",
         ).unwrap();
         for e in &entries {
+            let d = AuditEvent::decode(&e.event);
             conn.execute(
-                "INSERT INTO audit_log (seq, event, hash) VALUES (?1, ?2, ?3)",
-                rusqlite::params![e.seq as i64, e.event, &e.hash[..]],
+                "INSERT INTO audit_log (seq, event, hash, at_us, subject, actor, purpose)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                rusqlite::params![
+                    e.seq as i64,
+                    e.event,
+                    &e.hash[..],
+                    d.as_ref().map(|d| d.at.timestamp_micros()),
+                    d.as_ref().and_then(|d| d.subject.as_ref().map(|s| s.as_str().to_owned())),
+                    d.as_ref().and_then(|d| d.actor.as_ref().map(|a| a.id.clone())),
+                    d.as_ref().and_then(|d| d.purpose.clone()),
+                ],
             ).unwrap();
         }
         drop(conn);
         let trail = AuditTrail::new(SqliteStore::open(&path).unwrap()).unwrap();
-        let err = trail.verify(Some(&cp)).unwrap_err();
+        let err = trail.verify(Some((&cp, &TrustedKey::of(trail.id(), &key)))).unwrap_err();
         prop_assert_eq!(position(&err), Some(expected), "{:?}: {}", t, err);
     }
 }

@@ -9,6 +9,11 @@
 //! and every entry that joined the next batch meanwhile (they are chained onto the
 //! failed ones) fail with its error, and the head goes back to what the sink holds:
 //! fail-closed, and no gap in the chain.
+//!
+//! A [shared](AuditSink::is_shared) sink (one SQLite file, several processes) gets the
+//! events only: it chains them onto the head it holds, inside its own transaction, and
+//! says where they went. The positions and hashes computed here are then only this
+//! process's guess, and each append returns the position the sink gave its entry.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
@@ -18,6 +23,8 @@ pub(super) struct Grouped {
     state: Mutex<State>,
     committed: Condvar,
     sink: Mutex<Box<dyn AuditSink>>,
+    /// Whether other writers append to the sink too (it chains in its transaction).
+    shared: bool,
 }
 
 struct State {
@@ -35,13 +42,17 @@ struct State {
     committing: bool,
 }
 
-/// How one commit ended, shared by the appends it carried. Set once, under the state
-/// lock, before `committing` is cleared; each waiter holds its own `Arc`, so nothing
-/// is kept once they have all returned.
+/// How one commit ended, shared by the appends it carried: the position of its first
+/// entry, or the error. Set once, under the state lock, before `committing` is
+/// cleared; each waiter holds its own `Arc`, so nothing is kept once they have all
+/// returned.
 #[derive(Default)]
 struct Batch {
-    outcome: OnceLock<Result<(), AuditError>>,
+    outcome: OnceLock<Result<u64, AuditError>>,
 }
+
+/// Where a commit put its entries: the position of the first, the hash of the last.
+type Placed = (u64, [u8; 32]);
 
 struct Queued {
     seq: u64,
@@ -52,6 +63,7 @@ struct Queued {
 impl Grouped {
     pub(super) fn new(sink: Box<dyn AuditSink>, seq: u64, prev: [u8; 32]) -> Self {
         Grouped {
+            shared: sink.is_shared(),
             state: Mutex::new(State {
                 seq,
                 prev,
@@ -76,6 +88,8 @@ impl Grouped {
         let hash = chain_into(&mut buf, &st.prev, st.seq, encode);
         buf.drain(..CHAIN_PREFIX);
         let seq = st.seq;
+        // This entry's place in its batch: the batch is committed whole, in order.
+        let index = st.open.len() as u64;
         st.open.push(Queued {
             seq,
             event: buf,
@@ -86,7 +100,7 @@ impl Grouped {
         let batch = Arc::clone(&st.open_batch);
         loop {
             if let Some(outcome) = batch.outcome.get() {
-                return outcome.clone().map(|()| seq);
+                return outcome.clone().map(|first| first + index);
             }
             if st.committing {
                 st = self.committed.wait(st).map_err(|_| AuditError::Poisoned)?;
@@ -103,11 +117,19 @@ impl Grouped {
                 batch: Some(taken),
             };
             let result = self.commit(&group);
-            st = leader.finish(result, group.last())?;
+            st = leader.finish(result, group.len() as u64)?;
         }
     }
 
-    fn commit(&self, group: &[Queued]) -> Result<(), AuditError> {
+    fn commit(&self, group: &[Queued]) -> Result<Placed, AuditError> {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            return Err(AuditError::Sink("an empty group commit".into()));
+        };
+        let mut sink = self.sink.lock().map_err(|_| AuditError::Poisoned)?;
+        if self.shared {
+            let events: Vec<&[u8]> = group.iter().map(|q| &q.event[..]).collect();
+            return sink.append_shared(&events);
+        }
         let records: Vec<AuditRecord<'_>> = group
             .iter()
             .map(|q| AuditRecord {
@@ -116,8 +138,8 @@ impl Grouped {
                 hash: &q.hash,
             })
             .collect();
-        let mut sink = self.sink.lock().map_err(|_| AuditError::Poisoned)?;
-        sink.append_group(&records)
+        sink.append_group(&records)?;
+        Ok((first.seq, last.hash))
     }
 
     /// Runs `f` on the sink, between commits.
@@ -129,25 +151,36 @@ impl Grouped {
         f(&**sink)
     }
 
-    /// What the sink holds: its length and last hash.
+    /// What the sink holds: its length and last hash. A shared sink is asked, since
+    /// other writers move its head.
     pub(super) fn head(&self) -> Result<(u64, [u8; 32]), AuditError> {
+        if self.shared {
+            return self.with_sink(|sink| match sink.last()? {
+                Some(e) => Ok((e.seq.checked_add(1).ok_or(AuditError::Damaged)?, e.hash)),
+                None => Ok((0, [0; 32])),
+            });
+        }
         let st = self.state()?;
         Ok((st.durable, st.durable_prev))
     }
 }
 
 impl State {
-    /// Ends a commit: on success the head the sink holds moves to `last`; on failure
-    /// the entries chained onto the failed ones fail too, and the head goes back to
-    /// what the sink holds.
-    fn settle(&mut self, batch: &Batch, result: Result<(), AuditError>, last: Option<&Queued>) {
-        match (&result, last) {
-            (Ok(()), Some(last)) => {
-                self.durable = last.seq + 1;
-                self.durable_prev = last.hash;
+    /// Ends a commit of `count` entries: on success the head the sink holds moves past
+    /// them; on failure the entries chained onto the failed ones fail too, and the
+    /// head goes back to what the sink holds.
+    fn settle(&mut self, batch: &Batch, result: Result<Placed, AuditError>, count: u64) {
+        match &result {
+            Ok((first, last_hash)) => {
+                self.durable = first + count;
+                self.durable_prev = *last_hash;
+                if self.seq < self.durable {
+                    // Other writers moved a shared sink's head: guess after it (the
+                    // sink chains the open entries onto its own head anyway).
+                    self.seq = self.durable + self.open.len() as u64;
+                }
             }
-            (Ok(()), None) => {}
-            (Err(e), _) => {
+            Err(e) => {
                 let _ = std::mem::take(&mut self.open_batch)
                     .outcome
                     .set(Err(e.clone()));
@@ -156,7 +189,7 @@ impl State {
                 self.prev = self.durable_prev;
             }
         }
-        let _ = batch.outcome.set(result);
+        let _ = batch.outcome.set(result.map(|(first, _)| first));
         self.committing = false;
     }
 }
@@ -171,8 +204,8 @@ struct Leader<'a> {
 impl<'a> Leader<'a> {
     fn finish(
         mut self,
-        result: Result<(), AuditError>,
-        last: Option<&Queued>,
+        result: Result<Placed, AuditError>,
+        count: u64,
     ) -> Result<MutexGuard<'a, State>, AuditError> {
         let batch = self.batch.take();
         let mut st = self
@@ -181,7 +214,7 @@ impl<'a> Leader<'a> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(batch) = batch {
-            st.settle(&batch, result, last);
+            st.settle(&batch, result, count);
         }
         self.grouped.committed.notify_all();
         Ok(st)
@@ -196,7 +229,7 @@ impl Drop for Leader<'_> {
                 .state
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            st.settle(&batch, Err(AuditError::Poisoned), None);
+            st.settle(&batch, Err(AuditError::Poisoned), 0);
             self.grouped.committed.notify_all();
         }
     }

@@ -20,7 +20,10 @@ use super::{AuditEntry, AuditError, AuditEvent, AuditRecord, AuditSink, hex, unh
 /// One JSON object per line, for shipping to a SIEM: `seq`, `hash` (hex), `event`
 /// (the decoded event, for humans and search) and `bytes` (the canonical bytes,
 /// base64, which the chain covers). Each line is written and flushed before `append`
-/// returns; with [`JsonLinesSink::open`] the file is also synced.
+/// returns; with [`JsonLinesSink::open`] the file is also synced. Reading a line back
+/// checks that its `event` is exactly the decoding of its `bytes`: a line whose
+/// readable copy was edited is an altered entry, which `verify` reports at its
+/// position.
 pub struct JsonLinesSink {
     out: Box<dyn Write + Send>,
     target: Target,
@@ -56,11 +59,22 @@ struct Cursor {
     offset: u64,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+/// A line as written.
+#[derive(serde::Serialize)]
 struct Line {
     seq: u64,
     hash: String,
     event: Option<AuditEvent>,
+    bytes: String,
+}
+
+/// A line as read: the readable `event` is kept as JSON, to compare with what the
+/// chained bytes decode to (fields added, removed or changed all count).
+#[derive(serde::Deserialize)]
+struct ReadLine {
+    seq: u64,
+    hash: String,
+    event: serde_json::Value,
     bytes: String,
 }
 
@@ -193,16 +207,20 @@ fn read_file(
     Ok((entries, at))
 }
 
-/// A line that does not parse is kept as an entry that cannot verify (`seq` is
-/// `u64::MAX`), so `verify` reports its position instead of skipping it.
+/// A line that does not parse, or whose readable `event` is not what its chained
+/// bytes decode to, is kept as an entry that cannot verify (`seq` is `u64::MAX`), so
+/// `verify` reports its position instead of skipping it.
 fn parse(line: &[u8]) -> AuditEntry {
-    serde_json::from_slice::<Line>(line)
+    serde_json::from_slice::<ReadLine>(line)
         .ok()
         .and_then(|l| {
+            let event = STANDARD.decode(l.bytes).ok()?;
+            let readable = serde_json::to_value(AuditEvent::decode(&event)).ok()?;
+            (readable == l.event).then_some(())?;
             Some(AuditEntry {
                 seq: l.seq,
                 hash: unhex(&l.hash)?.try_into().ok()?,
-                event: STANDARD.decode(l.bytes).ok()?,
+                event,
             })
         })
         .unwrap_or(AuditEntry {

@@ -140,27 +140,95 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
-/// A signed statement of the trail's length and head hash, to store somewhere the
-/// trail's writers cannot reach (another system, a WORM bucket, a transparency log).
+/// A signed statement of one trail's length and head hash at a time, to store somewhere
+/// the trail's writers cannot reach (another system, a WORM bucket, a transparency log).
+///
+/// The signature covers `custodian.audit.checkpoint.v1` ‖ trail id ‖ size ‖ head ‖
+/// time (`docs/audit.md`), so none of them can be edited; it is checked against a
+/// [`TrustedKey`] the verifier pins, never against the key the checkpoint names.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Checkpoint {
+    /// The trail it is for ([`AuditTrail::named`]).
+    pub trail: String,
     /// Number of entries covered.
     pub size: u64,
     /// Hash of entry `size - 1` (32 zero bytes when empty), hex.
     pub head: String,
-    /// When it was made.
+    /// When it was made (whole microseconds; signed).
     pub at: DateTime<Utc>,
-    /// Ed25519 public key of the signer, hex.
+    /// Ed25519 public key of the signer, hex: which key signed, for finding it among
+    /// the keys you trust. Verification does not trust it.
     pub public_key: String,
-    /// Ed25519 signature over `custodian.audit.v1.checkpoint` ‖ size ‖ head, hex.
+    /// Ed25519 signature over the message above, hex.
     pub signature: String,
 }
 
-fn checkpoint_message(size: u64, head: &[u8; 32]) -> Vec<u8> {
-    let mut m = b"custodian.audit.v1.checkpoint".to_vec();
+/// Domain separation of the checkpoint signature (`docs/audit.md`).
+const CHECKPOINT_DOMAIN: &[u8] = b"custodian.audit.checkpoint.v1";
+
+/// The signed message: domain ‖ trail id length (u64) ‖ trail id ‖ size (u64) ‖ head
+/// ‖ time (i64 microseconds since the Unix epoch), integers big-endian.
+fn checkpoint_message(trail: &str, size: u64, head: &[u8; 32], at_micros: i64) -> Vec<u8> {
+    let mut m = Vec::with_capacity(CHECKPOINT_DOMAIN.len() + 8 + trail.len() + 8 + 32 + 8);
+    m.extend_from_slice(CHECKPOINT_DOMAIN);
+    m.extend_from_slice(&(trail.len() as u64).to_be_bytes());
+    m.extend_from_slice(trail.as_bytes());
     m.extend_from_slice(&size.to_be_bytes());
     m.extend_from_slice(head);
+    m.extend_from_slice(&at_micros.to_be_bytes());
     m
+}
+
+/// The Ed25519 public key a verifier trusts to sign checkpoints of one trail: pinned
+/// out of band (configuration, a key registry), never taken from a checkpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TrustedKey {
+    trail: String,
+    public_key: [u8; 32],
+}
+
+impl TrustedKey {
+    /// Trusts `public_key` (32 bytes) to sign checkpoints of trail `trail`.
+    pub fn new(trail: impl Into<String>, public_key: &[u8]) -> Result<Self, VerifyError> {
+        Ok(TrustedKey {
+            trail: trail.into(),
+            public_key: public_key
+                .try_into()
+                .map_err(|_| VerifyError::BadTrustedKey)?,
+        })
+    }
+
+    /// Trusts the public key given in hex (as [`Checkpoint::public_key`] shows it).
+    pub fn from_hex(trail: impl Into<String>, public_key: &str) -> Result<Self, VerifyError> {
+        Self::new(trail, &unhex(public_key).ok_or(VerifyError::BadTrustedKey)?)
+    }
+
+    /// Trusts the public half of `signer` (where the verifier holds the key pair).
+    pub fn of(trail: impl Into<String>, signer: &signature::Ed25519KeyPair) -> Self {
+        use signature::KeyPair;
+        let mut public_key = [0u8; 32];
+        public_key.copy_from_slice(signer.public_key().as_ref());
+        TrustedKey {
+            trail: trail.into(),
+            public_key,
+        }
+    }
+
+    /// The trail this key signs for.
+    pub fn trail(&self) -> &str {
+        &self.trail
+    }
+
+    /// The public key, hex.
+    pub fn public_key_hex(&self) -> String {
+        hex(&self.public_key)
+    }
+}
+
+impl std::fmt::Debug for TrustedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TrustedKey({}, {})", self.trail, hex(&self.public_key))
+    }
 }
 
 use crate::hex::{decode as unhex, encode as hex};
@@ -175,6 +243,11 @@ pub enum AuditError {
     /// The sink only writes (a JSON Lines stream): read the file it writes instead.
     #[error("this audit sink cannot be read back: verify and query the file it writes")]
     Unsupported,
+    /// The sink says other writers share it but does not chain their appends.
+    #[error(
+        "this audit sink says several writers share it but does not implement `append_shared`: implement it, or give each writer its own sink"
+    )]
+    NotShareable,
     /// A thread panicked while appending.
     #[error("a thread panicked while appending to the audit trail; restart the process")]
     Poisoned,
@@ -228,10 +301,31 @@ pub enum VerifyError {
         /// The checkpoint's last position.
         position: u64,
     },
-    /// The checkpoint's signature does not verify under its public key, or it is
-    /// malformed.
-    #[error("the checkpoint's signature is not valid")]
+    /// The checkpoint's signature does not verify under the trusted key (a field of it
+    /// was edited: trail, size, head or time), or it is malformed.
+    #[error(
+        "the checkpoint's signature is not valid under the trusted key: its trail, size, head or time was edited, or it is malformed"
+    )]
     BadCheckpoint,
+    /// The checkpoint names a signing key other than the one the verifier trusts: it
+    /// was signed by someone else (a forged checkpoint), or the key was rotated.
+    #[error(
+        "the checkpoint was signed by a key you do not trust for this trail: treat it as forged, unless you rotated the signing key (then verify with the new public key)"
+    )]
+    UntrustedCheckpoint,
+    /// The checkpoint is for another trail than the trusted key's.
+    #[error(
+        "the checkpoint is for trail `{found}`, not `{expected}`: use the checkpoints of the trail you verify"
+    )]
+    WrongTrail {
+        /// The trail the trusted key signs for.
+        expected: String,
+        /// The trail the checkpoint names.
+        found: String,
+    },
+    /// A trusted key that is not a 32-byte Ed25519 public key (in hex for `from_hex`).
+    #[error("a trusted checkpoint key must be a 32-byte Ed25519 public key (64 hex digits)")]
+    BadTrustedKey,
     /// Reading the sink failed.
     #[error("reading the audit trail failed: {0}")]
     Read(String),
@@ -247,8 +341,10 @@ pub struct VerifyReport {
 /// Filters for [`AuditTrail::query`]; every given filter must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
-    /// Events about this subject.
-    pub subject: Option<SubjectPseudonym>,
+    /// Events about any of these pseudonyms (empty: about anyone or no one). A subject
+    /// has two: one on their accesses, one on their lifecycle events
+    /// ([`Vault::access_history`](crate::Vault::access_history) asks for both).
+    pub subjects: Vec<SubjectPseudonym>,
     /// Events by this actor (service name or staff id).
     pub actor: Option<String>,
     /// Events for this purpose.
@@ -262,9 +358,10 @@ pub struct AuditQuery {
 impl AuditQuery {
     /// Whether `e` matches.
     pub fn matches(&self, e: &AuditEvent) -> bool {
-        self.subject
-            .as_ref()
-            .is_none_or(|s| e.subject.as_ref() == Some(s))
+        (self.subjects.is_empty()
+            || e.subject
+                .as_ref()
+                .is_some_and(|s| self.subjects.contains(s)))
             && self
                 .actor
                 .as_ref()
@@ -278,12 +375,16 @@ impl AuditQuery {
     }
 }
 
-/// Verifies entries read in batches by `read(from)` (an empty batch ends them).
+/// Verifies entries read in batches by `read(from)` (an empty batch ends them), and,
+/// given a checkpoint with the key trusted to sign it, that they hold exactly the
+/// signed history.
 pub fn verify_entries(
     mut read: impl FnMut(u64) -> Result<Vec<AuditEntry>, VerifyError>,
-    checkpoint: Option<&Checkpoint>,
+    checkpoint: Option<(&Checkpoint, &TrustedKey)>,
 ) -> Result<VerifyReport, VerifyError> {
-    let signed = checkpoint.map(check_signature).transpose()?;
+    let signed = checkpoint
+        .map(|(c, key)| check_signature(c, key))
+        .transpose()?;
     let mut prev = [0u8; 32];
     let mut position = 0u64;
     loop {
@@ -316,14 +417,29 @@ pub fn verify_entries(
     Ok(VerifyReport { entries: position })
 }
 
-fn check_signature(c: &Checkpoint) -> Result<(u64, [u8; 32]), VerifyError> {
+/// Checks `c` against the trusted key: its trail, the key that signed it, and the
+/// signature over trail, size, head and time. Returns the signed size and head.
+fn check_signature(c: &Checkpoint, key: &TrustedKey) -> Result<(u64, [u8; 32]), VerifyError> {
+    if c.trail != key.trail {
+        return Err(VerifyError::WrongTrail {
+            expected: key.trail.clone(),
+            found: c.trail.clone(),
+        });
+    }
+    if unhex(&c.public_key).as_deref() != Some(&key.public_key[..]) {
+        return Err(VerifyError::UntrustedCheckpoint);
+    }
     let head: [u8; 32] = unhex(&c.head)
         .and_then(|h| h.try_into().ok())
         .ok_or(VerifyError::BadCheckpoint)?;
-    let key = unhex(&c.public_key).ok_or(VerifyError::BadCheckpoint)?;
     let sig = unhex(&c.signature).ok_or(VerifyError::BadCheckpoint)?;
-    signature::UnparsedPublicKey::new(&signature::ED25519, key)
-        .verify(&checkpoint_message(c.size, &head), &sig)
+    // The time is signed in whole microseconds: a finer part would go unsigned.
+    if !c.at.timestamp_subsec_nanos().is_multiple_of(1000) {
+        return Err(VerifyError::BadCheckpoint);
+    }
+    let message = checkpoint_message(&c.trail, c.size, &head, c.at.timestamp_micros());
+    signature::UnparsedPublicKey::new(&signature::ED25519, &key.public_key[..])
+        .verify(&message, &sig)
         .map_err(|_| VerifyError::BadCheckpoint)?;
     Ok((c.size, head))
 }

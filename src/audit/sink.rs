@@ -35,6 +35,22 @@ pub trait AuditSink: Send {
     fn append_group(&mut self, entries: &[AuditRecord<'_>]) -> Result<(), AuditError> {
         entries.iter().try_for_each(|e| self.append(*e))
     }
+    /// Whether other writers (trails in other processes, or other handles in this one)
+    /// may append to the same storage. A shared sink must implement
+    /// [`append_shared`](Self::append_shared), which the trail then calls instead of
+    /// `append_group`, so that every writer's entries form one chain.
+    fn is_shared(&self) -> bool {
+        false
+    }
+    /// For a [shared](Self::is_shared) sink: in one transaction that excludes the other
+    /// writers, reads the last stored entry, chains `events` (canonical bytes) onto it
+    /// (positions and [`chain_hash`](super::chain_hash)es follow the stored head, not
+    /// the caller's idea of it), and stores them, **all or none**. Returns the position
+    /// of the first and the hash of the last. The default refuses (`NotShareable`).
+    fn append_shared(&mut self, events: &[&[u8]]) -> Result<(u64, [u8; 32]), AuditError> {
+        let _ = events;
+        Err(AuditError::NotShareable)
+    }
     /// Up to `limit` entries from position `from` on, in order.
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError>;
     /// The last entry, to continue the chain after a restart.

@@ -11,13 +11,18 @@ use ring::signature::{Ed25519KeyPair, KeyPair};
 use super::group::Grouped;
 use super::{
     AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink, BATCH, CHAIN_PREFIX, Checkpoint,
-    EventRef, VerifyError, VerifyReport, chain_into, checkpoint_message, hex, verify_entries,
+    EventRef, TrustedKey, VerifyError, VerifyReport, chain_into, checkpoint_message, hex,
+    verify_entries,
 };
+
+/// The id of a trail not [`named`](AuditTrail::named).
+const DEFAULT_ID: &str = "default";
 
 /// The trail: appends events to a sink, chained by SHA-256. Share it (`Arc`) between
 /// the vault and the consent ledger.
 pub struct AuditTrail {
     mode: Mode,
+    id: String,
 }
 
 enum Mode {
@@ -44,7 +49,9 @@ impl AuditTrail {
             None => (0, [0; 32]),
         };
         let sink: Box<dyn AuditSink> = Box::new(sink);
-        let mode = if sink.commits_in_groups() {
+        // A sink other writers append to chains in its own transaction, which the
+        // grouped path drives.
+        let mode = if sink.commits_in_groups() || sink.is_shared() {
             Mode::Grouped(Grouped::new(sink, seq, prev))
         } else {
             Mode::Direct(Mutex::new(Direct {
@@ -54,7 +61,25 @@ impl AuditTrail {
                 sink,
             }))
         };
-        Ok(AuditTrail { mode })
+        Ok(AuditTrail {
+            mode,
+            id: DEFAULT_ID.to_owned(),
+        })
+    }
+
+    /// Names the trail (default `"default"`): its checkpoints sign the name, and a
+    /// [`TrustedKey`] trusts a key for one name, so that a checkpoint of one trail is
+    /// not accepted for another signed by the same key. Give every trail that one
+    /// signing key serves its own name (e.g. `"billing-eu-prod"`), the same in every
+    /// process appending to it.
+    pub fn named(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// The trail's name ([`named`](Self::named)).
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// Appends `event`; returns its position once the sink holds it. Fails closed: if
@@ -109,8 +134,10 @@ impl AuditTrail {
         self.with_sink(|sink| sink.query(query))
     }
 
-    /// Signs the current length and head with `signer` (an Ed25519 key pair from
-    /// `ring`, e.g. `Ed25519KeyPair::from_pkcs8`). Only entries the sink holds count.
+    /// Signs the trail's name, current length and head, and `at` (cut to whole
+    /// microseconds) with `signer` (an Ed25519 key pair from `ring`, e.g.
+    /// `Ed25519KeyPair::from_pkcs8`). Only entries the sink holds count; on a sink that
+    /// other processes append to, that is the store's head, whoever wrote it.
     pub fn checkpoint(
         &self,
         signer: &Ed25519KeyPair,
@@ -123,8 +150,11 @@ impl AuditTrail {
             }
             Mode::Grouped(g) => g.head()?,
         };
-        let sig = signer.sign(&checkpoint_message(size, &head));
+        let at_micros = at.timestamp_micros();
+        let at = DateTime::from_timestamp_micros(at_micros).unwrap_or(at);
+        let sig = signer.sign(&checkpoint_message(&self.id, size, &head, at_micros));
         Ok(Checkpoint {
+            trail: self.id.clone(),
             size,
             head: hex(&head),
             at,
@@ -133,10 +163,14 @@ impl AuditTrail {
         })
     }
 
-    /// Checks the whole chain, and, given a checkpoint (whose signature is checked
-    /// against its public key: compare that key with the one you trust), that the
-    /// trail still contains exactly the signed history. Reports the first bad position.
-    pub fn verify(&self, checkpoint: Option<&Checkpoint>) -> Result<VerifyReport, VerifyError> {
+    /// Checks the whole chain, and, given a checkpoint and the key you trust to sign
+    /// this trail's checkpoints (pinned out of band: the key inside a checkpoint proves
+    /// nothing), that the checkpoint is genuine and the trail still contains exactly
+    /// the signed history. Reports the first bad position.
+    pub fn verify(
+        &self,
+        checkpoint: Option<(&Checkpoint, &TrustedKey)>,
+    ) -> Result<VerifyReport, VerifyError> {
         // One lock per batch, so appends go on while a long trail is verified.
         let read = |from| {
             self.with_sink(|sink| sink.read(from, BATCH))

@@ -1,6 +1,14 @@
 //! Auditing on the vault: subject pseudonyms, and the events of opens, erasure, holds,
 //! rotations and sweeps. Fail-closed: an action whose event cannot be recorded fails
 //! with [`VaultError::Audit`], and an open then returns no plaintext.
+//!
+//! A subject has two pseudonyms, both HMAC-SHA256 under their pseudonym secret with
+//! different labels: one on their accesses, one on their lifecycle events (consent,
+//! holds, erasure, shred, export, key rotation). Evidence kept after erasure (consent
+//! records, holds) names the subject and the exact time of lifecycle events, so joining
+//! it with the trail reveals the lifecycle pseudonym; it never reveals the access one.
+
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use ring::hmac;
@@ -15,10 +23,52 @@ use crate::consent::ConsentObserver;
 use crate::keys::KeyName;
 use crate::purpose::Purpose;
 use crate::sealed::Context;
-use crate::subject::SubjectId;
+use crate::subject::{SubjectId, SubjectMap};
 
 /// Pseudonyms kept in memory at most; past it the memo starts again.
 const PSEUDONYMS_KEPT: usize = 100_000;
+
+/// The labels of the two pseudonyms derived from one secret.
+const ACCESS_LABEL: &[u8] = b"custodian.audit.pseudonym.access.v1";
+const LIFECYCLE_LABEL: &[u8] = b"custodian.audit.pseudonym.lifecycle.v1";
+
+/// A subject's two pseudonyms.
+#[derive(Clone)]
+pub(super) struct Pseudonyms {
+    access: SubjectPseudonym,
+    lifecycle: SubjectPseudonym,
+}
+
+impl Pseudonyms {
+    /// The one that events of `kind` carry.
+    fn for_kind(&self, kind: EventKind) -> &SubjectPseudonym {
+        match kind {
+            EventKind::Access => &self.access,
+            _ => &self.lifecycle,
+        }
+    }
+}
+
+/// Pseudonyms of recently seen subjects, each with when it was read from the key store.
+/// An entry lives no longer than the key cache's TTL: another vault on the same store
+/// may erase the subject, and this one must stop linking them as soon as it would stop
+/// opening their data. A TTL of zero keeps nothing.
+#[derive(Default)]
+pub(super) struct PseudonymMemo {
+    entries: Mutex<SubjectMap<(coarsetime::Instant, Pseudonyms)>>,
+}
+
+/// Whether looking a pseudonym up may create the subject's secret.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Create {
+    /// Never (queries).
+    No,
+    /// Yes, unless the store refuses (a shredded subject): lifecycle events.
+    Yes,
+    /// Only if the subject has a key: an open naming an id that never existed (or was
+    /// erased) must not leave a row behind.
+    IfKnown,
+}
 
 impl Vault {
     /// Whether this vault records an audit trail.
@@ -26,24 +76,27 @@ impl Vault {
         self.audit.is_some()
     }
 
-    /// The subject's audit pseudonym, if they have one (they get one at their first
-    /// audited event, and lose it when erased).
+    /// The pseudonym on the subject's access events, if they have one (they get one at
+    /// their first audited event, and lose it when erased). Their lifecycle events
+    /// (consent, holds, erasure, export) carry another (`docs/audit.md`).
     pub fn audit_pseudonym(
         &self,
         subject: &SubjectId,
     ) -> Result<Option<SubjectPseudonym>, VaultError> {
-        self.pseudonym(subject, false)
+        Ok(self.pseudonyms(subject, Create::No)?.map(|p| p.access))
     }
 
     /// Every audited event about `subject`, oldest first: who accessed their data,
-    /// when, for which purpose, and what was refused (a data subject access request,
-    /// Art. 15). Empty once they are erased: the events remain, unlinkable.
+    /// when, for which purpose, and what was refused, with their consent, hold and
+    /// export events (a data subject access request, Art. 15). Empty once they are
+    /// erased: the events remain, unlinkable. On a store shared with other vaults, one
+    /// of them erasing the subject takes effect here within this vault's cache TTL.
     pub fn access_history(&self, subject: &SubjectId) -> Result<Vec<AuditEvent>, VaultError> {
-        let (Some(trail), Some(pseudonym)) = (&self.audit, self.pseudonym(subject, false)?) else {
+        let (Some(trail), Some(p)) = (&self.audit, self.pseudonyms(subject, Create::No)?) else {
             return Ok(Vec::new());
         };
         let query = AuditQuery {
-            subject: Some(pseudonym),
+            subjects: vec![p.access, p.lifecycle],
             ..AuditQuery::default()
         };
         Ok(trail.query(&query)?)
@@ -74,39 +127,57 @@ impl Vault {
         )
     }
 
-    pub(super) fn pseudonym(
+    /// The subject's pseudonyms: from the memo while fresh, else from their secret in
+    /// the key store (created there first if `create` allows and the store agrees).
+    pub(super) fn pseudonyms(
         &self,
         subject: &SubjectId,
-        create: bool,
-    ) -> Result<Option<SubjectPseudonym>, VaultError> {
-        if let Some(p) = self
-            .pseudonyms
-            .lock()
-            .ok()
-            .and_then(|m| m.get(subject).cloned())
-        {
+        create: Create,
+    ) -> Result<Option<Pseudonyms>, VaultError> {
+        if let Some(p) = self.pseudonym_memo.get(subject, self.cache_ttl) {
             return Ok(Some(p));
         }
-        // Refused for a shredded subject: they get no new pseudonym.
-        let Some(secret) = self.named_secret(&KeyName::Pseudonym(subject.clone()), create)? else {
+        let name = KeyName::Pseudonym(subject.clone());
+        let mut secret = self.named_secret(&name, false)?;
+        if secret.is_none() {
+            let may_create = match create {
+                Create::No => false,
+                Create::Yes => true,
+                Create::IfKnown => self.store.latest(subject)?.is_some(),
+            };
+            if may_create {
+                // Refused for a shredded subject: they get no new pseudonym.
+                secret = self.named_secret(&name, true)?;
+            }
+        }
+        let Some(secret) = secret else {
             return Ok(None);
         };
         let key = hmac::Key::new(hmac::HMAC_SHA256, &secret);
-        let pseudonym =
-            SubjectPseudonym::from_mac(hmac::sign(&key, b"custodian.v2.audit-pseudonym").as_ref());
-        if let Ok(mut memo) = self.pseudonyms.lock() {
-            if memo.len() >= PSEUDONYMS_KEPT {
-                memo.clear();
-            }
-            memo.insert(subject.clone(), pseudonym.clone());
-        }
-        Ok(Some(pseudonym))
+        let derive = |label| SubjectPseudonym::from_mac(hmac::sign(&key, label).as_ref());
+        let pseudonyms = Pseudonyms {
+            access: derive(ACCESS_LABEL),
+            lifecycle: derive(LIFECYCLE_LABEL),
+        };
+        self.pseudonym_memo
+            .put(subject, &pseudonyms, self.cache_ttl);
+        Ok(Some(pseudonyms))
+    }
+
+    /// The pseudonym events of `kind` about `subject` carry.
+    fn pseudonym_for(
+        &self,
+        kind: EventKind,
+        subject: &SubjectId,
+        create: Create,
+    ) -> Result<Option<SubjectPseudonym>, VaultError> {
+        Ok(self
+            .pseudonyms(subject, create)?
+            .map(|p| p.for_kind(kind).clone()))
     }
 
     pub(super) fn forget_pseudonym(&self, subject: &SubjectId) {
-        if let Ok(mut memo) = self.pseudonyms.lock() {
-            memo.remove(subject);
-        }
+        self.pseudonym_memo.forget(subject);
     }
 
     /// Records an event, if audited.
@@ -122,7 +193,7 @@ impl Vault {
         };
         let mut event = AuditEvent::new(kind, self.clock.now());
         event.subject = match subject {
-            Some(s) => self.pseudonym(s, true)?,
+            Some(s) => self.pseudonym_for(kind, s, Create::Yes)?,
             None => None,
         };
         event.actor = actor.or(self.operator.as_ref()).map(ActorRecord::from);
@@ -143,7 +214,7 @@ impl Vault {
             return action();
         };
         let mut event = AuditEvent::new(kind, self.clock.now());
-        event.subject = self.pseudonym(subject, true)?;
+        event.subject = self.pseudonym_for(kind, subject, Create::Yes)?;
         event.actor = self.operator.as_ref().map(ActorRecord::from);
         let result = action();
         event.outcome = outcome_of(&result);
@@ -161,7 +232,9 @@ impl Vault {
         let Some(trail) = &self.audit else {
             return Ok(());
         };
-        let subject = self.pseudonym(access.subject(), true)?;
+        // No pseudonym (the event names no subject) for an id without a key: one that
+        // never existed, or was erased. Such an open is always refused.
+        let subject = self.pseudonym_for(EventKind::Access, access.subject(), Create::IfKnown)?;
         let reason = result.as_ref().err().map(ToString::to_string);
         let actor = access.actor();
         trail.record_ref(&EventRef {
@@ -202,10 +275,43 @@ impl ConsentObserver for Vault {
         };
         let mut event = AuditEvent::new(kind, at);
         event.subject = self
-            .pseudonym(subject, true)
+            .pseudonym_for(kind, subject, Create::Yes)
             .map_err(crate::audit::AuditError::sink)?;
         event.actor = Some(ActorRecord::from(actor));
         event.purpose = Some(purpose.to_owned());
         trail.record(&event).map(|_| ())
+    }
+}
+
+impl PseudonymMemo {
+    fn get(&self, subject: &SubjectId, ttl: coarsetime::Duration) -> Option<Pseudonyms> {
+        if ttl == coarsetime::Duration::from_secs(0) {
+            return None;
+        }
+        let mut memo = self.entries.lock().ok()?;
+        let (at, p) = memo.get(subject)?;
+        if coarsetime::Instant::now().duration_since(*at) < ttl {
+            return Some(p.clone());
+        }
+        memo.remove(subject);
+        None
+    }
+
+    fn put(&self, subject: &SubjectId, p: &Pseudonyms, ttl: coarsetime::Duration) {
+        if ttl == coarsetime::Duration::from_secs(0) {
+            return;
+        }
+        if let Ok(mut memo) = self.entries.lock() {
+            if memo.len() >= PSEUDONYMS_KEPT {
+                memo.clear();
+            }
+            memo.insert(subject.clone(), (coarsetime::Instant::now(), p.clone()));
+        }
+    }
+
+    fn forget(&self, subject: &SubjectId) {
+        if let Ok(mut memo) = self.entries.lock() {
+            memo.remove(subject);
+        }
     }
 }

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 pub use error::{RewrapReport, ShredReport, SweepReport, VaultError};
 
 use crate::access::{Access, Actor};
-use crate::audit::{AuditTrail, EventKind, SubjectPseudonym};
+use crate::audit::{AuditTrail, EventKind};
 use crate::category::Category;
 use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header};
 use crate::keys::{
@@ -28,7 +28,7 @@ use crate::purpose::Uses;
 use crate::record::{FieldInfo, PersonalData};
 use crate::retention::{Clock, Retention, SystemClock};
 use crate::sealed::{Context, Sealed};
-use crate::subject::{SubjectId, SubjectMap};
+use crate::subject::SubjectId;
 
 /// Seals and opens personal values, holds the key hierarchy, shreds subjects.
 ///
@@ -79,8 +79,8 @@ pub struct Vault {
     audit: Option<Arc<AuditTrail>>,
     /// Who administrative events (erase, hold, rotate, sweep) are recorded as.
     operator: Option<Actor>,
-    /// Audit pseudonyms of recently seen subjects.
-    pseudonyms: Mutex<SubjectMap<SubjectPseudonym>>,
+    /// Audit pseudonyms of recently seen subjects, kept no longer than the cache TTL.
+    pseudonym_memo: audit::PseudonymMemo,
 }
 
 /// An unwrapped epoch key: its epoch, when it was loaded, the key. Boxed, so that
@@ -194,7 +194,7 @@ impl VaultBuilder {
             subject_ref_key: OnceLock::new(),
             audit: self.audit,
             operator: self.operator,
-            pseudonyms: Mutex::new(SubjectMap::default()),
+            pseudonym_memo: audit::PseudonymMemo::default(),
         }
     }
 }

@@ -195,18 +195,27 @@ CREATE TRIGGER notice_floors_frozen_delete BEFORE DELETE ON notice_floors
 BEGIN SELECT RAISE(ABORT, 'notice floors are kept in notice_floor_log since schema 8'); END;
 "#;
 
-/// The migration steps, oldest first: (version reached, SQL). Versions may have gaps.
+/// Version 7: one audit chain per file, whoever appends. Appends from several
+/// processes chain onto the stored head inside their transaction; a unique `seq`
+/// makes a second entry at a position fail instead of forking the chain.
+const SCHEMA_V7: &str = r#"
+CREATE UNIQUE INDEX audit_log_by_seq ON audit_log (seq);
+"#;
+
+/// The migration steps, oldest first: (version reached, SQL). Versions may have gaps
+/// (no build ever wrote version 5).
 const STEPS: &[(i64, &str)] = &[
     (1, SCHEMA_V1),
     (2, SCHEMA_V2),
     (3, SCHEMA_V3),
     (4, SCHEMA_V4),
     (6, SCHEMA_V6),
+    (7, SCHEMA_V7),
     (8, SCHEMA_V8),
 ];
 
 /// Versions a file may have: 0 (new) and every version a step reaches.
-const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 8];
+const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8];
 
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///

@@ -1,0 +1,410 @@
+//! What the trail proves against an insider with file access (docs/audit.md, "Threat
+//! model"): checkpoints verify only under a key the verifier trusts, and sign the trail,
+//! size, head and time; SQLite's query columns and the JSON Lines `event` are covered by
+//! verification; evidence kept after erasure (consent, holds) cannot re-link accesses.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use custodian::audit::{
+    AuditEvent, AuditQuery, AuditSink, AuditTrail, EventKind, JsonLinesSink, MemorySink,
+    TrustedKey, VerifyError,
+};
+use custodian::categories::Email;
+use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
+use custodian::keys::LocalMasterKey;
+use custodian::retention::{Clock, ManualClock};
+use custodian::store::SqliteStore;
+use custodian::{Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault};
+use ring::rand::SystemRandom;
+use ring::signature::Ed25519KeyPair;
+
+custodian::purpose! {
+    struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
+    struct Offers { basis: Consent, description: "Email offers.", uses: [Email] }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
+}
+
+fn sid(s: &str) -> SubjectId {
+    SubjectId::new(s).unwrap()
+}
+
+fn ctx() -> Context<Email> {
+    Context::new("customer", "email").unwrap()
+}
+
+fn vault(trail: &Arc<AuditTrail>, store: SqliteStore, clock: &ManualClock) -> Vault {
+    Vault::builder(LocalMasterKey::from_slice("kek", &[1; 32]).unwrap(), store)
+        .clock(clock.clone())
+        .audit(Arc::clone(trail))
+        .operator(Actor::staff("emp-7", "privacy-officer"))
+        .build()
+}
+
+fn seal(v: &Vault, s: &SubjectId) -> Sealed<String, Email> {
+    v.seal(
+        &Personal::new(s.clone(), "alice.secret@example.com".to_string()),
+        &ctx().retain(Retention::Days(30)),
+    )
+    .unwrap()
+}
+
+fn support(s: &SubjectId) -> Access<Support> {
+    Access::new(s.clone(), Actor::staff("emp-42", "support"))
+}
+
+fn signer() -> Ed25519KeyPair {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
+}
+
+/// A memory trail of `n` events, and its sink.
+fn memory_trail(n: usize) -> (Arc<MemorySink>, AuditTrail) {
+    let sink = Arc::new(MemorySink::new());
+    let trail = AuditTrail::new(Arc::clone(&sink)).unwrap();
+    for i in 0..n {
+        let mut e = AuditEvent::new(EventKind::Access, t0() + TimeDelta::seconds(i as i64));
+        e.purpose = Some(format!("p{i}"));
+        trail.record(&e).unwrap();
+    }
+    (sink, trail)
+}
+
+#[test]
+fn forged_checkpoint_with_own_key_is_refused() {
+    let (sink, trail) = memory_trail(5);
+    let ours = signer();
+    let trusted = TrustedKey::of(trail.id(), &ours);
+    let cp = trail.checkpoint(&ours, t0()).unwrap();
+    assert_eq!(trail.verify(Some((&cp, &trusted))).unwrap().entries, 5);
+    // An insider cuts the last two entries and signs the shorter trail with a key of
+    // their own: the checkpoint is well formed and its signature verifies under the key
+    // it names, but not under the one the verifier trusts.
+    sink.tamper(|entries| entries.truncate(3)).unwrap();
+    let forger = AuditTrail::new(Arc::clone(&sink)).unwrap();
+    let forged = forger.checkpoint(&signer(), t0()).unwrap();
+    assert_eq!(forged.size, 3);
+    assert_eq!(
+        trail.verify(Some((&forged, &trusted))),
+        Err(VerifyError::UntrustedCheckpoint)
+    );
+    // The real checkpoint still catches the truncation.
+    assert_eq!(
+        trail.verify(Some((&cp, &trusted))),
+        Err(VerifyError::Truncated {
+            expected: 5,
+            found: 3
+        })
+    );
+}
+
+#[test]
+fn edited_checkpoint_time_is_refused() {
+    let (_, trail) = memory_trail(3);
+    let key = signer();
+    let trusted = TrustedKey::of(trail.id(), &key);
+    let cp = trail.checkpoint(&key, t0()).unwrap();
+    let mut earlier = cp.clone();
+    earlier.at -= TimeDelta::days(1);
+    assert_eq!(
+        trail.verify(Some((&earlier, &trusted))),
+        Err(VerifyError::BadCheckpoint)
+    );
+    let mut other_size = cp.clone();
+    other_size.size = 2;
+    assert_eq!(
+        trail.verify(Some((&other_size, &trusted))),
+        Err(VerifyError::BadCheckpoint)
+    );
+    // The checkpoint travels as JSON and still verifies after the round trip.
+    let json = serde_json::to_string(&cp).unwrap();
+    let back = serde_json::from_str(&json).unwrap();
+    assert_eq!(trail.verify(Some((&back, &trusted))).unwrap().entries, 3);
+}
+
+#[test]
+fn a_checkpoint_of_another_trail_is_refused_even_under_the_same_key() {
+    let key = signer();
+    let (_, billing) = memory_trail(3);
+    let billing = billing.named("billing-eu");
+    let (_, crm) = memory_trail(3);
+    let crm = crm.named("crm-eu");
+    // Same events, so the same chain: only the trail id tells the checkpoints apart.
+    let cp = crm.checkpoint(&key, t0()).unwrap();
+    assert_eq!(cp.trail, "crm-eu");
+    let trusted = TrustedKey::of("billing-eu", &key);
+    assert_eq!(
+        billing.verify(Some((&cp, &trusted))),
+        Err(VerifyError::WrongTrail {
+            expected: "billing-eu".into(),
+            found: "crm-eu".into()
+        })
+    );
+    let mut relabelled = cp.clone();
+    relabelled.trail = "billing-eu".into();
+    assert_eq!(
+        billing.verify(Some((&relabelled, &trusted))),
+        Err(VerifyError::BadCheckpoint)
+    );
+    let hex_key = TrustedKey::from_hex("crm-eu", &cp.public_key).unwrap();
+    assert_eq!(crm.verify(Some((&cp, &hex_key))).unwrap().entries, 3);
+    assert!(TrustedKey::from_hex("crm-eu", "abcd").is_err());
+}
+
+#[test]
+fn an_edited_json_lines_event_is_reported_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.jsonl");
+    let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
+    for i in 0..4 {
+        let mut e = AuditEvent::new(EventKind::Access, t0());
+        e.purpose = Some(format!("p{i}"));
+        e.actor = Some(custodian::audit::ActorRecord::from(&Actor::staff(
+            "emp-42", "support",
+        )));
+        trail.record(&e).unwrap();
+    }
+    drop(trail);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    // The human-readable copy is what a SIEM shows and searches; the chained bytes
+    // stay as they were.
+    lines[2] = lines[2].replace("emp-42", "emp-99");
+    assert!(lines[2].contains("emp-99"));
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
+    assert_eq!(
+        trail.verify(None),
+        Err(VerifyError::Altered { position: 2 })
+    );
+
+    // A field added to the readable event is an edit too.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[1] = lines[1].replacen("\"event\":{", "\"event\":{\"note\":\"approved\",", 1);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
+    assert_eq!(
+        trail.verify(None),
+        Err(VerifyError::Altered { position: 1 })
+    );
+}
+
+/// A SQLite trail of opens by two staff members about two subjects.
+fn sqlite_trail(dir: &tempfile::TempDir) -> (std::path::PathBuf, Arc<AuditTrail>, Vault) {
+    let path = dir.path().join("c.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let trail = Arc::new(AuditTrail::new(store.clone()).unwrap());
+    let clock = ManualClock::new(t0());
+    let v = vault(&trail, store, &clock);
+    let (alice, bob) = (sid("cus_alice"), sid("cus_bob"));
+    let (a, b) = (seal(&v, &alice), seal(&v, &bob));
+    for i in 0..6 {
+        clock.advance(TimeDelta::minutes(1));
+        let (s, sealed) = if i % 2 == 0 { (&alice, &a) } else { (&bob, &b) };
+        v.open(sealed, &ctx(), &support(s)).unwrap();
+    }
+    (path, trail, v)
+}
+
+#[test]
+fn an_edited_sqlite_query_column_is_reported_by_verify() {
+    for (column, value) in [
+        ("subject", "'sp1:00000000000000000000000000000000'"),
+        ("actor", "'emp-1'"),
+        ("purpose", "'Billing'"),
+        ("at_us", "0"),
+        ("subject", "NULL"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, trail, v) = sqlite_trail(&dir);
+        let alice = sid("cus_alice");
+        assert_eq!(v.access_history(&alice).unwrap().len(), 3);
+        // An insider hides alice's second access (position 2) from her history and
+        // from actor queries: the chained bytes are untouched.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TRIGGER audit_log_append_only_update;")
+            .unwrap();
+        conn.execute(
+            &format!("UPDATE audit_log SET {column} = {value} WHERE seq = 2"),
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            trail.verify(None),
+            Err(VerifyError::Altered { position: 2 }),
+            "{column} = {value}"
+        );
+    }
+}
+
+#[test]
+fn sqlite_queries_match_the_chained_bytes_after_an_honest_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, trail, v) = sqlite_trail(&dir);
+    let by_actor = trail
+        .query(&AuditQuery {
+            actor: Some("emp-42".into()),
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(by_actor.len(), 6);
+    assert_eq!(v.access_history(&sid("cus_bob")).unwrap().len(), 3);
+    assert_eq!(trail.verify(None).unwrap().entries, 6);
+}
+
+/// Rows (subject id, time) that the store keeps after erasure as evidence.
+fn kept_evidence(path: &std::path::Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut rows = Vec::new();
+    for sql in [
+        "SELECT subject, at_us FROM consent_events",
+        "SELECT subject, placed_us FROM legal_holds",
+        "SELECT subject, released_us FROM legal_holds WHERE released_us IS NOT NULL",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let found = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .unwrap();
+        rows.extend(found.map(Result::unwrap));
+    }
+    rows
+}
+
+#[test]
+fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let trail = Arc::new(AuditTrail::new(store.clone()).unwrap());
+    let clock = ManualClock::new(t0());
+    let v = Arc::new(vault(&trail, store.clone(), &clock));
+    let key = custodian::consent::EvidenceKey::from_slice(&[7u8; 32]).unwrap();
+    let ledger = ConsentLedger::new(store, key)
+        .unwrap()
+        .with_clock(clock.clone())
+        .audited(Arc::clone(&v));
+    let alice = sid("cus_alice");
+    let sealed = seal(&v, &alice);
+    let tick = || clock.advance(TimeDelta::seconds(1));
+    let notice = Notice::new("offers", 1, "Email me offers.");
+    let evidence = || Evidence::new(notice.clone(), ConsentMethod::TickedCheckbox, Channel::Web);
+    ledger
+        .give::<Offers>(&alice, evidence(), clock.now())
+        .unwrap();
+    tick();
+    v.open(&sealed, &ctx(), &support(&alice)).unwrap();
+    tick();
+    let hold = v.hold(&alice, "case 12", None).unwrap();
+    tick();
+    v.open(&sealed, &ctx(), &support(&alice)).unwrap();
+    tick();
+    v.release(&hold.id).unwrap();
+    tick();
+    ledger
+        .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email, clock.now())
+        .unwrap();
+    tick();
+    v.record_export(&alice, &Actor::staff("emp-7", "privacy-officer"))
+        .unwrap();
+    tick();
+    // Before erasure the vault links every kind of event to alice.
+    let kinds: Vec<EventKind> = v
+        .access_history(&alice)
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::ConsentGiven,
+            EventKind::Access,
+            EventKind::HoldPlaced,
+            EventKind::Access,
+            EventKind::HoldReleased,
+            EventKind::ConsentWithdrawn,
+            EventKind::Export,
+        ]
+    );
+    v.erase(&alice).unwrap();
+    assert!(v.access_history(&alice).unwrap().is_empty());
+
+    // Art. 17(3)(e): the consent evidence and the hold records stay, with the subject
+    // id and the exact times. Join them with the trail on time.
+    let evidence = kept_evidence(&path);
+    assert_eq!(
+        evidence.len(),
+        4,
+        "two consent events, a hold placed and released"
+    );
+    // Consent rows keep the id; hold rows of an erased subject keep only their keyed
+    // reference (the subject column is emptied at erasure, `docs/retention.md`).
+    assert_eq!(evidence.iter().filter(|(s, _)| s == "cus_alice").count(), 2);
+    assert!(evidence.iter().all(|(s, _)| s == "cus_alice" || s.is_empty()));
+    let times: BTreeSet<i64> = evidence.iter().map(|(_, t)| *t).collect();
+    let events = trail.query(&AuditQuery::default()).unwrap();
+    let linked: BTreeSet<_> = events
+        .iter()
+        .filter(|e| times.contains(&e.at.timestamp_micros()))
+        .filter_map(|e| e.subject.clone())
+        .collect();
+    assert!(
+        !linked.is_empty(),
+        "the join does find the lifecycle events"
+    );
+    let accessed: BTreeSet<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Access)
+        .filter_map(|e| e.subject.clone())
+        .collect();
+    assert_eq!(accessed.len(), 1);
+    assert!(
+        linked.is_disjoint(&accessed),
+        "the evidence re-links alice's accesses"
+    );
+    // Every lifecycle event carries one pseudonym, never the accesses' one.
+    let lifecycle: BTreeSet<_> = events
+        .iter()
+        .filter(|e| e.kind != EventKind::Access)
+        .filter_map(|e| e.subject.clone())
+        .collect();
+    assert_eq!(lifecycle.len(), 1);
+    assert!(lifecycle.is_disjoint(&accessed));
+    assert_eq!(trail.verify(None).unwrap().entries, 8);
+}
+
+#[test]
+fn json_lines_entries_read_back_unchanged() {
+    // The check on the readable copy accepts what the sink itself wrote, for every kind
+    // of event (refusals, roles, no actor).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.jsonl");
+    let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
+    let mut refused = AuditEvent::new(EventKind::Access, t0());
+    refused.outcome = custodian::audit::Outcome::Refused("the value expired".into());
+    refused.actor = Some(custodian::audit::ActorRecord::from(&Actor::staff(
+        "emp-1", "support",
+    )));
+    trail.record(&refused).unwrap();
+    trail
+        .record(&AuditEvent::new(EventKind::Sweep, t0()))
+        .unwrap();
+    drop(trail);
+    let sink = JsonLinesSink::open(&path).unwrap();
+    let read: Vec<_> = sink
+        .read(0, 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect();
+    assert_eq!(read.len(), 2);
+    assert_eq!(read[0], refused);
+    assert_eq!(
+        AuditTrail::new(sink).unwrap().verify(None).unwrap().entries,
+        2
+    );
+}
