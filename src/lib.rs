@@ -122,10 +122,10 @@ mod private {
 pub use access::{Access, AccessError, Actor, ActorKind};
 pub use basis::{Basis, LawfulBasis, WithoutConsent};
 pub use category::{Category, CategoryInfo, Sensitivity};
-pub use condition::{Art9Condition, Condition};
+pub use condition::{Art9Condition, Art10Authorisation, Condition};
 pub use personal::Personal;
 pub use plaintext::{Json, Plaintext, PlaintextError};
-pub use purpose::{Purpose, PurposeInfo, Uses};
+pub use purpose::{AuthorisationInfo, ConditionInfo, Purpose, PurposeInfo, Uses};
 pub use record::{FieldInfo, PersonalData};
 pub use retention::Retention;
 
