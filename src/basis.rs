@@ -61,6 +61,14 @@ impl Basis {
         }
     }
 
+    /// Whether the basis must be laid down by Union or Member State law (Art. 6(3):
+    /// points (c) and (e) of Art. 6(1)). [`purpose!`](macro@crate::purpose) then
+    /// requires `basis: LegalObligation { law: "..." }` naming that law, and refuses a
+    /// `law` on the other bases.
+    pub const fn requires_law(self) -> bool {
+        matches!(self, Basis::LegalObligation | Basis::PublicTask)
+    }
+
     /// A short human-readable label, e.g. `"performance of a contract"`.
     pub const fn label(self) -> &'static str {
         match self {
@@ -97,11 +105,15 @@ bases! {
     Consent => Consent, without_consent: false;
     /// Art. 6(1)(b) performance of a contract with the data subject.
     Contract => Contract, without_consent: true;
-    /// Art. 6(1)(c) compliance with a legal obligation (tax records, anti-money-laundering).
+    /// Art. 6(1)(c) compliance with a legal obligation (tax records, anti-money-laundering),
+    /// laid down by Union or Member State law (Art. 6(3)): written
+    /// `basis: LegalObligation { law: "..." }`, naming that law.
     LegalObligation => LegalObligation, without_consent: true;
     /// Art. 6(1)(d) protection of the vital interests of the subject or another person.
     VitalInterests => VitalInterests, without_consent: true;
-    /// Art. 6(1)(e) a task carried out in the public interest or in official authority.
+    /// Art. 6(1)(e) a task carried out in the public interest or in official authority,
+    /// laid down by Union or Member State law (Art. 6(3)): written
+    /// `basis: PublicTask { law: "..." }`, naming that law.
     PublicTask => PublicTask, without_consent: true;
     /// Art. 6(1)(f) legitimate interests (fraud prevention, network security).
     LegitimateInterests => LegitimateInterests, without_consent: true;

@@ -1,8 +1,12 @@
 //! The built-in categories: what customer records usually hold.
 //!
 //! Names follow the Fides taxonomy where it has one. The GDPR Art. 9 special categories
-//! and Art. 10 criminal-offence data are flagged, so a purpose using them must name a
-//! condition. Declare your own with [`category!`](macro@crate::category).
+//! and Art. 10 criminal-offence data are flagged, so a purpose using them must name an
+//! Art. 9(2) condition or an Art. 10 authorisation. CCPA sensitive personal information
+//! (Cal. Civ. Code § 1798.140(ae)) is marked with its subdivision: the two laws draw
+//! different lines (a card number is CCPA sensitive but ordinary under the GDPR; a
+//! criminal record and political opinions are restricted by the GDPR but not CCPA
+//! sensitive). Declare your own with [`category!`](macro@crate::category).
 
 crate::category! {
     /// A person's name: given, family, full or display name.
@@ -34,21 +38,26 @@ crate::category! {
     pub struct GovernmentId {
         name: "user.government_id",
         description: "Government-issued identifier (passport, national id, tax or social security number)",
+        ccpa_sensitive: GovernmentIdNumber,
     }
-    /// A payment card number and its details.
+    /// A payment card number and its details (CCPA sensitive: a card number with the
+    /// code that gives access to the account, 1798.140(ae)(1)(B)).
     pub struct PaymentCard {
         name: "user.financial.credit_card",
         description: "Payment card details",
+        ccpa_sensitive: AccountAccess,
     }
     /// A bank account number (IBAN, account and routing number).
     pub struct BankAccount {
         name: "user.financial.bank_account",
         description: "Bank account details",
+        ccpa_sensitive: AccountAccess,
     }
     /// A precise geographic location (GPS, street-level).
     pub struct PreciseLocation {
         name: "user.location.precise",
         description: "Precise geolocation",
+        ccpa_sensitive: PreciseGeolocation,
     }
     /// An IP address.
     pub struct IpAddress {
@@ -64,6 +73,7 @@ crate::category! {
     pub struct Credentials {
         name: "user.authorization.credentials",
         description: "Account credentials",
+        ccpa_sensitive: AccountAccess,
     }
     /// Purchase and order history.
     pub struct PurchaseHistory {
@@ -71,33 +81,41 @@ crate::category! {
         description: "Purchase history",
     }
     /// The content of private communications: messages, support tickets, call recordings.
+    /// Marked CCPA sensitive (1798.140(ae)(1)(E)) because it may hold messages of which
+    /// the business is not the intended recipient; messages addressed to the business
+    /// itself are not sensitive under that subdivision.
     pub struct Communications {
         name: "user.content.private",
         description: "Content of private communications",
+        ccpa_sensitive: CommunicationsContent,
     }
     /// Data concerning health (Art. 9).
     pub struct Health {
         name: "user.health_and_medical",
         description: "Data concerning health",
         sensitivity: Special,
+        ccpa_sensitive: HealthData,
     }
     /// Biometric data processed to identify a person (Art. 9).
     pub struct Biometric {
         name: "user.biometric",
         description: "Biometric data for identification",
         sensitivity: Special,
+        ccpa_sensitive: BiometricIdentification,
     }
     /// Genetic data (Art. 9).
     pub struct Genetic {
         name: "user.genetic",
         description: "Genetic data",
         sensitivity: Special,
+        ccpa_sensitive: GeneticData,
     }
     /// Racial or ethnic origin (Art. 9).
     pub struct RacialEthnicOrigin {
         name: "user.demographic.racial_ethnic_origin",
         description: "Racial or ethnic origin",
         sensitivity: Special,
+        ccpa_sensitive: OriginBeliefsOrUnion,
     }
     /// Political opinions (Art. 9).
     pub struct PoliticalOpinion {
@@ -110,18 +128,21 @@ crate::category! {
         name: "user.demographic.religious_belief",
         description: "Religious or philosophical beliefs",
         sensitivity: Special,
+        ccpa_sensitive: OriginBeliefsOrUnion,
     }
     /// Trade-union membership (Art. 9).
     pub struct TradeUnionMembership {
         name: "user.demographic.trade_union_membership",
         description: "Trade-union membership",
         sensitivity: Special,
+        ccpa_sensitive: OriginBeliefsOrUnion,
     }
     /// Sex life or sexual orientation (Art. 9).
     pub struct SexLifeOrientation {
         name: "user.demographic.sexual_orientation",
         description: "Sex life or sexual orientation",
         sensitivity: Special,
+        ccpa_sensitive: SexLifeOrOrientation,
     }
     /// Criminal convictions and offences (Art. 10).
     pub struct CriminalRecord {
@@ -177,5 +198,10 @@ mod tests {
             .filter(|c| c.sensitivity == Sensitivity::Special)
             .count();
         assert_eq!(special, 8, "the eight Art. 9(1) categories");
+        let criminal = ALL
+            .iter()
+            .filter(|c| c.sensitivity == Sensitivity::CriminalOffence)
+            .count();
+        assert_eq!(criminal, 1, "Art. 10 data");
     }
 }

@@ -11,13 +11,18 @@ pub trait Category: 'static + Send + Sync {
     const NAME: &'static str;
     /// What a privacy notice says this category is.
     const DESCRIPTION: &'static str;
-    /// Whether the law restricts it further (GDPR Art. 9 and 10).
+    /// Whether the GDPR restricts it further (Art. 9 and 10).
     const SENSITIVITY: Sensitivity;
+    /// Whether it is "sensitive personal information" under the CCPA (Cal. Civ. Code
+    /// § 1798.140(ae)), and under which subdivision; `None` if not. Independent of
+    /// [`SENSITIVITY`](Category::SENSITIVITY): the two laws draw different lines.
+    const CCPA_SENSITIVE: Option<CcpaSensitive>;
     /// The declaration as a value, for notices, records of processing and exports.
     const INFO: CategoryInfo = CategoryInfo {
         name: Self::NAME,
         description: Self::DESCRIPTION,
         sensitivity: Self::SENSITIVITY,
+        ccpa_sensitive: Self::CCPA_SENSITIVE,
     };
 }
 
@@ -36,9 +41,79 @@ pub enum Sensitivity {
 }
 
 impl Sensitivity {
-    /// True unless [`Sensitivity::Ordinary`]: using it needs an Art. 9/10 condition.
+    /// True unless [`Sensitivity::Ordinary`]: using it needs an Art. 9(2) condition
+    /// (special categories) or an Art. 10 authorisation (criminal-offence data).
     pub const fn needs_condition(self) -> bool {
         !matches!(self, Sensitivity::Ordinary)
+    }
+
+    /// True for [`Sensitivity::Special`]: a purpose using it names an Art. 9(2)
+    /// condition (`condition: ...` in [`purpose!`](macro@crate::purpose)).
+    pub const fn needs_art9_condition(self) -> bool {
+        matches!(self, Sensitivity::Special)
+    }
+
+    /// True for [`Sensitivity::CriminalOffence`]: a purpose using it names an Art. 10
+    /// authorisation (`art10: ...` in [`purpose!`](macro@crate::purpose)); an Art. 9(2)
+    /// condition does not permit it.
+    pub const fn needs_art10_authorisation(self) -> bool {
+        matches!(self, Sensitivity::CriminalOffence)
+    }
+}
+
+/// The kinds of "sensitive personal information" of the CCPA as amended by the CPRA
+/// (Cal. Civ. Code § 1798.140(ae)), one per subdivision, with the statute reference.
+///
+/// Consumers may limit a business's use of it to what 1798.121 allows; the marking
+/// says which data that right covers. Information that is "publicly available" is not
+/// sensitive (1798.140(ae)(3)): that is a property of where a value came from, which a
+/// category cannot know, so the marking is by kind, and narrowing it for a public
+/// value is the business's call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CcpaSensitive {
+    /// (1)(A): social security, driver's license, state identification card or passport
+    /// number.
+    GovernmentIdNumber,
+    /// (1)(B): account log-in, financial account, debit card or credit card number in
+    /// combination with a required security or access code, password or credentials.
+    AccountAccess,
+    /// (1)(C): precise geolocation (within a radius of 1,850 feet, 1798.140(w)).
+    PreciseGeolocation,
+    /// (1)(D): racial or ethnic origin, citizenship or immigration status, religious or
+    /// philosophical beliefs, or union membership.
+    OriginBeliefsOrUnion,
+    /// (1)(E): the contents of mail, email and text messages, unless the business is
+    /// the intended recipient.
+    CommunicationsContent,
+    /// (1)(F): genetic data.
+    GeneticData,
+    /// (1)(G): neural data (added by SB 1223, 2024).
+    NeuralData,
+    /// (2)(A): biometric information processed to uniquely identify a consumer.
+    BiometricIdentification,
+    /// (2)(B): personal information collected and analysed concerning health.
+    HealthData,
+    /// (2)(C): personal information collected and analysed concerning sex life or
+    /// sexual orientation.
+    SexLifeOrOrientation,
+}
+
+impl CcpaSensitive {
+    /// The statute reference, e.g. `"Cal. Civ. Code § 1798.140(ae)(1)(A)"`.
+    pub const fn statute(self) -> &'static str {
+        match self {
+            CcpaSensitive::GovernmentIdNumber => "Cal. Civ. Code § 1798.140(ae)(1)(A)",
+            CcpaSensitive::AccountAccess => "Cal. Civ. Code § 1798.140(ae)(1)(B)",
+            CcpaSensitive::PreciseGeolocation => "Cal. Civ. Code § 1798.140(ae)(1)(C)",
+            CcpaSensitive::OriginBeliefsOrUnion => "Cal. Civ. Code § 1798.140(ae)(1)(D)",
+            CcpaSensitive::CommunicationsContent => "Cal. Civ. Code § 1798.140(ae)(1)(E)",
+            CcpaSensitive::GeneticData => "Cal. Civ. Code § 1798.140(ae)(1)(F)",
+            CcpaSensitive::NeuralData => "Cal. Civ. Code § 1798.140(ae)(1)(G)",
+            CcpaSensitive::BiometricIdentification => "Cal. Civ. Code § 1798.140(ae)(2)(A)",
+            CcpaSensitive::HealthData => "Cal. Civ. Code § 1798.140(ae)(2)(B)",
+            CcpaSensitive::SexLifeOrOrientation => "Cal. Civ. Code § 1798.140(ae)(2)(C)",
+        }
     }
 }
 
@@ -49,8 +124,10 @@ pub struct CategoryInfo {
     pub name: &'static str,
     /// What a privacy notice says this category is.
     pub description: &'static str,
-    /// Ordinary, special (Art. 9) or criminal-offence (Art. 10) data.
+    /// Ordinary, special (Art. 9) or criminal-offence (Art. 10) data, under the GDPR.
     pub sensitivity: Sensitivity,
+    /// CCPA sensitive personal information (1798.140(ae)), and which kind; `None` if not.
+    pub ccpa_sensitive: Option<CcpaSensitive>,
 }
 
 /// Checks a dotted category name at compile time: lowercase ASCII letters, digits and
@@ -81,9 +158,12 @@ pub const fn valid_category_name(name: &str) -> bool {
 
 /// Declares categories of personal data.
 ///
-/// Each becomes an uninhabited type implementing [`Category`]. `sensitivity` is
-/// `Ordinary` when omitted; a `Special` or `CriminalOffence` category can only be used
-/// by a purpose that names an Art. 9/10 condition. The name is checked at compile time.
+/// Each becomes an uninhabited type implementing [`Category`]. `sensitivity` (GDPR) is
+/// `Ordinary` when omitted; a `Special` category can only be used by a purpose that
+/// names an Art. 9(2) condition, a `CriminalOffence` one only by a purpose that names
+/// an Art. 10 authorisation. `ccpa_sensitive` names the [`CcpaSensitive`] kind when the
+/// category is CCPA sensitive personal information, and is absent otherwise. The name
+/// is checked at compile time.
 ///
 /// ```
 /// custodian::category! {
@@ -97,11 +177,21 @@ pub const fn valid_category_name(name: &str) -> bool {
 ///         name: "user.health_and_medical.allergies",
 ///         description: "Food allergies",
 ///         sensitivity: Special,
+///         ccpa_sensitive: HealthData,
+///     }
+///     /// A tax identification number: ordinary under the GDPR, sensitive under the CCPA.
+///     pub struct TaxId {
+///         name: "user.government_id.tax_id",
+///         description: "Tax identification number",
+///         ccpa_sensitive: GovernmentIdNumber,
 ///     }
 /// }
 /// use custodian::Category;
+/// use custodian::category::CcpaSensitive;
 /// assert_eq!(Allergies::NAME, "user.health_and_medical.allergies");
-/// assert!(Allergies::SENSITIVITY.needs_condition());
+/// assert!(Allergies::SENSITIVITY.needs_art9_condition());
+/// assert_eq!(TaxId::INFO.ccpa_sensitive, Some(CcpaSensitive::GovernmentIdNumber));
+/// assert_eq!(LoyaltyNumber::INFO.ccpa_sensitive, None);
 /// ```
 #[macro_export]
 macro_rules! category {
@@ -111,6 +201,7 @@ macro_rules! category {
             name: $name:literal,
             description: $desc:literal
             $(, sensitivity: $sens:ident)?
+            $(, ccpa_sensitive: $ccpa:ident)?
             $(,)?
         }
     )*) => {$(
@@ -122,6 +213,8 @@ macro_rules! category {
             const NAME: &'static str = $name;
             const DESCRIPTION: &'static str = $desc;
             const SENSITIVITY: $crate::Sensitivity = $crate::__category_sensitivity!($($sens)?);
+            const CCPA_SENSITIVE: ::core::option::Option<$crate::category::CcpaSensitive> =
+                $crate::__category_ccpa!($($ccpa)?);
         }
 
         const _: () = ::core::assert!(
@@ -145,6 +238,17 @@ macro_rules! __category_sensitivity {
     };
     (CriminalOffence) => {
         $crate::Sensitivity::CriminalOffence
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __category_ccpa {
+    () => {
+        ::core::option::Option::None
+    };
+    ($kind:ident) => {
+        ::core::option::Option::Some($crate::category::CcpaSensitive::$kind)
     };
 }
 

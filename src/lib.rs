@@ -9,8 +9,10 @@
 //! - **Categories** say what kind of personal data a value is
 //!   ([`categories::Email`], [`categories::Health`], your own with [`category!`]).
 //! - **Purposes** say why it is processed, on which lawful basis, and which categories
-//!   they use ([`purpose!`](macro@purpose)). Special categories need an Art. 9 condition or the
-//!   declaration does not compile.
+//!   they use ([`purpose!`](macro@purpose)). Special categories need an Art. 9(2)
+//!   condition, criminal-offence data an Art. 10 authorisation, and a ground whose text
+//!   demands a law names it, or the declaration does not compile. Categories also say
+//!   whether they are CCPA sensitive personal information.
 //! - A [`Personal<T, C>`] holds a value of category `C`. It cannot be printed,
 //!   serialized or dereferenced; [`Personal::read`] needs an [`Access<P>`], and the
 //!   compiler rejects a purpose `P` not declared to use `C`.
@@ -68,7 +70,8 @@
 //!
 //! What the compiler enforces and what is checked at run time is written down in
 //! `docs/architecture.md`; the vocabulary and its GDPR/CCPA articles in
-//! `docs/concepts.md`; the threat model and key handling in `docs/crypto.md`; the
+//! `docs/concepts.md`; each duty covered, and what stays yours, in
+//! `docs/compliance.md`; the threat model and key handling in `docs/crypto.md`; the
 //! sealed format, with test vectors, in `docs/format.md`; retention, holds and erasure
 //! in `docs/retention.md`; the audit trail in `docs/audit.md`.
 
@@ -97,7 +100,8 @@ pub mod vault;
 
 /// Seals that only this crate implements: nothing outside it can name them.
 mod private {
-    /// Keeps the lawful bases and Art. 9 conditions the law's, not the user's.
+    /// Keeps the lawful bases, Art. 9(2) conditions and Art. 10 authorisations the
+    /// law's, not the user's.
     pub trait Sealed {}
 
     /// The lawful bases other than consent; the supertrait that seals
@@ -113,8 +117,8 @@ mod private {
     /// [`PermitsCategory`](crate::condition::PermitsCategory).
     #[diagnostic::on_unimplemented(
         message = "an Art. 9 condition cannot be granted by an impl: `PermitsCategory` is sealed and implemented by nothing",
-        label = "a purpose may use a special category only if its `purpose!` declaration names a condition",
-        note = "add a condition such as `condition: HealthOrSocialCare,` (see `custodian::condition`) to the purpose's `purpose!` declaration, if the law allows the processing"
+        label = "a purpose may use a special category only if its `purpose!` declaration names an Art. 9(2) condition (criminal-offence data: an Art. 10 authorisation)",
+        note = "if the law allows the processing, add an Art. 9(2) condition such as `condition: ExplicitConsent,` or `condition: HealthOrSocialCare {{ law: \"...\" }},` (see `custodian::condition`), or for criminal-offence data `art10: ...`, to the purpose's `purpose!` declaration"
     )]
     pub trait NoImpl {}
 }
@@ -122,10 +126,10 @@ mod private {
 pub use access::{Access, AccessError, Actor, ActorKind};
 pub use basis::{Basis, LawfulBasis, WithoutConsent};
 pub use category::{Category, CategoryInfo, Sensitivity};
-pub use condition::{Art9Condition, Condition};
+pub use condition::{Art9Condition, Art10Authorisation, Condition};
 pub use personal::Personal;
 pub use plaintext::{Json, Plaintext, PlaintextError};
-pub use purpose::{Purpose, PurposeInfo, Uses};
+pub use purpose::{AuthorisationInfo, ConditionInfo, Purpose, PurposeInfo, Uses};
 pub use record::{FieldInfo, PersonalData};
 pub use retention::Retention;
 
