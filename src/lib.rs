@@ -246,7 +246,8 @@ pub mod __private {
     }
 
     /// Opens an optional field for a whole-record open: a value whose retention has
-    /// ended is absent, as if deleted (`docs/derive.md`).
+    /// ended is absent, as if deleted (`docs/derive.md`), also when a legal hold keeps
+    /// it for another purpose than `P`.
     pub fn open_optional<T: Plaintext, C: Category, P: Uses<C>>(
         vault: &Vault,
         subject: &SubjectId,
@@ -255,7 +256,9 @@ pub mod __private {
         access: &Access<P>,
     ) -> Result<Option<Personal<T, C>>, VaultError> {
         match sealed.map(|s| open(vault, subject, s, context, access)) {
-            None | Some(Err(VaultError::Expired { .. })) => Ok(None),
+            None | Some(Err(VaultError::Expired { .. } | VaultError::RestrictedByHold { .. })) => {
+                Ok(None)
+            }
             Some(result) => result.map(Some),
         }
     }

@@ -145,7 +145,7 @@ fn a_sweep_destroys_ended_epochs_only_and_costs_nothing_per_record() {
     assert!(is_expired(&open(&v, &short, &a)));
     assert_eq!(open(&v, &long, &a).unwrap(), "cus_1@example.com");
     // A hold placed after the sweep cannot bring back what the sweep destroyed.
-    v.hold(&a, "case 1", None).unwrap();
+    v.hold::<Crm>(&a, "case 1", None).unwrap();
     assert!(is_expired(&open(&v, &short, &a)));
     // Idempotent: nothing more to destroy.
     assert!(v.sweep().unwrap().epochs_destroyed.is_empty());
@@ -161,7 +161,9 @@ fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let (a, b) = (sid("cus_a"), sid("cus_b"));
     let (va, vb) = (seal(&v, &a, 5), seal(&v, &b, 5));
-    let hold = v.hold(&a, "case 2027-14: litigation hold", None).unwrap();
+    let hold = v
+        .hold::<Crm>(&a, "case 2027-14: litigation hold", None)
+        .unwrap();
     clock.advance(TimeDelta::days(7));
     let report = v.sweep().unwrap();
     assert_eq!(report.epochs_destroyed.len(), 1);
@@ -176,7 +178,7 @@ fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
     assert_eq!(released.released_at, Some(clock.now()));
     assert!(is_expired(&open(&v, &va, &a)));
     // Holding again does not bring it back: the escrow went with the release.
-    v.hold(&a, "case 2027-15", None).unwrap();
+    v.hold::<Crm>(&a, "case 2027-15", None).unwrap();
     assert!(is_expired(&open(&v, &va, &a)));
     assert!(matches!(
         v.release(&hold.id),
@@ -194,7 +196,7 @@ fn a_hold_placed_after_expiry_but_before_the_sweep_still_saves_the_data() {
     let sealed = seal(&v, &a, 1);
     clock.advance(TimeDelta::days(3));
     assert!(is_expired(&open(&v, &sealed, &a)));
-    v.hold(&a, "regulator inquiry 77", None).unwrap();
+    v.hold::<Crm>(&a, "regulator inquiry 77", None).unwrap();
     assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
     assert_eq!(v.sweep().unwrap().escrowed, 1);
     assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
@@ -207,7 +209,7 @@ fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
     let v = vault_on(Arc::clone(&store), &clock);
     let a = sid("cus_a");
     let sealed = seal(&v, &a, 1);
-    v.hold(&a, "audit 2027", Some(t0() + TimeDelta::days(10)))
+    v.hold::<Crm>(&a, "audit 2027", Some(t0() + TimeDelta::days(10)))
         .unwrap();
     clock.advance(TimeDelta::days(3));
     v.sweep().unwrap();
@@ -223,10 +225,13 @@ fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
     assert_eq!(v.sweep().unwrap().escrows_released, 1);
     assert!(store.wrapped(&escrow).unwrap().is_none());
     assert!(matches!(
-        v.hold(&a, "late", Some(clock.now())),
+        v.hold::<Crm>(&a, "late", Some(clock.now())),
         Err(VaultError::Hold(_))
     ));
-    assert!(matches!(v.hold(&a, "  ", None), Err(VaultError::Hold(_))));
+    assert!(matches!(
+        v.hold::<Crm>(&a, "  ", None),
+        Err(VaultError::Hold(_))
+    ));
 }
 
 #[derive(PersonalData)]
@@ -255,7 +260,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
     };
     let sealed = lead.seal(&v).unwrap();
     v.rotate_subject_key(&a).unwrap();
-    let hold = v.hold(&a, "case 9: preserve records", None).unwrap();
+    let hold = v.hold::<Crm>(&a, "case 9: preserve records", None).unwrap();
     clock.advance(TimeDelta::days(40));
     assert_eq!(v.sweep().unwrap().escrowed, 1);
     match v.erase(&a) {
@@ -315,7 +320,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
         Err(VaultError::Shredded)
     ));
     assert!(matches!(
-        v.hold(&a, "too late", None),
+        v.hold::<Crm>(&a, "too late", None),
         Err(VaultError::Shredded)
     ));
 }
@@ -326,7 +331,7 @@ fn erasing_a_subject_whose_hold_lapsed_destroys_the_escrow_too() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let a = sid("cus_a");
     seal(&v, &a, 1);
-    v.hold(&a, "case 3", Some(t0() + TimeDelta::days(5)))
+    v.hold::<Crm>(&a, "case 3", Some(t0() + TimeDelta::days(5)))
         .unwrap();
     clock.advance(TimeDelta::days(3));
     assert_eq!(v.sweep().unwrap().escrowed, 1);
@@ -503,7 +508,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                 vault.sweep().unwrap();
                 model.sweep(now);
             }
-            Op::Hold { subject } => match vault.hold(&subjects[subject], "case", None) {
+            Op::Hold { subject } => match vault.hold::<Crm>(&subjects[subject], "case", None) {
                 Ok(_) => model.held[subject] = true,
                 Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
                 Err(e) => panic!("step {step}: hold failed: {e}"),
@@ -573,7 +578,9 @@ fn the_holds_of_an_erased_subject_no_longer_name_them() {
     let v = vault_on(store.clone(), &clock);
     let a = sid("cus_hold_4711");
     seal(&v, &a, 1);
-    let hold = v.hold(&a, "case 2027-14: litigation hold", None).unwrap();
+    let hold = v
+        .hold::<Crm>(&a, "case 2027-14: litigation hold", None)
+        .unwrap();
     clock.advance(TimeDelta::days(3));
     v.sweep().unwrap();
     v.release(&hold.id).unwrap();

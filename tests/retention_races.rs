@@ -196,7 +196,7 @@ fn hold_placed_during_sweep(store: Arc<dyn KeyStore>) {
     let who = a.clone();
     *hooked.after_holds_read.lock().unwrap() = Some(Box::new(move || {
         *p.lock().unwrap() = Some(
-            o2.hold(&who, "case 2027-99: litigation hold", None)
+            o2.hold::<Crm>(&who, "case 2027-99: litigation hold", None)
                 .unwrap(),
         );
     }));
@@ -234,7 +234,7 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
     let a = sid("cus_a");
     let sealed = seal(&other, &a, 1);
     let epoch = sealed.header().unwrap().epoch();
-    let hold = other.hold(&a, "case 2027-98", None).unwrap();
+    let hold = other.hold::<Crm>(&a, "case 2027-98", None).unwrap();
     clock.advance(TimeDelta::days(3));
     let o2 = Arc::clone(&other);
     *hooked.before_escrow.lock().unwrap() = Some(Box::new(move || {
@@ -286,7 +286,7 @@ fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
     eraser.subject_ref(&a).unwrap();
     let (o2, who) = (Arc::clone(&other), a.clone());
     *hooked.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
-        o2.hold(&who, "case 2027-96: preservation order", None)
+        o2.hold::<Crm>(&who, "case 2027-96: preservation order", None)
             .unwrap();
     }));
     assert!(matches!(
@@ -359,7 +359,8 @@ fn a_hold_placed_from_another_process_during_sweeps_keeps_the_data() {
     while store.swept_before().unwrap() < first + DAYS / 3 {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    v.hold(&a, "case 2027-97: litigation hold", None).unwrap();
+    v.hold::<Crm>(&a, "case 2027-97: litigation hold", None)
+        .unwrap();
     let protected_from = store.swept_before().unwrap();
     assert!(child.wait().unwrap().success(), "the sweeper failed");
     assert!(
