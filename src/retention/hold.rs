@@ -7,7 +7,9 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::basis::WithoutConsent;
+use crate::basis::{
+    Contract, LawfulBasis, LegalObligation, LegitimateInterests, PublicTask, VitalInterests,
+};
 use crate::category::Category;
 use crate::purpose::Purpose;
 use crate::retention::SubjectRef;
@@ -61,6 +63,27 @@ pub enum HoldSubject {
     /// An erased subject, by the [`SubjectRef`] of their erasure receipt.
     Erased(SubjectRef),
 }
+
+/// A lawful basis a legal hold may keep data for: every basis but consent. A hold
+/// exists because a claim or the law requires the data, not because the subject
+/// agreed; a consent purpose in a hold would reopen expired data for, say, marketing.
+/// (The purpose `P` is a parameter only so the compiler's message can name it.)
+#[diagnostic::on_unimplemented(
+    message = "purpose `{P}` rests on consent, so a legal hold cannot keep data for it",
+    label = "a legal hold keeps data for a claim or a legal duty, not for a consent purpose",
+    note = "declare a purpose for the claim (`basis: LegitimateInterests` or `LegalObligation`, e.g. \"establish, exercise or defend legal claims\") and hold for it: held data may then be used for that purpose only (GDPR Art. 18(2))"
+)]
+///
+/// Sealed like [`WithoutConsent`](crate::basis::WithoutConsent): its supertrait cannot
+/// be named outside the crate, so `impl HoldBasis<Offers> for Consent {}` does not
+/// compile.
+pub trait HoldBasis<P>: LawfulBasis + crate::private::NotConsent {}
+
+impl<P> HoldBasis<P> for Contract {}
+impl<P> HoldBasis<P> for LegalObligation {}
+impl<P> HoldBasis<P> for VitalInterests {}
+impl<P> HoldBasis<P> for PublicTask {}
+impl<P> HoldBasis<P> for LegitimateInterests {}
 
 /// What a legal hold keeps data for: the purposes (by their declared names) that may
 /// still use a held subject's data once its retention has ended, and the categories
@@ -118,7 +141,7 @@ impl HoldScope {
     /// consent.
     pub fn purpose<P: Purpose>() -> Self
     where
-        P::Basis: WithoutConsent<P>,
+        P::Basis: HoldBasis<P>,
     {
         let declared: Vec<String> = P::CATEGORIES.iter().map(|c| c.name.to_owned()).collect();
         HoldScope {
@@ -133,7 +156,7 @@ impl HoldScope {
     /// every category it declares). `P` must not rest on consent.
     pub fn or_purpose<P: Purpose>(mut self) -> Self
     where
-        P::Basis: WithoutConsent<P>,
+        P::Basis: HoldBasis<P>,
     {
         push_new(&mut self.purposes, P::NAME);
         for c in P::CATEGORIES {

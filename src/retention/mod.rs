@@ -30,7 +30,7 @@ mod sweep;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use erasure::{ErasedField, ErasureReceipt, SubjectRef};
 pub(crate) use hold::check_reason as check_hold_reason;
-pub use hold::{HoldError, HoldId, HoldScope, HoldSubject, LegalHold};
+pub use hold::{HoldBasis, HoldError, HoldId, HoldScope, HoldSubject, LegalHold};
 pub use sweep::{EpochSweep, JournalPurge, ShredCounts};
 
 use std::fmt;

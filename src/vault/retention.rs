@@ -10,14 +10,13 @@ use zeroize::Zeroizing;
 
 use super::{Vault, VaultError};
 use crate::audit::{EventKind, Outcome};
-use crate::basis::WithoutConsent;
 use crate::category::Category;
 use crate::format::{self, Dates, EPOCH_SECONDS, Header, NEVER, NO_EPOCH};
 use crate::keys::{KeyError, KeyName};
 use crate::purpose::Purpose;
 use crate::retention::{
-    ErasedField, ErasureReceipt, HoldError, HoldId, HoldScope, HoldSubject, JournalPurge,
-    LegalHold, Retention, SubjectRef, check_hold_reason,
+    ErasedField, ErasureReceipt, HoldBasis, HoldError, HoldId, HoldScope, HoldSubject,
+    JournalPurge, LegalHold, Retention, SubjectRef, check_hold_reason,
 };
 use crate::sealed::Context;
 use crate::store::StoreError;
@@ -374,7 +373,7 @@ impl Vault {
         until: Option<DateTime<Utc>>,
     ) -> Result<LegalHold, VaultError>
     where
-        P::Basis: WithoutConsent<P>,
+        P::Basis: HoldBasis<P>,
     {
         self.hold_scoped(subject, HoldScope::purpose::<P>(), reason, until)
     }
