@@ -28,7 +28,8 @@
 //! - Every sealed value carries its collection time and expiry (its field's
 //!   [`Retention`]); [`Vault::open`] refuses it once expired, and [`Vault::sweep`]
 //!   destroys the key of each day that has ended. A [`LegalHold`](retention::LegalHold)
-//!   ([`Vault::hold`]) keeps a subject's data and blocks [`Vault::erase`], which
+//!   ([`Vault::hold`]) keeps a subject's data past its retention for the purposes it
+//!   names, refuses it to every other purpose, and blocks [`Vault::erase`], which
 //!   otherwise returns an [`ErasureReceipt`](retention::ErasureReceipt). See
 //!   [`retention`].
 //! - An [`AuditTrail`](audit::AuditTrail) records every open (allowed or refused),

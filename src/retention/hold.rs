@@ -124,7 +124,7 @@ impl<P> HoldBasis<P> for LegitimateInterests {}
 /// }
 /// let scope = custodian::retention::HoldScope::purpose::<Offers>();
 /// ```
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, serde::Serialize)]
 pub struct HoldScope {
     purposes: Vec<String>,
     categories: Vec<String>,
@@ -221,6 +221,15 @@ impl HoldScope {
             });
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for HoldScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HoldScope")
+            .field("purposes", &self.purposes)
+            .field("categories", &self.categories)
+            .finish()
     }
 }
 
@@ -358,5 +367,32 @@ mod tests {
         assert_eq!(HoldId::parse(hold.id.as_str()), Ok(hold.id.clone()));
         assert_eq!(HoldId::parse("cus_1"), Err(HoldError::BadId));
         assert_eq!(check_reason(" "), Err(HoldError::BadReason));
+    }
+
+    #[test]
+    fn a_scope_permits_its_purposes_for_its_categories_only() {
+        let scope = HoldScope::from_stored(
+            vec!["legal-claims".into(), "tax-audit".into()],
+            vec!["user.contact.email".into()],
+        );
+        assert!(scope.permits("legal-claims", "user.contact.email"));
+        assert!(scope.permits("tax-audit", "user.contact.email"));
+        assert!(!scope.permits("marketing", "user.contact.email"));
+        assert!(!scope.permits("legal-claims", "user.contact.phone_number"));
+        assert!(!scope.covers("user.contact.phone_number"));
+        assert_eq!(scope.check(), Ok(()));
+        // Narrowing a stored scope to a category it keeps is fine; to another, refused.
+        let phones = scope.clone().only::<crate::categories::Phone>();
+        assert!(matches!(
+            phones.check(),
+            Err(HoldError::CategoryNotDeclared { .. })
+        ));
+        let emails = scope.only::<crate::categories::Email>();
+        assert_eq!(emails.categories(), ["user.contact.email"]);
+        assert_eq!(emails.check(), Ok(()));
+        // A scope stored before schema 9 keeps nothing for anyone and cannot be placed.
+        let legacy = HoldScope::from_stored(Vec::new(), Vec::new());
+        assert!(!legacy.permits("legal-claims", "user.contact.email"));
+        assert_eq!(legacy.check(), Err(HoldError::EmptyScope));
     }
 }
