@@ -13,6 +13,10 @@ use custodian::retention::ManualClock;
 use custodian::store::SqliteStore;
 use custodian::{Context, Personal, Retention, SubjectId, Vault};
 
+custodian::purpose! {
+    struct Claims { basis: LegitimateInterests, description: "Defend legal claims.", uses: [Email] }
+}
+
 const EPOCHS: u32 = 10;
 const HELD: usize = 2;
 
@@ -34,7 +38,7 @@ fn populated(subjects: usize, dir: &std::path::Path) -> (Vault, ManualClock) {
     }
     for i in 0..HELD {
         let s = SubjectId::new(format!("cus_{i:08}")).unwrap();
-        vault.hold(&s, "bench hold", None).unwrap();
+        vault.hold::<Claims>(&s, "bench hold", None).unwrap();
     }
     (vault, clock)
 }

@@ -7,7 +7,7 @@ use custodian::audit::AuditTrail;
 use custodian::categories::{Communications, Email, Name};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, EvidenceKey, Notice};
 use custodian::keys::LocalMasterKey;
-use custodian::retention::ManualClock;
+use custodian::retention::{HoldScope, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, SubjectId, Vault, VaultError,
@@ -34,6 +34,13 @@ custodian::purpose! {
         basis: Contract,
         description: "Answer your support requests.",
         uses: [Communications],
+    }
+    /// Defending a dispute: what a legal hold keeps data for, and nothing else.
+    pub struct LegalClaims {
+        name: "legal-claims",
+        basis: LegitimateInterests,
+        description: "Establish, exercise or defend legal claims.",
+        uses: [Name, Email, Communications],
     }
 }
 
@@ -193,8 +200,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // 10. A legal hold blocks erasure until it is released.
-    let hold = vault.hold(&alice, "case 2027-14: payment dispute", None)?;
+    // 10. A legal hold keeps Alice's messages for the dispute, and only for it (GDPR
+    // Art. 18(2)): past their retention, support may no longer read them, the lawyers
+    // may. It also blocks erasure until it is released.
+    let hold = vault.hold_scoped(
+        &alice,
+        HoldScope::purpose::<LegalClaims>().only::<Communications>(),
+        "case 2027-14: payment dispute",
+        None,
+    )?;
+    let complaint = Personal::new(alice.clone(), "The parcel was empty".to_owned());
+    let complaint = vault.seal(&complaint, &chat_ctx)?;
+    clock.advance(Duration::days(31));
+    vault.sweep()?;
+    match vault.open(&complaint, &chat_ctx, &support) {
+        Err(e @ VaultError::RestrictedByHold { .. }) => {
+            println!("Under the hold, support reads the expired complaint: refused, because {e}")
+        }
+        Err(e) => return Err(e.into()),
+        Ok(_) => {
+            println!("Under the hold, support reads the expired complaint: allowed (this is a bug)")
+        }
+    }
+    let lawyer = Access::<LegalClaims>::new(alice.clone(), Actor::staff("emp-12", "counsel"));
+    println!(
+        "Under the hold, counsel reads the expired complaint ({} characters): allowed",
+        vault
+            .open(&complaint, &chat_ctx, &lawyer)?
+            .read(&lawyer)?
+            .len()
+    );
     match vault.erase(&alice) {
         Err(e @ VaultError::UnderLegalHold { .. }) => println!("Erasure: refused, because {e}"),
         Err(e) => return Err(e.into()),

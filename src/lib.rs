@@ -30,7 +30,8 @@
 //! - Every sealed value carries its collection time and expiry (its field's
 //!   [`Retention`]); [`Vault::open`] refuses it once expired, and [`Vault::sweep`]
 //!   destroys the key of each day that has ended. A [`LegalHold`](retention::LegalHold)
-//!   ([`Vault::hold`]) keeps a subject's data and blocks [`Vault::erase`], which
+//!   ([`Vault::hold`]) keeps a subject's data past its retention for the purposes it
+//!   names, refuses it to every other purpose, and blocks [`Vault::erase`], which
 //!   otherwise returns an [`ErasureReceipt`](retention::ErasureReceipt). See
 //!   [`retention`].
 //! - An [`AuditTrail`](audit::AuditTrail) records every open (allowed or refused),
@@ -250,7 +251,8 @@ pub mod __private {
     }
 
     /// Opens an optional field for a whole-record open: a value whose retention has
-    /// ended is absent, as if deleted (`docs/derive.md`).
+    /// ended is absent, as if deleted (`docs/derive.md`), also when a legal hold keeps
+    /// it for another purpose than `P`.
     pub fn open_optional<T: Plaintext, C: Category, P: Uses<C>>(
         vault: &Vault,
         subject: &SubjectId,
@@ -259,7 +261,9 @@ pub mod __private {
         access: &Access<P>,
     ) -> Result<Option<Personal<T, C>>, VaultError> {
         match sealed.map(|s| open(vault, subject, s, context, access)) {
-            None | Some(Err(VaultError::Expired { .. })) => Ok(None),
+            None | Some(Err(VaultError::Expired { .. } | VaultError::RestrictedByHold { .. })) => {
+                Ok(None)
+            }
             Some(result) => result.map(Some),
         }
     }

@@ -108,7 +108,7 @@ fn every_audited_action_is_recorded_with_its_fields() {
     ledger
         .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email, t0())
         .unwrap(); // 3
-    let hold = v.hold(&alice, "case 12", None).unwrap(); // 4
+    let hold = v.hold::<Support>(&alice, "case 12", None).unwrap(); // 4
     assert!(matches!(
         v.erase(&alice),
         Err(VaultError::UnderLegalHold { .. })
@@ -206,7 +206,7 @@ fn no_personal_value_or_subject_id_in_any_stored_byte() {
         let sealed = seal(&v, &alice, 30);
         let got = v.open(&sealed, &ctx(), &support(&alice)).unwrap();
         assert_eq!(got.read(&support(&alice)).unwrap(), EMAIL);
-        v.hold(&alice, "case 1", None).unwrap();
+        v.hold::<Support>(&alice, "case 1", None).unwrap();
         let _ = v.erase(&alice);
     }
     let mut stored: Vec<u8> = Vec::new();
@@ -369,7 +369,7 @@ fn a_failing_sink_fails_the_access_closed_and_loses_nothing() {
         other => panic!("expected an audit failure, got {other:?}"),
     }
     assert!(matches!(
-        v.hold(&alice, "case", None),
+        v.hold::<Support>(&alice, "case", None),
         Err(VaultError::Audit(_))
     ));
     down.store(false, Ordering::SeqCst);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::{Email, Phone};
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
-use custodian::retention::{Clock, ManualClock};
+use custodian::retention::{Clock, HoldScope, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -17,6 +17,7 @@ use proptest::prelude::*;
 
 custodian::purpose! {
     struct Crm { basis: Contract, description: "Serve the account.", uses: [Email, Phone] }
+    struct Claims { basis: LegitimateInterests, description: "Defend legal claims.", uses: [Email, Phone] }
 }
 
 fn t0() -> DateTime<Utc> {
@@ -57,6 +58,18 @@ fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<Stri
     let days = 1; // the retention is not part of the binding: any context of the place
     Ok(v.open(sealed, &ctx(days), &access(s))?
         .read(&access(s))
+        .unwrap()
+        .clone())
+}
+
+fn open_for_claims(
+    v: &Vault,
+    sealed: &Sealed<String, Email>,
+    s: &SubjectId,
+) -> Result<String, VaultError> {
+    let claims = Access::<Claims>::new(s.clone(), Actor::service("counsel"));
+    Ok(v.open(sealed, &ctx(1), &claims)?
+        .read(&claims)
         .unwrap()
         .clone())
 }
@@ -145,7 +158,7 @@ fn a_sweep_destroys_ended_epochs_only_and_costs_nothing_per_record() {
     assert!(is_expired(&open(&v, &short, &a)));
     assert_eq!(open(&v, &long, &a).unwrap(), "cus_1@example.com");
     // A hold placed after the sweep cannot bring back what the sweep destroyed.
-    v.hold(&a, "case 1", None).unwrap();
+    v.hold::<Crm>(&a, "case 1", None).unwrap();
     assert!(is_expired(&open(&v, &short, &a)));
     // Idempotent: nothing more to destroy.
     assert!(v.sweep().unwrap().epochs_destroyed.is_empty());
@@ -161,7 +174,9 @@ fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let (a, b) = (sid("cus_a"), sid("cus_b"));
     let (va, vb) = (seal(&v, &a, 5), seal(&v, &b, 5));
-    let hold = v.hold(&a, "case 2027-14: litigation hold", None).unwrap();
+    let hold = v
+        .hold::<Crm>(&a, "case 2027-14: litigation hold", None)
+        .unwrap();
     clock.advance(TimeDelta::days(7));
     let report = v.sweep().unwrap();
     assert_eq!(report.epochs_destroyed.len(), 1);
@@ -176,7 +191,7 @@ fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
     assert_eq!(released.released_at, Some(clock.now()));
     assert!(is_expired(&open(&v, &va, &a)));
     // Holding again does not bring it back: the escrow went with the release.
-    v.hold(&a, "case 2027-15", None).unwrap();
+    v.hold::<Crm>(&a, "case 2027-15", None).unwrap();
     assert!(is_expired(&open(&v, &va, &a)));
     assert!(matches!(
         v.release(&hold.id),
@@ -194,7 +209,7 @@ fn a_hold_placed_after_expiry_but_before_the_sweep_still_saves_the_data() {
     let sealed = seal(&v, &a, 1);
     clock.advance(TimeDelta::days(3));
     assert!(is_expired(&open(&v, &sealed, &a)));
-    v.hold(&a, "regulator inquiry 77", None).unwrap();
+    v.hold::<Crm>(&a, "regulator inquiry 77", None).unwrap();
     assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
     assert_eq!(v.sweep().unwrap().escrowed, 1);
     assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
@@ -207,7 +222,7 @@ fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
     let v = vault_on(Arc::clone(&store), &clock);
     let a = sid("cus_a");
     let sealed = seal(&v, &a, 1);
-    v.hold(&a, "audit 2027", Some(t0() + TimeDelta::days(10)))
+    v.hold::<Crm>(&a, "audit 2027", Some(t0() + TimeDelta::days(10)))
         .unwrap();
     clock.advance(TimeDelta::days(3));
     v.sweep().unwrap();
@@ -223,10 +238,13 @@ fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
     assert_eq!(v.sweep().unwrap().escrows_released, 1);
     assert!(store.wrapped(&escrow).unwrap().is_none());
     assert!(matches!(
-        v.hold(&a, "late", Some(clock.now())),
+        v.hold::<Crm>(&a, "late", Some(clock.now())),
         Err(VaultError::Hold(_))
     ));
-    assert!(matches!(v.hold(&a, "  ", None), Err(VaultError::Hold(_))));
+    assert!(matches!(
+        v.hold::<Crm>(&a, "  ", None),
+        Err(VaultError::Hold(_))
+    ));
 }
 
 #[derive(PersonalData)]
@@ -255,7 +273,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
     };
     let sealed = lead.seal(&v).unwrap();
     v.rotate_subject_key(&a).unwrap();
-    let hold = v.hold(&a, "case 9: preserve records", None).unwrap();
+    let hold = v.hold::<Crm>(&a, "case 9: preserve records", None).unwrap();
     clock.advance(TimeDelta::days(40));
     assert_eq!(v.sweep().unwrap().escrowed, 1);
     match v.erase(&a) {
@@ -315,7 +333,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
         Err(VaultError::Shredded)
     ));
     assert!(matches!(
-        v.hold(&a, "too late", None),
+        v.hold::<Crm>(&a, "too late", None),
         Err(VaultError::Shredded)
     ));
 }
@@ -326,7 +344,7 @@ fn erasing_a_subject_whose_hold_lapsed_destroys_the_escrow_too() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let a = sid("cus_a");
     seal(&v, &a, 1);
-    v.hold(&a, "case 3", Some(t0() + TimeDelta::days(5)))
+    v.hold::<Crm>(&a, "case 3", Some(t0() + TimeDelta::days(5)))
         .unwrap();
     clock.advance(TimeDelta::days(3));
     assert_eq!(v.sweep().unwrap().escrowed, 1);
@@ -396,21 +414,36 @@ fn sqlite_sweep_leaves_no_copy_of_the_epoch_key_on_disk() {
 }
 
 // ---------------------------------------------------------------------------------
-// The model: a value is readable iff its subject was not erased and either it has not
-// expired, or its subject is held now and the value's epoch key still exists or was
-// escrowed for the subject (held when the sweep that destroyed it ran, and held ever
-// since: a release destroys the escrow).
+// The model: a value is readable for a purpose iff its subject was not erased and either
+// it has not expired, or its subject is held now by a hold whose scope keeps its category
+// for that purpose, and the value's epoch key still exists or was escrowed for the
+// subject (held, by any hold, when the sweep that destroyed it ran, and held ever since:
+// a release destroys the escrow). An expired value that a hold keeps for other purposes
+// only is refused as restricted (Art. 18(2)).
 
 const SUBJECTS: usize = 3;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Seal { subject: usize, days: u32 },
-    Advance { hours: i64 },
+    Seal {
+        subject: usize,
+        days: u32,
+    },
+    Advance {
+        hours: i64,
+    },
     Sweep,
-    Hold { subject: usize },
-    Release { subject: usize },
-    Erase { subject: usize },
+    /// Scopes: 0 Crm (every category), 1 Claims (every category), 2 Claims, phones only.
+    Hold {
+        subject: usize,
+        scope: usize,
+    },
+    Release {
+        subject: usize,
+    },
+    Erase {
+        subject: usize,
+    },
     Reopen,
 }
 
@@ -420,7 +453,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (s.clone(), 1u32..20).prop_map(|(subject, days)| Op::Seal { subject, days }),
         4 => (1i64..24 * 12).prop_map(|hours| Op::Advance { hours }),
         2 => Just(Op::Sweep),
-        2 => s.clone().prop_map(|subject| Op::Hold { subject }),
+        2 => (s.clone(), 0..3usize).prop_map(|(subject, scope)| Op::Hold { subject, scope }),
         2 => s.clone().prop_map(|subject| Op::Release { subject }),
         1 => s.prop_map(|subject| Op::Erase { subject }),
         1 => Just(Op::Reopen),
@@ -429,7 +462,8 @@ fn op() -> impl Strategy<Value = Op> {
 
 #[derive(Default)]
 struct Model {
-    held: [bool; SUBJECTS],
+    /// The scopes of each subject's active holds (none: not held).
+    scopes: [BTreeSet<usize>; SUBJECTS],
     erased: [bool; SUBJECTS],
     watermark: u32,
     epochs: BTreeSet<u32>,
@@ -439,31 +473,49 @@ struct Model {
 enum Expect {
     Readable,
     Expired,
+    Restricted,
     Shredded,
 }
+
+/// The model's purposes: Crm opens under scope 0, Claims under scope 1.
+const CRM: usize = 0;
+const CLAIMS: usize = 1;
 
 impl Model {
     /// An expired value reports `Expired` whether or not its subject was erased since
     /// (the header alone shows it); an erased subject is never held.
-    fn expect(&self, subject: usize, expires: i64, now: i64) -> Expect {
-        let epoch = u32::try_from(expires.div_euclid(86_400)).unwrap();
-        let key_kept = epoch >= self.watermark || self.escrows.contains(&(subject, epoch));
-        if now < expires || (self.held[subject] && key_kept) {
-            if self.erased[subject] {
+    fn expect(&self, subject: usize, expires: i64, now: i64, purpose: usize) -> Expect {
+        if now < expires {
+            return if self.erased[subject] {
                 Expect::Shredded
             } else {
                 Expect::Readable
-            }
+            };
+        }
+        let epoch = u32::try_from(expires.div_euclid(86_400)).unwrap();
+        let key_kept = epoch >= self.watermark || self.escrows.contains(&(subject, epoch));
+        // Scope 2 keeps phones only: it does not keep these emails.
+        let keeping = &self.scopes[subject];
+        if !keeping.contains(&0) && !keeping.contains(&1) {
+            Expect::Expired
+        } else if !keeping.contains(&purpose) {
+            Expect::Restricted
+        } else if key_kept {
+            Expect::Readable
         } else {
             Expect::Expired
         }
+    }
+
+    fn held(&self, subject: usize) -> bool {
+        !self.scopes[subject].is_empty()
     }
 
     fn sweep(&mut self, now: i64) {
         let today = u32::try_from(now.div_euclid(86_400)).unwrap();
         for &e in self.epochs.range(self.watermark..today) {
             for s in 0..SUBJECTS {
-                if self.held[s] {
+                if self.held(s) {
                     self.escrows.insert((s, e));
                 }
             }
@@ -503,8 +555,20 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                 vault.sweep().unwrap();
                 model.sweep(now);
             }
-            Op::Hold { subject } => match vault.hold(&subjects[subject], "case", None) {
-                Ok(_) => model.held[subject] = true,
+            Op::Hold { subject, scope } => match vault.hold_scoped(
+                &subjects[subject],
+                match scope {
+                    0 => HoldScope::purpose::<Crm>(),
+                    1 => HoldScope::purpose::<Claims>(),
+                    _ => HoldScope::purpose::<Claims>().only::<Phone>(),
+                },
+                "case",
+                None,
+            ) {
+                Ok(h) => {
+                    assert!(h.scope.covers("user.contact.phone_number"));
+                    model.scopes[subject].insert(scope);
+                }
                 Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
                 Err(e) => panic!("step {step}: hold failed: {e}"),
             },
@@ -514,17 +578,17 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                         vault.release(&h.id).unwrap();
                     }
                 }
-                model.held[subject] = false;
+                model.scopes[subject].clear();
                 model.escrows.retain(|(s, _)| *s != subject);
             }
             Op::Erase { subject } => match vault.erase(&subjects[subject]) {
                 Ok(_) => {
-                    assert!(!model.held[subject], "step {step}: erased while held");
+                    assert!(!model.held(subject), "step {step}: erased while held");
                     model.erased[subject] = true;
                     model.escrows.retain(|(s, _)| *s != subject);
                 }
                 Err(VaultError::UnderLegalHold { .. }) => {
-                    assert!(model.held[subject], "step {step}: refused without a hold")
+                    assert!(model.held(subject), "step {step}: refused without a hold")
                 }
                 Err(e) => panic!("step {step}: erase failed: {e}"),
             },
@@ -535,15 +599,21 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
         }
         let now = clock.unix_seconds();
         for (i, (subject, expires, sealed)) in values.iter().enumerate() {
-            let got = open(&vault, sealed, &subjects[*subject]);
-            match (model.expect(*subject, *expires, now), &got) {
-                (Expect::Readable, Ok(_))
-                | (Expect::Expired, Err(VaultError::Expired { .. }))
-                | (Expect::Shredded, Err(VaultError::Shredded)) => {}
-                (_, got) => panic!(
-                    "step {step}, value {i} (subject {subject}, expires {expires}, now {now}): got {got:?}; held {:?} erased {:?} watermark {} escrows {:?}",
-                    model.held, model.erased, model.watermark, model.escrows
-                ),
+            for purpose in [CRM, CLAIMS] {
+                let got = match purpose {
+                    CRM => open(&vault, sealed, &subjects[*subject]),
+                    _ => open_for_claims(&vault, sealed, &subjects[*subject]),
+                };
+                match (model.expect(*subject, *expires, now, purpose), &got) {
+                    (Expect::Readable, Ok(_))
+                    | (Expect::Expired, Err(VaultError::Expired { .. }))
+                    | (Expect::Restricted, Err(VaultError::RestrictedByHold { .. }))
+                    | (Expect::Shredded, Err(VaultError::Shredded)) => {}
+                    (_, got) => panic!(
+                        "step {step}, value {i} (subject {subject}, expires {expires}, now {now}), purpose {purpose}: got {got:?}; holds {:?} erased {:?} watermark {} escrows {:?}",
+                        model.scopes, model.erased, model.watermark, model.escrows
+                    ),
+                }
             }
         }
     }
@@ -573,7 +643,9 @@ fn the_holds_of_an_erased_subject_no_longer_name_them() {
     let v = vault_on(store.clone(), &clock);
     let a = sid("cus_hold_4711");
     seal(&v, &a, 1);
-    let hold = v.hold(&a, "case 2027-14: litigation hold", None).unwrap();
+    let hold = v
+        .hold::<Crm>(&a, "case 2027-14: litigation hold", None)
+        .unwrap();
     clock.advance(TimeDelta::days(3));
     v.sweep().unwrap();
     v.release(&hold.id).unwrap();

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::Email;
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
 use custodian::retention::{
-    EpochSweep, HoldId, JournalPurge, LegalHold, ManualClock, ShredCounts, SubjectRef,
+    EpochSweep, HoldId, HoldScope, JournalPurge, LegalHold, ManualClock, ShredCounts, SubjectRef,
 };
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{
@@ -17,6 +17,7 @@ use custodian::{
 
 custodian::purpose! {
     struct Crm { basis: Contract, description: "Serve the account.", uses: [Email] }
+    struct Claims { basis: LegitimateInterests, description: "Defend legal claims.", uses: [Email] }
 }
 
 fn t0() -> DateTime<Utc> {
@@ -196,7 +197,7 @@ fn hold_placed_during_sweep(store: Arc<dyn KeyStore>) {
     let who = a.clone();
     *hooked.after_holds_read.lock().unwrap() = Some(Box::new(move || {
         *p.lock().unwrap() = Some(
-            o2.hold(&who, "case 2027-99: litigation hold", None)
+            o2.hold::<Crm>(&who, "case 2027-99: litigation hold", None)
                 .unwrap(),
         );
     }));
@@ -234,7 +235,7 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
     let a = sid("cus_a");
     let sealed = seal(&other, &a, 1);
     let epoch = sealed.header().unwrap().epoch();
-    let hold = other.hold(&a, "case 2027-98", None).unwrap();
+    let hold = other.hold::<Crm>(&a, "case 2027-98", None).unwrap();
     clock.advance(TimeDelta::days(3));
     let o2 = Arc::clone(&other);
     *hooked.before_escrow.lock().unwrap() = Some(Box::new(move || {
@@ -286,7 +287,7 @@ fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
     eraser.subject_ref(&a).unwrap();
     let (o2, who) = (Arc::clone(&other), a.clone());
     *hooked.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
-        o2.hold(&who, "case 2027-96: preservation order", None)
+        o2.hold::<Crm>(&who, "case 2027-96: preservation order", None)
             .unwrap();
     }));
     assert!(matches!(
@@ -359,7 +360,8 @@ fn a_hold_placed_from_another_process_during_sweeps_keeps_the_data() {
     while store.swept_before().unwrap() < first + DAYS / 3 {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    v.hold(&a, "case 2027-97: litigation hold", None).unwrap();
+    v.hold::<Crm>(&a, "case 2027-97: litigation hold", None)
+        .unwrap();
     let protected_from = store.swept_before().unwrap();
     assert!(child.wait().unwrap().success(), "the sweeper failed");
     assert!(
@@ -379,4 +381,70 @@ fn a_hold_placed_from_another_process_during_sweeps_keeps_the_data() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------------
+// A hold placed and released by another OS process restricts and permits opens here at
+// once: holds are read from the store at every open of an expired value, never memoised
+// (this vault's key cache is warm throughout).
+
+const HOLDER_ENV: &str = "CUSTODIAN_HOLDER_DB";
+
+/// The child role: `place:<path>` places a hold for `Claims`, `release:<path>` releases
+/// the subject's holds. Does nothing (passes) when run as an ordinary test.
+#[test]
+fn holder_child_process() {
+    let Ok(spec) = std::env::var(HOLDER_ENV) else {
+        return;
+    };
+    let (action, path) = spec.split_once(':').unwrap();
+    let clock = ManualClock::new(t0() + TimeDelta::days(31));
+    let v = vault_on(SqliteStore::open(path).unwrap(), &clock);
+    let a = sid("cus_a");
+    if action == "place" {
+        v.hold_scoped(&a, HoldScope::purpose::<Claims>(), "case 2027-95", None)
+            .unwrap();
+    } else {
+        for h in v.holds_of(&a).unwrap() {
+            v.release(&h.id).unwrap();
+        }
+    }
+}
+
+fn run_holder(path: &std::path::Path, action: &str) {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "holder_child_process", "--nocapture"])
+        .env(HOLDER_ENV, format!("{action}:{}", path.display()))
+        .status()
+        .unwrap();
+    assert!(status.success(), "the holder process failed to {action}");
+}
+
+#[test]
+fn a_hold_placed_by_another_process_restricts_and_permits_opens_here_at_once() {
+    if std::env::var(HOLDER_ENV).is_ok() || std::env::var(SWEEPER_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let clock = ManualClock::new(t0());
+    let v = vault_on(SqliteStore::open(&path).unwrap(), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&v, &a, 30);
+    let claims = Access::<Claims>::new(a.clone(), Actor::service("counsel"));
+    let for_claims = |v: &Vault| v.open(&sealed, &ctx(30), &claims).map(|_| ());
+    assert!(
+        open(&v, &sealed, &a).is_ok(),
+        "the key is cached from here on"
+    );
+    clock.advance(TimeDelta::days(31));
+    assert!(matches!(for_claims(&v), Err(VaultError::Expired { .. })));
+    run_holder(&path, "place");
+    assert!(for_claims(&v).is_ok());
+    assert!(matches!(
+        open(&v, &sealed, &a),
+        Err(VaultError::RestrictedByHold { .. })
+    ));
+    run_holder(&path, "release");
+    assert!(matches!(for_claims(&v), Err(VaultError::Expired { .. })));
 }

@@ -596,7 +596,9 @@ fn retire(v: &Vault) {
     let new = seal(v, &alice, "alice@new.example");
     assert_eq!(new.header().unwrap().key_version, 2);
     // Retiring under a legal hold is refused, as shredding is.
-    let hold = v.hold(&alice, "case 1: litigation hold", None).unwrap();
+    let hold = v
+        .hold::<Crm>(&alice, "case 1: litigation hold", None)
+        .unwrap();
     assert!(matches!(
         v.retire_subject_key_versions(&alice, 2),
         Err(VaultError::UnderLegalHold { .. })

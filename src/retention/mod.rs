@@ -9,11 +9,13 @@
 //!
 //! - [`Vault::open`](crate::Vault::open) refuses an expired value with
 //!   [`VaultError::Expired`](crate::VaultError::Expired), unless its subject is under a
-//!   [`LegalHold`];
+//!   [`LegalHold`] whose scope covers its category;
 //! - [`Vault::sweep`](crate::Vault::sweep) destroys the keys of epochs that have ended:
 //!   every value expiring in them, in every copy and backup, becomes undecryptable at
 //!   once, without touching a record. A held subject's share of the epoch is escrowed
-//!   first;
+//!   first; past its retention, held data opens only for the purposes and categories of
+//!   the hold's [`HoldScope`] (GDPR Art. 18(2)), every other purpose gets
+//!   [`VaultError::RestrictedByHold`](crate::VaultError::RestrictedByHold);
 //! - [`Vault::erase`](crate::Vault::erase) destroys a subject's keys and escrows and
 //!   returns an [`ErasureReceipt`].
 //!
@@ -28,7 +30,7 @@ mod sweep;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use erasure::{ErasedField, ErasureReceipt, SubjectRef};
 pub(crate) use hold::check_reason as check_hold_reason;
-pub use hold::{HoldError, HoldId, HoldSubject, LegalHold};
+pub use hold::{HoldBasis, HoldError, HoldId, HoldScope, HoldSubject, LegalHold};
 pub use sweep::{EpochSweep, JournalPurge, ShredCounts};
 
 use std::fmt;

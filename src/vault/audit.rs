@@ -22,6 +22,7 @@ use crate::category::Category;
 use crate::consent::ConsentObserver;
 use crate::keys::KeyName;
 use crate::purpose::Purpose;
+use crate::retention::HoldScope;
 use crate::sealed::Context;
 use crate::subject::{SubjectId, SubjectMap};
 
@@ -198,6 +199,27 @@ impl Vault {
         };
         event.actor = actor.or(self.operator.as_ref()).map(ActorRecord::from);
         event.outcome = outcome;
+        trail.record(&event)?;
+        Ok(())
+    }
+
+    /// Records a hold placed or released with its scope: the purposes' names in
+    /// `purpose` and the categories' in `category`, each comma-separated (names of
+    /// declarations, never values), if audited.
+    pub(super) fn audit_hold(
+        &self,
+        kind: EventKind,
+        subject: &SubjectId,
+        scope: &HoldScope,
+    ) -> Result<(), VaultError> {
+        let Some(trail) = &self.audit else {
+            return Ok(());
+        };
+        let mut event = AuditEvent::new(kind, self.clock.now());
+        event.subject = self.pseudonym_for(kind, subject, Create::Yes)?;
+        event.actor = self.operator.as_ref().map(ActorRecord::from);
+        event.purpose = Some(scope.purposes().join(","));
+        event.category = Some(scope.categories().join(","));
         trail.record(&event)?;
         Ok(())
     }

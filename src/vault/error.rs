@@ -29,6 +29,24 @@ pub enum VaultError {
         /// When it expired.
         at: DateTime<Utc>,
     },
+    /// The value's retention period ended at `at` and it is kept only under a legal
+    /// hold, for the purposes in `held_for`; `purpose` is not one of them (GDPR
+    /// Art. 18(2): data kept for a claim is used only for it). Names purposes and a
+    /// category, never a value.
+    #[error(
+        "the value's retention period ended at {at}; it is kept only under legal hold for {}, so purpose `{purpose}` may not use it (GDPR Art. 18(2)): open it for a purpose the hold names, or not at all",
+        held_for.join(", ")
+    )]
+    RestrictedByHold {
+        /// When it expired.
+        at: DateTime<Utc>,
+        /// The purpose that asked (its declared name).
+        purpose: &'static str,
+        /// The value's category (dotted name).
+        category: &'static str,
+        /// The purposes the subject's active holds keep this category for.
+        held_for: Vec<String>,
+    },
     /// The value would expire in a retention epoch that a sweep already destroyed: the
     /// vault's clock is behind the clock of the sweep.
     #[error(

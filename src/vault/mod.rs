@@ -269,8 +269,9 @@ impl Vault {
 
     /// Opens `sealed`, read from the place `context` names, for purpose `P`: compiles
     /// only if `P` is declared to use `C`; fails if the value belongs to another subject
-    /// than `access`, was moved or altered, has expired (unless its subject is under
-    /// legal hold), or its subject was shredded.
+    /// than `access`, was moved or altered, has expired (unless a legal hold of its
+    /// subject keeps it for `P`: [`VaultError::RestrictedByHold`] otherwise), or its
+    /// subject was shredded.
     ///
     /// On an audited vault the open is recorded, allowed or refused; if the event
     /// cannot be recorded the open fails with [`VaultError::Audit`].
@@ -296,7 +297,7 @@ impl Vault {
         let Some(header) = format::parse_for(sealed.as_bytes(), access.subject().as_str())? else {
             return Err(VaultError::SubjectMismatch);
         };
-        self.check_expiry(access.subject(), &header)?;
+        self.check_expiry(access.subject(), &header, Some(P::NAME), C::NAME)?;
         let plain = self.open_encoded(
             access.subject(),
             sealed.as_bytes(),
@@ -319,7 +320,7 @@ impl Vault {
     ) -> Result<Sealed<T, C>, VaultError> {
         let header = sealed.header()?;
         let subject = SubjectId::new(header.subject).map_err(|_| FormatError::BadSubject)?;
-        self.check_expiry(&subject, &header)?;
+        self.check_expiry(&subject, &header, None, C::NAME)?;
         let plain = self.open_encoded(&subject, sealed.as_bytes(), &header, context.digest())?;
         let dates = Dates {
             collected: header.collected,

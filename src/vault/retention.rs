@@ -13,9 +13,10 @@ use crate::audit::{EventKind, Outcome};
 use crate::category::Category;
 use crate::format::{self, Dates, EPOCH_SECONDS, Header, NEVER, NO_EPOCH};
 use crate::keys::{KeyError, KeyName};
+use crate::purpose::Purpose;
 use crate::retention::{
-    ErasedField, ErasureReceipt, HoldError, HoldId, HoldSubject, JournalPurge, LegalHold,
-    Retention, SubjectRef, check_hold_reason,
+    ErasedField, ErasureReceipt, HoldBasis, HoldError, HoldId, HoldScope, HoldSubject,
+    JournalPurge, LegalHold, Retention, SubjectRef, check_hold_reason,
 };
 use crate::sealed::Context;
 use crate::store::StoreError;
@@ -66,19 +67,51 @@ impl Vault {
             .map_or(Retention::UntilErased, |(_, r)| *r)
     }
 
-    /// Refuses an expired value unless its subject is under an active legal hold.
+    /// Refuses an expired value unless an active legal hold of its subject keeps its
+    /// category, and, for an open (`purpose` given), names `purpose` in its scope
+    /// (Art. 18(2)): an expired value kept for a claim opens only for the claim. A
+    /// value that has not expired is not affected by holds. `reseal` passes no
+    /// purpose: it re-encrypts held data without using it.
+    ///
+    /// The holds are read from the store at every such check, never from a memo, so a
+    /// hold placed or released by another vault or process counts at once.
     pub(super) fn check_expiry(
         &self,
         subject: &SubjectId,
         header: &Header<'_>,
+        purpose: Option<&'static str>,
+        category: &'static str,
     ) -> Result<(), VaultError> {
         if header.expires == NEVER || self.clock.unix_seconds() < header.expires {
             return Ok(());
         }
-        if self.active_hold(subject)?.is_some() {
+        let now = self.clock.now();
+        let holds = self.store.holds(Some(subject))?;
+        let keeping: Vec<&LegalHold> = holds
+            .iter()
+            .filter(|h| h.is_active(now) && h.scope.covers(category))
+            .collect();
+        if keeping.is_empty() {
+            return Err(expired(header.expires));
+        }
+        let Some(purpose) = purpose else {
+            return Ok(());
+        };
+        if keeping.iter().any(|h| h.scope.permits(purpose, category)) {
             return Ok(());
         }
-        Err(expired(header.expires))
+        let mut held_for: Vec<String> = Vec::new();
+        for p in keeping.iter().flat_map(|h| h.scope.purposes()) {
+            if !held_for.contains(p) {
+                held_for.push(p.clone());
+            }
+        }
+        Err(VaultError::RestrictedByHold {
+            at: expiry_time(header.expires),
+            purpose,
+            category,
+            held_for,
+        })
     }
 
     /// The subject's first active hold, if any.
@@ -312,16 +345,63 @@ impl Vault {
         Ok(escrowed)
     }
 
-    /// Places a legal hold on `subject`: their expired data stays readable and their
-    /// erasure is refused until it is released (or `until` passes). `reason` names the
-    /// matter and the obligation; it must not contain personal data.
-    pub fn hold(
+    /// Places a legal hold on `subject` for purpose `P` and every category `P`
+    /// declares: see [`hold_scoped`](Self::hold_scoped). `P` must not rest on consent.
+    ///
+    /// ```
+    /// use custodian::categories::Email;
+    /// use custodian::keys::LocalMasterKey;
+    /// use custodian::{SubjectId, Vault};
+    /// custodian::purpose! {
+    ///     pub struct LegalClaims {
+    ///         name: "legal-claims",
+    ///         basis: LegitimateInterests,
+    ///         description: "Establish, exercise or defend legal claims.",
+    ///         uses: [Email],
+    ///     }
+    /// }
+    /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
+    /// let alice = SubjectId::new("cus_1")?;
+    /// let hold = vault.hold::<LegalClaims>(&alice, "case 2027-14: payment dispute", None)?;
+    /// assert_eq!(hold.scope.purposes(), ["legal-claims"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hold<P: Purpose>(
         &self,
         subject: &SubjectId,
         reason: &str,
         until: Option<DateTime<Utc>>,
+    ) -> Result<LegalHold, VaultError>
+    where
+        P::Basis: HoldBasis<P>,
+    {
+        self.hold_scoped(subject, HoldScope::purpose::<P>(), reason, until)
+    }
+
+    /// Places a legal hold on `subject` that keeps their data of the scope's categories
+    /// for the scope's purposes (GDPR Art. 17(3)(e), 18(2)), until it is released or
+    /// `until` passes:
+    ///
+    /// - past its retention, such data still opens, but only for a purpose of the
+    ///   scope; every other purpose gets [`VaultError::RestrictedByHold`], and data of
+    ///   other categories stays [`VaultError::Expired`];
+    /// - data still within its retention is not affected;
+    /// - sweeps escrow the subject's share of every epoch they destroy (escrows are per
+    ///   subject and day, not per category: the scope is enforced when opening);
+    /// - the subject's erasure is refused.
+    ///
+    /// `reason` names the matter and the obligation; it must not contain personal data.
+    /// The hold is recorded in the audit trail with its scope (purpose and category
+    /// names).
+    pub fn hold_scoped(
+        &self,
+        subject: &SubjectId,
+        scope: HoldScope,
+        reason: &str,
+        until: Option<DateTime<Utc>>,
     ) -> Result<LegalHold, VaultError> {
         check_hold_reason(reason)?;
+        scope.check()?;
         let now = self.clock.now();
         if until.is_some_and(|u| u <= now) {
             return Err(HoldError::UntilInPast.into());
@@ -332,6 +412,7 @@ impl Vault {
             id: HoldId::from_random(id),
             subject: HoldSubject::Subject(subject.clone()),
             reason: reason.to_owned(),
+            scope,
             placed_at: now,
             until,
             released_at: None,
@@ -340,7 +421,7 @@ impl Vault {
         if !self.store.place_hold(&hold, &self.subject_ref(subject)?)? {
             return Err(VaultError::Shredded);
         }
-        self.audit_event(EventKind::HoldPlaced, Some(subject), None, Outcome::Allowed)?;
+        self.audit_hold(EventKind::HoldPlaced, subject, &hold.scope)?;
         Ok(hold)
     }
 
@@ -360,13 +441,14 @@ impl Vault {
             .store
             .release_hold(id, now)?
             .ok_or_else(|| HoldError::NotFound(id.clone()))?;
-        let subject = released.subject_id();
-        if let Some(subject) = subject
-            && self.active_hold(subject)?.is_none()
-        {
-            self.cache.evict(subject);
+        if let Some(subject) = released.subject_id() {
+            if self.active_hold(subject)?.is_none() {
+                self.cache.evict(subject);
+            }
+            self.audit_hold(EventKind::HoldReleased, subject, &released.scope)?;
+        } else {
+            self.audit_event(EventKind::HoldReleased, None, None, Outcome::Allowed)?;
         }
-        self.audit_event(EventKind::HoldReleased, subject, None, Outcome::Allowed)?;
         Ok(released)
     }
 
@@ -391,7 +473,10 @@ impl Vault {
     /// use custodian::{SubjectId, Vault, VaultError};
     /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
     /// let alice = SubjectId::new("cus_1")?;
-    /// let hold = vault.hold(&alice, "case 2027-14: litigation hold", None)?;
+    /// # custodian::purpose! {
+    /// #     pub struct LegalClaims { basis: LegitimateInterests, description: "Claims.", uses: [custodian::categories::Email] }
+    /// # }
+    /// let hold = vault.hold::<LegalClaims>(&alice, "case 2027-14: litigation hold", None)?;
     /// assert!(matches!(vault.erase(&alice), Err(VaultError::UnderLegalHold { .. })));
     /// vault.release(&hold.id)?;
     /// let receipt = vault.erase(&alice)?;
@@ -460,8 +545,12 @@ impl Vault {
 
 fn expired(expires: i64) -> VaultError {
     VaultError::Expired {
-        at: DateTime::from_timestamp(expires, 0).unwrap_or(DateTime::<Utc>::MAX_UTC),
+        at: expiry_time(expires),
     }
+}
+
+fn expiry_time(expires: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(expires, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn to_key32(bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<[u8; 32]>, VaultError> {

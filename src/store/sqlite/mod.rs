@@ -30,7 +30,7 @@ use super::StoreError;
 use crate::retention::JournalPurge;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 
 /// How long a connection waits for another's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -202,6 +202,14 @@ const SCHEMA_V7: &str = r#"
 CREATE UNIQUE INDEX audit_log_by_seq ON audit_log (seq);
 "#;
 
+/// Version 9: a legal hold's scope (GDPR Art. 18(2)): the purposes that may use the
+/// held data past its retention and the categories kept, each a JSON array of names.
+/// Holds stored before have neither: they keep data but open it for no purpose.
+const SCHEMA_V9: &str = r#"
+ALTER TABLE legal_holds ADD COLUMN scope_purposes TEXT;
+ALTER TABLE legal_holds ADD COLUMN scope_categories TEXT;
+"#;
+
 /// The migration steps, oldest first: (version reached, SQL). Versions may have gaps
 /// (no build ever wrote version 5).
 const STEPS: &[(i64, &str)] = &[
@@ -212,10 +220,11 @@ const STEPS: &[(i64, &str)] = &[
     (6, SCHEMA_V6),
     (7, SCHEMA_V7),
     (8, SCHEMA_V8),
+    (9, SCHEMA_V9),
 ];
 
 /// Versions a file may have: 0 (new) and every version a step reaches.
-const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8];
+const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9];
 
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///

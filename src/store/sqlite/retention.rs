@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqliteStore, from_micros, to_micros};
 use crate::keys::{KeyName, WrappedKey};
-use crate::retention::{EpochSweep, HoldId, HoldSubject, LegalHold, SubjectRef};
+use crate::retention::{EpochSweep, HoldId, HoldScope, HoldSubject, LegalHold, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -90,17 +90,27 @@ fn hold_from_row(row: &Row<'_>) -> Result<LegalHold, StoreError> {
                 .map_err(|_| StoreError::Corrupt { what: "subject id" })?,
         ),
     };
+    let names = |column| -> Result<Vec<String>, StoreError> {
+        match row.get::<_, Option<String>>(column)? {
+            None => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(&json).map_err(|_| StoreError::Corrupt {
+                what: "legal hold scope",
+            }),
+        }
+    };
     Ok(LegalHold {
         id: HoldId::parse(&id).map_err(|_| StoreError::Corrupt { what: "hold id" })?,
         subject,
         reason: row.get(2)?,
+        scope: HoldScope::from_stored(names(7)?, names(8)?),
         placed_at: from_micros(row.get(3)?)?,
         until: opt(row.get(4)?)?,
         released_at: opt(row.get(5)?)?,
     })
 }
 
-const HOLD_COLUMNS: &str = "id, subject, reason, placed_us, until_us, released_us, erased_ref";
+const HOLD_COLUMNS: &str = "id, subject, reason, placed_us, until_us, released_us, erased_ref, \
+    scope_purposes, scope_categories";
 
 impl SqliteStore {
     pub(super) fn named_key(&self, name: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
@@ -325,16 +335,24 @@ impl SqliteStore {
         if tombstoned(&tx, subject_ref)? {
             return Ok(false);
         }
+        let json = |names: &[String]| {
+            serde_json::to_string(names).map_err(|_| StoreError::Corrupt {
+                what: "legal hold scope",
+            })
+        };
         tx.execute(
-            "INSERT INTO legal_holds (id, subject, reason, placed_us, until_us, released_us)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO legal_holds (id, subject, reason, placed_us, until_us, released_us,
+                                      scope_purposes, scope_categories)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 hold.id.as_str(),
                 subject.as_str(),
                 hold.reason,
                 to_micros(hold.placed_at),
                 hold.until.map(to_micros),
-                hold.released_at.map(to_micros)
+                hold.released_at.map(to_micros),
+                json(hold.scope.purposes())?,
+                json(hold.scope.categories())?
             ],
         )?;
         tx.commit()?;
