@@ -344,7 +344,11 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
     // Consent rows keep the id; hold rows of an erased subject keep only their keyed
     // reference (the subject column is emptied at erasure, `docs/retention.md`).
     assert_eq!(evidence.iter().filter(|(s, _)| s == "cus_alice").count(), 2);
-    assert!(evidence.iter().all(|(s, _)| s == "cus_alice" || s.is_empty()));
+    assert!(
+        evidence
+            .iter()
+            .all(|(s, _)| s == "cus_alice" || s.is_empty())
+    );
     let times: BTreeSet<i64> = evidence.iter().map(|(_, t)| *t).collect();
     let events = trail.query(&AuditQuery::default()).unwrap();
     let linked: BTreeSet<_> = events

@@ -36,6 +36,10 @@ pub enum EventKind {
     /// A subject's keys were shredded directly ([`Vault::shred`](crate::Vault::shred);
     /// an erasure records `Erasure`).
     Shred,
+    /// A subject's history was read with staff identities
+    /// ([`Vault::access_history_with_staff`](crate::Vault::access_history_with_staff)),
+    /// e.g. for an internal investigation: by whom, for which purpose.
+    StaffHistoryRead,
 }
 
 impl EventKind {
@@ -52,6 +56,7 @@ impl EventKind {
             EventKind::Export => 9,
             EventKind::Sweep => 10,
             EventKind::Shred => 11,
+            EventKind::StaffHistoryRead => 12,
         }
     }
 
@@ -68,6 +73,7 @@ impl EventKind {
             9 => EventKind::Export,
             10 => EventKind::Sweep,
             11 => EventKind::Shred,
+            12 => EventKind::StaffHistoryRead,
             _ => return None,
         })
     }

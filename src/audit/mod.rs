@@ -39,12 +39,14 @@
 
 mod event;
 mod group;
+mod history;
 mod jsonl;
 mod sink;
 mod trail;
 
 pub(crate) use event::EventRef;
 pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
+pub use history::{HistoryActor, HistoryEvent};
 pub use jsonl::JsonLinesSink;
 pub use sink::{AuditSink, MemorySink};
 pub use trail::AuditTrail;
