@@ -81,8 +81,9 @@ impl EventKind {
 
 /// A pseudonymous reference to a data subject in the trail: `sp1:` and 32 hex digits,
 /// derived from a per-subject secret that erasure destroys. While the subject exists
-/// the vault can compute it (to answer "who accessed my data"); after erasure nobody
-/// can link it to the person, and the trail still verifies. Shared text (`Arc<str>`):
+/// the vault can compute it (to find their history); after erasure the vault cannot,
+/// and the trail still verifies. It stays pseudonymous data, not anonymous: a key-store
+/// backup from before the erasure still holds the secret (`docs/audit.md`). Shared text (`Arc<str>`):
 /// the vault hands one out on every audited open, and a clone allocates nothing.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]

@@ -11,11 +11,13 @@
 //!   [`VaultError::Expired`](crate::VaultError::Expired), unless its subject is under a
 //!   [`LegalHold`];
 //! - [`Vault::sweep`](crate::Vault::sweep) destroys the keys of epochs that have ended:
-//!   every value expiring in them, in every copy and backup, becomes undecryptable at
-//!   once, without touching a record. A held subject's share of the epoch is escrowed
-//!   first;
-//! - [`Vault::erase`](crate::Vault::erase) destroys a subject's keys and escrows and
-//!   returns an [`ErasureReceipt`].
+//!   the sealed contents of every value expiring in them, in every copy and backup,
+//!   become undecryptable at once (once no key-store backup from before the sweep
+//!   remains), without touching a record; headers (subject id, dates) stay readable. A
+//!   held subject's share of the epoch is escrowed first;
+//! - [`Vault::erase`](crate::Vault::erase) destroys a subject's keys and escrows, so
+//!   their sealed contents become unreadable (subject ids, dates, plain fields and kept
+//!   evidence remain: `docs/retention.md`), and returns an [`ErasureReceipt`].
 //!
 //! Time comes from an injected [`Clock`]. `docs/retention.md` explains how to choose
 //! periods and what to schedule.
