@@ -139,7 +139,9 @@ impl From<&Actor> for ActorRecord {
 }
 
 /// One event of the trail. Holds no personal value and no subject id: the subject
-/// appears only as a [`SubjectPseudonym`].
+/// appears only as a [`SubjectPseudonym`]. Still personal data (the pseudonym, and a
+/// staff actor's id): show a subject their [`HistoryEvent`](super::HistoryEvent)s
+/// instead.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditEvent {
     /// When, by the vault's clock (microsecond precision).
