@@ -55,6 +55,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("custodian-quickstart-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("custodian.db");
+    // One file keeps the example short. In production give the vault a file of its own,
+    // backed up apart and kept for days, and the ledger and trail another (the crate
+    // docs, "Keys apart from evidence"): otherwise every backup of the years-long
+    // evidence also holds the keys that erasure destroys.
     let store = SqliteStore::open(&path)?;
     println!("Opened the embedded store at {}", path.display());
     // The consent evidence is chained under its own key: from your secret manager in
