@@ -3,7 +3,7 @@
 //! `cargo run --example quickstart`
 
 use chrono::{Duration, Utc};
-use custodian::audit::AuditTrail;
+use custodian::audit::{AuditTrail, HistoryActor};
 use custodian::categories::{Communications, Email, Name};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, EvidenceKey, Notice};
 use custodian::keys::LocalMasterKey;
@@ -62,6 +62,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("custodian-quickstart-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("custodian.db");
+    // One file keeps the example short. In production give the vault a file of its own,
+    // backed up apart and kept for days, and the ledger and trail another (the crate
+    // docs, "Keys apart from evidence"): otherwise every backup of the years-long
+    // evidence also holds the keys that erasure destroys.
     let store = SqliteStore::open(&path)?;
     println!("Opened the embedded store at {}", path.display());
     // The consent evidence is chained under its own key: from your secret manager in
@@ -181,18 +185,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let swept = vault.sweep()?;
     println!(
-        "The daily sweep destroyed {} day key(s): that message is now noise in every copy",
+        "The daily sweep destroyed {} day key(s): the message's sealed content is now unreadable \
+         wherever it was copied, once no key-store backup from before the sweep remains",
         swept.epochs_destroyed.len()
     );
 
-    // 9. Alice asks who has accessed her data (GDPR Art. 15): the trail answers.
-    println!("Access history of {alice}:");
+    // 9. Alice makes an access request (GDPR Art. 15). Part of the answer: when her data
+    // was consulted and for which purpose. Staff appear by role, not by id (CJEU
+    // C-579/21); the copy of her data and the Art. 15(1) information are the
+    // application's to add.
+    println!("History of {alice}'s data, as shown to her:");
     for e in vault.access_history(&alice)? {
+        let by = match e.actor {
+            Some(HistoryActor::Service { name }) => format!("service {name}"),
+            Some(HistoryActor::Staff { role }) => {
+                format!("staff ({})", role.unwrap_or_default())
+            }
+            Some(HistoryActor::DataSubject) => "herself".to_owned(),
+            Some(_) | None => "-".to_owned(),
+        };
         println!(
-            "  {} {:?} by {} for {} on {}.{}: {:?}",
+            "  {} {:?} by {by} for {} on {}.{}: {:?}",
             e.at.format("%Y-%m-%d %H:%M"),
             e.kind,
-            e.actor.map(|a| a.id).unwrap_or_default(),
             e.purpose.unwrap_or_default(),
             e.record.unwrap_or_default(),
             e.field.unwrap_or_default(),
@@ -237,10 +252,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     vault.release(&hold.id)?;
 
-    // 11. Erasure: destroying Alice's keys makes every copy of her data unreadable; the
-    // receipt is the proof, and holds no personal data.
+    // 11. Erasure destroys Alice's keys: the sealed contents of her fields become
+    // unreadable in every copy (once no key-store backup still holds the keys). Her
+    // subject id, the plain `plan` field, dates, the kept consent and hold evidence
+    // remain: delete those rows yourself. The receipt names her by a keyed reference,
+    // which is pseudonymous, so still personal data.
     let receipt = vault.erase(&alice)?;
-    println!("Erased. Receipt: {}", serde_json::to_string(&receipt)?);
+    println!(
+        "Erased the keys. Receipt (pseudonymous; keep it apart, to replay erasures after a \
+         restore): {}",
+        serde_json::to_string(&receipt)?
+    );
     match row.open_email(&vault, &billing) {
         Err(e @ VaultError::Shredded) => {
             println!("Opening the stored email again: refused, because {e}")
@@ -249,9 +271,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => println!("Opening the stored email again: allowed (this is a bug)"),
     }
 
-    // 12. After erasure the trail can no longer be linked to Alice, and still verifies.
+    // 12. After erasure the vault can no longer compute Alice's pseudonyms, so it finds
+    // none of her events; the trail is untouched and still verifies.
     println!(
-        "Access history of {alice} after erasure: {} events; the trail verifies: {} entries",
+        "History of {alice} after erasure: {} events found; the trail verifies: {} entries",
         vault.access_history(&alice)?.len(),
         trail.verify(None)?.entries
     );

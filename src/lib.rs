@@ -24,9 +24,12 @@
 //! - The [`Vault`] seals a `Personal<T, C>` into a [`Sealed<T, C>`] for your tables:
 //!   AES-256-GCM under a key of that subject's own, bound to its [`Context`] (record
 //!   type, field, category). [`Vault::open`] needs an `Access<P>` with `P: Uses<C>`;
-//!   [`Vault::shred`] deletes the subject's keys, so every copy of their sealed data,
-//!   backups included, can no longer be opened. Keys live in a
-//!   [`KeyStore`](keys::KeyStore), wrapped by a [`MasterKey`](keys::MasterKey).
+//!   [`Vault::shred`] deletes the subject's keys, so the sealed contents of their
+//!   fields can no longer be opened, in any copy, once no key-store backup still holds
+//!   those keys. What was not sealed stays readable: the subject id and dates in each
+//!   header, plain fields, consent evidence (below, "Keys apart from evidence"). Keys
+//!   live in a [`KeyStore`](keys::KeyStore), wrapped by a
+//!   [`MasterKey`](keys::MasterKey).
 //! - Every sealed value carries its collection time and expiry (its field's
 //!   [`Retention`]); [`Vault::open`] refuses it once expired, and [`Vault::sweep`]
 //!   destroys the key of each day that has ended. A [`LegalHold`](retention::LegalHold)
@@ -35,8 +38,16 @@
 //!   otherwise returns an [`ErasureReceipt`](retention::ErasureReceipt). See
 //!   [`retention`].
 //! - An [`AuditTrail`](audit::AuditTrail) records every open (allowed or refused),
-//!   consent, hold, erasure and rotation, with subjects as pseudonyms, in a SHA-256
-//!   chain with signed checkpoints ([`audit`]).
+//!   consent, hold, erasure and rotation, with subjects as keyed pseudonyms (still
+//!   personal data, Recital 26), in a SHA-256 chain with signed checkpoints
+//!   ([`audit`]). [`Vault::access_history`] shows a subject when and for which purpose
+//!   their data was used, with staff by role, not identity.
+//!
+//! The compiler checks that every read is **consistent with the declarations**: a
+//! purpose reads only the categories it declares, and its legal grounds are complete.
+//! It cannot check that a declared category is necessary (data minimisation,
+//! Art. 5(1)(c)) or that a declared ground applies: those stay your judgement
+//! (`docs/compliance.md`).
 //!
 //! ```
 //! use chrono::Utc;
@@ -68,6 +79,58 @@
 //! assert_eq!(email.read(&offers)?, "alice@example.com");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Keys apart from evidence
+//!
+//! Erasure and retention work by destroying keys, so a backup of the key store taken
+//! before an erasure brings the erased subject's data back. Consent evidence and the
+//! audit trail, on the other hand, are kept for years. In one SQLite file (the simplest
+//! setup) every backup of that evidence carries the keys with it. Give the vault a
+//! store file of its own, back it up apart and keep those backups for days; put the
+//! consent ledger and the audit trail in another:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use custodian::audit::AuditTrail;
+//! use custodian::consent::{ConsentLedger, EvidenceKey};
+//! use custodian::keys::LocalMasterKey;
+//! use custodian::store::SqliteStore;
+//! use custodian::{Actor, Context, Personal, SubjectId, Vault, VaultError, categories::Email};
+//!
+//! # let dir = tempfile::tempdir()?;
+//! # let (keys_path, evidence_path) = (dir.path().join("keys.db"), dir.path().join("evidence.db"));
+//! // Subject keys, day keys, pseudonym secrets, holds: backed up apart, kept for days.
+//! let keys = SqliteStore::open(&keys_path)?;
+//! // Consent evidence and the audit trail: kept for years, backed up with your data.
+//! let evidence = SqliteStore::open(&evidence_path)?;
+//!
+//! let trail = Arc::new(AuditTrail::new(evidence.clone())?);
+//! let vault = Arc::new(
+//!     Vault::builder(LocalMasterKey::generate("kek")?, keys)
+//!         .audit(Arc::clone(&trail))
+//!         .operator(Actor::service("privacy-desk"))
+//!         .build(),
+//! );
+//! let ledger = ConsentLedger::new(evidence, EvidenceKey::generate()?)?.audited(Arc::clone(&vault));
+//! // Create the receipts' reference secret at setup, so every key-store backup holds it
+//! // and erasures can be replayed after a restore (`docs/retention.md`).
+//! let alice = SubjectId::new("cus_1")?;
+//! vault.subject_ref(&alice)?;
+//!
+//! let ctx = Context::<Email>::new("customer", "email")?;
+//! let sealed = vault.seal(&Personal::new(alice.clone(), "alice@example.com".to_string()), &ctx)?;
+//! let receipt = vault.erase(&alice)?;
+//! assert_eq!(receipt.subject, vault.subject_ref(&alice)?);
+//! # custodian::purpose! { pub struct Receipts { basis: Contract, description: "Email receipts.", uses: [Email] } }
+//! # let access = custodian::Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
+//! assert!(matches!(vault.open(&sealed, &ctx, &access), Err(VaultError::Shredded)));
+//! # drop(ledger);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Erasure makes sealed contents unreadable and nothing else: subject ids, plain
+//! fields, dates, consent evidence and hold records remain, and are personal data
+//! (`docs/retention.md`, "Erasure"; `docs/compliance.md`).
 //!
 //! What the compiler enforces and what is checked at run time is written down in
 //! `docs/architecture.md`; the vocabulary and its GDPR/CCPA articles in

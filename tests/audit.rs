@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::audit::{
     AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink, AuditTrail, EventKind,
-    JsonLinesSink, MemorySink, Outcome, TrustedKey, VerifyError, chain_hash,
+    HistoryActor, JsonLinesSink, MemorySink, Outcome, TrustedKey, VerifyError, chain_hash,
 };
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
@@ -270,11 +270,19 @@ fn history_and_queries(trail: Arc<AuditTrail>) {
     )
     .unwrap();
     let history = v.access_history(&alice).unwrap();
-    let who: Vec<_> = history
-        .iter()
-        .map(|e| e.actor.as_ref().unwrap().id.as_str())
-        .collect();
-    assert_eq!(who, ["emp-42", "mailer"]);
+    // Shown to the subject: staff by role, services by name (tests/audit_history.rs).
+    let who: Vec<_> = history.iter().map(|e| e.actor.clone().unwrap()).collect();
+    assert_eq!(
+        who,
+        [
+            HistoryActor::Staff {
+                role: Some("support".into())
+            },
+            HistoryActor::Service {
+                name: "mailer".into()
+            }
+        ]
+    );
     assert!(
         history
             .iter()

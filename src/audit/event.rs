@@ -36,6 +36,10 @@ pub enum EventKind {
     /// A subject's keys were shredded directly ([`Vault::shred`](crate::Vault::shred);
     /// an erasure records `Erasure`).
     Shred,
+    /// A subject's history was read with staff identities
+    /// ([`Vault::access_history_with_staff`](crate::Vault::access_history_with_staff)),
+    /// e.g. for an internal investigation: by whom, for which purpose.
+    StaffHistoryRead,
 }
 
 impl EventKind {
@@ -52,6 +56,7 @@ impl EventKind {
             EventKind::Export => 9,
             EventKind::Sweep => 10,
             EventKind::Shred => 11,
+            EventKind::StaffHistoryRead => 12,
         }
     }
 
@@ -68,6 +73,7 @@ impl EventKind {
             9 => EventKind::Export,
             10 => EventKind::Sweep,
             11 => EventKind::Shred,
+            12 => EventKind::StaffHistoryRead,
             _ => return None,
         })
     }
@@ -75,8 +81,9 @@ impl EventKind {
 
 /// A pseudonymous reference to a data subject in the trail: `sp1:` and 32 hex digits,
 /// derived from a per-subject secret that erasure destroys. While the subject exists
-/// the vault can compute it (to answer "who accessed my data"); after erasure nobody
-/// can link it to the person, and the trail still verifies. Shared text (`Arc<str>`):
+/// the vault can compute it (to find their history); after erasure the vault cannot,
+/// and the trail still verifies. It stays pseudonymous data, not anonymous: a key-store
+/// backup from before the erasure still holds the secret (`docs/audit.md`). Shared text (`Arc<str>`):
 /// the vault hands one out on every audited open, and a clone allocates nothing.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
@@ -132,7 +139,9 @@ impl From<&Actor> for ActorRecord {
 }
 
 /// One event of the trail. Holds no personal value and no subject id: the subject
-/// appears only as a [`SubjectPseudonym`].
+/// appears only as a [`SubjectPseudonym`]. Still personal data (the pseudonym, and a
+/// staff actor's id): show a subject their [`HistoryEvent`](super::HistoryEvent)s
+/// instead.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditEvent {
     /// When, by the vault's clock (microsecond precision).

@@ -1,4 +1,5 @@
-//! A tamper-evident audit trail of access to personal data (GDPR Art. 5(2), 30, 32).
+//! A tamper-evident audit trail of access to personal data (GDPR Art. 5(1)(f), 5(2),
+//! 24, 32).
 //!
 //! Every opening through an audited [`Vault`](crate::Vault) (allowed or refused, with
 //! the reason), every consent given or withdrawn through an audited
@@ -7,7 +8,9 @@
 //! chain over the events' canonical bytes, stored in an [`AuditSink`] (memory, the
 //! SQLite store, or JSON Lines for a SIEM), with Ed25519-signed [`Checkpoint`]s to keep
 //! elsewhere. Events hold no personal value and no subject id: a subject appears as a
-//! [`SubjectPseudonym`] that erasure makes unlinkable, without rewriting the trail.
+//! [`SubjectPseudonym`], keyed by a secret that erasure destroys, so the vault can no
+//! longer find an erased subject's events, without rewriting the trail. Pseudonyms and
+//! staff ids are still personal data (Recital 26; `docs/audit.md`).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -28,7 +31,7 @@
 //! let access = Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
 //! vault.open(&sealed, &ctx, &access)?;
 //!
-//! let history = vault.access_history(&alice)?; // who accessed Alice's data, when and why
+//! let history = vault.access_history(&alice)?; // what Alice is shown: when, why, by what kind
 //! assert_eq!(history[0].purpose.as_deref(), Some("Receipts"));
 //! assert_eq!(trail.verify(None)?.entries, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -39,12 +42,14 @@
 
 mod event;
 mod group;
+mod history;
 mod jsonl;
 mod sink;
 mod trail;
 
 pub(crate) use event::EventRef;
 pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
+pub use history::{HistoryActor, HistoryEvent};
 pub use jsonl::JsonLinesSink;
 pub use sink::{AuditSink, MemorySink};
 pub use trail::AuditTrail;

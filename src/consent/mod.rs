@@ -67,7 +67,7 @@ use crate::subject::SubjectId;
 pub enum ConsentError {
     /// No consent was ever recorded for this subject and purpose.
     #[error(
-        "no consent to purpose `{purpose}` was ever recorded for this data subject: ask for it, showing the current notice, before processing"
+        "no consent to purpose `{purpose}` was ever recorded for this data subject: ask for it, showing the current notice, where they use your service (an email or SMS asking for consent is itself direct marketing, ePrivacy Art. 13)"
     )]
     NeverGiven {
         /// The purpose.
@@ -84,7 +84,9 @@ pub enum ConsentError {
         at: DateTime<Utc>,
     },
     /// The consent lapsed.
-    #[error("consent to purpose `{purpose}` expired at {at}: ask the data subject to renew it")]
+    #[error(
+        "consent to purpose `{purpose}` expired at {at}: stop processing for it; ask the data subject to renew it only where they use your service (an email or SMS asking for renewal is itself direct marketing, ePrivacy Art. 13)"
+    )]
     Expired {
         /// The purpose.
         purpose: &'static str,
@@ -93,7 +95,7 @@ pub enum ConsentError {
     },
     /// The consent was given to a notice older than the purpose now requires.
     #[error(
-        "consent to purpose `{purpose}` was given to notice version {given}, but version {required} or later is required since the notice changed: ask the data subject to consent to the current notice"
+        "consent to purpose `{purpose}` was given to notice version {given}, but version {required} or later is required since the notice changed: stop processing for it; ask the data subject to consent to the current notice where they use your service (an email or SMS asking for consent is itself direct marketing, ePrivacy Art. 13)"
     )]
     StaleNotice {
         /// The purpose.

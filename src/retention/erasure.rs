@@ -70,9 +70,12 @@ pub struct ErasedField {
     pub retention: Option<Retention>,
 }
 
-/// The proof that a data subject's erasure was carried out. Contains no personal
-/// data: the subject appears only as a [`SubjectRef`]. Serialize it (JSON) and keep it
-/// with your request records.
+/// The proof that a data subject's erasure was carried out. Holds no personal value
+/// and no subject id: the subject appears only as a [`SubjectRef`], a keyed
+/// pseudonymous reference, so the receipt is still personal data (Recital 26).
+/// Serialize it (JSON) and keep it with your request records, in a store that is not
+/// restored with the key store: the receipts are the list of erasures to replay after
+/// a restore (`docs/retention.md`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ErasureReceipt {
     /// Who was erased, pseudonymously.

@@ -1,6 +1,8 @@
 //! Legal holds: data that must survive its retention period while a claim, an
-//! investigation or a statutory duty requires it (GDPR Art. 17(3)(b) and (e)), and
-//! that may then be used only for that (Art. 18(2)): a hold names the purposes and
+//! investigation or a statutory duty requires it. That need is the ground for keeping
+//! it (a legal obligation, Art. 6(1)(c); legal claims, Art. 6(1)(f) and 9(2)(f));
+//! Art. 17(3)(b) and (e) only limit the right to erasure while it lasts. Kept data may
+//! then be used only for that need (Art. 18(2)): a hold names the purposes and
 //! categories it keeps data for, its [`HoldScope`].
 
 use std::fmt;

@@ -11,13 +11,16 @@
 //!   [`VaultError::Expired`](crate::VaultError::Expired), unless its subject is under a
 //!   [`LegalHold`] whose scope covers its category;
 //! - [`Vault::sweep`](crate::Vault::sweep) destroys the keys of epochs that have ended:
-//!   every value expiring in them, in every copy and backup, becomes undecryptable at
-//!   once, without touching a record. A held subject's share of the epoch is escrowed
-//!   first; past its retention, held data opens only for the purposes and categories of
-//!   the hold's [`HoldScope`] (GDPR Art. 18(2)), every other purpose gets
+//!   the sealed contents of every value expiring in them, in every copy and backup,
+//!   become undecryptable at once (once no key-store backup from before the sweep
+//!   remains), without touching a record; headers (subject id, dates) stay readable. A
+//!   held subject's share of the epoch is escrowed first; past its retention, held data
+//!   opens only for the purposes and categories of the hold's [`HoldScope`] (GDPR
+//!   Art. 18(2)), every other purpose gets
 //!   [`VaultError::RestrictedByHold`](crate::VaultError::RestrictedByHold);
-//! - [`Vault::erase`](crate::Vault::erase) destroys a subject's keys and escrows and
-//!   returns an [`ErasureReceipt`].
+//! - [`Vault::erase`](crate::Vault::erase) destroys a subject's keys and escrows, so
+//!   their sealed contents become unreadable (subject ids, dates, plain fields and kept
+//!   evidence remain: `docs/retention.md`), and returns an [`ErasureReceipt`].
 //!
 //! Time comes from an injected [`Clock`]. `docs/retention.md` explains how to choose
 //! periods and what to schedule.

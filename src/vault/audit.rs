@@ -16,7 +16,8 @@ use ring::hmac;
 use super::{Vault, VaultError};
 use crate::access::{Access, Actor};
 use crate::audit::{
-    ActorRecord, AuditEvent, AuditQuery, EventKind, EventRef, Outcome, SubjectPseudonym,
+    ActorRecord, AuditEvent, AuditQuery, AuditTrail, EventKind, EventRef, HistoryEvent, Outcome,
+    SubjectPseudonym,
 };
 use crate::category::Category;
 use crate::consent::ConsentObserver;
@@ -87,20 +88,72 @@ impl Vault {
         Ok(self.pseudonyms(subject, Create::No)?.map(|p| p.access))
     }
 
-    /// Every audited event about `subject`, oldest first: who accessed their data,
-    /// when, for which purpose, and what was refused, with their consent, hold and
-    /// export events (a data subject access request, Art. 15). Empty once they are
-    /// erased: the events remain, unlinkable. On a store shared with other vaults, one
+    /// A subject's history, oldest first, as it may be shown to them: every audited
+    /// event about their data (opens allowed or refused, consent, holds, export,
+    /// erasure attempts) with its date and purpose, and who acted by kind and role:
+    /// a service by name, a staff member by role only, never by id ([`HistoryEvent`]).
+    ///
+    /// This answers part of an access request (Art. 15): the subject is entitled to
+    /// the dates and purposes of consultations of their data, generally not to the
+    /// identity of the employees who made them (CJEU C-579/21); staff are not
+    /// "recipients" (Art. 15(1)(c)). It is not the whole answer: the copy of the data
+    /// (15(3)) and the information of 15(1)(a)–(h) are the application's to assemble.
+    /// Staff identities come out only through the audited
+    /// [`access_history_with_staff`](Self::access_history_with_staff).
+    ///
+    /// Empty once the subject is erased: the events remain in the trail, but nothing
+    /// can compute their pseudonyms any more (unless a key-store backup from before the
+    /// erasure is restored; `docs/audit.md`). On a store shared with other vaults, one
     /// of them erasing the subject takes effect here within this vault's cache TTL.
-    pub fn access_history(&self, subject: &SubjectId) -> Result<Vec<AuditEvent>, VaultError> {
+    pub fn access_history(&self, subject: &SubjectId) -> Result<Vec<HistoryEvent>, VaultError> {
+        Ok(self
+            .linked_events(subject)?
+            .into_iter()
+            .map(HistoryEvent::from)
+            .collect())
+    }
+
+    /// The subject's full history, staff identities included, for the controller's own
+    /// use (an internal investigation of who consulted a subject's data, a complaint to
+    /// the supervisory authority). Reading it is itself recorded first, as
+    /// [`EventKind::StaffHistoryRead`] by the access's actor for its purpose (the
+    /// lifecycle pseudonym of the subject; none once erased), and nothing is returned
+    /// if that record fails. The purpose is any declared one (it reads no sealed
+    /// value, so it needs no category); declare one for investigations, e.g. on
+    /// legitimate interests, rather than reusing a customer-facing purpose.
+    ///
+    /// Do not hand this to the data subject: [`access_history`](Self::access_history)
+    /// is their view. `AuditTrail::query` remains the auditor's unrecorded tool:
+    /// restrict who holds the trail.
+    pub fn access_history_with_staff<P: Purpose>(
+        &self,
+        access: &Access<P>,
+    ) -> Result<Vec<AuditEvent>, VaultError> {
+        let Some(trail) = &self.audit else {
+            return Ok(Vec::new());
+        };
+        let subject = access.subject();
+        let pseudonyms = self.pseudonyms(subject, Create::No)?;
+        let mut read = AuditEvent::new(EventKind::StaffHistoryRead, self.clock.now());
+        read.actor = Some(ActorRecord::from(access.actor()));
+        read.purpose = Some(P::INFO.name.to_owned());
+        read.subject = pseudonyms
+            .as_ref()
+            .map(|p| p.for_kind(EventKind::StaffHistoryRead).clone());
+        trail.record(&read)?;
+        let Some(p) = pseudonyms else {
+            return Ok(Vec::new());
+        };
+        // The read just recorded is the history's last event.
+        query_both(trail, p)
+    }
+
+    /// Every event carrying one of the subject's two pseudonyms, unredacted.
+    fn linked_events(&self, subject: &SubjectId) -> Result<Vec<AuditEvent>, VaultError> {
         let (Some(trail), Some(p)) = (&self.audit, self.pseudonyms(subject, Create::No)?) else {
             return Ok(Vec::new());
         };
-        let query = AuditQuery {
-            subjects: vec![p.access, p.lifecycle],
-            ..AuditQuery::default()
-        };
-        Ok(trail.query(&query)?)
+        query_both(trail, p)
     }
 
     /// Records that `actor` exported `subject`'s data (a data subject access request,
@@ -272,6 +325,15 @@ impl Vault {
         })?;
         Ok(())
     }
+}
+
+/// Every event carrying either of a subject's pseudonyms, oldest first.
+fn query_both(trail: &AuditTrail, p: Pseudonyms) -> Result<Vec<AuditEvent>, VaultError> {
+    let query = AuditQuery {
+        subjects: vec![p.access, p.lifecycle],
+        ..AuditQuery::default()
+    };
+    Ok(trail.query(&query)?)
 }
 
 /// The outcome an action's result records: refusals carry the error's message, which

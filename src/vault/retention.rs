@@ -267,8 +267,9 @@ impl Vault {
     }
 
     /// Destroys the keys of every retention epoch that ended before now (by the vault's
-    /// clock): every value that expired on those days, in every copy, becomes
-    /// undecryptable. Subjects under an active legal hold get their share of each such
+    /// clock): the sealed contents of every value that expired on those days, in every
+    /// copy, become undecryptable (a key-store backup from before the sweep still holds
+    /// the keys; value headers stay readable). Subjects under an active legal hold get their share of each such
     /// epoch escrowed first, so their data stays readable while held; escrows of
     /// subjects whose holds have all ended are destroyed.
     ///
@@ -463,9 +464,13 @@ impl Vault {
         Ok(self.store.holds(Some(subject))?)
     }
 
-    /// Erases `subject` (GDPR Art. 17, CCPA deletion): destroys their keys and any
-    /// escrowed epoch shares, so every value sealed for them, in every copy and backup,
-    /// can no longer be opened; returns the receipt to keep as proof. Refused with
+    /// Erases `subject`'s sealed data (GDPR Art. 17, CCPA deletion): destroys their keys
+    /// and any escrowed epoch shares, so every value sealed for them, in every copy and
+    /// backup, can no longer be opened, once no key-store backup from before the erasure
+    /// remains; returns the receipt to keep as proof. Only sealed contents: the subject
+    /// id and dates in each value's header, plain fields, consent evidence and hold
+    /// records remain, and are yours to delete or keep on their own ground
+    /// (`docs/retention.md`, "Erasure"). Refused with
     /// [`VaultError::UnderLegalHold`] while a hold applies.
     ///
     /// ```
