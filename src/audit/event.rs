@@ -36,6 +36,11 @@ pub enum EventKind {
     /// A subject's keys were shredded directly ([`Vault::shred`](crate::Vault::shred);
     /// an erasure records `Erasure`).
     Shred,
+    /// A double opt-in consent was confirmed.
+    ConsentConfirmed,
+    /// Consent evidence kept after an erasure was read in an evidence role (the event
+    /// names the reader and the reason, never the subject).
+    ConsentEvidenceRead,
 }
 
 impl EventKind {
@@ -52,6 +57,8 @@ impl EventKind {
             EventKind::Export => 9,
             EventKind::Sweep => 10,
             EventKind::Shred => 11,
+            EventKind::ConsentConfirmed => 12,
+            EventKind::ConsentEvidenceRead => 13,
         }
     }
 
@@ -68,6 +75,8 @@ impl EventKind {
             9 => EventKind::Export,
             10 => EventKind::Sweep,
             11 => EventKind::Shred,
+            12 => EventKind::ConsentConfirmed,
+            13 => EventKind::ConsentEvidenceRead,
             _ => return None,
         })
     }

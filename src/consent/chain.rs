@@ -17,13 +17,20 @@ use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use secrecy::{ExposeSecret, SecretBox};
 
-use super::evidence::ConsentEvent;
+use super::evidence::{ConsentEvent, ConsentGiven, EvidenceRef, Notice};
+use crate::access::{Actor, ActorKind};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
 const EVENT_LABEL: &[u8] = b"custodian.consent.v1.event\0";
 const FLOOR_LABEL: &[u8] = b"custodian.consent.v1.floor\0";
+const NOTICE_FLOOR_LABEL: &[u8] = b"custodian.consent.v2.floor\0";
+const NOTICE_LABEL: &[u8] = b"custodian.consent.v1.notice\0";
+const SUBJECT_REF_LABEL: &[u8] = b"custodian.consent.v1.subject-ref\0";
+const CONTACT_REF_LABEL: &[u8] = b"custodian.consent.v1.contact-ref\0";
+const GUARDIAN_REF_LABEL: &[u8] = b"custodian.consent.v1.guardian-ref\0";
 const EVENT_FORMAT: u8 = 1;
+const EVENT_FORMAT_2: u8 = 2;
 
 /// The secret that keys the consent chain (HMAC-SHA256, 256 bits).
 ///
@@ -107,12 +114,89 @@ impl EvidenceKey {
         hmac::verify(&self.hmac_key(), &msg, mac).is_ok()
     }
 
+    fn keyed(&self, label: &[u8], value: &[u8]) -> EvidenceRef {
+        let mut ctx = hmac::Context::with_key(&self.hmac_key());
+        ctx.update(label);
+        ctx.update(value);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        EvidenceRef(out)
+    }
+
+    /// The keyed reference of a subject, as the evidence kept after their erasure
+    /// names them.
+    pub fn subject_ref(&self, subject: &SubjectId) -> EvidenceRef {
+        self.keyed(SUBJECT_REF_LABEL, subject.as_str().as_bytes())
+    }
+
+    /// The keyed reference of a contact point (as given to
+    /// [`Evidence::contact_point`](super::Evidence::contact_point)).
+    pub fn contact_ref(&self, contact: &str) -> EvidenceRef {
+        self.keyed(CONTACT_REF_LABEL, contact.as_bytes())
+    }
+
+    /// The keyed reference of a holder of parental responsibility.
+    pub fn guardian_ref(&self, guardian: &SubjectId) -> EvidenceRef {
+        self.keyed(GUARDIAN_REF_LABEL, guardian.as_str().as_bytes())
+    }
+
+    /// The link of registered notice `seq` after `prev`.
+    pub fn notice_mac(&self, prev: &[u8; 32], seq: u64, notice: &RegisteredNotice) -> [u8; 32] {
+        self.sign(&notice_message(prev, seq, notice))
+    }
+
+    fn sign(&self, msg: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(hmac::sign(&self.hmac_key(), msg).as_ref());
+        out
+    }
+
+    /// The link of a raise of the floor of one notice of a purpose (`notice`), or of
+    /// every notice of it (`None`, the form before schema 10).
+    pub fn notice_floor_mac(
+        &self,
+        prev: &[u8; 32],
+        seq: u64,
+        purpose: &str,
+        notice: Option<&str>,
+        version: u32,
+    ) -> [u8; 32] {
+        self.sign(&notice_floor_message(prev, seq, purpose, notice, version))
+    }
+
     /// The link of notice-floor raise `seq` after `prev`.
     pub fn floor_mac(&self, prev: &[u8; 32], seq: u64, purpose: &str, version: u32) -> [u8; 32] {
         let msg = floor_message(prev, seq, purpose, version);
         let mut out = [0u8; 32];
         out.copy_from_slice(hmac::sign(&self.hmac_key(), &msg).as_ref());
         out
+    }
+
+    /// Whether `mac` is the link of registered notice `seq` after `prev` (compared in
+    /// constant time).
+    pub fn notice_authentic(
+        &self,
+        prev: &[u8; 32],
+        seq: u64,
+        notice: &RegisteredNotice,
+        mac: &[u8; 32],
+    ) -> bool {
+        hmac::verify(&self.hmac_key(), &notice_message(prev, seq, notice), mac).is_ok()
+    }
+
+    /// Whether `mac` is the link of a raise of the floor of `notice` of `purpose`
+    /// (`None`: every notice), compared in constant time.
+    pub fn notice_floor_authentic(
+        &self,
+        prev: &[u8; 32],
+        seq: u64,
+        purpose: &str,
+        notice: Option<&str>,
+        version: u32,
+        mac: &[u8; 32],
+    ) -> bool {
+        let msg = notice_floor_message(prev, seq, purpose, notice, version);
+        hmac::verify(&self.hmac_key(), &msg, mac).is_ok()
     }
 
     /// Whether `mac` is the link of notice-floor raise `seq` after `prev` (compared in
@@ -150,6 +234,40 @@ fn floor_message(prev: &[u8; 32], seq: u64, purpose: &str, version: u32) -> Vec<
     buf
 }
 
+fn notice_message(prev: &[u8; 32], seq: u64, notice: &RegisteredNotice) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(128 + notice.text.len());
+    buf.extend_from_slice(NOTICE_LABEL);
+    buf.extend_from_slice(prev);
+    buf.extend_from_slice(&seq.to_be_bytes());
+    put_str(&mut buf, &notice.purpose);
+    put_str(&mut buf, &notice.notice.id);
+    buf.extend_from_slice(&notice.notice.version.to_be_bytes());
+    buf.extend_from_slice(&notice.notice.text_sha256);
+    buf.extend_from_slice(&notice.registered_at.timestamp_micros().to_be_bytes());
+    put_str(&mut buf, &notice.text);
+    buf
+}
+
+fn notice_floor_message(
+    prev: &[u8; 32],
+    seq: u64,
+    purpose: &str,
+    notice: Option<&str>,
+    version: u32,
+) -> Vec<u8> {
+    let Some(id) = notice else {
+        return floor_message(prev, seq, purpose, version);
+    };
+    let mut buf = Vec::with_capacity(96 + purpose.len() + id.len());
+    buf.extend_from_slice(NOTICE_FLOOR_LABEL);
+    buf.extend_from_slice(prev);
+    buf.extend_from_slice(&seq.to_be_bytes());
+    put_str(&mut buf, purpose);
+    put_str(&mut buf, id);
+    buf.extend_from_slice(&version.to_be_bytes());
+    buf
+}
+
 fn put_str(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(&(s.len() as u64).to_be_bytes());
     buf.extend_from_slice(s.as_bytes());
@@ -165,13 +283,48 @@ fn put_opt_time(buf: &mut Vec<u8>, t: Option<chrono::DateTime<chrono::Utc>>) {
     }
 }
 
+fn put_actor(buf: &mut Vec<u8>, actor: &Actor) {
+    put_str(buf, actor.kind().as_str());
+    put_str(buf, actor.id());
+    match actor.role() {
+        Some(r) => {
+            buf.push(1);
+            put_str(buf, r);
+        }
+        None => buf.push(0),
+    }
+}
+
+fn put_opt_ref(buf: &mut Vec<u8>, r: Option<&EvidenceRef>) {
+    match r {
+        Some(r) => {
+            buf.push(1);
+            buf.extend_from_slice(&r.0);
+        }
+        None => buf.push(0),
+    }
+}
+
+/// Whether a consent carries nothing beyond what format 1 encodes: then it is encoded
+/// exactly as before schema 10, so evidence linked then still verifies.
+fn is_format_1(g: &ConsentGiven) -> bool {
+    g.recorded_at == g.at
+        && g.recorded_by.kind() == ActorKind::DataSubject
+        && !g.explicit
+        && g.parental.is_none()
+        && g.contact.is_none()
+        && g.form_ref.is_none()
+}
+
 /// The canonical bytes of an event: what its link covers. Times are in microseconds,
 /// the precision stores keep; strings are length-prefixed, so the encoding is
-/// unambiguous.
+/// unambiguous. Format 1 (a format byte 1) covers the events of schema 8; format 2 adds
+/// the evidence fields of schema 10, confirmations and erasures.
 fn encode_event(event: &ConsentEvent, buf: &mut Vec<u8>) {
-    buf.push(EVENT_FORMAT);
     match event {
         ConsentEvent::Given(g) => {
+            let v1 = is_format_1(g);
+            buf.push(if v1 { EVENT_FORMAT } else { EVENT_FORMAT_2 });
             buf.push(1);
             put_str(buf, g.subject.as_str());
             put_str(buf, &g.purpose);
@@ -182,24 +335,84 @@ fn encode_event(event: &ConsentEvent, buf: &mut Vec<u8>) {
             buf.extend_from_slice(&g.notice.text_sha256);
             put_str(buf, g.method.as_str());
             put_opt_time(buf, g.expires_at);
+            if !v1 {
+                buf.extend_from_slice(&g.recorded_at.timestamp_micros().to_be_bytes());
+                put_actor(buf, &g.recorded_by);
+                buf.push(u8::from(g.explicit));
+                put_opt_ref(buf, g.parental.as_ref());
+                put_opt_ref(buf, g.contact.as_ref());
+                match &g.form_ref {
+                    Some(f) => {
+                        buf.push(1);
+                        put_str(buf, f);
+                    }
+                    None => buf.push(0),
+                }
+            }
         }
         ConsentEvent::Withdrawn(w) => {
+            buf.push(EVENT_FORMAT);
             buf.push(2);
             put_str(buf, w.subject.as_str());
             put_str(buf, &w.purpose);
             buf.extend_from_slice(&w.at.timestamp_micros().to_be_bytes());
             put_str(buf, w.channel.as_str());
-            put_str(buf, w.by.kind().as_str());
-            put_str(buf, w.by.id());
-            match w.by.role() {
-                Some(r) => {
-                    buf.push(1);
-                    put_str(buf, r);
-                }
-                None => buf.push(0),
+            put_actor(buf, &w.by);
+        }
+        ConsentEvent::Confirmed(c) => {
+            buf.push(EVENT_FORMAT_2);
+            buf.push(3);
+            put_str(buf, c.subject.as_str());
+            put_str(buf, &c.purpose);
+            buf.extend_from_slice(&c.at.timestamp_micros().to_be_bytes());
+        }
+        ConsentEvent::Erased(e) => {
+            buf.push(EVENT_FORMAT_2);
+            buf.push(4);
+            buf.extend_from_slice(&e.subject.0);
+            buf.extend_from_slice(&e.at.timestamp_micros().to_be_bytes());
+            buf.extend_from_slice(&e.keep_until.timestamp_micros().to_be_bytes());
+            buf.extend_from_slice(&e.kept_sha256);
+            buf.extend_from_slice(&(e.removed.len() as u64).to_be_bytes());
+            for r in &e.removed {
+                buf.extend_from_slice(&r.position.to_be_bytes());
+                buf.extend_from_slice(&r.link);
             }
         }
     }
+}
+
+/// The stream an event belongs to (purpose, subject) for `stream_prev`; an erasure
+/// has none (its `stream_prev` is 0).
+pub(crate) fn stream_of(event: &ConsentEvent) -> Option<(String, SubjectId)> {
+    event
+        .subject()
+        .map(|s| (event.purpose().to_owned(), s.clone()))
+}
+
+/// A notice text registered for a purpose
+/// ([`ConsentLedger::register_notice`](super::ConsentLedger::register_notice)).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RegisteredNotice {
+    /// The purpose it asks consent for.
+    pub purpose: String,
+    /// Its id, version and the SHA-256 of `text`.
+    pub notice: Notice,
+    /// The exact text shown.
+    pub text: String,
+    /// When it was registered, by the ledger's clock.
+    pub registered_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A stored notice registration with its position and link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainedNotice {
+    /// Position in the notice chain, from 1.
+    pub seq: u64,
+    /// The registration.
+    pub notice: RegisteredNotice,
+    /// Its link.
+    pub mac: [u8; 32],
 }
 
 /// A stored consent event with its position and link, as
@@ -212,6 +425,9 @@ pub struct ChainedEvent {
     pub event: ConsentEvent,
     /// Its link; `None` for a row written without one (before schema version 8).
     pub mac: Option<[u8; 32]>,
+    /// For an erasure, the evidence kept of the removed events (JSON), until it is
+    /// purged after its retention.
+    pub kept: Option<Vec<u8>>,
 }
 
 /// A stored notice-floor raise with its position and link.
@@ -221,6 +437,8 @@ pub struct ChainedFloor {
     pub seq: u64,
     /// The purpose.
     pub purpose: String,
+    /// The notice whose floor was raised; `None`: every notice of the purpose.
+    pub notice: Option<String>,
     /// The floor it was raised to.
     pub version: u32,
     /// Its link.
@@ -236,6 +454,8 @@ pub struct ChainReport {
     pub events: u64,
     /// Notice-floor raises checked.
     pub floors: u64,
+    /// Notice registrations checked.
+    pub notices: u64,
     /// The link of the last event (32 zero bytes when there is none).
     pub head: [u8; 32],
 }
@@ -247,15 +467,39 @@ fn tampered(what: &'static str, position: u64) -> StoreError {
     StoreError::Tampered { what, position }
 }
 
-/// Verifies both chains from rows read in batches (`read_*(from)`, an empty batch ends
+/// Verifies the chains from rows read in batches (`read_*(from)`, an empty batch ends
 /// them); reports the first bad position. With `expected`, the chain must still hold
-/// that many events, the last of them with that link, and at least that many floors.
+/// that many events, the last of them with that link, and at least that many floors
+/// and notices.
+///
+/// An event removed at erasure leaves a gap bridged by its link, which the erasure
+/// event (later in the chain) lists and authenticates; a gap no authentic erasure
+/// lists is a deletion.
 pub(crate) fn verify(
     key: &EvidenceKey,
     mut read_events: impl FnMut(u64) -> Result<Vec<ChainedEvent>, StoreError>,
     mut read_floors: impl FnMut(u64) -> Result<Vec<ChainedFloor>, StoreError>,
+    mut read_notices: impl FnMut(u64) -> Result<Vec<ChainedNotice>, StoreError>,
     expected: Option<&ChainReport>,
 ) -> Result<ChainReport, StoreError> {
+    // First pass: the links erasures claim for removed positions (not yet trusted).
+    let mut claimed: HashMap<u64, [u8; 32]> = HashMap::new();
+    let mut from = 1u64;
+    loop {
+        let batch = read_events(from)?;
+        let Some(last) = batch.last() else { break };
+        from = last.seq.saturating_add(1);
+        for row in &batch {
+            if let ConsentEvent::Erased(e) = &row.event {
+                for r in &e.removed {
+                    claimed.insert(r.position, r.link);
+                }
+            }
+        }
+    }
+    // Positions bridged by a claim, to be vouched for by an authentic erasure later.
+    let mut bridged: Vec<u64> = Vec::new();
+    let mut vouched: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut prev = [0u8; 32];
     let mut next = 1u64;
     let mut streams: HashMap<(String, SubjectId), u64> = HashMap::new();
@@ -265,20 +509,42 @@ pub(crate) fn verify(
             break;
         }
         for row in batch {
-            if row.seq != next {
-                return Err(tampered(
-                    "consent event (missing: deleted, or the chain was cut)",
-                    next,
-                ));
+            while row.seq > next {
+                let Some(link) = claimed.get(&next) else {
+                    return Err(tampered(
+                        "consent event (missing: deleted, or the chain was cut)",
+                        next,
+                    ));
+                };
+                bridged.push(next);
+                prev = *link;
+                next += 1;
             }
-            let stream = (row.event.purpose().to_owned(), row.event.subject().clone());
-            let stream_prev = streams.get(&stream).copied().unwrap_or(0);
+            if row.seq != next {
+                return Err(tampered("consent event (out of order)", next));
+            }
+            let stream = stream_of(&row.event);
+            let stream_prev = stream
+                .as_ref()
+                .and_then(|s| streams.get(s).copied())
+                .unwrap_or(0);
             let mac = row.mac.ok_or(tampered(
                 "consent event (no link: written before schema 8 or without the key)",
                 next,
             ))?;
             if !key.event_authentic(&prev, row.seq, stream_prev, &row.event, &mac) {
                 return Err(tampered("consent event (forged, edited or moved)", next));
+            }
+            if let ConsentEvent::Erased(e) = &row.event {
+                if let Some(kept) = &row.kept
+                    && ring::digest::digest(&ring::digest::SHA256, kept).as_ref() != e.kept_sha256
+                {
+                    return Err(tampered(
+                        "consent erasure (its kept evidence was edited)",
+                        next,
+                    ));
+                }
+                vouched.extend(e.removed.iter().map(|r| r.position));
             }
             if let Some(e) = expected
                 && e.events == next
@@ -289,10 +555,18 @@ pub(crate) fn verify(
                     next,
                 ));
             }
-            streams.insert(stream, row.seq);
+            if let Some(stream) = stream {
+                streams.insert(stream, row.seq);
+            }
             prev = mac;
             next += 1;
         }
+    }
+    if let Some(p) = bridged.iter().find(|p| !vouched.contains(p)) {
+        return Err(tampered(
+            "consent event (missing, and no authentic erasure removed it)",
+            *p,
+        ));
     }
     let events = next - 1;
     let mut fprev = [0u8; 32];
@@ -306,7 +580,14 @@ pub(crate) fn verify(
             if row.seq != fnext {
                 return Err(tampered("notice floor raise (missing: deleted)", fnext));
             }
-            if !key.floor_authentic(&fprev, row.seq, &row.purpose, row.version, &row.mac) {
+            if !key.notice_floor_authentic(
+                &fprev,
+                row.seq,
+                &row.purpose,
+                row.notice.as_deref(),
+                row.version,
+                &row.mac,
+            ) {
                 return Err(tampered(
                     "notice floor raise (forged, edited or moved)",
                     fnext,
@@ -317,6 +598,28 @@ pub(crate) fn verify(
         }
     }
     let floors = fnext - 1;
+    let mut nprev = [0u8; 32];
+    let mut nnext = 1u64;
+    loop {
+        let batch = read_notices(nnext)?;
+        if batch.is_empty() {
+            break;
+        }
+        for row in batch {
+            if row.seq != nnext {
+                return Err(tampered("registered notice (missing: deleted)", nnext));
+            }
+            if !key.notice_authentic(&nprev, row.seq, &row.notice, &row.mac) {
+                return Err(tampered(
+                    "registered notice (forged, edited or moved)",
+                    nnext,
+                ));
+            }
+            nprev = row.mac;
+            nnext += 1;
+        }
+    }
+    let notices = nnext - 1;
     if let Some(e) = expected {
         if events < e.events {
             return Err(tampered(
@@ -330,10 +633,17 @@ pub(crate) fn verify(
                 floors + 1,
             ));
         }
+        if notices < e.notices {
+            return Err(tampered(
+                "registered notice (missing: fewer than recorded)",
+                notices + 1,
+            ));
+        }
     }
     Ok(ChainReport {
         events,
         floors,
+        notices,
         head: prev,
     })
 }
@@ -365,6 +675,12 @@ mod tests {
             channel: Channel::Web,
             at,
             expires_at: None,
+            recorded_at: at,
+            recorded_by: Actor::data_subject(),
+            explicit: false,
+            parental: None,
+            contact: None,
+            form_ref: None,
         });
         let m1 = key.event_mac(&[0u8; 32], 1, 0, &given);
         assert_eq!(
