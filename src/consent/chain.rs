@@ -707,6 +707,57 @@ mod tests {
         assert!(!key.event_authentic(&[0u8; 32], 2, 0, &given, &m1));
     }
 
+    /// Format 2 (schema 10): a consent with the evidence fields, and an erasure that
+    /// bridges it; known answers computed with Python's `hmac` from `docs/consent.md`.
+    #[test]
+    fn format_2_links_match_the_documented_format() {
+        use crate::consent::{ConsentErased, RemovedLink};
+        let key = EvidenceKey::from_slice(&[7u8; 32]).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let subject = SubjectId::new("cus_1").unwrap();
+        let given = ConsentEvent::Given(ConsentGiven {
+            subject: subject.clone(),
+            purpose: "Promo".into(),
+            notice: Notice::new("promo", 1, "Email me offers."),
+            method: ConsentMethod::RecordedVerbal,
+            channel: Channel::Phone,
+            at,
+            expires_at: None,
+            recorded_at: at + Duration::hours(1),
+            recorded_by: Actor::staff("emp-7", "support"),
+            explicit: true,
+            parental: None,
+            contact: Some(key.contact_ref("+15551230000")),
+            form_ref: Some("call:42".into()),
+        });
+        let m1 = key.event_mac(&[0u8; 32], 1, 0, &given);
+        assert_eq!(
+            hex(&m1),
+            "3474c79d79369ee0389681efcea43e16016421bbf53330c3dac77a3f6dee0640"
+        );
+        let reference = key.subject_ref(&subject);
+        assert_eq!(
+            hex(&reference.0),
+            "33dde88f1ec43e85c4f2e81226771c18ee959de658a62ec055f425a022bd8ac7"
+        );
+        let mut kept_sha256 = [0u8; 32];
+        kept_sha256.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, b"[]").as_ref());
+        let erased = ConsentEvent::Erased(ConsentErased {
+            subject: reference,
+            at: at + Duration::days(1),
+            keep_until: at + Duration::days(31),
+            kept_sha256,
+            removed: vec![RemovedLink {
+                position: 1,
+                link: m1,
+            }],
+        });
+        assert_eq!(
+            hex(&key.event_mac(&m1, 2, 0, &erased)),
+            "69aa2b699875dc896a136f4726ab63ef4d31ac5634e7844e9bdb950d3df86613"
+        );
+    }
+
     #[test]
     fn evidence_key_debug_shows_no_key_and_length_is_checked() {
         let key = EvidenceKey::from_slice(&[0xab; 32]).unwrap();
