@@ -49,8 +49,10 @@ mod chain;
 mod erasure;
 mod error;
 mod evidence;
+mod memory;
 mod registry;
 mod store;
+mod verify;
 
 pub use chain::{
     ChainReport, ChainedEvent, ChainedFloor, ChainedNotice, EvidenceKey, RegisteredNotice,
@@ -61,8 +63,9 @@ pub use evidence::{
     Channel, ConsentConfirmed, ConsentErased, ConsentEvent, ConsentGiven, ConsentMethod,
     ConsentWithdrawn, Evidence, EvidenceRef, KeptEvidence, Notice, RemovedLink,
 };
+pub use memory::MemoryConsentStore;
 pub(crate) use store::erasure_of;
-pub use store::{ConsentStatus, ConsentStore, MemoryConsentStore, StoredErasure};
+pub use store::{ConsentStatus, ConsentStore, StoredErasure};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

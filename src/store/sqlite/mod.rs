@@ -15,6 +15,7 @@
 
 mod audit;
 mod consent;
+mod consent_rows;
 mod keys;
 mod retention;
 
