@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink};
-use custodian::categories::Email;
+use custodian::categories::{Email, Health};
 use custodian::consent::{
     Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence, EvidenceKey,
     EvidenceRole, Notice,
@@ -19,6 +19,13 @@ use custodian::{Actor, SubjectId, Vault};
 use rusqlite::{Connection, params};
 
 custodian::purpose! {
+    /// Health data on explicit consent.
+    pub struct Coaching {
+        basis: Consent,
+        condition: ExplicitConsent,
+        description: "Coach you using your health data.",
+        uses: [Health],
+    }
     /// Consent purpose.
     pub struct Promo { basis: Consent, description: "Offers by email.", uses: [Email] }
     /// Another consent purpose.
@@ -475,4 +482,24 @@ fn erasure_refuses_to_vouch_for_a_forged_row() {
     let r = vault.erase(&sid("a"));
     assert!(r.is_err(), "{r:?}");
     assert_eq!(is_tampered(l.verify(None)), Some(1));
+}
+
+#[test]
+fn a_purpose_on_explicit_consent_refuses_evidence_not_marked_explicit() {
+    let l = ConsentLedger::in_memory().with_clock(ManualClock::new(t0()));
+    let notice = l
+        .register_notice::<Coaching>(
+            "coaching",
+            1,
+            "I expressly agree that you use my health data to coach me.",
+        )
+        .unwrap();
+    let ev = || Evidence::new(notice.clone(), ConsentMethod::SignedForm, Channel::Web);
+    let r = l.give::<Coaching>(&sid("a"), ev());
+    assert!(
+        matches!(r, Err(ConsentError::InvalidEvidence { .. })),
+        "{r:?}"
+    );
+    l.give::<Coaching>(&sid("a"), ev().explicit()).unwrap();
+    l.check::<Coaching>(&sid("a"), t0()).unwrap();
 }

@@ -314,8 +314,10 @@ impl ConsentLedger {
     /// Refused when the notice is not registered for `P` with this text
     /// ([`register_notice`](Self::register_notice)), when its version is older than `P`
     /// requires for that notice (the subject was shown an outdated text), when the
-    /// consent would expire before it was given, when the subject was erased, and while
-    /// the evidence chain does not verify.
+    /// consent would expire before it was given, when `P`'s condition is explicit
+    /// consent (Art. 9(2)(a)) and the evidence is not marked
+    /// [`explicit`](Evidence::explicit), when the subject was erased, and while the
+    /// evidence chain does not verify.
     pub fn give<P: Purpose<Basis = Consent>>(
         &self,
         subject: &SubjectId,
@@ -377,6 +379,16 @@ impl ConsentLedger {
         }
         if let Some(r) = &evidence.form_ref {
             check_reference(r, "form or recording reference")?;
+        }
+        if matches!(
+            P::INFO.condition,
+            Some(crate::condition::Condition::ExplicitConsent)
+        ) && !evidence.explicit
+        {
+            return Err(ConsentError::InvalidEvidence {
+                purpose: P::NAME,
+                reason: "the purpose rests on explicit consent (Art. 9(2)(a)): ask with an express statement, then mark the evidence explicit",
+            });
         }
         let recorded_by = evidence.recorded_by.clone();
         let event = ConsentEvent::Given(ConsentGiven {
