@@ -109,7 +109,7 @@ pub struct StoredErasure {
 /// links). An erasure removes the subject's events, keeping their links and a
 /// pseudonymised minimum under a terminal event, whose kept evidence is later purged.
 ///
-/// Implementations: [`MemoryConsentStore`] (tests, caches) and
+/// Implementations: [`MemoryConsentStore`](super::MemoryConsentStore) (tests, caches) and
 /// [`SqliteStore`](crate::store::SqliteStore) (the embedded durable default).
 pub trait ConsentStore: Send + Sync {
     /// Appends `event` at the end of the chain, linked with `key`, durably before
