@@ -7,7 +7,8 @@ use std::hint::black_box;
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use custodian::categories::Email;
-use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
+use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
+use custodian::retention::ManualClock;
 use custodian::{Actor, SubjectId};
 
 custodian::purpose! {
@@ -21,12 +22,18 @@ fn consent_check(c: &mut Criterion) {
     let subjects: Vec<SubjectId> = (0..SUBJECTS)
         .map(|i| SubjectId::new(format!("cus_{i:08}")).unwrap())
         .collect();
-    let ledger = ConsentLedger::in_memory();
-    let notice = Notice::new("newsletter", 1, "Send me the newsletter.");
+    let ledger = ConsentLedger::in_memory().with_clock(ManualClock::new(now));
+    let notice = ledger
+        .register_notice::<Newsletter>("newsletter", 1, "Send me the newsletter.")
+        .unwrap();
     let mut floor: HashMap<(SubjectId, &str), bool> = HashMap::new();
     for s in &subjects {
-        let ev = Evidence::new(notice.clone(), ConsentMethod::DoubleOptIn, Channel::Email);
-        ledger.give::<Newsletter>(s, ev, now).unwrap();
+        let ev = Evidence::new(
+            notice.clone(),
+            ConsentMethod::TickedCheckbox,
+            Channel::Email,
+        );
+        ledger.give::<Newsletter>(s, ev).unwrap();
         floor.insert((s.clone(), "Newsletter"), true);
     }
 

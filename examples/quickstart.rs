@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use custodian::audit::{AuditTrail, HistoryActor};
 use custodian::categories::{Communications, Email, Name};
-use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, EvidenceKey, Notice};
+use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, EvidenceKey};
 use custodian::keys::LocalMasterKey;
 use custodian::retention::{HoldScope, ManualClock};
 use custodian::store::SqliteStore;
@@ -70,11 +70,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Opened the embedded store at {}", path.display());
     // The consent evidence is chained under its own key: from your secret manager in
     // production (`EvidenceKey::from_slice`), generated here.
-    let ledger = ConsentLedger::new(store.clone(), EvidenceKey::generate()?)?;
     // In production the master key comes from your secret manager or KMS, and the
     // clock is the system clock (the default). This one is moved by hand below, so the
     // example does not wait a month to show retention.
     let clock = ManualClock::new(Utc::now());
+    let ledger =
+        ConsentLedger::new(store.clone(), EvidenceKey::generate()?)?.with_clock(clock.clone());
     // Every opening, hold and erasure is recorded in a tamper-evident trail (same file).
     let trail = std::sync::Arc::new(AuditTrail::new(store.clone())?);
     let vault = Vault::builder(LocalMasterKey::generate("quickstart-kek")?, store)
@@ -82,6 +83,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .record::<Customer>()
         .audit(std::sync::Arc::clone(&trail))
         .operator(Actor::staff("emp-7", "privacy-officer"))
+        // Erasure ends the customer's consents in this ledger too.
+        .consent(ledger.eraser())
         .build();
 
     let alice = SubjectId::new("cus_0001")?;
@@ -100,7 +103,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = email.read(&billing)?;
 
     // 2. Marketing rests on consent: refused until the customer gives it.
-    let now = Utc::now();
+    let now = ledger.now();
     let mailer = || Actor::service("newsletter-sender");
     match ledger.access::<Marketing>(&alice, mailer(), now) {
         Ok(_) => println!("Marketing before consent: allowed (this is a bug)"),
@@ -108,14 +111,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 3. The customer ticks the (unticked) box under the notice: evidence is recorded.
-    let notice = Notice::new(
+    // The notice's exact text is registered for the purpose first (kept in the ledger).
+    let notice = ledger.register_notice::<Marketing>(
         "marketing-signup",
         1,
         "Email me offers. I can unsubscribe at any time.",
-    );
+    )?;
     let evidence = Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web)
         .expires_at(now + Duration::days(365));
-    ledger.give::<Marketing>(&alice, evidence, now)?;
+    ledger.give::<Marketing>(&alice, evidence)?;
     let marketing = ledger.access::<Marketing>(&alice, mailer(), now)?;
     let domain = email.map(&marketing, |e| e.rsplit('@').next().map(str::to_owned))?;
     println!(
@@ -124,8 +128,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 4. One click on "unsubscribe": withdrawn, and refused again.
-    let later = now + Duration::minutes(1);
-    ledger.withdraw::<Marketing>(&alice, Actor::data_subject(), Channel::Email, later)?;
+    clock.advance(Duration::minutes(1));
+    let later = ledger.now();
+    ledger.withdraw::<Marketing>(&alice, Actor::data_subject(), Channel::Email)?;
     match ledger.access::<Marketing>(&alice, mailer(), later) {
         Ok(_) => println!("Marketing after withdrawal: allowed (this is a bug)"),
         Err(e) => println!("Marketing after withdrawal: refused, because {e}"),
@@ -269,6 +274,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(e) => return Err(e.into()),
         Ok(_) => println!("Opening the stored email again: allowed (this is a bug)"),
+    }
+
+    match ledger.check::<Marketing>(&alice, ledger.now()) {
+        Err(e) => println!("Consent after erasure: refused, because {e}"),
+        Ok(()) => println!("Consent after erasure: in force (this is a bug)"),
     }
 
     // 12. After erasure the vault can no longer compute Alice's pseudonyms, so it finds

@@ -52,7 +52,7 @@
 //! ```
 //! use chrono::Utc;
 //! use custodian::categories::{Email, Name};
-//! use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
+//! use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
 //! use custodian::{Access, Actor, Personal, SubjectId};
 //!
 //! custodian::purpose! {
@@ -71,11 +71,12 @@
 //!
 //! // Consent: only through the ledger, and only once consent is recorded.
 //! let ledger = ConsentLedger::in_memory();
-//! let now = Utc::now();
-//! assert!(ledger.access::<Offers>(&alice, Actor::service("mailer"), now).is_err());
-//! let notice = Notice::new("offers", 1, "Email me offers.");
-//! ledger.give::<Offers>(&alice, Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web), now)?;
-//! let offers = ledger.access::<Offers>(&alice, Actor::service("mailer"), now)?;
+//! assert!(ledger.access::<Offers>(&alice, Actor::service("mailer"), Utc::now()).is_err());
+//! // The notice's exact text is registered for the purpose, then consent is recorded
+//! // (dated by the ledger's clock).
+//! let notice = ledger.register_notice::<Offers>("offers", 1, "Email me offers.")?;
+//! ledger.give::<Offers>(&alice, Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web))?;
+//! let offers = ledger.access::<Offers>(&alice, Actor::service("mailer"), Utc::now())?;
 //! assert_eq!(email.read(&offers)?, "alice@example.com");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

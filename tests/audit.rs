@@ -11,7 +11,7 @@ use custodian::audit::{
     HistoryActor, JsonLinesSink, MemorySink, Outcome, TrustedKey, VerifyError, chain_hash,
 };
 use custodian::categories::{Email, Phone};
-use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
+use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
 use custodian::keys::{LocalMasterKey, MemoryKeyStore};
 use custodian::retention::{Clock, ManualClock};
 use custodian::store::SqliteStore;
@@ -97,16 +97,17 @@ fn every_audited_action_is_recorded_with_its_fields() {
         v.open(&sealed, &ctx(), &support(&bob)),
         Err(VaultError::SubjectMismatch)
     )); // 1 access refused
-    let notice = Notice::new("offers", 1, "Email me offers.");
+    let notice = ledger
+        .register_notice::<Offers>("offers", 1, "Email me offers.")
+        .unwrap();
     ledger
         .give::<Offers>(
             &alice,
             Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web),
-            t0(),
         )
         .unwrap(); // 2
     ledger
-        .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email, t0())
+        .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email)
         .unwrap(); // 3
     let hold = v.hold::<Support>(&alice, "case 12", None).unwrap(); // 4
     assert!(matches!(

@@ -12,9 +12,9 @@ use custodian::audit::{
     TrustedKey, VerifyError,
 };
 use custodian::categories::Email;
-use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
+use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, EvidenceRole};
 use custodian::keys::LocalMasterKey;
-use custodian::retention::{Clock, ManualClock};
+use custodian::retention::ManualClock;
 use custodian::store::SqliteStore;
 use custodian::{Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault};
 use ring::rand::SystemRandom;
@@ -261,7 +261,7 @@ fn kept_evidence(path: &std::path::Path) -> Vec<(String, i64)> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut rows = Vec::new();
     for sql in [
-        "SELECT subject, at_us FROM consent_events",
+        "SELECT coalesce(subject, ''), at_us FROM consent_events",
         "SELECT subject, placed_us FROM legal_holds",
         "SELECT subject, released_us FROM legal_holds WHERE released_us IS NOT NULL",
     ] {
@@ -281,20 +281,38 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
     let store = SqliteStore::open(&path).unwrap();
     let trail = Arc::new(AuditTrail::new(store.clone()).unwrap());
     let clock = ManualClock::new(t0());
-    let v = Arc::new(vault(&trail, store.clone(), &clock));
     let key = custodian::consent::EvidenceKey::from_slice(&[7u8; 32]).unwrap();
-    let ledger = ConsentLedger::new(store, key)
+    let ledger = ConsentLedger::new(store.clone(), key)
         .unwrap()
-        .with_clock(clock.clone())
-        .audited(Arc::clone(&v));
+        .with_clock(clock.clone());
+    // Erasure ends alice's consents and pseudonymises their evidence.
+    let v = Arc::new(
+        Vault::builder(
+            LocalMasterKey::from_slice("kek", &[1; 32]).unwrap(),
+            store.clone(),
+        )
+        .clock(clock.clone())
+        .audit(Arc::clone(&trail))
+        .operator(Actor::staff("emp-7", "privacy-officer"))
+        .consent(ledger.eraser())
+        .build(),
+    );
+    let ledger = ledger.audited(Arc::clone(&v));
     let alice = sid("cus_alice");
     let sealed = seal(&v, &alice);
     let tick = || clock.advance(TimeDelta::seconds(1));
-    let notice = Notice::new("offers", 1, "Email me offers.");
-    let evidence = || Evidence::new(notice.clone(), ConsentMethod::TickedCheckbox, Channel::Web);
-    ledger
-        .give::<Offers>(&alice, evidence(), clock.now())
+    let notice = ledger
+        .register_notice::<Offers>("offers", 1, "Email me offers.")
         .unwrap();
+    let evidence = || {
+        Evidence::new(
+            notice.clone(),
+            ConsentMethod::TickedCheckbox,
+            Channel::Phone,
+        )
+        .contact_point("+4915112345678")
+    };
+    ledger.give::<Offers>(&alice, evidence()).unwrap();
     tick();
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     tick();
@@ -305,7 +323,7 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
     v.release(&hold.id).unwrap();
     tick();
     ledger
-        .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email, clock.now())
+        .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email)
         .unwrap();
     tick();
     v.record_export(&alice, &Actor::staff("emp-7", "privacy-officer"))
@@ -333,21 +351,38 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
     v.erase(&alice).unwrap();
     assert!(v.access_history(&alice).unwrap().is_empty());
 
-    // Art. 17(3)(e): the consent evidence and the hold records stay, with the subject
-    // id and the exact times. Join them with the trail on time.
-    let evidence = kept_evidence(&path);
+    // Art. 17(3)(e): the minimum of the consent evidence and the hold records stay,
+    // with exact times, but neither names alice any more: the consent events were
+    // replaced by one erasure naming her keyed reference, and the hold rows keep only
+    // the vault's reference (`docs/consent.md`, `docs/retention.md`).
+    let mut evidence = kept_evidence(&path);
     assert_eq!(
         evidence.len(),
-        4,
-        "two consent events, a hold placed and released"
+        3,
+        "the consent erasure, a hold placed and released"
     );
-    // Consent rows keep the id; hold rows of an erased subject keep only their keyed
-    // reference (the subject column is emptied at erasure, `docs/retention.md`).
-    assert_eq!(evidence.iter().filter(|(s, _)| s == "cus_alice").count(), 2);
-    assert!(
-        evidence
+    assert!(evidence.iter().all(|(s, _)| s.is_empty()), "{evidence:?}");
+    let db = std::fs::read(&path).unwrap();
+    for needle in [&b"cus_alice"[..], b"+4915112345678"] {
+        assert!(
+            !db.windows(needle.len()).any(|w| w == needle),
+            "the store file still holds {}",
+            String::from_utf8_lossy(needle)
+        );
+    }
+    // The kept evidence itself, read in the evidence role (and the read audited),
+    // carries the times of the consent events: join those too.
+    let role = EvidenceRole::assume(Actor::staff("emp-9", "legal"), "claim 2027-3").unwrap();
+    let kept = ledger.kept_evidence(&role, &alice).unwrap().unwrap();
+    assert_eq!(kept.events.len(), 2, "given and withdrawn");
+    assert_eq!(
+        kept.events[0].contact,
+        Some(ledger.contact_ref("+4915112345678"))
+    );
+    evidence.extend(
+        kept.events
             .iter()
-            .all(|(s, _)| s == "cus_alice" || s.is_empty())
+            .map(|e| (String::new(), e.at.timestamp_micros())),
     );
     let times: BTreeSet<i64> = evidence.iter().map(|(_, t)| *t).collect();
     let events = trail.query(&AuditQuery::default()).unwrap();
@@ -378,7 +413,15 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
         .collect();
     assert_eq!(lifecycle.len(), 1);
     assert!(lifecycle.is_disjoint(&accessed));
-    assert_eq!(trail.verify(None).unwrap().entries, 8);
+    // The read of the kept evidence is in the trail, naming the reader and the claim,
+    // not the subject.
+    let read = events
+        .iter()
+        .find(|e| e.kind == EventKind::ConsentEvidenceRead)
+        .expect("the read is audited");
+    assert_eq!(read.subject, None);
+    assert_eq!(read.purpose.as_deref(), Some("claim 2027-3"));
+    assert_eq!(trail.verify(None).unwrap().entries, 9);
 }
 
 #[test]

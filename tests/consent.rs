@@ -1,14 +1,15 @@
 //! The consent ledger's rules, and a model test over both stores.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use custodian::categories::Email;
+use custodian::categories::{Email, Phone};
 use custodian::consent::{
     Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence, EvidenceKey,
-    MAX_CLOCK_SKEW, MemoryConsentStore, Notice, Withdrawal,
+    MAX_CLOCK_SKEW, MAX_LATE_EVIDENCE, MemoryConsentStore, Notice, Withdrawal,
 };
+use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
 use custodian::store::SqliteStore;
-use custodian::{Actor, Personal, SubjectId};
+use custodian::{Actor, Context, Personal, Purpose, SubjectId, Vault};
 use proptest::prelude::*;
 
 custodian::purpose! {
@@ -21,6 +22,10 @@ custodian::purpose! {
         description: "Ask your opinion.",
         uses: [Email],
     }
+    /// Consent purpose using email and phone.
+    pub struct Calls { basis: Consent, description: "Call you with offers.", uses: [Email, Phone] }
+    /// A contract purpose that also uses email.
+    pub struct Receipts { basis: Contract, description: "Send receipts.", uses: [Email] }
 }
 
 fn t0() -> DateTime<Utc> {
@@ -31,8 +36,35 @@ fn key() -> EvidenceKey {
     EvidenceKey::from_slice(&[7u8; 32]).unwrap()
 }
 
+fn text(version: u32) -> String {
+    format!("Email me offers (v{version})")
+}
+
+/// Registers the `promo` notice, versions 1 to 5, for the test purposes.
+fn register(ledger: &ConsentLedger) {
+    for v in 1..=5 {
+        ledger
+            .register_notice::<Promo>("promo", v, &text(v))
+            .unwrap();
+        ledger
+            .register_notice::<Survey>("promo", v, &text(v))
+            .unwrap();
+        ledger
+            .register_notice::<Calls>("promo", v, &text(v))
+            .unwrap();
+    }
+}
+
 fn sqlite_ledger(path: &std::path::Path) -> ConsentLedger {
     ConsentLedger::new(SqliteStore::open(path).unwrap(), key()).unwrap()
+}
+
+/// A memory ledger on a manual clock at `t0()`, with the notices registered.
+fn memory() -> (ConsentLedger, ManualClock) {
+    let clock = ManualClock::new(t0());
+    let ledger = ConsentLedger::in_memory().with_clock(clock.clone());
+    register(&ledger);
+    (ledger, clock)
 }
 
 fn subject(s: &str) -> SubjectId {
@@ -41,7 +73,7 @@ fn subject(s: &str) -> SubjectId {
 
 fn evidence(version: u32) -> Evidence {
     Evidence::new(
-        Notice::new("promo", version, &format!("Email me offers (v{version})")),
+        Notice::new("promo", version, &text(version)),
         ConsentMethod::TickedCheckbox,
         Channel::Web,
     )
@@ -49,27 +81,23 @@ fn evidence(version: u32) -> Evidence {
 
 #[test]
 fn never_given_then_given_then_withdrawn() {
-    let ledger = ConsentLedger::in_memory();
+    let (ledger, clock) = memory();
     let a = subject("a");
     let err = ledger
         .access::<Promo>(&a, Actor::service("m"), t0())
         .unwrap_err();
     assert!(matches!(err, ConsentError::NeverGiven { purpose: "Promo" }));
 
-    ledger.give::<Promo>(&a, evidence(1), t0()).unwrap();
+    ledger.give::<Promo>(&a, evidence(1)).unwrap();
     let access = ledger
         .access::<Promo>(&a, Actor::service("m"), t0())
         .unwrap();
     let email: Personal<String, Email> = Personal::new(a.clone(), "a@example.com".into());
     assert_eq!(email.read(&access).unwrap(), "a@example.com");
 
+    clock.set(t0() + Duration::hours(1));
     let out = ledger
-        .withdraw::<Promo>(
-            &a,
-            Actor::data_subject(),
-            Channel::Email,
-            t0() + Duration::hours(1),
-        )
+        .withdraw::<Promo>(&a, Actor::data_subject(), Channel::Email)
         .unwrap();
     assert_eq!(out, Withdrawal::Ended);
     let err = ledger
@@ -80,13 +108,9 @@ fn never_given_then_given_then_withdrawn() {
         other => panic!("expected Withdrawn, got {other:?}"),
     }
     // Withdrawing again ends nothing, but is recorded as evidence of the request.
+    clock.set(t0() + Duration::hours(3));
     let out = ledger
-        .withdraw::<Promo>(
-            &a,
-            Actor::data_subject(),
-            Channel::Email,
-            t0() + Duration::hours(3),
-        )
+        .withdraw::<Promo>(&a, Actor::data_subject(), Channel::Email)
         .unwrap();
     assert_eq!(out, Withdrawal::NothingToEnd);
     assert_eq!(ledger.history(&a).unwrap().len(), 3);
@@ -94,10 +118,8 @@ fn never_given_then_given_then_withdrawn() {
 
 #[test]
 fn consent_is_per_subject_and_per_purpose() {
-    let ledger = ConsentLedger::in_memory();
-    ledger
-        .give::<Promo>(&subject("a"), evidence(2), t0())
-        .unwrap();
+    let (ledger, _clock) = memory();
+    ledger.give::<Promo>(&subject("a"), evidence(2)).unwrap();
     assert!(ledger.check::<Promo>(&subject("b"), t0()).is_err());
     assert!(ledger.check::<Survey>(&subject("a"), t0()).is_err());
     assert!(ledger.check::<Promo>(&subject("a"), t0()).is_ok());
@@ -106,11 +128,10 @@ fn consent_is_per_subject_and_per_purpose() {
 #[test]
 fn expiry_is_enforced_at_the_instant() {
     let a = subject("a");
-    let expires = t0() + Duration::days(365);
-    // The renewal below is dated at the expiry: the ledger's clock must have got there.
-    let ledger = ConsentLedger::in_memory().with_clock(ManualClock::new(expires));
+    let expires = t0() + Duration::days(30);
+    let (ledger, clock) = memory();
     ledger
-        .give::<Promo>(&a, evidence(1).expires_at(expires), t0())
+        .give::<Promo>(&a, evidence(1).expires_at(expires))
         .unwrap();
     assert!(
         ledger
@@ -125,15 +146,16 @@ fn expiry_is_enforced_at_the_instant() {
         other => panic!("expected Expired, got {other:?}"),
     }
     // Renewal makes it live again.
-    ledger.give::<Promo>(&a, evidence(1), expires).unwrap();
+    clock.set(expires);
+    ledger.give::<Promo>(&a, evidence(1)).unwrap();
     assert!(ledger.check::<Promo>(&a, expires).is_ok());
 }
 
 #[test]
 fn evidence_that_expires_before_it_is_given_is_refused() {
-    let ledger = ConsentLedger::in_memory();
+    let (ledger, _clock) = memory();
     let err = ledger
-        .give::<Promo>(&subject("a"), evidence(1).expires_at(t0()), t0())
+        .give::<Promo>(&subject("a"), evidence(1).expires_at(t0()))
         .unwrap_err();
     assert!(matches!(err, ConsentError::InvalidEvidence { .. }));
     assert!(ledger.history(&subject("a")).unwrap().is_empty());
@@ -141,10 +163,10 @@ fn evidence_that_expires_before_it_is_given_is_refused() {
 
 #[test]
 fn notice_versions_declared_and_raised() {
-    let ledger = ConsentLedger::in_memory();
+    let (ledger, _clock) = memory();
     let a = subject("a");
     // Survey declares min_notice_version 2: consent to v1 is refused at the door.
-    let err = ledger.give::<Survey>(&a, evidence(1), t0()).unwrap_err();
+    let err = ledger.give::<Survey>(&a, evidence(1)).unwrap_err();
     assert!(matches!(
         err,
         ConsentError::StaleNotice {
@@ -153,11 +175,11 @@ fn notice_versions_declared_and_raised() {
             ..
         }
     ));
-    ledger.give::<Survey>(&a, evidence(2), t0()).unwrap();
+    ledger.give::<Survey>(&a, evidence(2)).unwrap();
     assert!(ledger.check::<Survey>(&a, t0()).is_ok());
 
     // A material change of the notice: consent to v2 no longer counts.
-    ledger.require_notice_version::<Survey>(3).unwrap();
+    ledger.require_notice_version::<Survey>("promo", 3).unwrap();
     let err = ledger.check::<Survey>(&a, t0()).unwrap_err();
     assert!(matches!(
         err,
@@ -168,15 +190,15 @@ fn notice_versions_declared_and_raised() {
         }
     ));
     // The floor never goes down.
-    ledger.require_notice_version::<Survey>(1).unwrap();
-    assert_eq!(ledger.required_version::<Survey>().unwrap(), 3);
-    ledger.give::<Survey>(&a, evidence(3), t0()).unwrap();
+    ledger.require_notice_version::<Survey>("promo", 1).unwrap();
+    assert_eq!(ledger.required_version::<Survey>("promo").unwrap(), 3);
+    ledger.give::<Survey>(&a, evidence(3)).unwrap();
     assert!(ledger.check::<Survey>(&a, t0()).is_ok());
 }
 
 #[test]
 fn errors_name_the_purpose_and_no_personal_value() {
-    let ledger = ConsentLedger::in_memory();
+    let (ledger, _clock) = memory();
     let msg = ledger
         .check::<Promo>(&subject("cus_secret_1"), t0())
         .unwrap_err()
@@ -190,27 +212,25 @@ fn sqlite_history_survives_restart_and_is_append_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodian.db");
     let a = subject("a");
+    let clock = ManualClock::new(t0());
     {
-        let ledger = sqlite_ledger(&path);
+        let ledger = sqlite_ledger(&path).with_clock(clock.clone());
+        register(&ledger);
         ledger
-            .give::<Promo>(&a, evidence(1).expires_at(t0() + Duration::days(30)), t0())
+            .give::<Promo>(&a, evidence(1).expires_at(t0() + Duration::days(30)))
             .unwrap();
+        clock.set(t0() + Duration::days(1));
         ledger
-            .withdraw::<Promo>(
-                &a,
-                Actor::staff("emp-7", "support"),
-                Channel::Phone,
-                t0() + Duration::days(1),
-            )
+            .withdraw::<Promo>(&a, Actor::staff("emp-7", "support"), Channel::Phone)
             .unwrap();
-        ledger.require_notice_version::<Promo>(4).unwrap();
+        ledger.require_notice_version::<Promo>("promo", 4).unwrap();
     }
     let ledger = sqlite_ledger(&path);
     let history = ledger.history(&a).unwrap();
     assert_eq!(history.len(), 2);
     match &history[0] {
         ConsentEvent::Given(g) => {
-            assert_eq!(g.notice, Notice::new("promo", 1, "Email me offers (v1)"));
+            assert_eq!(g.notice, Notice::new("promo", 1, &text(1)));
             assert_eq!(g.method, ConsentMethod::TickedCheckbox);
             assert_eq!(g.expires_at, Some(t0() + Duration::days(30)));
         }
@@ -223,7 +243,7 @@ fn sqlite_history_survives_restart_and_is_append_only() {
         }
         other => panic!("expected Withdrawn, got {other:?}"),
     }
-    assert_eq!(ledger.required_version::<Promo>().unwrap(), 4);
+    assert_eq!(ledger.required_version::<Promo>("promo").unwrap(), 4);
 
     // Evidence cannot be rewritten behind the ledger's back.
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -232,83 +252,88 @@ fn sqlite_history_survives_restart_and_is_append_only() {
         conn.execute("UPDATE consent_events SET kind = 'given'", [])
             .is_err()
     );
+    assert!(conn.execute("DELETE FROM consent_notices", []).is_err());
 }
 
-/// Both stores, on a clock at `now`.
-fn ledgers(dir: &tempfile::TempDir, now: DateTime<Utc>) -> Vec<ConsentLedger> {
+/// Both stores, on a clock at `now`, with the notices registered.
+fn ledgers(dir: &tempfile::TempDir, now: DateTime<Utc>) -> Vec<(ConsentLedger, ManualClock)> {
     let clock = ManualClock::new(now);
-    vec![
+    let all = vec![
         ConsentLedger::new(MemoryConsentStore::new(), key())
             .unwrap()
             .with_clock(clock.clone()),
-        sqlite_ledger(&dir.path().join("custodian.db")).with_clock(clock),
-    ]
+        sqlite_ledger(&dir.path().join("custodian.db")).with_clock(clock.clone()),
+    ];
+    all.into_iter()
+        .map(|l| {
+            register(&l);
+            (l, clock.clone())
+        })
+        .collect()
 }
 
 #[test]
 fn late_consent_dated_before_a_withdrawal_does_not_reenable_processing() {
     let dir = tempfile::tempdir().unwrap();
     let now = t0() + Duration::days(1);
-    for ledger in ledgers(&dir, now) {
+    for (ledger, clock) in ledgers(&dir, t0() + Duration::hours(5)) {
         let a = subject("late");
         let withdrawn_at = t0() + Duration::hours(5);
+        clock.set(withdrawn_at);
         ledger
-            .withdraw::<Promo>(&a, Actor::data_subject(), Channel::Email, withdrawn_at)
+            .withdraw::<Promo>(&a, Actor::data_subject(), Channel::Email)
             .unwrap();
+        clock.set(now);
         // A paper form signed before the withdrawal arrives afterwards.
         ledger
-            .give::<Promo>(&a, evidence(1), t0() + Duration::hours(1))
+            .give_at::<Promo>(&a, evidence(1), t0() + Duration::hours(1))
             .unwrap();
         match ledger.check::<Promo>(&a, now) {
             Err(ConsentError::Withdrawn { at, .. }) => assert_eq!(at, withdrawn_at),
             other => panic!("expected Withdrawn, got {other:?}"),
         }
+        // Both times are kept: when it was given, and when the ledger recorded it.
+        match ledger.history(&a).unwrap().last() {
+            Some(ConsentEvent::Given(g)) => {
+                assert_eq!(g.at, t0() + Duration::hours(1));
+                assert_eq!(g.recorded_at, now);
+            }
+            other => panic!("expected Given, got {other:?}"),
+        }
         // Consent dated after the withdrawal is in force again.
         ledger
-            .give::<Promo>(&a, evidence(1), t0() + Duration::hours(6))
+            .give_at::<Promo>(&a, evidence(1), t0() + Duration::hours(6))
             .unwrap();
-        ledger.check::<Promo>(&a, now).unwrap();
-        // A late withdrawal dated before that consent ends nothing.
-        let out = ledger
-            .withdraw::<Promo>(
-                &a,
-                Actor::data_subject(),
-                Channel::Email,
-                t0() + Duration::hours(2),
-            )
-            .unwrap();
-        assert_eq!(out, Withdrawal::NothingToEnd);
         ledger.check::<Promo>(&a, now).unwrap();
     }
 }
 
 #[test]
-fn consent_dated_in_the_future_beyond_the_skew_is_refused_and_never_authorises() {
+fn consent_dated_in_the_future_beyond_the_skew_or_too_far_back_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let now = t0();
-    for ledger in ledgers(&dir, now) {
+    for (ledger, _clock) in ledgers(&dir, now) {
         let a = subject("future");
-        let r = ledger.give::<Promo>(&a, evidence(1), now + Duration::days(10));
+        let r = ledger.give_at::<Promo>(&a, evidence(1), now + Duration::days(10));
         assert!(
             matches!(r, Err(ConsentError::FromTheFuture { .. })),
             "{r:?}"
         );
+        let r = ledger.give_at::<Promo>(
+            &a,
+            evidence(1),
+            now - MAX_LATE_EVIDENCE - Duration::seconds(1),
+        );
+        assert!(matches!(r, Err(ConsentError::TooLate { .. })), "{r:?}");
         assert!(matches!(
             ledger.check::<Promo>(&a, now),
             Err(ConsentError::NeverGiven { .. })
         ));
-        let r = ledger.withdraw::<Promo>(
-            &a,
-            Actor::data_subject(),
-            Channel::Web,
-            now + MAX_CLOCK_SKEW + Duration::seconds(1),
-        );
-        assert!(matches!(r, Err(ConsentError::FromTheFuture { .. })));
         assert!(ledger.history(&a).unwrap().is_empty());
 
         // Within the tolerance it is recorded, but only counts from its date.
         let soon = now + MAX_CLOCK_SKEW;
-        ledger.give::<Promo>(&a, evidence(1), soon).unwrap();
+        ledger.give_at::<Promo>(&a, evidence(1), soon).unwrap();
         match ledger.check::<Promo>(&a, now) {
             Err(ConsentError::NotYetInForce { from, .. }) => assert_eq!(from, soon),
             other => panic!("expected NotYetInForce, got {other:?}"),
@@ -317,10 +342,111 @@ fn consent_dated_in_the_future_beyond_the_skew_is_refused_and_never_authorises()
     }
 }
 
+fn vault_with(ledger: &ConsentLedger, store: SqliteStore) -> Vault {
+    Vault::builder(LocalMasterKey::from_slice("kek", &[1; 32]).unwrap(), store)
+        .consent(ledger.eraser())
+        .build()
+}
+
+#[test]
+fn erasure_ends_every_consent_and_no_consent_is_accepted_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let clock = ManualClock::new(t0());
+    let ledger = ConsentLedger::new(store.clone(), key())
+        .unwrap()
+        .with_clock(clock.clone());
+    register(&ledger);
+    let vault = vault_with(&ledger, store);
+    let alice = subject("cus_alice");
+    ledger.give::<Promo>(&alice, evidence(1)).unwrap();
+    ledger.give::<Survey>(&alice, evidence(2)).unwrap();
+    vault
+        .seal(
+            &Personal::<String, Email>::new(alice.clone(), "x".into()),
+            &Context::new("customer", "email").unwrap(),
+        )
+        .unwrap();
+    vault.erase(&alice).unwrap();
+    for r in [
+        ledger.check::<Promo>(&alice, t0()),
+        ledger.check::<Survey>(&alice, t0()),
+    ] {
+        assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
+    }
+    let r = ledger.give::<Promo>(&alice, evidence(1));
+    assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
+    let r = ledger.withdraw::<Promo>(&alice, Actor::data_subject(), Channel::Web);
+    assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
+    // Erasing again changes nothing; the chain still verifies.
+    vault.erase(&alice).unwrap();
+    ledger.verify(None).unwrap();
+}
+
+#[test]
+fn a_ledger_in_another_process_refuses_a_subject_erased_elsewhere_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    // Process A and process B: two handles on one file, each with its own vault and
+    // ledger.
+    let store_a = SqliteStore::open(&path).unwrap();
+    let store_b = SqliteStore::open(&path).unwrap();
+    let ledger_a = ConsentLedger::new(store_a.clone(), key()).unwrap();
+    let ledger_b = ConsentLedger::new(store_b, key()).unwrap();
+    register(&ledger_a);
+    let vault_a = vault_with(&ledger_a, store_a);
+    let alice = subject("cus_alice");
+    ledger_b.give::<Promo>(&alice, evidence(1)).unwrap();
+    let now = Utc::now();
+    ledger_b.check::<Promo>(&alice, now).unwrap();
+    vault_a.erase(&alice).unwrap();
+    let r = ledger_b.check::<Promo>(&alice, now);
+    assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
+    let r = ledger_b.give::<Promo>(&alice, evidence(1));
+    assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
+}
+
+#[test]
+fn withdrawing_the_only_basis_makes_its_categories_due_for_erasure() {
+    let (ledger, _clock) = memory();
+    let a = subject("a");
+    ledger.give::<Calls>(&a, evidence(1)).unwrap();
+    ledger.give::<Promo>(&a, evidence(1)).unwrap();
+    let others = [Promo::INFO, Receipts::INFO];
+    // While consent to Calls is live, nothing is due.
+    assert!(
+        ledger
+            .due_for_erasure::<Calls>(&a, &others, t0())
+            .unwrap()
+            .is_empty()
+    );
+    ledger
+        .withdraw::<Calls>(&a, Actor::data_subject(), Channel::Phone)
+        .unwrap();
+    // Email is still used by Promo (live consent) and Receipts (contract): the phone
+    // number had no other basis.
+    assert_eq!(
+        ledger.due_for_erasure::<Calls>(&a, &others, t0()).unwrap(),
+        ["user.contact.phone_number"]
+    );
+    // Without the contract and with Promo withdrawn too, both are due.
+    ledger
+        .withdraw::<Promo>(&a, Actor::data_subject(), Channel::Email)
+        .unwrap();
+    assert_eq!(
+        ledger
+            .due_for_erasure::<Calls>(&a, &[Promo::INFO], t0())
+            .unwrap(),
+        ["user.contact.email", "user.contact.phone_number"]
+    );
+}
+
 // ---------------------------------------------------------------------------------
-// Model test: random give / withdraw / expire / notice bump / clock advance sequences,
-// with events dated out of order (late evidence, and up to twice the skew tolerance
-// ahead of the ledger's clock).
+// Model test: random give / withdraw / confirm / erase / expire / notice bump / clock
+// advance sequences, with consents dated out of order (late evidence, and up to twice
+// the skew tolerance ahead of the ledger's clock). Withdrawals, confirmations and
+// erasures are dated by the ledger's clock.
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -331,11 +457,18 @@ enum Op {
         expires_in: Option<i64>,
         /// Seconds from the clock to the event's date.
         dated: i64,
+        double: bool,
     },
     Withdraw {
         s: usize,
         p: usize,
-        dated: i64,
+    },
+    Confirm {
+        s: usize,
+        p: usize,
+    },
+    Erase {
+        s: usize,
     },
     Bump {
         p: usize,
@@ -355,9 +488,11 @@ fn dated() -> impl Strategy<Value = i64> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0..3usize, 0..2usize, 1..5u32, proptest::option::of(1..7200i64), dated())
-            .prop_map(|(s, p, version, expires_in, dated)| Op::Give { s, p, version, expires_in, dated }),
-        2 => (0..3usize, 0..2usize, dated()).prop_map(|(s, p, dated)| Op::Withdraw { s, p, dated }),
+        4 => (0..3usize, 0..2usize, 1..5u32, proptest::option::of(1..7200i64), dated(), proptest::bool::weighted(0.3))
+            .prop_map(|(s, p, version, expires_in, dated, double)| Op::Give { s, p, version, expires_in, dated, double }),
+        2 => (0..3usize, 0..2usize).prop_map(|(s, p)| Op::Withdraw { s, p }),
+        1 => (0..3usize, 0..2usize).prop_map(|(s, p)| Op::Confirm { s, p }),
+        1 => (0..3usize).prop_map(|s| Op::Erase { s }),
         1 => (0..2usize, 1..5u32).prop_map(|(p, version)| Op::Bump { p, version }),
         3 => (0..900i64).prop_map(Op::Advance),
         1 => Just(Op::Reopen),
@@ -369,8 +504,10 @@ fn op() -> impl Strategy<Value = Op> {
 enum Expect {
     Live,
     Never,
+    Erased,
     Withdrawn(DateTime<Utc>),
     NotYet(DateTime<Utc>),
+    Unconfirmed,
     Expired(DateTime<Utc>),
     Stale { given: u32, required: u32 },
 }
@@ -381,8 +518,10 @@ enum ModelEvent {
     Given {
         version: u32,
         expires: Option<DateTime<Utc>>,
+        double: bool,
     },
     Withdrawn,
+    Confirmed,
 }
 
 /// An event and its date.
@@ -395,12 +534,15 @@ struct ModelConsent {
     version: u32,
     expires: Option<DateTime<Utc>>,
     withdrawn: Option<DateTime<Utc>>,
+    double: bool,
+    confirmed: Option<DateTime<Utc>>,
 }
 
 struct Model {
     now: DateTime<Utc>,
     /// Per subject and purpose, the recorded events in arrival order.
     events: [[Vec<Dated>; 2]; 3],
+    erased: [bool; 3],
     floors: [u32; 2],
 }
 
@@ -412,24 +554,39 @@ impl Model {
     }
 
     /// The rule, written out: events by date, arrival order breaking ties; a consent
-    /// replaces the one before it, a withdrawal ends the one in force.
+    /// replaces the one before it, a withdrawal ends the one in force, a confirmation
+    /// confirms it.
     fn consent(&self, s: usize, p: usize) -> Option<ModelConsent> {
         let mut events: Vec<_> = self.events[s][p].iter().enumerate().collect();
         events.sort_by_key(|(i, (at, _))| (*at, *i));
         let mut cur: Option<ModelConsent> = None;
         for (_, (at, e)) in events {
             match *e {
-                ModelEvent::Given { version, expires } => {
+                ModelEvent::Given {
+                    version,
+                    expires,
+                    double,
+                } => {
                     cur = Some(ModelConsent {
                         given_at: *at,
                         version,
                         expires,
                         withdrawn: None,
+                        double,
+                        confirmed: None,
                     })
                 }
                 ModelEvent::Withdrawn => {
                     if let Some(c) = cur.as_mut().filter(|c| c.withdrawn.is_none()) {
                         c.withdrawn = Some(*at);
+                    }
+                }
+                ModelEvent::Confirmed => {
+                    if let Some(c) = cur
+                        .as_mut()
+                        .filter(|c| c.withdrawn.is_none() && c.confirmed.is_none())
+                    {
+                        c.confirmed = Some(*at);
                     }
                 }
             }
@@ -438,6 +595,9 @@ impl Model {
     }
 
     fn expect(&self, s: usize, p: usize) -> Expect {
+        if self.erased[s] {
+            return Expect::Erased;
+        }
         match self.consent(s, p) {
             None => Expect::Never,
             Some(c) => {
@@ -445,6 +605,8 @@ impl Model {
                     Expect::Withdrawn(w)
                 } else if c.given_at > self.now {
                     Expect::NotYet(c.given_at)
+                } else if c.double && c.confirmed.is_none_or(|at| at > self.now) {
+                    Expect::Unconfirmed
                 } else if let Some(e) = c.expires.filter(|e| *e <= self.now) {
                     Expect::Expired(e)
                 } else if c.version < self.required(p) {
@@ -468,8 +630,10 @@ fn observed(r: Result<(), ConsentError>) -> Expect {
     match r {
         Ok(()) => Expect::Live,
         Err(ConsentError::NeverGiven { .. }) => Expect::Never,
+        Err(ConsentError::Erased { .. }) => Expect::Erased,
         Err(ConsentError::Withdrawn { at, .. }) => Expect::Withdrawn(at),
         Err(ConsentError::NotYetInForce { from, .. }) => Expect::NotYet(from),
+        Err(ConsentError::Unconfirmed { .. }) => Expect::Unconfirmed,
         Err(ConsentError::Expired { at, .. }) => Expect::Expired(at),
         Err(ConsentError::StaleNotice {
             given, required, ..
@@ -493,9 +657,11 @@ fn run_model(
     let subjects = [subject("s0"), subject("s1"), subject("s2")];
     let clock = ManualClock::new(t0());
     let mut ledger = open(&clock);
+    register(&ledger);
     let mut model = Model {
         now: t0(),
         events: Default::default(),
+        erased: [false; 3],
         floors: [0, 0],
     };
     for op in ops {
@@ -506,17 +672,21 @@ fn run_model(
                 version,
                 expires_in,
                 dated,
+                double,
             } => {
                 let at = model.now + Duration::seconds(dated);
                 let expires = expires_in.map(|e| at + Duration::seconds(e));
                 let mut ev = evidence(version);
+                if double {
+                    ev.method = ConsentMethod::DoubleOptIn;
+                }
                 if let Some(e) = expires {
                     ev = ev.expires_at(e);
                 }
                 let r = if p == 0 {
-                    ledger.give::<Promo>(&subjects[s], ev, at)
+                    ledger.give_at::<Promo>(&subjects[s], ev, at)
                 } else {
-                    ledger.give::<Survey>(&subjects[s], ev, at)
+                    ledger.give_at::<Survey>(&subjects[s], ev, at)
                 };
                 if model.too_far_ahead(at) {
                     let refused = matches!(r, Err(ConsentError::FromTheFuture { .. }));
@@ -524,21 +694,31 @@ fn run_model(
                 } else if version < model.required(p) {
                     let refused = matches!(r, Err(ConsentError::StaleNotice { .. }));
                     prop_assert!(refused, "stale give must be refused");
+                } else if model.erased[s] {
+                    let refused = matches!(r, Err(ConsentError::Erased { .. }));
+                    prop_assert!(refused, "a give after erasure must be refused: {:?}", r);
                 } else {
                     prop_assert!(r.is_ok(), "{:?}", r);
-                    model.events[s][p].push((at, ModelEvent::Given { version, expires }));
+                    model.events[s][p].push((
+                        at,
+                        ModelEvent::Given {
+                            version,
+                            expires,
+                            double,
+                        },
+                    ));
                 }
             }
-            Op::Withdraw { s, p, dated } => {
-                let at = model.now + Duration::seconds(dated);
+            Op::Withdraw { s, p } => {
+                let at = model.now;
                 let r = if p == 0 {
-                    ledger.withdraw::<Promo>(&subjects[s], Actor::data_subject(), Channel::Web, at)
+                    ledger.withdraw::<Promo>(&subjects[s], Actor::data_subject(), Channel::Web)
                 } else {
-                    ledger.withdraw::<Survey>(&subjects[s], Actor::data_subject(), Channel::Web, at)
+                    ledger.withdraw::<Survey>(&subjects[s], Actor::data_subject(), Channel::Web)
                 };
-                if model.too_far_ahead(at) {
-                    let refused = matches!(r, Err(ConsentError::FromTheFuture { .. }));
-                    prop_assert!(refused, "a withdrawal dated too far ahead must be refused");
+                if model.erased[s] {
+                    let refused = matches!(r, Err(ConsentError::Erased { .. }));
+                    prop_assert!(refused, "a withdrawal after erasure is refused: {:?}", r);
                 } else {
                     let expected = match model.consent(s, p) {
                         Some(c) if c.withdrawn.is_none() && c.given_at <= at => Withdrawal::Ended,
@@ -548,11 +728,40 @@ fn run_model(
                     prop_assert_eq!(r.unwrap(), expected);
                 }
             }
+            Op::Confirm { s, p } => {
+                let at = model.now;
+                let r = if p == 0 {
+                    ledger.confirm::<Promo>(&subjects[s])
+                } else {
+                    ledger.confirm::<Survey>(&subjects[s])
+                };
+                let pending = model.consent(s, p).is_some_and(|c| {
+                    c.double && c.confirmed.is_none() && c.withdrawn.is_none() && c.given_at <= at
+                });
+                if model.erased[s] {
+                    prop_assert!(matches!(r, Err(ConsentError::Erased { .. })), "{:?}", r);
+                } else if pending {
+                    prop_assert!(r.is_ok(), "{:?}", r);
+                    model.events[s][p].push((at, ModelEvent::Confirmed));
+                } else {
+                    let refused = matches!(r, Err(ConsentError::NothingToConfirm { .. }));
+                    prop_assert!(refused, "{:?}", r);
+                }
+            }
+            Op::Erase { s } => {
+                ledger.erase(&subjects[s]).unwrap();
+                model.erased[s] = true;
+                model.events[s] = Default::default();
+            }
             Op::Bump { p, version } => {
                 if p == 0 {
-                    ledger.require_notice_version::<Promo>(version).unwrap();
+                    ledger
+                        .require_notice_version::<Promo>("promo", version)
+                        .unwrap();
                 } else {
-                    ledger.require_notice_version::<Survey>(version).unwrap();
+                    ledger
+                        .require_notice_version::<Survey>("promo", version)
+                        .unwrap();
                 }
                 model.floors[p] = model.floors[p].max(version);
             }
@@ -574,6 +783,8 @@ fn run_model(
             }
         }
     }
+    // Whatever happened, the chain verifies (erasures bridge what they removed).
+    prop_assert!(ledger.verify(None).is_ok());
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use custodian::consent::{
     Channel, ConsentError, ConsentEvent, ConsentGiven, ConsentLedger, ConsentMethod, ConsentStore,
     Evidence, EvidenceKey, Notice,
 };
+use custodian::retention::ManualClock;
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{Actor, SubjectId};
 use rusqlite::{Connection, params};
@@ -40,22 +41,26 @@ fn evidence() -> Evidence {
     )
 }
 
+/// A ledger whose clock reads an hour after `t0()`, with the notice registered.
 fn ledger(path: &Path) -> ConsentLedger {
-    ConsentLedger::new(SqliteStore::open(path).unwrap(), key()).unwrap()
+    let l = ConsentLedger::new(SqliteStore::open(path).unwrap(), key())
+        .unwrap()
+        .with_clock(ManualClock::new(t0() + Duration::hours(1)));
+    if l.verify(None).is_ok() {
+        l.register_notice::<Promo>("promo", 1, "Email me offers.")
+            .unwrap();
+    }
+    l
 }
 
 /// A store where `a` gave consent at t0 and withdrew it an hour later.
 fn withdrawn_store(dir: &tempfile::TempDir) -> std::path::PathBuf {
     let path = dir.path().join("custodian.db");
     let l = ledger(&path);
-    l.give::<Promo>(&sid("a"), evidence(), t0()).unwrap();
-    l.withdraw::<Promo>(
-        &sid("a"),
-        Actor::data_subject(),
-        Channel::Email,
-        t0() + Duration::hours(1),
-    )
-    .unwrap();
+    l.give_at::<Promo>(&sid("a"), evidence(), t0()).unwrap();
+    // (The ledger's clock reads t0 + 1 h.)
+    l.withdraw::<Promo>(&sid("a"), Actor::data_subject(), Channel::Email)
+        .unwrap();
     path
 }
 
@@ -136,6 +141,12 @@ fn forged_given_row_with_recomputed_links_does_not_authorise() {
         channel: Channel::Web,
         at: t0() + Duration::hours(2),
         expires_at: None,
+        recorded_at: t0() + Duration::hours(2),
+        recorded_by: Actor::data_subject(),
+        explicit: false,
+        parental: None,
+        contact: None,
+        form_ref: None,
     });
     let mac = forger_key.event_mac(&head.try_into().unwrap(), 3, 2, &forged);
     let sha = Notice::new("promo", 1, "Email me offers.").text_sha256;
@@ -164,10 +175,10 @@ fn forged_given_row_with_recomputed_links_does_not_authorise() {
         is_tampered(reopened.check::<Promo>(&sid("b"), now)),
         Some(3)
     );
-    assert!(reopened.give::<Promo>(&sid("b"), evidence(), now).is_err());
+    assert!(reopened.give::<Promo>(&sid("b"), evidence()).is_err());
     // ...but still records a withdrawal.
     reopened
-        .withdraw::<Promo>(&sid("b"), Actor::data_subject(), Channel::Web, now)
+        .withdraw::<Promo>(&sid("b"), Actor::data_subject(), Channel::Web)
         .unwrap();
 }
 
@@ -194,7 +205,7 @@ fn edited_or_deleted_evidence_is_found_at_its_position() {
     let dir = tempfile::tempdir().unwrap();
     let path = withdrawn_store(&dir);
     let l = ledger(&path);
-    l.give::<Promo>(&sid("b"), evidence(), t0()).unwrap();
+    l.give_at::<Promo>(&sid("b"), evidence(), t0()).unwrap();
     let report = l.verify(None).unwrap();
     let conn = Connection::open(&path).unwrap();
     drop_triggers(&conn);
@@ -213,13 +224,13 @@ fn notice_floor_cannot_be_lowered_by_sql() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodian.db");
     let l = ledger(&path);
-    l.require_notice_version::<Promo>(2).unwrap();
-    l.require_notice_version::<Promo>(3).unwrap();
+    l.require_notice_version::<Promo>("promo", 2).unwrap();
+    l.require_notice_version::<Promo>("promo", 3).unwrap();
     let conn = Connection::open(&path).unwrap();
     for sql in [
         "UPDATE notice_floor_log SET version = 1",
         "DELETE FROM notice_floor_log",
-        "REPLACE INTO notice_floor_log (seq, purpose, version, mac) VALUES (2, 'Promo', 1, zeroblob(32))",
+        "REPLACE INTO notice_floor_log (seq, purpose, notice_id, version, mac) VALUES (2, 'Promo', 'promo', 1, zeroblob(32))",
         "INSERT INTO notice_floors (purpose, version) VALUES ('Promo', 1)",
         "UPDATE notice_floors SET version = 1",
     ] {
@@ -227,15 +238,15 @@ fn notice_floor_cannot_be_lowered_by_sql() {
         let r = conn.execute(sql, []);
         assert!(!matches!(r, Ok(n) if n > 0), "accepted: {sql}");
     }
-    assert_eq!(l.required_version::<Promo>().unwrap(), 3);
+    assert_eq!(l.required_version::<Promo>("promo").unwrap(), 3);
 
     // Without the triggers, the edited raise no longer authenticates: the floor is not
     // read from it, and decisions are refused.
     drop_triggers(&conn);
     conn.execute("UPDATE notice_floor_log SET version = 1 WHERE seq = 2", [])
         .unwrap();
-    assert_eq!(is_tampered(l.required_version::<Promo>()), Some(2));
-    l.give::<Promo>(&sid("a"), evidence(), t0()).unwrap_err();
+    assert_eq!(is_tampered(l.required_version::<Promo>("promo")), Some(2));
+    l.give_at::<Promo>(&sid("a"), evidence(), t0()).unwrap_err();
     assert_eq!(is_tampered(ledger(&path).verify(None)), Some(2));
 }
 
@@ -250,10 +261,10 @@ fn two_ledgers_on_one_file_make_one_verifiable_chain() {
             s.spawn(move || {
                 for i in 0..25 {
                     let who = sid(&format!("{tag}{}", i % 5));
-                    l.give::<Promo>(&who, evidence(), t0() + Duration::seconds(i))
+                    l.give_at::<Promo>(&who, evidence(), t0() + Duration::seconds(i))
                         .unwrap();
                     if i % 3 == 0 {
-                        l.withdraw::<Promo>(&who, Actor::data_subject(), Channel::Web, t0())
+                        l.withdraw::<Promo>(&who, Actor::data_subject(), Channel::Web)
                             .unwrap();
                     }
                 }
@@ -277,7 +288,7 @@ fn child_process_appends_consent() {
     let l = ledger(Path::new(&path));
     for i in 0..30 {
         let who = sid(&format!("p{tag}-{}", i % 4));
-        l.give::<Promo>(&who, evidence(), t0() + Duration::seconds(i))
+        l.give_at::<Promo>(&who, evidence(), t0() + Duration::seconds(i))
             .unwrap();
     }
 }
@@ -380,7 +391,7 @@ fn a_ledger_with_another_key_refuses_to_decide_rather_than_trust_the_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodian.db");
     ledger(&path)
-        .give::<Promo>(&sid("cus_secret_9"), evidence(), t0())
+        .give_at::<Promo>(&sid("cus_secret_9"), evidence(), t0())
         .unwrap();
     let wrong = EvidenceKey::from_slice(&[8u8; 32]).unwrap();
     let l = ConsentLedger::new(SqliteStore::open(&path).unwrap(), wrong).unwrap();
@@ -435,13 +446,12 @@ fn evidence_from_before_links_is_refused_until_adopted_once() {
     let l = ledger(&path);
     assert_eq!(is_tampered(l.check::<Promo>(&sid("a"), t0())), Some(1));
     assert!(
-        is_tampered(l.withdraw::<Promo>(&sid("a"), Actor::data_subject(), Channel::Web, t0()))
-            .is_some()
+        is_tampered(l.withdraw::<Promo>(&sid("a"), Actor::data_subject(), Channel::Web)).is_some()
     );
 
     assert_eq!(l.link_unlinked_evidence().unwrap(), 2);
     l.check::<Promo>(&sid("a"), t0()).unwrap();
-    assert_eq!(l.required_version::<Promo>().unwrap(), 2);
+    assert_eq!(l.required_version::<Promo>("promo").unwrap(), 2);
     let report = l.verify(None).unwrap();
     assert_eq!((report.events, report.floors), (2, 1));
     assert_eq!(l.link_unlinked_evidence().unwrap(), 0);

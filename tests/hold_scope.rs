@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::audit::{AuditTrail, EventKind, MemorySink};
 use custodian::categories::{Email, Phone};
-use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Notice};
+use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
 use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
 use custodian::retention::{Clock, HoldError, HoldScope, ManualClock};
 use custodian::store::SqliteStore;
@@ -70,12 +70,11 @@ fn seal_phone(v: &Vault, s: &SubjectId) -> Sealed<String, Phone> {
 /// The only door to a consent purpose: the ledger, on the test's clock.
 fn marketing_access(s: &SubjectId, clock: &ManualClock) -> Access<Marketing> {
     let ledger = ConsentLedger::in_memory().with_clock(clock.clone());
-    let evidence = Evidence::new(
-        Notice::new("offers", 1, "Email me offers"),
-        ConsentMethod::TickedCheckbox,
-        Channel::Web,
-    );
-    ledger.give::<Marketing>(s, evidence, clock.now()).unwrap();
+    let notice = ledger
+        .register_notice::<Marketing>("offers", 1, "Email me offers")
+        .unwrap();
+    let evidence = Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web);
+    ledger.give::<Marketing>(s, evidence).unwrap();
     ledger
         .access::<Marketing>(s, Actor::service("mailer"), clock.now())
         .unwrap()

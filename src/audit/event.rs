@@ -40,6 +40,11 @@ pub enum EventKind {
     /// ([`Vault::access_history_with_staff`](crate::Vault::access_history_with_staff)),
     /// e.g. for an internal investigation: by whom, for which purpose.
     StaffHistoryRead,
+    /// A double opt-in consent was confirmed.
+    ConsentConfirmed,
+    /// Consent evidence kept after an erasure was read in an evidence role (the event
+    /// names the reader and the reason, never the subject).
+    ConsentEvidenceRead,
 }
 
 impl EventKind {
@@ -57,6 +62,8 @@ impl EventKind {
             EventKind::Sweep => 10,
             EventKind::Shred => 11,
             EventKind::StaffHistoryRead => 12,
+            EventKind::ConsentConfirmed => 13,
+            EventKind::ConsentEvidenceRead => 14,
         }
     }
 
@@ -74,6 +81,8 @@ impl EventKind {
             10 => EventKind::Sweep,
             11 => EventKind::Shred,
             12 => EventKind::StaffHistoryRead,
+            13 => EventKind::ConsentConfirmed,
+            14 => EventKind::ConsentEvidenceRead,
             _ => return None,
         })
     }

@@ -11,19 +11,23 @@
 //! scanning the whole chain. Floor links use the label `custodian.consent.v1.floor` and
 //! cover the purpose and version. `docs/consent.md` has the threat model.
 
-use std::collections::HashMap;
-
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use secrecy::{ExposeSecret, SecretBox};
 
-use super::evidence::ConsentEvent;
-use crate::store::StoreError;
+use super::evidence::{ConsentEvent, ConsentGiven, EvidenceRef, Notice};
+use crate::access::{Actor, ActorKind};
 use crate::subject::SubjectId;
 
 const EVENT_LABEL: &[u8] = b"custodian.consent.v1.event\0";
 const FLOOR_LABEL: &[u8] = b"custodian.consent.v1.floor\0";
+const NOTICE_FLOOR_LABEL: &[u8] = b"custodian.consent.v2.floor\0";
+const NOTICE_LABEL: &[u8] = b"custodian.consent.v1.notice\0";
+const SUBJECT_REF_LABEL: &[u8] = b"custodian.consent.v1.subject-ref\0";
+const CONTACT_REF_LABEL: &[u8] = b"custodian.consent.v1.contact-ref\0";
+const GUARDIAN_REF_LABEL: &[u8] = b"custodian.consent.v1.guardian-ref\0";
 const EVENT_FORMAT: u8 = 1;
+const EVENT_FORMAT_2: u8 = 2;
 
 /// The secret that keys the consent chain (HMAC-SHA256, 256 bits).
 ///
@@ -107,12 +111,89 @@ impl EvidenceKey {
         hmac::verify(&self.hmac_key(), &msg, mac).is_ok()
     }
 
+    fn keyed(&self, label: &[u8], value: &[u8]) -> EvidenceRef {
+        let mut ctx = hmac::Context::with_key(&self.hmac_key());
+        ctx.update(label);
+        ctx.update(value);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        EvidenceRef(out)
+    }
+
+    /// The keyed reference of a subject, as the evidence kept after their erasure
+    /// names them.
+    pub fn subject_ref(&self, subject: &SubjectId) -> EvidenceRef {
+        self.keyed(SUBJECT_REF_LABEL, subject.as_str().as_bytes())
+    }
+
+    /// The keyed reference of a contact point (as given to
+    /// [`Evidence::contact_point`](super::Evidence::contact_point)).
+    pub fn contact_ref(&self, contact: &str) -> EvidenceRef {
+        self.keyed(CONTACT_REF_LABEL, contact.as_bytes())
+    }
+
+    /// The keyed reference of a holder of parental responsibility.
+    pub fn guardian_ref(&self, guardian: &SubjectId) -> EvidenceRef {
+        self.keyed(GUARDIAN_REF_LABEL, guardian.as_str().as_bytes())
+    }
+
+    /// The link of registered notice `seq` after `prev`.
+    pub fn notice_mac(&self, prev: &[u8; 32], seq: u64, notice: &RegisteredNotice) -> [u8; 32] {
+        self.sign(&notice_message(prev, seq, notice))
+    }
+
+    fn sign(&self, msg: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(hmac::sign(&self.hmac_key(), msg).as_ref());
+        out
+    }
+
+    /// The link of a raise of the floor of one notice of a purpose (`notice`), or of
+    /// every notice of it (`None`, the form before schema 10).
+    pub fn notice_floor_mac(
+        &self,
+        prev: &[u8; 32],
+        seq: u64,
+        purpose: &str,
+        notice: Option<&str>,
+        version: u32,
+    ) -> [u8; 32] {
+        self.sign(&notice_floor_message(prev, seq, purpose, notice, version))
+    }
+
     /// The link of notice-floor raise `seq` after `prev`.
     pub fn floor_mac(&self, prev: &[u8; 32], seq: u64, purpose: &str, version: u32) -> [u8; 32] {
         let msg = floor_message(prev, seq, purpose, version);
         let mut out = [0u8; 32];
         out.copy_from_slice(hmac::sign(&self.hmac_key(), &msg).as_ref());
         out
+    }
+
+    /// Whether `mac` is the link of registered notice `seq` after `prev` (compared in
+    /// constant time).
+    pub fn notice_authentic(
+        &self,
+        prev: &[u8; 32],
+        seq: u64,
+        notice: &RegisteredNotice,
+        mac: &[u8; 32],
+    ) -> bool {
+        hmac::verify(&self.hmac_key(), &notice_message(prev, seq, notice), mac).is_ok()
+    }
+
+    /// Whether `mac` is the link of a raise of the floor of `notice` of `purpose`
+    /// (`None`: every notice), compared in constant time.
+    pub fn notice_floor_authentic(
+        &self,
+        prev: &[u8; 32],
+        seq: u64,
+        purpose: &str,
+        notice: Option<&str>,
+        version: u32,
+        mac: &[u8; 32],
+    ) -> bool {
+        let msg = notice_floor_message(prev, seq, purpose, notice, version);
+        hmac::verify(&self.hmac_key(), &msg, mac).is_ok()
     }
 
     /// Whether `mac` is the link of notice-floor raise `seq` after `prev` (compared in
@@ -150,6 +231,40 @@ fn floor_message(prev: &[u8; 32], seq: u64, purpose: &str, version: u32) -> Vec<
     buf
 }
 
+fn notice_message(prev: &[u8; 32], seq: u64, notice: &RegisteredNotice) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(128 + notice.text.len());
+    buf.extend_from_slice(NOTICE_LABEL);
+    buf.extend_from_slice(prev);
+    buf.extend_from_slice(&seq.to_be_bytes());
+    put_str(&mut buf, &notice.purpose);
+    put_str(&mut buf, &notice.notice.id);
+    buf.extend_from_slice(&notice.notice.version.to_be_bytes());
+    buf.extend_from_slice(&notice.notice.text_sha256);
+    buf.extend_from_slice(&notice.registered_at.timestamp_micros().to_be_bytes());
+    put_str(&mut buf, &notice.text);
+    buf
+}
+
+fn notice_floor_message(
+    prev: &[u8; 32],
+    seq: u64,
+    purpose: &str,
+    notice: Option<&str>,
+    version: u32,
+) -> Vec<u8> {
+    let Some(id) = notice else {
+        return floor_message(prev, seq, purpose, version);
+    };
+    let mut buf = Vec::with_capacity(96 + purpose.len() + id.len());
+    buf.extend_from_slice(NOTICE_FLOOR_LABEL);
+    buf.extend_from_slice(prev);
+    buf.extend_from_slice(&seq.to_be_bytes());
+    put_str(&mut buf, purpose);
+    put_str(&mut buf, id);
+    buf.extend_from_slice(&version.to_be_bytes());
+    buf
+}
+
 fn put_str(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(&(s.len() as u64).to_be_bytes());
     buf.extend_from_slice(s.as_bytes());
@@ -165,13 +280,48 @@ fn put_opt_time(buf: &mut Vec<u8>, t: Option<chrono::DateTime<chrono::Utc>>) {
     }
 }
 
+fn put_actor(buf: &mut Vec<u8>, actor: &Actor) {
+    put_str(buf, actor.kind().as_str());
+    put_str(buf, actor.id());
+    match actor.role() {
+        Some(r) => {
+            buf.push(1);
+            put_str(buf, r);
+        }
+        None => buf.push(0),
+    }
+}
+
+fn put_opt_ref(buf: &mut Vec<u8>, r: Option<&EvidenceRef>) {
+    match r {
+        Some(r) => {
+            buf.push(1);
+            buf.extend_from_slice(&r.0);
+        }
+        None => buf.push(0),
+    }
+}
+
+/// Whether a consent carries nothing beyond what format 1 encodes: then it is encoded
+/// exactly as before schema 10, so evidence linked then still verifies.
+fn is_format_1(g: &ConsentGiven) -> bool {
+    g.recorded_at == g.at
+        && g.recorded_by.kind() == ActorKind::DataSubject
+        && !g.explicit
+        && g.parental.is_none()
+        && g.contact.is_none()
+        && g.form_ref.is_none()
+}
+
 /// The canonical bytes of an event: what its link covers. Times are in microseconds,
 /// the precision stores keep; strings are length-prefixed, so the encoding is
-/// unambiguous.
+/// unambiguous. Format 1 (a format byte 1) covers the events of schema 8; format 2 adds
+/// the evidence fields of schema 10, confirmations and erasures.
 fn encode_event(event: &ConsentEvent, buf: &mut Vec<u8>) {
-    buf.push(EVENT_FORMAT);
     match event {
         ConsentEvent::Given(g) => {
+            let v1 = is_format_1(g);
+            buf.push(if v1 { EVENT_FORMAT } else { EVENT_FORMAT_2 });
             buf.push(1);
             put_str(buf, g.subject.as_str());
             put_str(buf, &g.purpose);
@@ -182,24 +332,84 @@ fn encode_event(event: &ConsentEvent, buf: &mut Vec<u8>) {
             buf.extend_from_slice(&g.notice.text_sha256);
             put_str(buf, g.method.as_str());
             put_opt_time(buf, g.expires_at);
+            if !v1 {
+                buf.extend_from_slice(&g.recorded_at.timestamp_micros().to_be_bytes());
+                put_actor(buf, &g.recorded_by);
+                buf.push(u8::from(g.explicit));
+                put_opt_ref(buf, g.parental.as_ref());
+                put_opt_ref(buf, g.contact.as_ref());
+                match &g.form_ref {
+                    Some(f) => {
+                        buf.push(1);
+                        put_str(buf, f);
+                    }
+                    None => buf.push(0),
+                }
+            }
         }
         ConsentEvent::Withdrawn(w) => {
+            buf.push(EVENT_FORMAT);
             buf.push(2);
             put_str(buf, w.subject.as_str());
             put_str(buf, &w.purpose);
             buf.extend_from_slice(&w.at.timestamp_micros().to_be_bytes());
             put_str(buf, w.channel.as_str());
-            put_str(buf, w.by.kind().as_str());
-            put_str(buf, w.by.id());
-            match w.by.role() {
-                Some(r) => {
-                    buf.push(1);
-                    put_str(buf, r);
-                }
-                None => buf.push(0),
+            put_actor(buf, &w.by);
+        }
+        ConsentEvent::Confirmed(c) => {
+            buf.push(EVENT_FORMAT_2);
+            buf.push(3);
+            put_str(buf, c.subject.as_str());
+            put_str(buf, &c.purpose);
+            buf.extend_from_slice(&c.at.timestamp_micros().to_be_bytes());
+        }
+        ConsentEvent::Erased(e) => {
+            buf.push(EVENT_FORMAT_2);
+            buf.push(4);
+            buf.extend_from_slice(&e.subject.0);
+            buf.extend_from_slice(&e.at.timestamp_micros().to_be_bytes());
+            buf.extend_from_slice(&e.keep_until.timestamp_micros().to_be_bytes());
+            buf.extend_from_slice(&e.kept_sha256);
+            buf.extend_from_slice(&(e.removed.len() as u64).to_be_bytes());
+            for r in &e.removed {
+                buf.extend_from_slice(&r.position.to_be_bytes());
+                buf.extend_from_slice(&r.link);
             }
         }
     }
+}
+
+/// The stream an event belongs to (purpose, subject) for `stream_prev`; an erasure
+/// has none (its `stream_prev` is 0).
+pub(crate) fn stream_of(event: &ConsentEvent) -> Option<(String, SubjectId)> {
+    event
+        .subject()
+        .map(|s| (event.purpose().to_owned(), s.clone()))
+}
+
+/// A notice text registered for a purpose
+/// ([`ConsentLedger::register_notice`](super::ConsentLedger::register_notice)).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RegisteredNotice {
+    /// The purpose it asks consent for.
+    pub purpose: String,
+    /// Its id, version and the SHA-256 of `text`.
+    pub notice: Notice,
+    /// The exact text shown.
+    pub text: String,
+    /// When it was registered, by the ledger's clock.
+    pub registered_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A stored notice registration with its position and link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainedNotice {
+    /// Position in the notice chain, from 1.
+    pub seq: u64,
+    /// The registration.
+    pub notice: RegisteredNotice,
+    /// Its link.
+    pub mac: [u8; 32],
 }
 
 /// A stored consent event with its position and link, as
@@ -212,6 +422,9 @@ pub struct ChainedEvent {
     pub event: ConsentEvent,
     /// Its link; `None` for a row written without one (before schema version 8).
     pub mac: Option<[u8; 32]>,
+    /// For an erasure, the evidence kept of the removed events (JSON), until it is
+    /// purged after its retention.
+    pub kept: Option<Vec<u8>>,
 }
 
 /// A stored notice-floor raise with its position and link.
@@ -221,6 +434,8 @@ pub struct ChainedFloor {
     pub seq: u64,
     /// The purpose.
     pub purpose: String,
+    /// The notice whose floor was raised; `None`: every notice of the purpose.
+    pub notice: Option<String>,
     /// The floor it was raised to.
     pub version: u32,
     /// Its link.
@@ -236,106 +451,10 @@ pub struct ChainReport {
     pub events: u64,
     /// Notice-floor raises checked.
     pub floors: u64,
+    /// Notice registrations checked.
+    pub notices: u64,
     /// The link of the last event (32 zero bytes when there is none).
     pub head: [u8; 32],
-}
-
-/// Rows read per batch by `verify`.
-pub(crate) const BATCH: usize = 4096;
-
-fn tampered(what: &'static str, position: u64) -> StoreError {
-    StoreError::Tampered { what, position }
-}
-
-/// Verifies both chains from rows read in batches (`read_*(from)`, an empty batch ends
-/// them); reports the first bad position. With `expected`, the chain must still hold
-/// that many events, the last of them with that link, and at least that many floors.
-pub(crate) fn verify(
-    key: &EvidenceKey,
-    mut read_events: impl FnMut(u64) -> Result<Vec<ChainedEvent>, StoreError>,
-    mut read_floors: impl FnMut(u64) -> Result<Vec<ChainedFloor>, StoreError>,
-    expected: Option<&ChainReport>,
-) -> Result<ChainReport, StoreError> {
-    let mut prev = [0u8; 32];
-    let mut next = 1u64;
-    let mut streams: HashMap<(String, SubjectId), u64> = HashMap::new();
-    loop {
-        let batch = read_events(next)?;
-        if batch.is_empty() {
-            break;
-        }
-        for row in batch {
-            if row.seq != next {
-                return Err(tampered(
-                    "consent event (missing: deleted, or the chain was cut)",
-                    next,
-                ));
-            }
-            let stream = (row.event.purpose().to_owned(), row.event.subject().clone());
-            let stream_prev = streams.get(&stream).copied().unwrap_or(0);
-            let mac = row.mac.ok_or(tampered(
-                "consent event (no link: written before schema 8 or without the key)",
-                next,
-            ))?;
-            if !key.event_authentic(&prev, row.seq, stream_prev, &row.event, &mac) {
-                return Err(tampered("consent event (forged, edited or moved)", next));
-            }
-            if let Some(e) = expected
-                && e.events == next
-                && mac != e.head
-            {
-                return Err(tampered(
-                    "consent event (differs from the recorded head: history rewritten)",
-                    next,
-                ));
-            }
-            streams.insert(stream, row.seq);
-            prev = mac;
-            next += 1;
-        }
-    }
-    let events = next - 1;
-    let mut fprev = [0u8; 32];
-    let mut fnext = 1u64;
-    loop {
-        let batch = read_floors(fnext)?;
-        if batch.is_empty() {
-            break;
-        }
-        for row in batch {
-            if row.seq != fnext {
-                return Err(tampered("notice floor raise (missing: deleted)", fnext));
-            }
-            if !key.floor_authentic(&fprev, row.seq, &row.purpose, row.version, &row.mac) {
-                return Err(tampered(
-                    "notice floor raise (forged, edited or moved)",
-                    fnext,
-                ));
-            }
-            fprev = row.mac;
-            fnext += 1;
-        }
-    }
-    let floors = fnext - 1;
-    if let Some(e) = expected {
-        if events < e.events {
-            return Err(tampered(
-                "consent event (missing: the chain is shorter than the recorded head)",
-                events + 1,
-            ));
-        }
-        if floors < e.floors {
-            return Err(tampered(
-                "notice floor raise (missing: fewer than recorded)",
-                floors + 1,
-            ));
-        }
-    }
-    Ok(ChainReport {
-        events,
-        floors,
-        head: prev,
-    })
 }
 
 #[cfg(test)]
@@ -365,6 +484,12 @@ mod tests {
             channel: Channel::Web,
             at,
             expires_at: None,
+            recorded_at: at,
+            recorded_by: Actor::data_subject(),
+            explicit: false,
+            parental: None,
+            contact: None,
+            form_ref: None,
         });
         let m1 = key.event_mac(&[0u8; 32], 1, 0, &given);
         assert_eq!(
@@ -389,6 +514,57 @@ mod tests {
         assert!(key.event_authentic(&[0u8; 32], 1, 0, &given, &m1));
         assert!(!key.event_authentic(&[0u8; 32], 1, 1, &given, &m1));
         assert!(!key.event_authentic(&[0u8; 32], 2, 0, &given, &m1));
+    }
+
+    /// Format 2 (schema 10): a consent with the evidence fields, and an erasure that
+    /// bridges it; known answers computed with Python's `hmac` from `docs/consent.md`.
+    #[test]
+    fn format_2_links_match_the_documented_format() {
+        use crate::consent::{ConsentErased, RemovedLink};
+        let key = EvidenceKey::from_slice(&[7u8; 32]).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let subject = SubjectId::new("cus_1").unwrap();
+        let given = ConsentEvent::Given(ConsentGiven {
+            subject: subject.clone(),
+            purpose: "Promo".into(),
+            notice: Notice::new("promo", 1, "Email me offers."),
+            method: ConsentMethod::RecordedVerbal,
+            channel: Channel::Phone,
+            at,
+            expires_at: None,
+            recorded_at: at + Duration::hours(1),
+            recorded_by: Actor::staff("emp-7", "support"),
+            explicit: true,
+            parental: None,
+            contact: Some(key.contact_ref("+15551230000")),
+            form_ref: Some("call:42".into()),
+        });
+        let m1 = key.event_mac(&[0u8; 32], 1, 0, &given);
+        assert_eq!(
+            hex(&m1),
+            "3474c79d79369ee0389681efcea43e16016421bbf53330c3dac77a3f6dee0640"
+        );
+        let reference = key.subject_ref(&subject);
+        assert_eq!(
+            hex(&reference.0),
+            "33dde88f1ec43e85c4f2e81226771c18ee959de658a62ec055f425a022bd8ac7"
+        );
+        let mut kept_sha256 = [0u8; 32];
+        kept_sha256.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, b"[]").as_ref());
+        let erased = ConsentEvent::Erased(ConsentErased {
+            subject: reference,
+            at: at + Duration::days(1),
+            keep_until: at + Duration::days(31),
+            kept_sha256,
+            removed: vec![RemovedLink {
+                position: 1,
+                link: m1,
+            }],
+        });
+        assert_eq!(
+            hex(&key.event_mac(&m1, 2, 0, &erased)),
+            "69aa2b699875dc896a136f4726ab63ef4d31ac5634e7844e9bdb950d3df86613"
+        );
     }
 
     #[test]

@@ -1,9 +1,28 @@
 //! Consent as evidence: what was shown, how it was given, and later how it was withdrawn.
 
 use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
 
 use crate::access::Actor;
 use crate::subject::SubjectId;
+
+/// A keyed reference: HMAC-SHA256 under the ledger's [`EvidenceKey`](super::EvidenceKey)
+/// of a subject id, a contact point or the subject id of a holder of parental
+/// responsibility. The store's file alone cannot turn it back into what it names, nor
+/// confirm a guess (the key lives outside the store and its backups); whoever holds the
+/// key can confirm a candidate (`ConsentLedger::subject_ref`, `contact_ref`). Lowercase
+/// hex in JSON.
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct EvidenceRef(#[serde(with = "hex32")] pub [u8; 32]);
+
+impl std::fmt::Debug for EvidenceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EvidenceRef({})", crate::hex::encode(&self.0))
+    }
+}
 
 /// The notice a data subject saw when asked for consent: its id, version, and the
 /// SHA-256 of its exact text, so the words consented to can be proven later.
@@ -148,9 +167,12 @@ str_enum!(Channel {
 
 /// What is captured when a subject gives consent; passed to
 /// [`ConsentLedger::give`](super::ConsentLedger::give).
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` does not print the contact point or the guardian's id.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Evidence {
-    /// The notice shown.
+    /// The notice shown: registered for the purpose with
+    /// [`ConsentLedger::register_notice`](super::ConsentLedger::register_notice).
     pub notice: Notice,
     /// How consent was expressed.
     pub method: ConsentMethod,
@@ -158,16 +180,49 @@ pub struct Evidence {
     pub channel: Channel,
     /// When this consent lapses unless renewed, if it does.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Explicit consent (GDPR Art. 9(2)(a), 49(1)(a)): an express statement, not only
+    /// an affirmative act.
+    pub explicit: bool,
+    /// Who recorded it: the data subject themselves (the default) or the staff member
+    /// or service that entered it (a call-centre agent, an import).
+    pub recorded_by: Actor,
+    /// Where the signed form or the recording is kept (your document or call id, e.g.
+    /// `docusign:env-8841`): printable ASCII without `@`, at most 200 characters.
+    pub form_ref: Option<String>,
+    contact: Option<Zeroizing<String>>,
+    guardian: Option<SubjectId>,
+}
+
+impl std::fmt::Debug for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evidence")
+            .field("notice", &self.notice)
+            .field("method", &self.method)
+            .field("channel", &self.channel)
+            .field("expires_at", &self.expires_at)
+            .field("explicit", &self.explicit)
+            .field("recorded_by", &self.recorded_by)
+            .field("form_ref", &self.form_ref)
+            .field("contact", &self.contact.as_ref().map(|_| "<redacted>"))
+            .field("guardian", &self.guardian.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Evidence {
-    /// Evidence of consent to `notice`, given by `method` over `channel`, not expiring.
+    /// Evidence of consent to `notice`, given by `method` over `channel`, not expiring,
+    /// recorded by the data subject.
     pub fn new(notice: Notice, method: ConsentMethod, channel: Channel) -> Self {
         Evidence {
             notice,
             method,
             channel,
             expires_at: None,
+            explicit: false,
+            recorded_by: Actor::data_subject(),
+            form_ref: None,
+            contact: None,
+            guardian: None,
         }
     }
 
@@ -175,6 +230,49 @@ impl Evidence {
     pub fn expires_at(mut self, at: DateTime<Utc>) -> Self {
         self.expires_at = Some(at);
         self
+    }
+
+    /// Marks the consent explicit (Art. 9(2)(a)).
+    pub fn explicit(mut self) -> Self {
+        self.explicit = true;
+        self
+    }
+
+    /// Who entered the consent, when it was not the data subject (Art. 7(1): who can
+    /// vouch for it).
+    pub fn recorded_by(mut self, actor: Actor) -> Self {
+        self.recorded_by = actor;
+        self
+    }
+
+    /// The signed form or recording that proves it (a reference, never the content).
+    pub fn form_ref(mut self, reference: impl Into<String>) -> Self {
+        self.form_ref = Some(reference.into());
+        self
+    }
+
+    /// The contact point the consent is for (the phone number or address that may be
+    /// called or written to: TCPA 47 CFR 64.1200(f)(9)). The ledger stores only its
+    /// keyed reference, never the value; normalise it the same way every time (E.164
+    /// for numbers, lowercase for addresses).
+    pub fn contact_point(mut self, value: &str) -> Self {
+        self.contact = Some(Zeroizing::new(value.to_owned()));
+        self
+    }
+
+    /// Consent given by the holder of parental responsibility (GDPR Art. 8), named by
+    /// their own subject id; the ledger stores only its keyed reference.
+    pub fn parental(mut self, guardian: &SubjectId) -> Self {
+        self.guardian = Some(guardian.clone());
+        self
+    }
+
+    pub(super) fn contact(&self) -> Option<&str> {
+        self.contact.as_deref().map(String::as_str)
+    }
+
+    pub(super) fn guardian(&self) -> Option<&SubjectId> {
+        self.guardian.as_ref()
     }
 }
 
@@ -186,22 +284,32 @@ pub enum ConsentEvent {
     Given(ConsentGiven),
     /// Consent was withdrawn.
     Withdrawn(ConsentWithdrawn),
+    /// A double opt-in was confirmed.
+    Confirmed(ConsentConfirmed),
+    /// The subject was erased: terminal for every purpose; the subject's other events
+    /// were removed and their minimum kept under this event (`docs/consent.md`).
+    Erased(ConsentErased),
 }
 
 impl ConsentEvent {
-    /// The data subject of the event.
-    pub fn subject(&self) -> &SubjectId {
+    /// The data subject of the event; `None` for an erasure, which names the subject
+    /// only by its keyed reference.
+    pub fn subject(&self) -> Option<&SubjectId> {
         match self {
-            ConsentEvent::Given(g) => &g.subject,
-            ConsentEvent::Withdrawn(w) => &w.subject,
+            ConsentEvent::Given(g) => Some(&g.subject),
+            ConsentEvent::Withdrawn(w) => Some(&w.subject),
+            ConsentEvent::Confirmed(c) => Some(&c.subject),
+            ConsentEvent::Erased(_) => None,
         }
     }
 
-    /// The purpose name of the event.
+    /// The purpose name of the event (empty for an erasure, which ends every purpose).
     pub fn purpose(&self) -> &str {
         match self {
             ConsentEvent::Given(g) => &g.purpose,
             ConsentEvent::Withdrawn(w) => &w.purpose,
+            ConsentEvent::Confirmed(c) => &c.purpose,
+            ConsentEvent::Erased(_) => "",
         }
     }
 
@@ -210,6 +318,8 @@ impl ConsentEvent {
         match self {
             ConsentEvent::Given(g) => g.at,
             ConsentEvent::Withdrawn(w) => w.at,
+            ConsentEvent::Confirmed(c) => c.at,
+            ConsentEvent::Erased(e) => e.at,
         }
     }
 }
@@ -227,10 +337,23 @@ pub struct ConsentGiven {
     pub method: ConsentMethod,
     /// Where.
     pub channel: Channel,
-    /// When.
+    /// When it was given.
     pub at: DateTime<Utc>,
     /// When it lapses, if it does.
     pub expires_at: Option<DateTime<Utc>>,
+    /// When the ledger recorded it, by its own clock (equal to `at` unless recorded
+    /// late with [`give_at`](super::ConsentLedger::give_at)).
+    pub recorded_at: DateTime<Utc>,
+    /// Who recorded it.
+    pub recorded_by: Actor,
+    /// Explicit consent (Art. 9(2)(a)).
+    pub explicit: bool,
+    /// Given by the holder of parental responsibility (Art. 8): their keyed reference.
+    pub parental: Option<EvidenceRef>,
+    /// The contact point consented for: its keyed reference.
+    pub contact: Option<EvidenceRef>,
+    /// Where the signed form or recording is kept.
+    pub form_ref: Option<String>,
 }
 
 /// Evidence that a subject withdrew consent (GDPR Art. 7(3)).
@@ -244,8 +367,127 @@ pub struct ConsentWithdrawn {
     pub by: Actor,
     /// Where.
     pub channel: Channel,
-    /// When.
+    /// When, by the ledger's clock.
     pub at: DateTime<Utc>,
+}
+
+/// Evidence that a subject confirmed a double opt-in (clicked the link sent to them).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConsentConfirmed {
+    /// Whose consent.
+    pub subject: SubjectId,
+    /// To which purpose.
+    pub purpose: String,
+    /// When, by the ledger's clock.
+    pub at: DateTime<Utc>,
+}
+
+/// The link of an event removed at erasure, kept so the chain still verifies across the
+/// gap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RemovedLink {
+    /// The removed event's position.
+    pub position: u64,
+    /// Its link.
+    #[serde(with = "hex32")]
+    pub link: [u8; 32],
+}
+
+/// The terminal event of an erased subject: every consent ends, no consent is accepted
+/// after it. The subject's own events are removed; what is kept of them (pseudonymised,
+/// [`KeptEvidence`]) is covered by `kept_sha256` and deleted after `keep_until`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConsentErased {
+    /// The subject's keyed reference.
+    pub subject: EvidenceRef,
+    /// When, by the ledger's clock.
+    pub at: DateTime<Utc>,
+    /// Until when the kept evidence is retained.
+    pub keep_until: DateTime<Utc>,
+    /// SHA-256 of the kept evidence as stored (JSON).
+    #[serde(with = "hex32")]
+    pub kept_sha256: [u8; 32],
+    /// The events removed, with their links.
+    pub removed: Vec<RemovedLink>,
+}
+
+/// What is kept of one removed event after its subject's erasure: no subject id, no
+/// contact point in clear, no guardian; the keyed contact reference stays, so a claim
+/// about a number can be answered by whoever holds the key and the number.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeptEvidence {
+    /// The event's position in the chain.
+    pub position: u64,
+    /// `given`, `withdrawn` or `confirmed`.
+    pub kind: String,
+    /// The purpose.
+    pub purpose: String,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// When it was recorded (given only).
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// The notice (given only).
+    pub notice: Option<Notice>,
+    /// How (given only).
+    pub method: Option<ConsentMethod>,
+    /// Where (given and withdrawn).
+    pub channel: Option<Channel>,
+    /// Explicit (given only).
+    pub explicit: bool,
+    /// Given by a holder of parental responsibility (whose reference is dropped).
+    pub parental: bool,
+    /// The keyed reference of the contact point.
+    pub contact: Option<EvidenceRef>,
+    /// The signed form or recording.
+    pub form_ref: Option<String>,
+    /// Who recorded or withdrew it.
+    pub by: Option<Actor>,
+    /// When it lapsed (given only).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl KeptEvidence {
+    /// The minimum of `event` at `position`; `None` for an erasure.
+    pub(crate) fn of(position: u64, event: &ConsentEvent) -> Option<Self> {
+        let blank = |kind: &str, purpose: &str, at| KeptEvidence {
+            position,
+            kind: kind.to_owned(),
+            purpose: purpose.to_owned(),
+            at,
+            recorded_at: None,
+            notice: None,
+            method: None,
+            channel: None,
+            explicit: false,
+            parental: false,
+            contact: None,
+            form_ref: None,
+            by: None,
+            expires_at: None,
+        };
+        Some(match event {
+            ConsentEvent::Given(g) => KeptEvidence {
+                recorded_at: Some(g.recorded_at),
+                notice: Some(g.notice.clone()),
+                method: Some(g.method),
+                channel: Some(g.channel),
+                explicit: g.explicit,
+                parental: g.parental.is_some(),
+                contact: g.contact,
+                form_ref: g.form_ref.clone(),
+                by: Some(g.recorded_by.clone()),
+                expires_at: g.expires_at,
+                ..blank("given", &g.purpose, g.at)
+            },
+            ConsentEvent::Withdrawn(w) => KeptEvidence {
+                channel: Some(w.channel),
+                by: Some(w.by.clone()),
+                ..blank("withdrawn", &w.purpose, w.at)
+            },
+            ConsentEvent::Confirmed(c) => blank("confirmed", &c.purpose, c.at),
+            ConsentEvent::Erased(_) => return None,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -7,27 +7,36 @@
 //! [`Access<P>`], and is the only way to get one for a consent purpose.
 //!
 //! ```
-//! use chrono::{Duration, Utc};
-//! use custodian::consent::{Channel, ConsentError, ConsentLedger, ConsentMethod, Evidence, Notice};
+//! use chrono::{Duration, TimeZone, Utc};
+//! use custodian::consent::{Channel, ConsentError, ConsentLedger, ConsentMethod, Evidence};
+//! use custodian::retention::ManualClock;
 //! use custodian::{Actor, SubjectId, categories::Email};
 //!
 //! custodian::purpose! {
 //!     pub struct Newsletter { basis: Consent, description: "Our monthly newsletter.", uses: [Email] }
 //! }
 //!
-//! let ledger = ConsentLedger::in_memory();
+//! let now = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+//! let clock = ManualClock::new(now); // the ledger dates what it records by its clock
+//! let ledger = ConsentLedger::in_memory().with_clock(clock.clone());
 //! let alice = SubjectId::new("cus_1")?;
-//! let now = Utc::now() - Duration::days(2);
 //! assert!(matches!(
 //!     ledger.access::<Newsletter>(&alice, Actor::service("mailer"), now),
 //!     Err(ConsentError::NeverGiven { .. })
 //! ));
 //!
-//! let notice = Notice::new("newsletter", 1, "Send me the monthly newsletter.");
-//! ledger.give::<Newsletter>(&alice, Evidence::new(notice, ConsentMethod::DoubleOptIn, Channel::Email), now)?;
+//! let notice = ledger.register_notice::<Newsletter>("newsletter", 1, "Send me the monthly newsletter.")?;
+//! ledger.give::<Newsletter>(&alice, Evidence::new(notice, ConsentMethod::DoubleOptIn, Channel::Email))?;
+//! // A double opt-in counts once the link sent to the address is followed.
+//! assert!(matches!(
+//!     ledger.access::<Newsletter>(&alice, Actor::service("mailer"), now),
+//!     Err(ConsentError::Unconfirmed { .. })
+//! ));
+//! ledger.confirm::<Newsletter>(&alice)?;
 //! let access = ledger.access::<Newsletter>(&alice, Actor::service("mailer"), now)?;
 //!
-//! ledger.withdraw::<Newsletter>(&alice, Actor::data_subject(), Channel::Email, now + Duration::days(1))?;
+//! clock.advance(Duration::days(1));
+//! ledger.withdraw::<Newsletter>(&alice, Actor::data_subject(), Channel::Email)?;
 //! assert!(matches!(
 //!     ledger.access::<Newsletter>(&alice, Actor::service("mailer"), now + Duration::days(2)),
 //!     Err(ConsentError::Withdrawn { .. })
@@ -37,17 +46,29 @@
 //! ```
 
 mod chain;
+mod erasure;
+mod error;
 mod evidence;
+mod memory;
+mod registry;
 mod store;
+mod verify;
 
-pub use chain::{ChainReport, ChainedEvent, ChainedFloor, EvidenceKey};
-pub use evidence::{
-    Channel, ConsentEvent, ConsentGiven, ConsentMethod, ConsentWithdrawn, Evidence, Notice,
+pub use chain::{
+    ChainReport, ChainedEvent, ChainedFloor, ChainedNotice, EvidenceKey, RegisteredNotice,
 };
-pub use store::{ConsentStatus, ConsentStore, MemoryConsentStore};
+pub use erasure::{ConsentEraser, EvidenceRole, KeptErasure};
+pub use error::ConsentError;
+pub use evidence::{
+    Channel, ConsentConfirmed, ConsentErased, ConsentEvent, ConsentGiven, ConsentMethod,
+    ConsentWithdrawn, Evidence, EvidenceRef, KeptEvidence, Notice, RemovedLink,
+};
+pub use memory::MemoryConsentStore;
+pub(crate) use store::erasure_of;
+pub use store::{ConsentStatus, ConsentStore, StoredErasure};
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -59,116 +80,28 @@ use crate::retention::{Clock, SystemClock};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
-/// Why consent does not allow processing now, or why evidence was refused.
-///
-/// Messages name the purpose and the times, never a personal value.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConsentError {
-    /// No consent was ever recorded for this subject and purpose.
-    #[error(
-        "no consent to purpose `{purpose}` was ever recorded for this data subject: ask for it, showing the current notice, where they use your service (an email or SMS asking for consent is itself direct marketing, ePrivacy Art. 13)"
-    )]
-    NeverGiven {
-        /// The purpose.
-        purpose: &'static str,
-    },
-    /// The subject withdrew consent.
-    #[error(
-        "consent to purpose `{purpose}` was withdrawn at {at}: stop processing for it; ask again only if the data subject comes back to you"
-    )]
-    Withdrawn {
-        /// The purpose.
-        purpose: &'static str,
-        /// When it was withdrawn.
-        at: DateTime<Utc>,
-    },
-    /// The consent lapsed.
-    #[error(
-        "consent to purpose `{purpose}` expired at {at}: stop processing for it; ask the data subject to renew it only where they use your service (an email or SMS asking for renewal is itself direct marketing, ePrivacy Art. 13)"
-    )]
-    Expired {
-        /// The purpose.
-        purpose: &'static str,
-        /// When it expired.
-        at: DateTime<Utc>,
-    },
-    /// The consent was given to a notice older than the purpose now requires.
-    #[error(
-        "consent to purpose `{purpose}` was given to notice version {given}, but version {required} or later is required since the notice changed: stop processing for it; ask the data subject to consent to the current notice where they use your service (an email or SMS asking for consent is itself direct marketing, ePrivacy Art. 13)"
-    )]
-    StaleNotice {
-        /// The purpose.
-        purpose: &'static str,
-        /// The version consented to.
-        given: u32,
-        /// The oldest version accepted now.
-        required: u32,
-    },
-    /// The evidence passed to [`ConsentLedger::give`] cannot be valid.
-    #[error("consent evidence for purpose `{purpose}` refused: {reason}")]
-    InvalidEvidence {
-        /// The purpose.
-        purpose: &'static str,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// The event is dated further in the future than the ledger's clock allows
-    /// ([`MAX_CLOCK_SKEW`]): evidence is recorded when it happens, not ahead of time.
-    #[error(
-        "consent event for purpose `{purpose}` is dated {at}, more than {tolerance_secs} s after the ledger's clock ({now}): record it with the time it happened, and check the clocks of the machines involved"
-    )]
-    FromTheFuture {
-        /// The purpose.
-        purpose: &'static str,
-        /// The event's date.
-        at: DateTime<Utc>,
-        /// The ledger's clock.
-        now: DateTime<Utc>,
-        /// The tolerance, in seconds.
-        tolerance_secs: i64,
-    },
-    /// The consent in force is dated after the time checked (it was recorded within
-    /// the clock-skew tolerance, ahead of this check).
-    #[error(
-        "consent to purpose `{purpose}` takes effect at {from}, after the time checked: check again from then, and check the clocks of the machines involved"
-    )]
-    NotYetInForce {
-        /// The purpose.
-        purpose: &'static str,
-        /// When the consent takes effect.
-        from: DateTime<Utc>,
-    },
-    /// An [`EvidenceKey`] of the wrong length was supplied.
-    #[error("an evidence key is 32 bytes, got {len}")]
-    BadEvidenceKey {
-        /// The length supplied.
-        len: usize,
-    },
-    /// The operating system's random number generator failed.
-    #[error("the system random number generator failed; no evidence key could be made")]
-    Random,
-    /// The store failed, or its evidence does not authenticate
-    /// ([`StoreError::Tampered`]); nothing was decided.
-    #[error("the consent store failed: {0}")]
-    Store(#[from] StoreError),
-    /// The consent event was stored, but its audit event could not be recorded:
-    /// repair the audit sink; the ledger itself is up to date.
-    #[error("the consent was recorded, but its audit event could not be: {0}")]
-    Audit(#[from] AuditError),
-}
-
-/// Receives consent given and withdrawn, for the audit trail: implemented by an
-/// audited [`Vault`](crate::Vault) (pass it as `Arc<Vault>` to
-/// [`ConsentLedger::audited`]).
+/// Receives consent given, withdrawn and confirmed, and reads of kept evidence, for the
+/// audit trail: implemented by an audited [`Vault`](crate::Vault) (pass it as
+/// `Arc<Vault>` to [`ConsentLedger::audited`]).
 pub trait ConsentObserver: Send + Sync {
-    /// `kind` is [`EventKind::ConsentGiven`] or [`EventKind::ConsentWithdrawn`].
+    /// `kind` is [`EventKind::ConsentGiven`], [`EventKind::ConsentWithdrawn`] or
+    /// [`EventKind::ConsentConfirmed`]; `actor` is who recorded it.
     fn consent_recorded(
         &self,
         kind: EventKind,
         subject: &SubjectId,
         purpose: &str,
         actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), AuditError>;
+
+    /// Evidence kept after an erasure was read by `actor` for `reason`. The event names
+    /// no subject: the erased subject has no pseudonym any more, and the read must not
+    /// link the kept evidence to the trail.
+    fn kept_evidence_read(
+        &self,
+        actor: &Actor,
+        reason: &str,
         at: DateTime<Utc>,
     ) -> Result<(), AuditError>;
 }
@@ -183,6 +116,15 @@ impl<O: ConsentObserver + ?Sized> ConsentObserver for std::sync::Arc<O> {
         at: DateTime<Utc>,
     ) -> Result<(), AuditError> {
         (**self).consent_recorded(kind, subject, purpose, actor, at)
+    }
+
+    fn kept_evidence_read(
+        &self,
+        actor: &Actor,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), AuditError> {
+        (**self).kept_evidence_read(actor, reason, at)
     }
 }
 
@@ -200,6 +142,17 @@ pub enum Withdrawal {
 /// A later date is refused with [`ConsentError::FromTheFuture`].
 pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 
+/// How far back [`ConsentLedger::give_at`] accepts evidence that arrives late (a paper
+/// form, a recorded call transcribed later): 90 days. Older evidence is refused
+/// ([`ConsentError::TooLate`]): ask the person again.
+pub const MAX_LATE_EVIDENCE: TimeDelta = TimeDelta::days(90);
+
+/// How long the evidence kept after an erasure is retained by default: 3 years (the
+/// regular limitation period of German civil law, BGB §195), after which
+/// [`ConsentLedger::purge_kept_evidence`] deletes it. Set your own with
+/// [`ConsentLedger::evidence_retention`].
+pub const DEFAULT_EVIDENCE_RETENTION: TimeDelta = TimeDelta::days(3 * 365 + 1);
+
 /// The consent ledger over a [`ConsentStore`]. `Send + Sync`: share one per process.
 ///
 /// Opening verifies the whole evidence chain under the [`EvidenceKey`]. If any row
@@ -208,10 +161,11 @@ pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 /// [`StoreError::Tampered`], while [`withdraw`](Self::withdraw) still records
 /// withdrawals (Art. 7(3)) and [`verify`](Self::verify) names the bad row.
 pub struct ConsentLedger {
-    store: Box<dyn ConsentStore>,
-    key: EvidenceKey,
-    clock: Box<dyn Clock>,
+    store: Arc<dyn ConsentStore>,
+    key: Arc<EvidenceKey>,
+    clock: Arc<dyn Clock>,
     observer: Option<Box<dyn ConsentObserver>>,
+    evidence_retention: TimeDelta,
     /// Position of the first bad row found by the last verification (0: none).
     broken_at: AtomicU64,
     broken_what: Mutex<&'static str>,
@@ -223,31 +177,42 @@ impl ConsentLedger {
     /// be read; evidence that does not authenticate makes a ledger that refuses to
     /// decide (see the type's docs).
     pub fn new(store: impl ConsentStore + 'static, key: EvidenceKey) -> Result<Self, ConsentError> {
-        let ledger = ConsentLedger {
-            store: Box::new(store),
-            key,
-            clock: Box::new(SystemClock::new()),
-            observer: None,
-            broken_at: AtomicU64::new(0),
-            broken_what: Mutex::new(""),
-        };
+        let ledger = ConsentLedger::over(Arc::new(store), key);
         match ledger.verify(None) {
             Ok(_) | Err(ConsentError::Store(StoreError::Tampered { .. })) => Ok(ledger),
             Err(e) => Err(e),
         }
     }
 
-    /// Uses `clock` (instead of the system clock) to refuse events dated in the future.
+    fn over(store: Arc<dyn ConsentStore>, key: EvidenceKey) -> Self {
+        ConsentLedger {
+            store,
+            key: Arc::new(key),
+            clock: Arc::new(SystemClock::new()),
+            observer: None,
+            evidence_retention: DEFAULT_EVIDENCE_RETENTION,
+            broken_at: AtomicU64::new(0),
+            broken_what: Mutex::new(""),
+        }
+    }
+
+    /// Uses `clock` (instead of the system clock) to date the events it records and to
+    /// refuse events dated in the future.
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Box::new(clock);
+        self.clock = Arc::new(clock);
         self
     }
 
-    /// Checks every link of the evidence chain (events and notice-floor raises) and,
-    /// with `expected` (a report kept from an earlier call, out of the store writers'
-    /// reach), that the store still holds that history. Names the first bad row with
-    /// [`StoreError::Tampered`], and from then on the ledger refuses to decide; a
-    /// verification that passes lets it decide again.
+    /// The ledger's clock: when it records events.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Checks every link of the evidence chain (events, notice registrations and
+    /// notice-floor raises) and, with `expected` (a report kept from an earlier call,
+    /// out of the store writers' reach), that the store still holds that history.
+    /// Names the first bad row with [`StoreError::Tampered`], and from then on the
+    /// ledger refuses to decide; a verification that passes lets it decide again.
     pub fn verify(&self, expected: Option<&ChainReport>) -> Result<ChainReport, ConsentError> {
         match self.store.verify(&self.key, expected) {
             Ok(report) => {
@@ -309,8 +274,8 @@ impl ConsentLedger {
         Ok(())
     }
 
-    /// Sends every consent given or withdrawn to `observer` (an audited vault) after
-    /// it is stored.
+    /// Sends every consent given, withdrawn or confirmed to `observer` (an audited
+    /// vault) after it is stored, and every read of kept evidence.
     pub fn audited(mut self, observer: impl ConsentObserver + 'static) -> Self {
         self.observer = Some(Box::new(observer));
         self
@@ -337,33 +302,68 @@ impl ConsentLedger {
     /// [`new`](Self::new) with your own [`EvidenceKey`] for any store another process
     /// or person can write.
     pub fn in_memory() -> Self {
-        ConsentLedger {
-            store: Box::new(MemoryConsentStore::new()),
-            key: EvidenceKey::from_bytes(secrecy::SecretBox::new(Box::new([0u8; 32]))),
-            clock: Box::new(SystemClock::new()),
-            observer: None,
-            broken_at: AtomicU64::new(0),
-            broken_what: Mutex::new(""),
-        }
+        ConsentLedger::over(
+            Arc::new(MemoryConsentStore::new()),
+            EvidenceKey::from_bytes(secrecy::SecretBox::new(Box::new([0u8; 32]))),
+        )
     }
 
-    /// Records that `subject` consented to purpose `P` at `at`, with its evidence.
+    /// Records that `subject` consents to purpose `P` now, by the ledger's clock, with
+    /// its evidence.
     ///
-    /// Refused when the notice version is older than `P` requires (the subject was shown
-    /// an outdated text), when the consent would expire before it was given, when `at`
-    /// is more than [`MAX_CLOCK_SKEW`] ahead of the ledger's clock, and while the
-    /// evidence chain does not verify. `at` may be in the past (evidence that arrives
-    /// late, e.g. a paper form): it takes its place by date, so it does not override a
-    /// withdrawal dated after it.
+    /// Refused when the notice is not registered for `P` with this text
+    /// ([`register_notice`](Self::register_notice)), when its version is older than `P`
+    /// requires for that notice (the subject was shown an outdated text), when the
+    /// consent would expire before it was given, when `P`'s condition is explicit
+    /// consent (Art. 9(2)(a)) and the evidence is not marked
+    /// [`explicit`](Evidence::explicit), when the subject was erased, and while the
+    /// evidence chain does not verify.
     pub fn give<P: Purpose<Basis = Consent>>(
+        &self,
+        subject: &SubjectId,
+        evidence: Evidence,
+    ) -> Result<(), ConsentError> {
+        let now = self.clock.now();
+        self.record_given::<P>(subject, evidence, now, now)
+    }
+
+    /// Records consent that was given at `at`, before it reached the ledger (a paper
+    /// form, a recorded call transcribed later): both `at` and the ledger's time of
+    /// recording are kept. `at` takes its place by date, so it does not override a
+    /// withdrawal dated after it. Refused when `at` is more than [`MAX_LATE_EVIDENCE`]
+    /// before the ledger's clock or more than [`MAX_CLOCK_SKEW`] after it, and as
+    /// [`give`](Self::give) refuses.
+    pub fn give_at<P: Purpose<Basis = Consent>>(
         &self,
         subject: &SubjectId,
         evidence: Evidence,
         at: DateTime<Utc>,
     ) -> Result<(), ConsentError> {
+        let now = self.clock.now();
+        if now
+            .checked_sub_signed(MAX_LATE_EVIDENCE)
+            .is_some_and(|oldest| at < oldest)
+        {
+            return Err(ConsentError::TooLate {
+                purpose: P::NAME,
+                at,
+                max_days: MAX_LATE_EVIDENCE.num_days(),
+            });
+        }
+        self.record_given::<P>(subject, evidence, at, now)
+    }
+
+    fn record_given<P: Purpose<Basis = Consent>>(
+        &self,
+        subject: &SubjectId,
+        evidence: Evidence,
+        at: DateTime<Utc>,
+        recorded_at: DateTime<Utc>,
+    ) -> Result<(), ConsentError> {
         self.intact()?;
         self.not_future(P::NAME, at)?;
-        let required = self.required_version::<P>()?;
+        self.registered::<P>(&evidence.notice)?;
+        let required = self.required_version::<P>(&evidence.notice.id)?;
         if evidence.notice.version < required {
             return Err(ConsentError::StaleNotice {
                 purpose: P::NAME,
@@ -377,42 +377,72 @@ impl ConsentLedger {
                 reason: "it expires before it was given",
             });
         }
-        self.store.append(
-            &ConsentEvent::Given(ConsentGiven {
-                subject: subject.clone(),
-                purpose: P::NAME.to_owned(),
-                notice: evidence.notice,
-                method: evidence.method,
-                channel: evidence.channel,
-                at,
-                expires_at: evidence.expires_at,
-            }),
-            &self.key,
-        )?;
+        if let Some(r) = &evidence.form_ref {
+            check_reference(r, "form or recording reference")?;
+        }
+        if matches!(
+            P::INFO.condition,
+            Some(crate::purpose::ConditionInfo {
+                condition: crate::condition::Condition::ExplicitConsent,
+                ..
+            })
+        ) && !evidence.explicit
+        {
+            return Err(ConsentError::InvalidEvidence {
+                purpose: P::NAME,
+                reason: "the purpose rests on explicit consent (Art. 9(2)(a)): ask with an express statement, then mark the evidence explicit",
+            });
+        }
+        let recorded_by = evidence.recorded_by.clone();
+        let event = ConsentEvent::Given(ConsentGiven {
+            subject: subject.clone(),
+            purpose: P::NAME.to_owned(),
+            contact: evidence.contact().map(|c| self.key.contact_ref(c)),
+            parental: evidence.guardian().map(|g| self.key.guardian_ref(g)),
+            notice: evidence.notice,
+            method: evidence.method,
+            channel: evidence.channel,
+            at,
+            expires_at: evidence.expires_at,
+            recorded_at,
+            recorded_by: evidence.recorded_by,
+            explicit: evidence.explicit,
+            form_ref: evidence.form_ref,
+        });
+        self.append::<P>(&event)?;
         self.observe(
             EventKind::ConsentGiven,
             subject,
             P::NAME,
-            &Actor::data_subject(),
-            at,
+            &recorded_by,
+            recorded_at,
         )
     }
 
-    /// Records that `subject`'s consent to `P` is withdrawn: one call, as easy as giving
-    /// (GDPR Art. 7(3)). The request is recorded even when there was nothing to end,
-    /// and even while the evidence chain does not verify (the answer is then
-    /// [`Withdrawal::NothingToEnd`], since the current state cannot be trusted). It
-    /// ends the consent in force if that consent is dated at or before `at`; it stays
-    /// in force against any consent dated before it that arrives later. Refused when
-    /// `at` is more than [`MAX_CLOCK_SKEW`] ahead of the ledger's clock.
+    fn append<P: Purpose>(&self, event: &ConsentEvent) -> Result<u64, ConsentError> {
+        match self.store.append(event, &self.key) {
+            Err(StoreError::SubjectErased) => Err(ConsentError::Erased { purpose: P::NAME }),
+            other => Ok(other?),
+        }
+    }
+
+    /// Records that `subject`'s consent to `P` is withdrawn, now by the ledger's clock:
+    /// one call, as easy as giving (GDPR Art. 7(3)); `by` is who recorded the request.
+    /// The request is recorded even when there was nothing to end, and even while the
+    /// evidence chain does not verify (the answer is then [`Withdrawal::NothingToEnd`],
+    /// since the current state cannot be trusted). It stays in force against any
+    /// consent dated before it that arrives later. Refused for an erased subject
+    /// (whose consents ended with the erasure).
+    ///
+    /// If `P` was the only basis for some of the subject's data, that data is now due
+    /// for erasure (Art. 17(1)(b)): ask [`due_for_erasure`](Self::due_for_erasure).
     pub fn withdraw<P: Purpose<Basis = Consent>>(
         &self,
         subject: &SubjectId,
         by: Actor,
         channel: Channel,
-        at: DateTime<Utc>,
     ) -> Result<Withdrawal, ConsentError> {
-        self.not_future(P::NAME, at)?;
+        let at = self.clock.now();
         let before = match self.intact() {
             Ok(()) => self
                 .store
@@ -421,16 +451,13 @@ impl ConsentLedger {
                 .flatten(),
             Err(_) => None,
         };
-        self.store.append(
-            &ConsentEvent::Withdrawn(ConsentWithdrawn {
-                subject: subject.clone(),
-                purpose: P::NAME.to_owned(),
-                by: by.clone(),
-                channel,
-                at,
-            }),
-            &self.key,
-        )?;
+        self.append::<P>(&ConsentEvent::Withdrawn(ConsentWithdrawn {
+            subject: subject.clone(),
+            purpose: P::NAME.to_owned(),
+            by: by.clone(),
+            channel,
+            at,
+        }))?;
         self.observe(EventKind::ConsentWithdrawn, subject, P::NAME, &by, at)?;
         Ok(match before {
             Some(s) if s.withdrawn_at.is_none() && s.given_at <= at => Withdrawal::Ended,
@@ -438,42 +465,93 @@ impl ConsentLedger {
         })
     }
 
+    /// Records that `subject` confirmed their double opt-in consent to `P` (clicked the
+    /// link sent to the contact point), now by the ledger's clock. A consent given with
+    /// [`ConsentMethod::DoubleOptIn`] is in force only from its confirmation. Refused
+    /// when no unconfirmed double opt-in consent is in force.
+    pub fn confirm<P: Purpose<Basis = Consent>>(
+        &self,
+        subject: &SubjectId,
+    ) -> Result<(), ConsentError> {
+        self.intact()?;
+        let at = self.clock.now();
+        let status = self.store.status(subject, P::NAME, &self.key)?;
+        if !status.is_some_and(|s| {
+            s.needs_confirmation
+                && s.confirmed_at.is_none()
+                && s.withdrawn_at.is_none()
+                && s.given_at <= at
+        }) {
+            if self.is_erased(subject)? {
+                return Err(ConsentError::Erased { purpose: P::NAME });
+            }
+            return Err(ConsentError::NothingToConfirm { purpose: P::NAME });
+        }
+        self.append::<P>(&ConsentEvent::Confirmed(ConsentConfirmed {
+            subject: subject.clone(),
+            purpose: P::NAME.to_owned(),
+            at,
+        }))?;
+        self.observe(
+            EventKind::ConsentConfirmed,
+            subject,
+            P::NAME,
+            &Actor::data_subject(),
+            at,
+        )
+    }
+
     /// Checks that `subject`'s consent to `P` is live at `now`: given (dated at or
-    /// before `now`), not withdrawn, not expired, and to a notice version still
-    /// accepted. Events count in order of their dates, not of their arrival. Fails
-    /// closed with [`StoreError::Tampered`] when the evidence does not authenticate.
+    /// before `now`), confirmed if by double opt-in, not withdrawn, not expired, to a
+    /// notice version still accepted for its notice, and the subject not erased. Events
+    /// count in order of their dates, not of their arrival. Fails closed with
+    /// [`StoreError::Tampered`] when the evidence does not authenticate.
     pub fn check<P: Purpose<Basis = Consent>>(
         &self,
         subject: &SubjectId,
         now: DateTime<Utc>,
     ) -> Result<(), ConsentError> {
+        self.check_named(P::NAME, P::MIN_NOTICE_VERSION, subject, now)
+    }
+
+    fn check_named(
+        &self,
+        purpose: &'static str,
+        declared_min: u32,
+        subject: &SubjectId,
+        now: DateTime<Utc>,
+    ) -> Result<(), ConsentError> {
         self.intact()?;
-        let status = self
-            .store
-            .status(subject, P::NAME, &self.key)?
-            .ok_or(ConsentError::NeverGiven { purpose: P::NAME })?;
+        let Some(status) = self.store.status(subject, purpose, &self.key)? else {
+            // An erasure removes the subject's events: say so, rather than "never".
+            if self.is_erased(subject)? {
+                return Err(ConsentError::Erased { purpose });
+            }
+            return Err(ConsentError::NeverGiven { purpose });
+        };
         if let Some(at) = status.withdrawn_at {
-            return Err(ConsentError::Withdrawn {
-                purpose: P::NAME,
-                at,
-            });
+            return Err(ConsentError::Withdrawn { purpose, at });
         }
         if status.given_at > now {
             return Err(ConsentError::NotYetInForce {
-                purpose: P::NAME,
+                purpose,
                 from: status.given_at,
             });
         }
-        if let Some(at) = status.expires_at.filter(|e| *e <= now) {
-            return Err(ConsentError::Expired {
-                purpose: P::NAME,
-                at,
-            });
+        if status.needs_confirmation && status.confirmed_at.is_none_or(|c| c > now) {
+            return Err(ConsentError::Unconfirmed { purpose });
         }
-        let required = self.required_version::<P>()?;
+        if let Some(at) = status.expires_at.filter(|e| *e <= now) {
+            return Err(ConsentError::Expired { purpose, at });
+        }
+        let required = declared_min.max(self.store.notice_floor(
+            purpose,
+            &status.notice_id,
+            &self.key,
+        )?);
         if status.notice_version < required {
             return Err(ConsentError::StaleNotice {
-                purpose: P::NAME,
+                purpose,
                 given: status.notice_version,
                 required,
             });
@@ -494,24 +572,34 @@ impl ConsentLedger {
     }
 
     /// Every consent event about `subject`, oldest first: the evidence to show the
-    /// subject or a regulator.
+    /// subject or a regulator. Empty after their erasure (what is kept then is read
+    /// with [`kept_evidence`](Self::kept_evidence)).
     pub fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>, ConsentError> {
         Ok(self.store.history(subject)?)
     }
 
-    /// Requires consent to `P` to have been given to notice `version` or later, e.g.
-    /// after a material change of the notice. Persisted in the store; it only rises.
-    pub fn require_notice_version<P: Purpose<Basis = Consent>>(
-        &self,
-        version: u32,
-    ) -> Result<(), ConsentError> {
-        Ok(self.store.raise_notice_floor(P::NAME, version, &self.key)?)
+    /// The keyed reference of `subject`, as evidence kept after their erasure names
+    /// them.
+    pub fn subject_ref(&self, subject: &SubjectId) -> EvidenceRef {
+        self.key.subject_ref(subject)
     }
 
-    /// The oldest notice version accepted for `P` now: the larger of the declared
-    /// `min_notice_version` and the floor set with
-    /// [`require_notice_version`](Self::require_notice_version).
-    pub fn required_version<P: Purpose<Basis = Consent>>(&self) -> Result<u32, ConsentError> {
-        Ok(P::MIN_NOTICE_VERSION.max(self.store.notice_floor(P::NAME, &self.key)?))
+    /// The keyed reference of a contact point, to compare with
+    /// [`ConsentGiven::contact`] (e.g. to answer a claim about a phone number).
+    pub fn contact_ref(&self, contact: &str) -> EvidenceRef {
+        self.key.contact_ref(contact)
+    }
+}
+
+/// Refuses a reference that is empty, longer than 200 characters, not printable ASCII,
+/// or holds an `@` (references point to evidence; they are not evidence themselves).
+fn check_reference(r: &str, what: &'static str) -> Result<(), ConsentError> {
+    let ok = !r.trim().is_empty()
+        && r.len() <= 200
+        && r.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'@');
+    if ok {
+        Ok(())
+    } else {
+        Err(ConsentError::BadReference { what })
     }
 }

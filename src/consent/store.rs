@@ -1,40 +1,53 @@
 //! Where consent evidence is kept: the [`ConsentStore`] trait and its in-memory form.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::chain::{self, ChainReport, ChainedEvent, ChainedFloor, EvidenceKey};
-use super::evidence::ConsentEvent;
+use super::chain::{
+    ChainReport, ChainedEvent, ChainedFloor, ChainedNotice, EvidenceKey, RegisteredNotice,
+};
+use super::evidence::{
+    ConsentErased, ConsentEvent, ConsentMethod, EvidenceRef, KeptEvidence, RemovedLink,
+};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
 /// The current state of one subject's consent to one purpose, folded from its history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsentStatus {
     /// When the consent in force was given (the latest by event time).
     pub given_at: DateTime<Utc>,
+    /// The notice it was given to.
+    pub notice_id: String,
     /// The notice version it was given to.
     pub notice_version: u32,
     /// When it lapses, if it does.
     pub expires_at: Option<DateTime<Utc>>,
     /// When it was withdrawn, if it was (at or after it was given).
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// Whether it was given by double opt-in, so it counts only once confirmed.
+    pub needs_confirmation: bool,
+    /// When the double opt-in was confirmed, if it was.
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl ConsentStatus {
     /// Folds one event into the status. Events must come in time order (see
     /// [`fold`](Self::fold)): a consent replaces the one before it, a withdrawal marks
-    /// the current one withdrawn (a withdrawal with nothing given changes nothing).
+    /// the current one withdrawn (a withdrawal with nothing given changes nothing), a
+    /// confirmation confirms the current one.
     pub fn apply(status: &mut Option<ConsentStatus>, event: &ConsentEvent) {
         match event {
             ConsentEvent::Given(g) => {
                 *status = Some(ConsentStatus {
                     given_at: g.at,
+                    notice_id: g.notice.id.clone(),
                     notice_version: g.notice.version,
                     expires_at: g.expires_at,
                     withdrawn_at: None,
+                    needs_confirmation: g.method == ConsentMethod::DoubleOptIn,
+                    confirmed_at: None,
                 })
             }
             ConsentEvent::Withdrawn(w) => {
@@ -42,6 +55,16 @@ impl ConsentStatus {
                     s.withdrawn_at = Some(w.at);
                 }
             }
+            ConsentEvent::Confirmed(c) => {
+                if let Some(s) = status
+                    .as_mut()
+                    .filter(|s| s.withdrawn_at.is_none() && s.confirmed_at.is_none())
+                {
+                    s.confirmed_at = Some(c.at);
+                }
+            }
+            // An erasure removes the subject's events; nothing is left to fold.
+            ConsentEvent::Erased(_) => *status = None,
         }
     }
 
@@ -67,16 +90,33 @@ impl ConsentStatus {
     }
 }
 
-/// Storage for consent evidence. Append-only: evidence is never updated or deleted, and
-/// every event and notice-floor raise is chained under the ledger's [`EvidenceKey`]
-/// (`chain.rs` and `docs/consent.md` define the links).
+/// A subject's erasure as the store keeps it: the terminal event and, until its
+/// retention ends, the evidence kept of their removed events (JSON of
+/// [`KeptEvidence`](super::KeptEvidence)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredErasure {
+    /// Its position in the chain.
+    pub position: u64,
+    /// The erasure event.
+    pub event: ConsentErased,
+    /// The kept evidence, `None` once purged.
+    pub kept: Option<Vec<u8>>,
+}
+
+/// Storage for consent evidence. Append-only but for erasure: evidence is never
+/// updated, and every event, notice registration and notice-floor raise is chained
+/// under the ledger's [`EvidenceKey`] (`chain.rs` and `docs/consent.md` define the
+/// links). An erasure removes the subject's events, keeping their links and a
+/// pseudonymised minimum under a terminal event, whose kept evidence is later purged.
 ///
-/// Implementations: [`MemoryConsentStore`] (tests, caches) and
+/// Implementations: [`MemoryConsentStore`](super::MemoryConsentStore) (tests, caches) and
 /// [`SqliteStore`](crate::store::SqliteStore) (the embedded durable default).
 pub trait ConsentStore: Send + Sync {
     /// Appends `event` at the end of the chain, linked with `key`, durably before
     /// returning; returns its position. The end is read and written in one transaction,
-    /// so several writers (processes) still make one chain.
+    /// so several writers (processes) still make one chain. Refused with
+    /// [`StoreError::SubjectErased`] for a subject with an erasure, checked in the same
+    /// transaction.
     fn append(&self, event: &ConsentEvent, key: &EvidenceKey) -> Result<u64, StoreError>;
     /// The current status of `subject`'s consent to `purpose`, if any was ever given,
     /// folded with [`ConsentStatus::fold`]. A store that other writers can reach checks
@@ -90,21 +130,68 @@ pub trait ConsentStore: Send + Sync {
     ) -> Result<Option<ConsentStatus>, StoreError>;
     /// Every event about `subject`, in append order.
     fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>, StoreError>;
-    /// The run-time minimum notice version for `purpose` (0 when none was set); a store
-    /// that other writers can reach checks the link of the raise it reads.
-    fn notice_floor(&self, purpose: &str, key: &EvidenceKey) -> Result<u32, StoreError>;
-    /// Raises the minimum notice version for `purpose`; never lowers it. A raise is
-    /// chained like an event; a version at or below the current floor changes nothing.
+    /// The run-time minimum version of notice `notice` for `purpose` (0 when none was
+    /// set): the larger of its own floor and the purpose-wide one; a store that other
+    /// writers can reach checks the links of the raises it reads.
+    fn notice_floor(
+        &self,
+        purpose: &str,
+        notice: &str,
+        key: &EvidenceKey,
+    ) -> Result<u32, StoreError>;
+    /// Raises the minimum version of `notice` for `purpose` (`None`: of every notice of
+    /// it); never lowers it. A raise is chained like an event; a version at or below
+    /// the current floor changes nothing.
     fn raise_notice_floor(
         &self,
         purpose: &str,
+        notice: Option<&str>,
         version: u32,
         key: &EvidenceKey,
     ) -> Result<(), StoreError>;
-    /// Up to `limit` events from position `from` on, in position order.
+    /// Registers a notice's text for a purpose, chained; returns the registration in
+    /// force for its purpose, id and version (an earlier one, if there was one: the
+    /// caller compares the texts).
+    fn register_notice(
+        &self,
+        notice: &RegisteredNotice,
+        key: &EvidenceKey,
+    ) -> Result<RegisteredNotice, StoreError>;
+    /// The registration of notice `id` version `version` for `purpose`, authenticated.
+    fn notice(
+        &self,
+        purpose: &str,
+        id: &str,
+        version: u32,
+        key: &EvidenceKey,
+    ) -> Result<Option<RegisteredNotice>, StoreError>;
+    /// Erases `subject`'s evidence in one transaction: appends the terminal
+    /// [`ConsentErased`] (`at`, kept until `keep_until`) with the links of the
+    /// subject's events and the pseudonymised minimum of them, then removes those
+    /// events. Returns its position, or `None` if the subject was already erased.
+    fn erase(
+        &self,
+        subject: &SubjectId,
+        at: DateTime<Utc>,
+        keep_until: DateTime<Utc>,
+        key: &EvidenceKey,
+    ) -> Result<Option<u64>, StoreError>;
+    /// The erasure of the subject with reference `subject`, authenticated, if any.
+    fn erasure(
+        &self,
+        subject: &EvidenceRef,
+        key: &EvidenceKey,
+    ) -> Result<Option<StoredErasure>, StoreError>;
+    /// Deletes the kept evidence of every erasure whose `keep_until` is at or before
+    /// `now` (the erasure event, its links and the reference stay); returns how many.
+    fn purge_kept(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Up to `limit` events from position `from` on, in position order (removed
+    /// positions are skipped).
     fn read_events(&self, from: u64, limit: usize) -> Result<Vec<ChainedEvent>, StoreError>;
     /// Up to `limit` notice-floor raises from position `from` on, in position order.
     fn read_floors(&self, from: u64, limit: usize) -> Result<Vec<ChainedFloor>, StoreError>;
+    /// Up to `limit` notice registrations from position `from` on, in position order.
+    fn read_notices(&self, from: u64, limit: usize) -> Result<Vec<ChainedNotice>, StoreError>;
 
     /// Links evidence stored without links (written before schema version 8) under
     /// `key`, and chains floors set before then; returns how many events it linked.
@@ -116,7 +203,7 @@ pub trait ConsentStore: Send + Sync {
         Ok(0)
     }
 
-    /// Checks every link of both chains under `key`; fails with
+    /// Checks every link of the chains under `key`; fails with
     /// [`StoreError::Tampered`] naming the first bad position. With `expected` (a
     /// report kept from an earlier run, out of the writers' reach), also that the chain
     /// still holds that history: a cut or a rewrite by someone holding the key shows.
@@ -125,13 +212,49 @@ pub trait ConsentStore: Send + Sync {
         key: &EvidenceKey,
         expected: Option<&ChainReport>,
     ) -> Result<ChainReport, StoreError> {
-        chain::verify(
+        super::verify::verify(
             key,
-            |from| self.read_events(from, chain::BATCH),
-            |from| self.read_floors(from, chain::BATCH),
+            |from| self.read_events(from, super::verify::BATCH),
+            |from| self.read_floors(from, super::verify::BATCH),
+            |from| self.read_notices(from, super::verify::BATCH),
             expected,
         )
     }
+}
+
+/// The erasure event of `subject_ref` and its kept evidence, from the subject's events
+/// (position, link, event) in position order.
+pub(crate) fn erasure_of(
+    subject_ref: EvidenceRef,
+    rows: &[(u64, [u8; 32], ConsentEvent)],
+    at: DateTime<Utc>,
+    keep_until: DateTime<Utc>,
+) -> Result<(ConsentErased, Vec<u8>), StoreError> {
+    let kept: Vec<KeptEvidence> = rows
+        .iter()
+        .filter_map(|(seq, _, e)| KeptEvidence::of(*seq, e))
+        .collect();
+    let json = serde_json::to_vec(&kept).map_err(|_| StoreError::Corrupt {
+        what: "kept consent evidence (not serialisable)",
+    })?;
+    let mut kept_sha256 = [0u8; 32];
+    kept_sha256.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, &json).as_ref());
+    Ok((
+        ConsentErased {
+            subject: subject_ref,
+            at,
+            keep_until,
+            kept_sha256,
+            removed: rows
+                .iter()
+                .map(|(position, link, _)| RemovedLink {
+                    position: *position,
+                    link: *link,
+                })
+                .collect(),
+        },
+        json,
+    ))
 }
 
 macro_rules! forward_consent_store {
@@ -147,17 +270,35 @@ macro_rules! forward_consent_store {
             fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>, StoreError> {
                 (**self).history(subject)
             }
-            fn notice_floor(&self, purpose: &str, key: &EvidenceKey) -> Result<u32, StoreError> {
-                (**self).notice_floor(purpose, key)
+            fn notice_floor(&self, purpose: &str, notice: &str, key: &EvidenceKey) -> Result<u32, StoreError> {
+                (**self).notice_floor(purpose, notice, key)
             }
-            fn raise_notice_floor(&self, purpose: &str, version: u32, key: &EvidenceKey) -> Result<(), StoreError> {
-                (**self).raise_notice_floor(purpose, version, key)
+            fn raise_notice_floor(&self, purpose: &str, notice: Option<&str>, version: u32, key: &EvidenceKey) -> Result<(), StoreError> {
+                (**self).raise_notice_floor(purpose, notice, version, key)
+            }
+            fn register_notice(&self, notice: &RegisteredNotice, key: &EvidenceKey) -> Result<RegisteredNotice, StoreError> {
+                (**self).register_notice(notice, key)
+            }
+            fn notice(&self, purpose: &str, id: &str, version: u32, key: &EvidenceKey) -> Result<Option<RegisteredNotice>, StoreError> {
+                (**self).notice(purpose, id, version, key)
+            }
+            fn erase(&self, subject: &SubjectId, at: DateTime<Utc>, keep_until: DateTime<Utc>, key: &EvidenceKey) -> Result<Option<u64>, StoreError> {
+                (**self).erase(subject, at, keep_until, key)
+            }
+            fn erasure(&self, subject: &EvidenceRef, key: &EvidenceKey) -> Result<Option<StoredErasure>, StoreError> {
+                (**self).erasure(subject, key)
+            }
+            fn purge_kept(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+                (**self).purge_kept(now)
             }
             fn read_events(&self, from: u64, limit: usize) -> Result<Vec<ChainedEvent>, StoreError> {
                 (**self).read_events(from, limit)
             }
             fn read_floors(&self, from: u64, limit: usize) -> Result<Vec<ChainedFloor>, StoreError> {
                 (**self).read_floors(from, limit)
+            }
+            fn read_notices(&self, from: u64, limit: usize) -> Result<Vec<ChainedNotice>, StoreError> {
+                (**self).read_notices(from, limit)
             }
             fn link_unlinked(&self, key: &EvidenceKey) -> Result<u64, StoreError> {
                 (**self).link_unlinked(key)
@@ -169,174 +310,3 @@ macro_rules! forward_consent_store {
     )*};
 }
 forward_consent_store!(Arc, Box);
-
-/// Consent evidence held in memory: fast, and gone when the process ends.
-///
-/// The current status is indexed by purpose, then subject, with the status inline, so
-/// a check costs one small-map and one subject-map lookup (`benches/consent.rs`). Only
-/// code in this process can change the rows, so `status` does not re-check their
-/// links; [`verify`](ConsentStore::verify) does.
-#[derive(Default)]
-pub struct MemoryConsentStore {
-    inner: RwLock<MemoryInner>,
-}
-
-/// The status in force for one stream, where the stream ends, and its latest event
-/// time (an event dated at or after it folds in without re-reading the stream).
-#[derive(Clone, Copy)]
-struct Current {
-    status: Option<ConsentStatus>,
-    last_seq: u64,
-    latest_us: i64,
-}
-
-#[derive(Default)]
-struct MemoryInner {
-    current: HashMap<String, HashMap<SubjectId, Current>>,
-    /// Every event, in position order (position = index + 1).
-    log: Vec<ChainedEvent>,
-    /// Indexes into `log`, per subject.
-    by_subject: HashMap<SubjectId, Vec<usize>>,
-    floors: HashMap<String, u32>,
-    floor_log: Vec<ChainedFloor>,
-}
-
-impl MemoryConsentStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl ConsentStore for MemoryConsentStore {
-    fn append(&self, event: &ConsentEvent, key: &EvidenceKey) -> Result<u64, StoreError> {
-        let mut guard = self.inner.write().map_err(|_| StoreError::Poisoned)?;
-        let inner = &mut *guard;
-        let seq = inner.log.len() as u64 + 1;
-        let prev = inner.log.last().and_then(|e| e.mac).unwrap_or([0u8; 32]);
-        let before = inner
-            .current
-            .get(event.purpose())
-            .and_then(|m| m.get(event.subject()))
-            .copied();
-        let stream_prev = before.map_or(0, |c| c.last_seq);
-        let at_us = event.at().timestamp_micros();
-        let status = match before {
-            Some(c) if at_us < c.latest_us => None, // out of order: refold below
-            Some(c) => {
-                let mut s = c.status;
-                ConsentStatus::apply(&mut s, event);
-                Some(s)
-            }
-            None => {
-                let mut s = None;
-                ConsentStatus::apply(&mut s, event);
-                Some(s)
-            }
-        };
-        let mac = key.event_mac(&prev, seq, stream_prev, event);
-        let index = inner.log.len();
-        inner.log.push(ChainedEvent {
-            seq,
-            event: event.clone(),
-            mac: Some(mac),
-        });
-        let indices = inner.by_subject.entry(event.subject().clone()).or_default();
-        indices.push(index);
-        let status = match status {
-            Some(s) => s,
-            None => ConsentStatus::fold(
-                event.purpose(),
-                indices
-                    .iter()
-                    .filter_map(|&i| inner.log.get(i))
-                    .map(|e| &e.event),
-            ),
-        };
-        let latest_us = before.map_or(at_us, |c| c.latest_us.max(at_us));
-        let by_subject = inner.current.entry(event.purpose().to_owned()).or_default();
-        by_subject.insert(
-            event.subject().clone(),
-            Current {
-                status,
-                last_seq: seq,
-                latest_us,
-            },
-        );
-        Ok(seq)
-    }
-
-    fn status(
-        &self,
-        subject: &SubjectId,
-        purpose: &str,
-        _key: &EvidenceKey,
-    ) -> Result<Option<ConsentStatus>, StoreError> {
-        let inner = self.inner.read().map_err(|_| StoreError::Poisoned)?;
-        Ok(inner
-            .current
-            .get(purpose)
-            .and_then(|m| m.get(subject))
-            .and_then(|c| c.status))
-    }
-
-    fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>, StoreError> {
-        let inner = self.inner.read().map_err(|_| StoreError::Poisoned)?;
-        Ok(inner
-            .by_subject
-            .get(subject)
-            .map(|ix| {
-                ix.iter()
-                    .filter_map(|&i| inner.log.get(i))
-                    .map(|e| e.event.clone())
-                    .collect()
-            })
-            .unwrap_or_default())
-    }
-
-    fn notice_floor(&self, purpose: &str, _key: &EvidenceKey) -> Result<u32, StoreError> {
-        let inner = self.inner.read().map_err(|_| StoreError::Poisoned)?;
-        Ok(inner.floors.get(purpose).copied().unwrap_or(0))
-    }
-
-    fn raise_notice_floor(
-        &self,
-        purpose: &str,
-        version: u32,
-        key: &EvidenceKey,
-    ) -> Result<(), StoreError> {
-        let mut guard = self.inner.write().map_err(|_| StoreError::Poisoned)?;
-        let inner = &mut *guard;
-        if inner.floors.get(purpose).is_some_and(|f| *f >= version) {
-            return Ok(());
-        }
-        let seq = inner.floor_log.len() as u64 + 1;
-        let prev = inner.floor_log.last().map_or([0u8; 32], |f| f.mac);
-        inner.floor_log.push(ChainedFloor {
-            seq,
-            purpose: purpose.to_owned(),
-            version,
-            mac: key.floor_mac(&prev, seq, purpose, version),
-        });
-        inner.floors.insert(purpose.to_owned(), version);
-        Ok(())
-    }
-
-    fn read_events(&self, from: u64, limit: usize) -> Result<Vec<ChainedEvent>, StoreError> {
-        let inner = self.inner.read().map_err(|_| StoreError::Poisoned)?;
-        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
-        Ok(inner.log.iter().skip(start).take(limit).cloned().collect())
-    }
-
-    fn read_floors(&self, from: u64, limit: usize) -> Result<Vec<ChainedFloor>, StoreError> {
-        let inner = self.inner.read().map_err(|_| StoreError::Poisoned)?;
-        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
-        Ok(inner
-            .floor_log
-            .iter()
-            .skip(start)
-            .take(limit)
-            .cloned()
-            .collect())
-    }
-}

@@ -81,6 +81,12 @@ pub enum StoreError {
         "a legal hold was placed while the sweep ran, so a held subject has no escrow yet: nothing was destroyed; run the sweep again"
     )]
     HeldWithoutEscrow,
+    /// The consent store holds an erasure for this subject: no evidence about them is
+    /// recorded any more (they are identified again only under a new subject id).
+    #[error(
+        "this data subject was erased: no consent evidence is recorded for them any more; a returning person needs a new subject id"
+    )]
+    SubjectErased,
     /// A thread panicked while holding the store's lock.
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,

@@ -365,7 +365,31 @@ impl ConsentObserver for Vault {
         event.purpose = Some(purpose.to_owned());
         trail.record(&event).map(|_| ())
     }
+
+    fn kept_evidence_read(
+        &self,
+        actor: &Actor,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), crate::audit::AuditError> {
+        let Some(trail) = &self.audit else {
+            return Err(crate::audit::AuditError::sink(NotAudited));
+        };
+        // No subject: the erased subject has no pseudonym, and the read must not link
+        // the kept evidence to the trail. The reason says which claim it served.
+        let mut event = AuditEvent::new(EventKind::ConsentEvidenceRead, at);
+        event.actor = Some(ActorRecord::from(actor));
+        event.purpose = Some(reason.to_owned());
+        trail.record(&event).map(|_| ())
+    }
 }
+
+/// A vault without an audit trail was asked to record a read of kept evidence.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this vault has no audit trail, so it cannot record reads of kept consent evidence: build it with VaultBuilder::audit"
+)]
+struct NotAudited;
 
 impl PseudonymMemo {
     fn get(&self, subject: &SubjectId, ttl: coarsetime::Duration) -> Option<Pseudonyms> {

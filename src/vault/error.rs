@@ -151,6 +151,13 @@ pub enum VaultError {
     /// refused (an open returns no plaintext). Repair the audit sink.
     #[error("the audit trail could not record this action, so it was refused: {0}")]
     Audit(#[from] AuditError),
+    /// The subject's keys were destroyed, but their consents could not be ended in the
+    /// consent ledger: run the erasure again (it is idempotent) once the consent store
+    /// is reachable.
+    #[error(
+        "the data subject's keys were destroyed, but their consents could not be ended: run the erasure again; {0}"
+    )]
+    ConsentNotEnded(Box<crate::consent::ConsentError>),
 }
 
 /// What [`Vault::shred`](crate::Vault::shred) destroyed.

@@ -81,6 +81,8 @@ pub struct Vault {
     operator: Option<Actor>,
     /// Audit pseudonyms of recently seen subjects, kept no longer than the cache TTL.
     pseudonym_memo: audit::PseudonymMemo,
+    /// Ends a subject's consents at erasure.
+    consent: Option<crate::consent::ConsentEraser>,
 }
 
 /// An unwrapped epoch key: its epoch, when it was loaded, the key. Boxed, so that
@@ -101,9 +103,19 @@ pub struct VaultBuilder {
     records: Vec<(&'static str, &'static [FieldInfo])>,
     audit: Option<Arc<AuditTrail>>,
     operator: Option<Actor>,
+    consent: Option<crate::consent::ConsentEraser>,
 }
 
 impl VaultBuilder {
+    /// Ends a subject's consents in this ledger when the vault erases them
+    /// ([`ConsentLedger::eraser`](crate::consent::ConsentLedger::eraser)): without it,
+    /// erasure leaves consent evidence in force. Give every vault the eraser of the
+    /// ledger that records consent for the same subjects.
+    pub fn consent(mut self, eraser: crate::consent::ConsentEraser) -> Self {
+        self.consent = Some(eraser);
+        self
+    }
+
     /// Records every open (allowed or refused), erasure, hold, rotation and sweep in
     /// `trail` (`docs/audit.md`). Fail-closed: an action whose event cannot be
     /// recorded fails.
@@ -195,6 +207,7 @@ impl VaultBuilder {
             audit: self.audit,
             operator: self.operator,
             pseudonym_memo: audit::PseudonymMemo::default(),
+            consent: self.consent,
         }
     }
 }
@@ -217,6 +230,7 @@ impl Vault {
             records: Vec::new(),
             audit: None,
             operator: None,
+            consent: None,
         }
     }
 

@@ -467,10 +467,13 @@ impl Vault {
     /// Erases `subject`'s sealed data (GDPR Art. 17, CCPA deletion): destroys their keys
     /// and any escrowed epoch shares, so every value sealed for them, in every copy and
     /// backup, can no longer be opened, once no key-store backup from before the erasure
-    /// remains; returns the receipt to keep as proof. Only sealed contents: the subject
-    /// id and dates in each value's header, plain fields, consent evidence and hold
-    /// records remain, and are yours to delete or keep on their own ground
-    /// (`docs/retention.md`, "Erasure"). Refused with
+    /// remains; with a consent ledger attached
+    /// ([`VaultBuilder::consent`](super::VaultBuilder::consent)), ends every consent of
+    /// theirs with a terminal event and pseudonymises their consent evidence
+    /// (`docs/consent.md`). Returns the receipt to keep as proof. Only sealed contents
+    /// become unreadable: the subject id and dates in each value's header, plain fields,
+    /// kept consent evidence and hold records remain, and are yours to delete or keep on
+    /// their own ground (`docs/retention.md`, "Erasure"). Refused with
     /// [`VaultError::UnderLegalHold`] while a hold applies.
     ///
     /// ```
@@ -498,6 +501,13 @@ impl Vault {
     fn erase_unaudited(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
         let reference = self.subject_ref(subject)?;
         let report = self.shred_unaudited(subject)?;
+        // Keys first: a hold refuses the shred before any consent ends. Ending consent
+        // is idempotent, so a failure here is repaired by erasing again.
+        if let Some(eraser) = &self.consent {
+            eraser
+                .erase(subject)
+                .map_err(|e| VaultError::ConsentNotEnded(Box::new(e)))?;
+        }
         let data = self
             .records
             .iter()

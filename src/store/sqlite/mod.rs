@@ -15,6 +15,7 @@
 
 mod audit;
 mod consent;
+mod consent_rows;
 mod keys;
 mod retention;
 
@@ -30,7 +31,7 @@ use super::StoreError;
 use crate::retention::JournalPurge;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 9;
+const SCHEMA_VERSION: i64 = 10;
 
 /// How long a connection waits for another's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -210,6 +211,122 @@ ALTER TABLE legal_holds ADD COLUMN scope_purposes TEXT;
 ALTER TABLE legal_holds ADD COLUMN scope_categories TEXT;
 "#;
 
+/// Version 10: the law's consent evidence (issue 14). Consent events gain the evidence
+/// fields (recorded time and actor, explicit, parental and contact references, form
+/// reference), two kinds (`confirmed`, `erased`; the table is rebuilt, as SQLite cannot
+/// change a CHECK constraint), and the columns of an erasure (the subject's keyed
+/// reference, the kept evidence, its digest and retention). An erasure removes the
+/// subject's events, whose links move to `consent_removed`: a DELETE is allowed only
+/// for a row listed there with its link, a listing only right after its erasure. The
+/// only other UPDATE empties an erasure's kept evidence (the purge after its
+/// retention). Notice texts get a chained, append-only registry; floors gain the
+/// notice they apply to.
+const SCHEMA_V10: &str = r#"
+DROP TRIGGER consent_events_append_only_update;
+DROP TRIGGER consent_events_append_only_delete;
+DROP TRIGGER consent_events_append_at_end;
+CREATE TABLE consent_events_v10 (
+    seq            INTEGER PRIMARY KEY,
+    subject        TEXT,
+    purpose        TEXT    NOT NULL,
+    kind           TEXT    NOT NULL CHECK (kind IN ('given', 'withdrawn', 'confirmed', 'erased')),
+    at_us          INTEGER NOT NULL,
+    channel        TEXT,
+    notice_id      TEXT,
+    notice_version INTEGER,
+    notice_sha256  BLOB,
+    method         TEXT,
+    expires_us     INTEGER,
+    actor_kind     TEXT,
+    actor_id       TEXT,
+    actor_role     TEXT,
+    mac            BLOB,
+    recorded_us    INTEGER,
+    explicit       INTEGER,
+    parental_ref   BLOB,
+    contact_ref    BLOB,
+    form_ref       TEXT,
+    subject_ref    BLOB,
+    keep_until_us  INTEGER,
+    kept_sha256    BLOB,
+    kept           BLOB,
+    CHECK ((kind = 'erased') = (subject IS NULL))
+);
+INSERT INTO consent_events_v10 (seq, subject, purpose, kind, at_us, channel, notice_id,
+    notice_version, notice_sha256, method, expires_us, actor_kind, actor_id, actor_role, mac)
+SELECT seq, subject, purpose, kind, at_us, channel, notice_id, notice_version,
+    notice_sha256, method, expires_us, actor_kind, actor_id, actor_role, mac
+FROM consent_events;
+DROP TABLE consent_events;
+ALTER TABLE consent_events_v10 RENAME TO consent_events;
+CREATE INDEX consent_events_by_subject ON consent_events (subject, purpose, seq);
+CREATE UNIQUE INDEX consent_events_erasures ON consent_events (subject_ref) WHERE kind = 'erased';
+CREATE TABLE consent_removed (
+    seq        INTEGER PRIMARY KEY,
+    mac        BLOB    NOT NULL,
+    erased_seq INTEGER NOT NULL
+);
+CREATE INDEX consent_removed_by_erasure ON consent_removed (erased_seq);
+CREATE TRIGGER consent_removed_append_only_update BEFORE UPDATE ON consent_removed
+BEGIN SELECT RAISE(ABORT, 'removed consent links are append-only'); END;
+CREATE TRIGGER consent_removed_append_only_delete BEFORE DELETE ON consent_removed
+BEGIN SELECT RAISE(ABORT, 'removed consent links are append-only'); END;
+CREATE TRIGGER consent_removed_only_by_last_erasure BEFORE INSERT ON consent_removed
+WHEN NEW.erased_seq IS NOT (SELECT max(seq) FROM consent_events)
+  OR (SELECT kind FROM consent_events WHERE seq = NEW.erased_seq) IS NOT 'erased'
+  OR NEW.mac IS NOT (SELECT mac FROM consent_events WHERE seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'consent events are removed only by the erasure just appended'); END;
+CREATE TRIGGER consent_events_append_only_update BEFORE UPDATE ON consent_events
+WHEN NOT (NEW.seq = OLD.seq
+  AND NEW.subject IS OLD.subject AND NEW.purpose IS OLD.purpose AND NEW.kind IS OLD.kind
+  AND NEW.at_us IS OLD.at_us AND NEW.channel IS OLD.channel
+  AND NEW.notice_id IS OLD.notice_id AND NEW.notice_version IS OLD.notice_version
+  AND NEW.notice_sha256 IS OLD.notice_sha256 AND NEW.method IS OLD.method
+  AND NEW.expires_us IS OLD.expires_us AND NEW.actor_kind IS OLD.actor_kind
+  AND NEW.actor_id IS OLD.actor_id AND NEW.actor_role IS OLD.actor_role
+  AND NEW.recorded_us IS OLD.recorded_us AND NEW.explicit IS OLD.explicit
+  AND NEW.parental_ref IS OLD.parental_ref AND NEW.contact_ref IS OLD.contact_ref
+  AND NEW.form_ref IS OLD.form_ref AND NEW.subject_ref IS OLD.subject_ref
+  AND NEW.keep_until_us IS OLD.keep_until_us AND NEW.kept_sha256 IS OLD.kept_sha256
+  AND ((OLD.mac IS NULL AND length(NEW.mac) = 32 AND NEW.kept IS OLD.kept)
+    OR (OLD.kind = 'erased' AND NEW.mac IS OLD.mac AND NEW.kept IS NULL)))
+BEGIN SELECT RAISE(ABORT, 'consent evidence is append-only'); END;
+CREATE TRIGGER consent_events_removed_only_at_erasure BEFORE DELETE ON consent_events
+WHEN NOT EXISTS (SELECT 1 FROM consent_removed r WHERE r.seq = OLD.seq AND r.mac IS OLD.mac)
+BEGIN SELECT RAISE(ABORT, 'consent evidence is removed only by an erasure'); END;
+CREATE TRIGGER consent_events_append_at_end BEFORE INSERT ON consent_events
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM consent_events)
+  OR NEW.mac IS NULL OR length(NEW.mac) != 32
+BEGIN SELECT RAISE(ABORT, 'consent evidence is appended at the end of its chain, with its link'); END;
+ALTER TABLE notice_floor_log ADD COLUMN notice_id TEXT;
+DROP TRIGGER notice_floor_log_append_at_end;
+CREATE TRIGGER notice_floor_log_append_at_end BEFORE INSERT ON notice_floor_log
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM notice_floor_log)
+  OR length(NEW.mac) != 32
+  OR NEW.version <= (SELECT coalesce(max(version), 0) FROM notice_floor_log
+                     WHERE purpose = NEW.purpose AND notice_id IS NEW.notice_id)
+BEGIN SELECT RAISE(ABORT, 'notice floors only rise, appended at the end of their chain'); END;
+CREATE TABLE consent_notices (
+    seq           INTEGER PRIMARY KEY,
+    purpose       TEXT    NOT NULL,
+    notice_id     TEXT    NOT NULL,
+    version       INTEGER NOT NULL,
+    sha256        BLOB    NOT NULL,
+    text          TEXT    NOT NULL,
+    registered_us INTEGER NOT NULL,
+    mac           BLOB    NOT NULL,
+    UNIQUE (purpose, notice_id, version)
+);
+CREATE TRIGGER consent_notices_append_only_update BEFORE UPDATE ON consent_notices
+BEGIN SELECT RAISE(ABORT, 'registered notices are append-only'); END;
+CREATE TRIGGER consent_notices_append_only_delete BEFORE DELETE ON consent_notices
+BEGIN SELECT RAISE(ABORT, 'registered notices are append-only'); END;
+CREATE TRIGGER consent_notices_append_at_end BEFORE INSERT ON consent_notices
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM consent_notices)
+  OR length(NEW.mac) != 32
+BEGIN SELECT RAISE(ABORT, 'registered notices are appended at the end of their chain'); END;
+"#;
+
 /// The migration steps, oldest first: (version reached, SQL). Versions may have gaps
 /// (no build ever wrote version 5).
 const STEPS: &[(i64, &str)] = &[
@@ -221,10 +338,11 @@ const STEPS: &[(i64, &str)] = &[
     (7, SCHEMA_V7),
     (8, SCHEMA_V8),
     (9, SCHEMA_V9),
+    (10, SCHEMA_V10),
 ];
 
 /// Versions a file may have: 0 (new) and every version a step reaches.
-const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9];
+const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10];
 
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///
