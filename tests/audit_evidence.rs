@@ -308,8 +308,13 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
         .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email, clock.now())
         .unwrap();
     tick();
-    v.record_export(&alice, &Actor::staff("emp-7", "privacy-officer"))
+    // A disclosure to a partner, and an investigation of who read her file: both
+    // say who received or read her data.
+    v.record_export(&alice, &Actor::staff("emp-42", "partner-sales"))
         .unwrap();
+    tick();
+    let investigation = Access::<Support>::new(alice.clone(), Actor::staff("emp-9", "dpo"));
+    v.access_history_with_staff(&investigation).unwrap();
     tick();
     // Before erasure the vault links every kind of event to alice.
     let kinds: Vec<EventKind> = v
@@ -328,6 +333,7 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
             EventKind::HoldReleased,
             EventKind::ConsentWithdrawn,
             EventKind::Export,
+            EventKind::StaffHistoryRead,
         ]
     );
     v.erase(&alice).unwrap();
@@ -360,25 +366,38 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
         !linked.is_empty(),
         "the join does find the lifecycle events"
     );
+    // Who read or received her data: opens, the export, the investigation's read.
+    let disclosure = |k: EventKind| {
+        matches!(
+            k,
+            EventKind::Access | EventKind::Export | EventKind::StaffHistoryRead
+        )
+    };
+    let reached: Vec<_> = events
+        .iter()
+        .filter(|e| e.subject.as_ref().is_some_and(|s| linked.contains(s)))
+        .filter(|e| disclosure(e.kind))
+        .map(|e| (e.kind, e.actor.as_ref().map(|a| a.id.clone())))
+        .collect();
+    assert!(
+        reached.is_empty(),
+        "the evidence re-links who read or received alice's data: {reached:?}"
+    );
     let accessed: BTreeSet<_> = events
         .iter()
-        .filter(|e| e.kind == EventKind::Access)
+        .filter(|e| disclosure(e.kind))
         .filter_map(|e| e.subject.clone())
         .collect();
     assert_eq!(accessed.len(), 1);
-    assert!(
-        linked.is_disjoint(&accessed),
-        "the evidence re-links alice's accesses"
-    );
-    // Every lifecycle event carries one pseudonym, never the accesses' one.
+    // Every lifecycle event carries one pseudonym, never the disclosures' one.
     let lifecycle: BTreeSet<_> = events
         .iter()
-        .filter(|e| e.kind != EventKind::Access)
+        .filter(|e| !disclosure(e.kind))
         .filter_map(|e| e.subject.clone())
         .collect();
     assert_eq!(lifecycle.len(), 1);
     assert!(lifecycle.is_disjoint(&accessed));
-    assert_eq!(trail.verify(None).unwrap().entries, 8);
+    assert_eq!(trail.verify(None).unwrap().entries, 9);
 }
 
 #[test]
