@@ -874,7 +874,8 @@ fn json_lines_reads_in_batches_match_one_read_and_continue_after_appends() {
     trail
         .record(&AuditEvent::new(EventKind::Sweep, t0()))
         .unwrap();
-    let more = JsonLinesSink::open(&path).unwrap();
+    // Read while the trail still writes it (and holds its writer's lock).
+    let more = JsonLinesSink::open_read_only(&path).unwrap();
     assert_eq!(more.last().unwrap().unwrap().seq, last.seq + 1);
     assert_eq!(more.read(0, usize::MAX).unwrap()[..TRAIL_LEN], whole[..]);
     assert_eq!(trail.verify(None).unwrap().entries, TRAIL_LEN as u64 + 1);
