@@ -41,7 +41,8 @@ pub struct JsonLinesSink {
 const STREAM_PART_WRITTEN: &str = "an earlier append failed part-way, so the stream may hold \
      part of a line; start a new sink (a new chain) and tell the receiver";
 const FILE_NOT_CUT_BACK: &str = "an earlier append failed and the file could not be cut back \
-     to its last acknowledged line; open it again (JsonLinesSink::open) to continue from \
+     to its last acknowledged line; drop this sink (it holds the file's lock) and open the \
+     file again (JsonLinesSink::open) to continue from \
      what it holds";
 
 enum Target {
