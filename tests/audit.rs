@@ -635,12 +635,35 @@ fn a_memory_sink_owned_by_its_trail_keeps_what_a_shared_one_keeps() {
 
 #[derive(Clone, Debug)]
 enum Tamper {
-    EditEvent { at: usize, byte: usize, xor: u8 },
-    EditHash { at: usize, byte: usize, xor: u8 },
-    Delete { at: usize },
-    Insert { at: usize },
-    Swap { a: usize, b: usize },
-    Truncate { keep: usize },
+    EditEvent {
+        at: usize,
+        byte: usize,
+        xor: u8,
+    },
+    EditHash {
+        at: usize,
+        byte: usize,
+        xor: u8,
+    },
+    Delete {
+        at: usize,
+    },
+    Insert {
+        at: usize,
+    },
+    Swap {
+        a: usize,
+        b: usize,
+    },
+    Truncate {
+        keep: usize,
+    },
+    /// The insider's rewrite: edit or delete the entry at `at`, then renumber and
+    /// re-hash every entry from there (SHA-256 has no secret).
+    Rewrite {
+        at: usize,
+        delete: bool,
+    },
 }
 
 fn tamper(n: usize) -> impl Strategy<Value = Tamper> {
@@ -661,7 +684,8 @@ fn tamper(n: usize) -> impl Strategy<Value = Tamper> {
                 a: a.min(b),
                 b: a.max(b)
             }),
-        i.prop_map(|keep| Tamper::Truncate { keep }),
+        i.clone().prop_map(|keep| Tamper::Truncate { keep }),
+        (i, any::<bool>()).prop_map(|(at, delete)| Tamper::Rewrite { at, delete }),
     ]
 }
 
@@ -713,6 +737,28 @@ fn apply(t: &Tamper, entries: &mut Vec<AuditEntry>) -> u64 {
             entries.truncate(keep);
             keep as u64
         }
+        Tamper::Rewrite { at, delete } => {
+            // Consistent alone: only the checkpoint's last position exposes it.
+            let signed_last = entries.len() as u64 - 1;
+            if delete {
+                entries.remove(at);
+            } else {
+                let mut forged = entries[at].decode().unwrap();
+                forged.purpose = Some("Marketing".into());
+                entries[at].event = forged.encode();
+            }
+            let mut prev = if at == 0 {
+                [0; 32]
+            } else {
+                entries[at - 1].hash
+            };
+            for (i, e) in entries.iter_mut().enumerate().skip(at) {
+                e.seq = i as u64;
+                e.hash = chain_hash(&prev, e.seq, &e.event);
+                prev = e.hash;
+            }
+            signed_last
+        }
     }
 }
 
@@ -755,8 +801,14 @@ proptest! {
         let key = signer();
         let cp = trail.checkpoint(&key, t0()).unwrap();
         let expected = sink.tamper(|entries| apply(&t, entries)).unwrap();
-        let err = trail.verify(Some((&cp, &TrustedKey::of(trail.id(), &key)))).unwrap_err();
+        let trusted = TrustedKey::of(trail.id(), &key);
+        let err = trail.verify(Some((&cp, &trusted))).unwrap_err();
         prop_assert_eq!(position(&err), Some(expected), "{:?}: {}", t, err);
+        // The next checkpoint does not certify the modified trail: it is refused, or
+        // it signs the history as it was and verification against it fails.
+        let next = trail.checkpoint(&key, t0());
+        let certified = next.as_ref().map(|cp| trail.verify(Some((cp, &trusted))));
+        prop_assert!(!matches!(certified, Ok(Ok(_))), "{:?}: {:?}", t, next);
     }
 
     #[test]
