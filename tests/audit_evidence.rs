@@ -183,6 +183,7 @@ fn an_edited_json_lines_event_is_reported_at_its_position() {
         trail.verify(None),
         Err(VerifyError::Altered { position: 2 })
     );
+    drop(trail); // its writer's lock
 
     // A field added to the readable event is an edit too.
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
