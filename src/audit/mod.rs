@@ -373,8 +373,9 @@ pub struct VerifyReport {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
     /// Events about any of these pseudonyms (empty: about anyone or no one). A subject
-    /// has two: one on their accesses, one on their lifecycle events
-    /// ([`Vault::access_history`](crate::Vault::access_history) asks for both).
+    /// has two: one on their accesses (opens, exports, history reads), one on their
+    /// lifecycle events ([`Vault::access_history`](crate::Vault::access_history) asks
+    /// for both).
     pub subjects: Vec<SubjectPseudonym>,
     /// Events by this actor (service name or staff id).
     pub actor: Option<String>,
