@@ -170,10 +170,11 @@ fn every_audited_action_is_recorded_with_its_fields() {
     assert!(matches!(&all[1].outcome, Outcome::Refused(r) if r.contains("another data subject")));
     assert_eq!(all[2].purpose.as_deref(), Some("Offers"));
     assert_eq!(all[3].actor.as_ref().unwrap().id, "data-subject");
-    // Alice's lifecycle events carry her other pseudonym (docs/audit.md).
+    // Alice's lifecycle events carry her other pseudonym (docs/audit.md); the export
+    // says who received her data, so it carries the accesses' one.
     let alice_life = all[2].subject.clone().unwrap();
     assert_ne!(alice_life, alice_ref);
-    assert_eq!(all[10].subject.as_ref(), Some(&alice_life));
+    assert_eq!(all[10].subject.as_ref(), Some(&alice_ref));
     assert_eq!(all[10].actor.as_ref().unwrap().id, "dsar-exporter");
     assert_eq!(all[10].at, t0() + TimeDelta::days(40));
     assert_eq!(all[3].subject.as_ref(), Some(&alice_life));
@@ -635,12 +636,35 @@ fn a_memory_sink_owned_by_its_trail_keeps_what_a_shared_one_keeps() {
 
 #[derive(Clone, Debug)]
 enum Tamper {
-    EditEvent { at: usize, byte: usize, xor: u8 },
-    EditHash { at: usize, byte: usize, xor: u8 },
-    Delete { at: usize },
-    Insert { at: usize },
-    Swap { a: usize, b: usize },
-    Truncate { keep: usize },
+    EditEvent {
+        at: usize,
+        byte: usize,
+        xor: u8,
+    },
+    EditHash {
+        at: usize,
+        byte: usize,
+        xor: u8,
+    },
+    Delete {
+        at: usize,
+    },
+    Insert {
+        at: usize,
+    },
+    Swap {
+        a: usize,
+        b: usize,
+    },
+    Truncate {
+        keep: usize,
+    },
+    /// The insider's rewrite: edit or delete the entry at `at`, then renumber and
+    /// re-hash every entry from there (SHA-256 has no secret).
+    Rewrite {
+        at: usize,
+        delete: bool,
+    },
 }
 
 fn tamper(n: usize) -> impl Strategy<Value = Tamper> {
@@ -661,7 +685,8 @@ fn tamper(n: usize) -> impl Strategy<Value = Tamper> {
                 a: a.min(b),
                 b: a.max(b)
             }),
-        i.prop_map(|keep| Tamper::Truncate { keep }),
+        i.clone().prop_map(|keep| Tamper::Truncate { keep }),
+        (i, any::<bool>()).prop_map(|(at, delete)| Tamper::Rewrite { at, delete }),
     ]
 }
 
@@ -713,6 +738,28 @@ fn apply(t: &Tamper, entries: &mut Vec<AuditEntry>) -> u64 {
             entries.truncate(keep);
             keep as u64
         }
+        Tamper::Rewrite { at, delete } => {
+            // Consistent alone: only the checkpoint's last position exposes it.
+            let signed_last = entries.len() as u64 - 1;
+            if delete {
+                entries.remove(at);
+            } else {
+                let mut forged = entries[at].decode().unwrap();
+                forged.purpose = Some("Marketing".into());
+                entries[at].event = forged.encode();
+            }
+            let mut prev = if at == 0 {
+                [0; 32]
+            } else {
+                entries[at - 1].hash
+            };
+            for (i, e) in entries.iter_mut().enumerate().skip(at) {
+                e.seq = i as u64;
+                e.hash = chain_hash(&prev, e.seq, &e.event);
+                prev = e.hash;
+            }
+            signed_last
+        }
     }
 }
 
@@ -755,8 +802,14 @@ proptest! {
         let key = signer();
         let cp = trail.checkpoint(&key, t0()).unwrap();
         let expected = sink.tamper(|entries| apply(&t, entries)).unwrap();
-        let err = trail.verify(Some((&cp, &TrustedKey::of(trail.id(), &key)))).unwrap_err();
+        let trusted = TrustedKey::of(trail.id(), &key);
+        let err = trail.verify(Some((&cp, &trusted))).unwrap_err();
         prop_assert_eq!(position(&err), Some(expected), "{:?}: {}", t, err);
+        // The next checkpoint does not certify the modified trail: it is refused, or
+        // it signs the history as it was and verification against it fails.
+        let next = trail.checkpoint(&key, t0());
+        let certified = next.as_ref().map(|cp| trail.verify(Some((cp, &trusted))));
+        prop_assert!(!matches!(certified, Ok(Ok(_))), "{:?}: {:?}", t, next);
     }
 
     #[test]
@@ -874,7 +927,8 @@ fn json_lines_reads_in_batches_match_one_read_and_continue_after_appends() {
     trail
         .record(&AuditEvent::new(EventKind::Sweep, t0()))
         .unwrap();
-    let more = JsonLinesSink::open(&path).unwrap();
+    // Read while the trail still writes it (and holds its writer's lock).
+    let more = JsonLinesSink::open_read_only(&path).unwrap();
     assert_eq!(more.last().unwrap().unwrap().seq, last.seq + 1);
     assert_eq!(more.read(0, usize::MAX).unwrap()[..TRAIL_LEN], whole[..]);
     assert_eq!(trail.verify(None).unwrap().entries, TRAIL_LEN as u64 + 1);

@@ -85,7 +85,9 @@ fn forged_checkpoint_with_own_key_is_refused() {
     // their own: the checkpoint is well formed and its signature verifies under the key
     // it names, but not under the one the verifier trusts.
     sink.tamper(|entries| entries.truncate(3)).unwrap();
+    // The insider runs their own code: a trail that accepts the stored chain as is.
     let forger = AuditTrail::new(Arc::clone(&sink)).unwrap();
+    forger.trust_unsigned_history().unwrap();
     let forged = forger.checkpoint(&signer(), t0()).unwrap();
     assert_eq!(forged.size, 3);
     assert_eq!(
@@ -181,6 +183,7 @@ fn an_edited_json_lines_event_is_reported_at_its_position() {
         trail.verify(None),
         Err(VerifyError::Altered { position: 2 })
     );
+    drop(trail); // its writer's lock
 
     // A field added to the readable event is an edit too.
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -326,8 +329,13 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
         .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email)
         .unwrap();
     tick();
-    v.record_export(&alice, &Actor::staff("emp-7", "privacy-officer"))
+    // A disclosure to a partner, and an investigation of who read her file: both
+    // say who received or read her data.
+    v.record_export(&alice, &Actor::staff("emp-42", "partner-sales"))
         .unwrap();
+    tick();
+    let investigation = Access::<Support>::new(alice.clone(), Actor::staff("emp-9", "dpo"));
+    v.access_history_with_staff(&investigation).unwrap();
     tick();
     // Before erasure the vault links every kind of event to alice.
     let kinds: Vec<EventKind> = v
@@ -346,6 +354,7 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
             EventKind::HoldReleased,
             EventKind::ConsentWithdrawn,
             EventKind::Export,
+            EventKind::StaffHistoryRead,
         ]
     );
     v.erase(&alice).unwrap();
@@ -395,20 +404,33 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
         !linked.is_empty(),
         "the join does find the lifecycle events"
     );
+    // Who read or received her data: opens, the export, the investigation's read.
+    let disclosure = |k: EventKind| {
+        matches!(
+            k,
+            EventKind::Access | EventKind::Export | EventKind::StaffHistoryRead
+        )
+    };
+    let reached: Vec<_> = events
+        .iter()
+        .filter(|e| e.subject.as_ref().is_some_and(|s| linked.contains(s)))
+        .filter(|e| disclosure(e.kind))
+        .map(|e| (e.kind, e.actor.as_ref().map(|a| a.id.clone())))
+        .collect();
+    assert!(
+        reached.is_empty(),
+        "the evidence re-links who read or received alice's data: {reached:?}"
+    );
     let accessed: BTreeSet<_> = events
         .iter()
-        .filter(|e| e.kind == EventKind::Access)
+        .filter(|e| disclosure(e.kind))
         .filter_map(|e| e.subject.clone())
         .collect();
     assert_eq!(accessed.len(), 1);
-    assert!(
-        linked.is_disjoint(&accessed),
-        "the evidence re-links alice's accesses"
-    );
-    // Every lifecycle event carries one pseudonym, never the accesses' one.
+    // Every lifecycle event carries one pseudonym, never the disclosures' one.
     let lifecycle: BTreeSet<_> = events
         .iter()
-        .filter(|e| e.kind != EventKind::Access)
+        .filter(|e| !disclosure(e.kind))
         .filter_map(|e| e.subject.clone())
         .collect();
     assert_eq!(lifecycle.len(), 1);
@@ -421,7 +443,9 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
         .expect("the read is audited");
     assert_eq!(read.subject, None);
     assert_eq!(read.purpose.as_deref(), Some("claim 2027-3"));
-    assert_eq!(trail.verify(None).unwrap().entries, 9);
+    // given, 2 accesses, hold placed and released, withdrawn, export, staff history
+    // read, erasure, evidence read.
+    assert_eq!(trail.verify(None).unwrap().entries, 10);
 }
 
 #[test]

@@ -29,7 +29,8 @@ pub enum EventKind {
     /// Stored keys were re-wrapped under a new master key.
     MasterKeyRotation,
     /// Personal data was exported (recorded by the application with
-    /// [`AuditTrail::record`](super::AuditTrail::record)).
+    /// [`Vault::record_export`](crate::Vault::record_export)): a disclosure, so it
+    /// carries the subject's access pseudonym, not the lifecycle one.
     Export,
     /// A sweep destroyed retention-epoch keys.
     Sweep,

@@ -151,17 +151,14 @@ impl Grouped {
         f(&**sink)
     }
 
-    /// What the sink holds: its length and last hash. A shared sink is asked, since
-    /// other writers move its head.
-    pub(super) fn head(&self) -> Result<(u64, [u8; 32]), AuditError> {
+    /// The length and last hash of what this trail stored, for a sink no one else
+    /// writes (`None` for a shared one, whose head other writers move).
+    pub(super) fn own_head(&self) -> Result<Option<(u64, [u8; 32])>, AuditError> {
         if self.shared {
-            return self.with_sink(|sink| match sink.last()? {
-                Some(e) => Ok((e.seq.checked_add(1).ok_or(AuditError::Damaged)?, e.hash)),
-                None => Ok((0, [0; 32])),
-            });
+            return Ok(None);
         }
         let st = self.state()?;
-        Ok((st.durable, st.durable_prev))
+        Ok(Some((st.durable, st.durable_prev)))
     }
 }
 

@@ -6,6 +6,12 @@
 //! returned, so no action relied on it). A stream cannot be cut back, so after a
 //! failure part-way through a line the sink refuses further appends; so does a file
 //! that could not be cut back, until it is opened again.
+//!
+//! A file has one writer: [`JsonLinesSink::open`] holds an exclusive advisory lock on
+//! it for as long as the sink lives, and a second writer (another sink in this process
+//! or in another) is refused with [`AuditError::Locked`] instead of forking the chain.
+//! [`JsonLinesSink::open_read_only`] takes no lock, so the file can be verified and
+//! queried while its writer appends.
 
 use std::cell::Cell;
 use std::fs::{File, OpenOptions};
@@ -23,7 +29,7 @@ use super::{AuditEntry, AuditError, AuditEvent, AuditRecord, AuditSink, hex, unh
 /// returns; with [`JsonLinesSink::open`] the file is also synced. Reading a line back
 /// checks that its `event` is exactly the decoding of its `bytes`: a line whose
 /// readable copy was edited is an altered entry, which `verify` reports at its
-/// position.
+/// position. One writer per file (the module's documentation).
 pub struct JsonLinesSink {
     out: Box<dyn Write + Send>,
     target: Target,
@@ -35,19 +41,23 @@ pub struct JsonLinesSink {
 const STREAM_PART_WRITTEN: &str = "an earlier append failed part-way, so the stream may hold \
      part of a line; start a new sink (a new chain) and tell the receiver";
 const FILE_NOT_CUT_BACK: &str = "an earlier append failed and the file could not be cut back \
-     to its last acknowledged line; open it again (JsonLinesSink::open) to continue from \
+     to its last acknowledged line; drop this sink (it holds the file's lock) and open the \
+     file again (JsonLinesSink::open) to continue from \
      what it holds";
 
 enum Target {
-    /// A file: `len` is its length up to the last acknowledged line; `cursor` is where
-    /// the last read stopped, so reading on from there (as `verify` and `query` do,
-    /// batch after batch) does not read the file again from its start.
+    /// A file this sink writes, holding its lock: `len` is its length up to the last
+    /// acknowledged line; `cursor` is where the last read stopped, so reading on from
+    /// there (as `verify` and `query` do, batch after batch) does not read the file
+    /// again from its start.
     File {
         path: PathBuf,
         file: File,
         len: u64,
         cursor: Cell<Cursor>,
     },
+    /// A file this sink only reads (another sink may be appending to it).
+    ReadOnly { path: PathBuf, cursor: Cell<Cursor> },
     /// A stream.
     Stream,
 }
@@ -79,26 +89,25 @@ struct ReadLine {
 }
 
 impl JsonLinesSink {
-    /// Appends to the file at `path` (created if missing), continuing its chain. A
-    /// last line without its newline (a crash during an append) is removed first.
+    /// Appends to the file at `path` (created if missing), continuing its chain, as
+    /// its only writer: the file stays locked (an exclusive advisory lock) until the
+    /// sink is dropped, and a file another sink writes is refused with
+    /// [`AuditError::Locked`]. A last line without its newline (a crash during an
+    /// append) is removed first.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AuditError> {
         let path = path.as_ref().to_path_buf();
         match std::fs::metadata(&path) {
-            Ok(m) if !m.is_file() => {
-                return Err(AuditError::Sink(format!(
-                    "{} is not a regular file: open files, and give streams (pipes, \
-                     devices, sockets) to JsonLinesSink::new",
-                    path.display()
-                )));
-            }
+            Ok(m) if !m.is_file() => return Err(not_a_file(&path)),
             _ => {}
         }
-        let end = end_of(&path)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(AuditError::sink)?;
+        // Before reading the end: no other writer appends or cuts back meanwhile.
+        lock(&file, &path)?;
+        let end = end_of(&path)?;
         if file.metadata().map_err(AuditError::sink)?.len() != end.whole {
             file.set_len(end.whole)
                 .and_then(|()| file.sync_data())
@@ -118,6 +127,28 @@ impl JsonLinesSink {
         })
     }
 
+    /// Reads the file at `path`, which another sink may be writing meanwhile (it takes
+    /// no lock): to verify and query it. Appending through it is refused
+    /// ([`AuditError::ReadOnly`]); a line still being written is not read.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, AuditError> {
+        let path = path.as_ref().to_path_buf();
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| AuditError::Sink(format!("cannot read {}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(not_a_file(&path));
+        }
+        let end = end_of(&path)?;
+        Ok(JsonLinesSink {
+            out: Box::new(io::sink()),
+            target: Target::ReadOnly {
+                path,
+                cursor: Cell::default(),
+            },
+            last: end.last.as_deref().map(parse),
+            broken: None,
+        })
+    }
+
     /// Writes to `writer` (a socket, a pipe, stdout): a new chain from position 0,
     /// which cannot be read back through the sink.
     pub fn new(writer: impl Write + Send + 'static) -> Self {
@@ -127,6 +158,29 @@ impl JsonLinesSink {
             broken: None,
             last: None,
         }
+    }
+}
+
+fn not_a_file(path: &Path) -> AuditError {
+    AuditError::Sink(format!(
+        "{} is not a regular file: open files, and give streams (pipes, devices, sockets) \
+         to JsonLinesSink::new",
+        path.display()
+    ))
+}
+
+/// Takes the writer's exclusive lock on `file`, or says why not. A file system that
+/// cannot lock is refused too: custodian does not write a file it cannot keep to one
+/// writer.
+fn lock(file: &File, path: &Path) -> Result<(), AuditError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(AuditError::Locked),
+        Err(std::fs::TryLockError::Error(e)) => Err(AuditError::Sink(format!(
+            "cannot lock {} for writing ({e}): custodian writes a JSON Lines file only \
+             while it can keep other writers out; put it on a local file system",
+            path.display()
+        ))),
     }
 }
 
@@ -255,6 +309,9 @@ impl AuditSink for JsonLinesSink {
     }
 
     fn append_group(&mut self, entries: &[AuditRecord<'_>]) -> Result<(), AuditError> {
+        if matches!(self.target, Target::ReadOnly { .. }) {
+            return Err(AuditError::ReadOnly);
+        }
         if let Some(why) = self.broken {
             return Err(AuditError::Sink(why.into()));
         }
@@ -289,6 +346,7 @@ impl AuditSink for JsonLinesSink {
                 }
                 *len += text.len() as u64;
             }
+            Target::ReadOnly { .. } => return Err(AuditError::ReadOnly),
             Target::Stream => {
                 if let Err((n, e)) = written {
                     if n > 0 {
@@ -303,19 +361,24 @@ impl AuditSink for JsonLinesSink {
     }
 
     fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
-        match &self.target {
+        let (path, cursor, end) = match &self.target {
             Target::File {
                 path, len, cursor, ..
-            } => {
-                // A cursor past the acknowledged end belongs to a file edited under
-                // the sink: start again from the top.
-                let start = Some(cursor.get()).filter(|c| c.offset <= *len);
-                let (entries, end) = read_file(path, start.unwrap_or_default(), from, limit)?;
-                cursor.set(end);
-                Ok(entries)
-            }
-            Target::Stream => Err(AuditError::Unsupported),
-        }
+            } => (path, cursor, *len),
+            // The writer moves the end: the file's length now.
+            Target::ReadOnly { path, cursor } => (
+                path,
+                cursor,
+                std::fs::metadata(path).map_err(AuditError::sink)?.len(),
+            ),
+            Target::Stream => return Err(AuditError::Unsupported),
+        };
+        // A cursor past the end belongs to a file edited under the sink: start again
+        // from the top.
+        let start = Some(cursor.get()).filter(|c| c.offset <= end);
+        let (entries, stopped) = read_file(path, start.unwrap_or_default(), from, limit)?;
+        cursor.set(stopped);
+        Ok(entries)
     }
 
     fn last(&self) -> Result<Option<AuditEntry>, AuditError> {

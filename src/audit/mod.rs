@@ -46,6 +46,7 @@ mod history;
 mod jsonl;
 mod sink;
 mod trail;
+mod verify;
 
 pub(crate) use event::EventRef;
 pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
@@ -53,6 +54,7 @@ pub use history::{HistoryActor, HistoryEvent};
 pub use jsonl::JsonLinesSink;
 pub use sink::{AuditSink, MemorySink};
 pub use trail::AuditTrail;
+pub use verify::verify_entries;
 
 use chrono::{DateTime, Utc};
 use ring::digest;
@@ -265,6 +267,30 @@ pub enum AuditError {
     /// The signing key for checkpoints was refused.
     #[error("the checkpoint signing key is not a valid Ed25519 PKCS#8 document")]
     BadSigningKey,
+    /// [`AuditTrail::checkpoint`] on a trail that has not verified the stored history
+    /// it would certify: it was created on a sink that already held entries (after a
+    /// restart, or beside other writers) and has verified no checkpoint since.
+    #[error(
+        "this trail has not verified the stored history a checkpoint would certify: verify it against its latest checkpoint first (`AuditTrail::verify(Some((&checkpoint, &trusted_key)))`), or, for a trail that was never checkpointed, call `AuditTrail::trust_unsigned_history` once"
+    )]
+    Unanchored,
+    /// [`AuditTrail::checkpoint`] found that the stored chain no longer extends the
+    /// history this trail last signed or verified (entries edited, deleted, renumbered
+    /// and re-hashed, or cut), and signed nothing.
+    #[error(
+        "the stored audit trail no longer extends the history this trail last signed or verified ({0}); no checkpoint was signed: keep the store as evidence and verify it against your checkpoints"
+    )]
+    HistoryChanged(VerifyError),
+    /// Another [`JsonLinesSink`] (in this process or another) writes the file.
+    #[error(
+        "another sink (in this process or another) already writes this JSON Lines file: give each process its own file, or read it with `JsonLinesSink::open_read_only`"
+    )]
+    Locked,
+    /// The [`JsonLinesSink`] was opened to read only.
+    #[error(
+        "this JSON Lines sink was opened read-only: open the file with `JsonLinesSink::open` to append to it (one writer per file)"
+    )]
+    ReadOnly,
 }
 
 impl AuditError {
@@ -347,8 +373,9 @@ pub struct VerifyReport {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
     /// Events about any of these pseudonyms (empty: about anyone or no one). A subject
-    /// has two: one on their accesses, one on their lifecycle events
-    /// ([`Vault::access_history`](crate::Vault::access_history) asks for both).
+    /// has two: one on their accesses (opens, exports, history reads), one on their
+    /// lifecycle events ([`Vault::access_history`](crate::Vault::access_history) asks
+    /// for both).
     pub subjects: Vec<SubjectPseudonym>,
     /// Events by this actor (service name or staff id).
     pub actor: Option<String>,
@@ -378,73 +405,4 @@ impl AuditQuery {
             && self.from.is_none_or(|f| e.at >= f)
             && self.until.is_none_or(|u| e.at < u)
     }
-}
-
-/// Verifies entries read in batches by `read(from)` (an empty batch ends them), and,
-/// given a checkpoint with the key trusted to sign it, that they hold exactly the
-/// signed history.
-pub fn verify_entries(
-    mut read: impl FnMut(u64) -> Result<Vec<AuditEntry>, VerifyError>,
-    checkpoint: Option<(&Checkpoint, &TrustedKey)>,
-) -> Result<VerifyReport, VerifyError> {
-    let signed = checkpoint
-        .map(|(c, key)| check_signature(c, key))
-        .transpose()?;
-    let mut prev = [0u8; 32];
-    let mut position = 0u64;
-    loop {
-        let batch = read(position)?;
-        if batch.is_empty() {
-            break;
-        }
-        for entry in batch {
-            if entry.seq != position || entry.hash != chain_hash(&prev, position, &entry.event) {
-                return Err(VerifyError::Altered { position });
-            }
-            if let Some((size, head)) = signed
-                && size == position + 1
-                && entry.hash != head
-            {
-                return Err(VerifyError::Rewritten { position });
-            }
-            prev = entry.hash;
-            position += 1;
-        }
-    }
-    if let Some((size, _)) = signed
-        && position < size
-    {
-        return Err(VerifyError::Truncated {
-            expected: size,
-            found: position,
-        });
-    }
-    Ok(VerifyReport { entries: position })
-}
-
-/// Checks `c` against the trusted key: its trail, the key that signed it, and the
-/// signature over trail, size, head and time. Returns the signed size and head.
-fn check_signature(c: &Checkpoint, key: &TrustedKey) -> Result<(u64, [u8; 32]), VerifyError> {
-    if c.trail != key.trail {
-        return Err(VerifyError::WrongTrail {
-            expected: key.trail.clone(),
-            found: c.trail.clone(),
-        });
-    }
-    if unhex(&c.public_key).as_deref() != Some(&key.public_key[..]) {
-        return Err(VerifyError::UntrustedCheckpoint);
-    }
-    let head: [u8; 32] = unhex(&c.head)
-        .and_then(|h| h.try_into().ok())
-        .ok_or(VerifyError::BadCheckpoint)?;
-    let sig = unhex(&c.signature).ok_or(VerifyError::BadCheckpoint)?;
-    // The time is signed in whole microseconds: a finer part would go unsigned.
-    if !c.at.timestamp_subsec_nanos().is_multiple_of(1000) {
-        return Err(VerifyError::BadCheckpoint);
-    }
-    let message = checkpoint_message(&c.trail, c.size, &head, c.at.timestamp_micros());
-    signature::UnparsedPublicKey::new(&signature::ED25519, &key.public_key[..])
-        .verify(&message, &sig)
-        .map_err(|_| VerifyError::BadCheckpoint)?;
-    Ok((c.size, head))
 }

@@ -16,7 +16,8 @@ use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, BATCH};
 /// time, so a sink needs no locking of its own (`append` takes
 /// `&mut self`, and a sink only has to be `Send`). To read a sink while a trail
 /// appends to it, share a handle: [`SqliteStore`](crate::store::SqliteStore) is one,
-/// and `Arc<MemorySink>` is a sink too.
+/// and `Arc<MemorySink>` is a sink too; a JSON Lines file being written is read with
+/// [`JsonLinesSink::open_read_only`](super::JsonLinesSink::open_read_only).
 pub trait AuditSink: Send {
     /// Stores one entry after the last.
     fn append(&mut self, entry: AuditRecord<'_>) -> Result<(), AuditError>;

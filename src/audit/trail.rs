@@ -9,10 +9,11 @@ use chrono::{DateTime, Utc};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 
 use super::group::Grouped;
+use super::verify::{Head, check_signature, extend, verify_entries};
 use super::{
-    AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink, BATCH, CHAIN_PREFIX, Checkpoint,
-    EventRef, TrustedKey, VerifyError, VerifyReport, chain_into, checkpoint_message, hex,
-    verify_entries,
+    AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink, BATCH, CHAIN_PREFIX,
+    Checkpoint, EventRef, TrustedKey, VerifyError, VerifyReport, chain_into, checkpoint_message,
+    hex,
 };
 
 /// The id of a trail not [`named`](AuditTrail::named).
@@ -23,6 +24,10 @@ const DEFAULT_ID: &str = "default";
 pub struct AuditTrail {
     mode: Mode,
     id: String,
+    /// The head this trail last signed or verified against a trusted checkpoint (the
+    /// empty chain's if its sink started empty): a checkpoint is signed only over a
+    /// stored chain that extends it. `None`: nothing verified yet, no checkpoint.
+    trusted: Mutex<Option<Head>>,
 }
 
 enum Mode {
@@ -43,11 +48,19 @@ struct Direct {
 
 impl AuditTrail {
     /// A trail over `sink`, continuing the chain already in it.
+    ///
+    /// On an empty sink the trail knows every entry from the first, and may
+    /// [`checkpoint`](Self::checkpoint) at once. On a sink that already holds entries
+    /// (a restart, other writers) it first has to verify them against the latest
+    /// checkpoint ([`verify`](Self::verify) with `Some`), or, if the trail was never
+    /// checkpointed, accept them once with
+    /// [`trust_unsigned_history`](Self::trust_unsigned_history).
     pub fn new(sink: impl AuditSink + 'static) -> Result<Self, AuditError> {
         let (seq, prev) = match sink.last()? {
             Some(e) => (e.seq.checked_add(1).ok_or(AuditError::Damaged)?, e.hash),
             None => (0, [0; 32]),
         };
+        let trusted = (seq == 0).then_some(Head::GENESIS);
         let sink: Box<dyn AuditSink> = Box::new(sink);
         // A sink other writers append to chains in its own transaction, which the
         // grouped path drives.
@@ -64,6 +77,7 @@ impl AuditTrail {
         Ok(AuditTrail {
             mode,
             id: DEFAULT_ID.to_owned(),
+            trusted: Mutex::new(trusted),
         })
     }
 
@@ -134,49 +148,136 @@ impl AuditTrail {
         self.with_sink(|sink| sink.query(query))
     }
 
-    /// Signs the trail's name, current length and head, and `at` (cut to whole
-    /// microseconds) with `signer` (an Ed25519 key pair from `ring`, e.g.
+    /// Signs the trail's name, length and head, and `at` (cut to whole microseconds)
+    /// with `signer` (an Ed25519 key pair from `ring`, e.g.
     /// `Ed25519KeyPair::from_pkcs8`). Only entries the sink holds count; on a sink that
     /// other processes append to, that is the store's head, whoever wrote it.
+    ///
+    /// It certifies only history it has verified: it first reads the entries stored
+    /// after the head this trail last signed or verified, and signs only if the stored
+    /// chain still passes through that head and every later entry chains onto it. An
+    /// insider who rewrote the stored history (deleted an entry, renumbered and
+    /// re-hashed the rest) gets [`AuditError::HistoryChanged`], not a checkpoint. A
+    /// trail created on a sink that already held entries has no such head until it
+    /// verifies the latest checkpoint ([`AuditError::Unanchored`]; see
+    /// [`new`](Self::new)). A sink that cannot be read back (a stream) holds only what
+    /// this trail wrote: the trail signs its own head.
     pub fn checkpoint(
         &self,
         signer: &Ed25519KeyPair,
         at: DateTime<Utc>,
     ) -> Result<Checkpoint, AuditError> {
-        let (size, head) = match &self.mode {
-            Mode::Direct(d) => {
-                let d = lock(d)?;
-                (d.seq, d.prev)
-            }
-            Mode::Grouped(g) => g.head()?,
-        };
+        // Held throughout: checkpoints of one trail are signed one at a time, each
+        // over a chain that extends the one before.
+        let mut trusted = lock(&self.trusted)?;
+        let from = (*trusted).ok_or(AuditError::Unanchored)?;
+        let head = self.verified_head(from)?;
         let at_micros = at.timestamp_micros();
         let at = DateTime::from_timestamp_micros(at_micros).unwrap_or(at);
-        let sig = signer.sign(&checkpoint_message(&self.id, size, &head, at_micros));
+        let sig = signer.sign(&checkpoint_message(
+            &self.id, head.size, &head.hash, at_micros,
+        ));
+        *trusted = Some(head);
         Ok(Checkpoint {
             trail: self.id.clone(),
-            size,
-            head: hex(&head),
+            size: head.size,
+            head: hex(&head.hash),
             at,
             public_key: hex(signer.public_key().as_ref()),
             signature: hex(sig.as_ref()),
         })
     }
 
+    /// The stored chain's head, verified to extend `from`.
+    fn verified_head(&self, from: Head) -> Result<Head, AuditError> {
+        let mut unreadable = false;
+        let read = |position| {
+            self.read_batch(position).map_err(|e| {
+                unreadable |= matches!(e, AuditError::Unsupported);
+                VerifyError::Read(e.to_string())
+            })
+        };
+        match extend(read, from) {
+            Ok(head) => Ok(head),
+            Err(_) if unreadable => self.own_head(from),
+            Err(VerifyError::Read(why)) => Err(AuditError::Sink(why)),
+            Err(e) => Err(AuditError::HistoryChanged(e)),
+        }
+    }
+
+    /// For a sink that cannot be read back and that no one else writes: the head of
+    /// what this trail stored, which it chained itself onto `from`.
+    fn own_head(&self, from: Head) -> Result<Head, AuditError> {
+        let (size, hash) = match &self.mode {
+            Mode::Direct(d) => {
+                let d = lock(d)?;
+                (d.seq, d.prev)
+            }
+            Mode::Grouped(g) => g.own_head()?.ok_or(AuditError::Unsupported)?,
+        };
+        if size < from.size {
+            return Err(AuditError::Unsupported);
+        }
+        Ok(Head { size, hash })
+    }
+
+    fn read_batch(&self, from: u64) -> Result<Vec<AuditEntry>, AuditError> {
+        self.with_sink(|sink| sink.read(from, BATCH))
+    }
+
     /// Checks the whole chain, and, given a checkpoint and the key you trust to sign
     /// this trail's checkpoints (pinned out of band: the key inside a checkpoint proves
     /// nothing), that the checkpoint is genuine and the trail still contains exactly
     /// the signed history. Reports the first bad position.
+    ///
+    /// A successful verification against a checkpoint lets this trail's next
+    /// [`checkpoint`](Self::checkpoint) continue from it (if it is later than the head
+    /// the trail already trusts): after a restart, verify the latest checkpoint, then
+    /// checkpoint.
     pub fn verify(
         &self,
         checkpoint: Option<(&Checkpoint, &TrustedKey)>,
     ) -> Result<VerifyReport, VerifyError> {
         // One lock per batch, so appends go on while a long trail is verified.
         let read = |from| {
-            self.with_sink(|sink| sink.read(from, BATCH))
+            self.read_batch(from)
                 .map_err(|e| VerifyError::Read(e.to_string()))
         };
-        verify_entries(read, checkpoint)
+        let report = verify_entries(read, checkpoint)?;
+        if let Some((cp, key)) = checkpoint {
+            self.trust(check_signature(cp, key)?)?;
+        }
+        Ok(report)
+    }
+
+    /// Accepts the chain the sink holds now, checked only for consistency from its
+    /// first entry, as the history the next [`checkpoint`](Self::checkpoint) may
+    /// certify. For the first checkpoint of a trail that already holds entries and was
+    /// never checkpointed (it was started before checkpoints were taken, or restarted
+    /// before the first one): whoever could write the store until now could have
+    /// rewritten it consistently, and this accepts their version. Call it once, when
+    /// you start checkpointing a trail; afterwards, verify the latest checkpoint
+    /// instead. A trail that already trusts a head (it started on an empty sink, signed
+    /// or verified a checkpoint) keeps it: this then only verifies.
+    pub fn trust_unsigned_history(&self) -> Result<VerifyReport, VerifyError> {
+        let read = |from| {
+            self.read_batch(from)
+                .map_err(|e| VerifyError::Read(e.to_string()))
+        };
+        let head = extend(read, Head::GENESIS)?;
+        let mut trusted = lock(&self.trusted).map_err(|e| VerifyError::Read(e.to_string()))?;
+        trusted.get_or_insert(head);
+        Ok(VerifyReport { entries: head.size })
+    }
+
+    /// Trusts `signed` (a verified checkpoint's head) if it is later than the head the
+    /// trail trusts.
+    fn trust(&self, signed: Head) -> Result<(), VerifyError> {
+        let mut trusted = lock(&self.trusted).map_err(|e| VerifyError::Read(e.to_string()))?;
+        if trusted.is_none_or(|t| t.size < signed.size) {
+            *trusted = Some(signed);
+        }
+        Ok(())
     }
 }
 

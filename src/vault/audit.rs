@@ -3,10 +3,12 @@
 //! with [`VaultError::Audit`], and an open then returns no plaintext.
 //!
 //! A subject has two pseudonyms, both HMAC-SHA256 under their pseudonym secret with
-//! different labels: one on their accesses, one on their lifecycle events (consent,
-//! holds, erasure, shred, export, key rotation). Evidence kept after erasure (consent
-//! records, holds) names the subject and the exact time of lifecycle events, so joining
-//! it with the trail reveals the lifecycle pseudonym; it never reveals the access one.
+//! different labels: one on the events that say who read or received their data
+//! (opens, exports, reads of their history with staff ids), one on their lifecycle
+//! events (consent, holds, erasure, shred, key rotation). Evidence kept after erasure
+//! (consent records, holds) names the subject and the exact time of lifecycle events,
+//! so joining it with the trail reveals the lifecycle pseudonym; it never reveals the
+//! access one, nor any disclosure.
 
 use std::sync::Mutex;
 
@@ -42,11 +44,26 @@ pub(super) struct Pseudonyms {
 }
 
 impl Pseudonyms {
-    /// The one that events of `kind` carry.
+    /// The one that events of `kind` carry: the access pseudonym on every event that
+    /// says who read or received the subject's data, the lifecycle one on the others.
+    /// Written out kind by kind, so that a new kind is placed by decision.
     fn for_kind(&self, kind: EventKind) -> &SubjectPseudonym {
         match kind {
-            EventKind::Access => &self.access,
-            _ => &self.lifecycle,
+            EventKind::Access
+            | EventKind::Export
+            | EventKind::StaffHistoryRead
+            // Names no subject today; were it to, it says who read kept evidence.
+            | EventKind::ConsentEvidenceRead => &self.access,
+            EventKind::ConsentGiven
+            | EventKind::ConsentWithdrawn
+            | EventKind::ConsentConfirmed
+            | EventKind::Erasure
+            | EventKind::HoldPlaced
+            | EventKind::HoldReleased
+            | EventKind::SubjectKeyRotation
+            | EventKind::MasterKeyRotation
+            | EventKind::Sweep
+            | EventKind::Shred => &self.lifecycle,
         }
     }
 }
@@ -78,9 +95,10 @@ impl Vault {
         self.audit.is_some()
     }
 
-    /// The pseudonym on the subject's access events, if they have one (they get one at
-    /// their first audited event, and lose it when erased). Their lifecycle events
-    /// (consent, holds, erasure, export) carry another (`docs/audit.md`).
+    /// The pseudonym on the subject's access events (opens, exports, reads of their
+    /// history with staff ids), if they have one (they get one at their first audited
+    /// event, and lose it when erased). Their lifecycle events (consent, holds,
+    /// erasure, key rotation) carry another (`docs/audit.md`).
     pub fn audit_pseudonym(
         &self,
         subject: &SubjectId,
@@ -117,7 +135,7 @@ impl Vault {
     /// use (an internal investigation of who consulted a subject's data, a complaint to
     /// the supervisory authority). Reading it is itself recorded first, as
     /// [`EventKind::StaffHistoryRead`] by the access's actor for its purpose (the
-    /// lifecycle pseudonym of the subject; none once erased), and nothing is returned
+    /// access pseudonym of the subject; none once erased), and nothing is returned
     /// if that record fails. The purpose is any declared one (it reads no sealed
     /// value, so it needs no category); declare one for investigations, e.g. on
     /// legitimate interests, rather than reusing a customer-facing purpose.
