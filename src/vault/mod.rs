@@ -662,6 +662,7 @@ fn checked_len(
             len: key.len(),
         });
     }
+    crate::keys::refuse_zero_key(master.id(), &key)?;
     Ok(key)
 }
 
