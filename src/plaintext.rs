@@ -2,6 +2,8 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
+mod finite;
+
 /// A type that can be a personal value: it has a documented byte encoding (what gets
 /// encrypted) and a way to wipe its memory when the value is dropped.
 ///
@@ -77,9 +79,10 @@ pub enum PlaintextError {
         ty: &'static str,
     },
     /// The value could not be encoded: a `Json<T>` whose `Serialize` failed (for
-    /// example a map whose keys are not strings). Nothing was sealed.
+    /// example a map whose keys are not strings) or that holds a NaN or infinite float,
+    /// which JSON cannot represent. Nothing was sealed.
     #[error(
-        "a `{ty}` value could not be encoded, so it was not sealed: its `Serialize` failed (JSON needs string map keys); fix the type's serialisation"
+        "a `{ty}` value could not be encoded, so it was not sealed: its `Serialize` failed or it holds a NaN or infinite float (JSON needs string map keys and finite numbers); fix the type's serialisation, or store such floats another way (e.g. `Option<f64>` with `None`)"
     )]
     Encode {
         /// The type being encoded.
@@ -223,7 +226,11 @@ impl Plaintext for chrono::DateTime<chrono::Utc> {
 /// Any `Serialize + DeserializeOwned` value as a personal value, encoded as JSON.
 ///
 /// The wrapper is explicit so the cost of a serde round trip is visible where it is
-/// paid. A `Serialize` that fails makes sealing fail with [`PlaintextError::Encode`].
+/// paid. A `Serialize` that fails makes sealing fail with [`PlaintextError::Encode`],
+/// and so does an `f32`/`f64` that is NaN or infinite anywhere in the value: serde_json
+/// would write it as `null` without an error, and the sealed value would then not open
+/// (`f64` cannot decode `null`) or open changed (`Option<f64>` decodes it as `None`). A
+/// walk over the value before encoding checks this; it writes and allocates nothing.
 /// The JSON is written into a buffer sized by a counting pass first, so no partial copy
 /// of it is left in memory freed by a growing buffer. Wiping: the encoded bytes are
 /// zeroized by the vault; the value itself is wiped
@@ -244,7 +251,8 @@ where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     /// Fails with [`PlaintextError::Encode`] if `T`'s `Serialize` fails (a map with
-    /// non-string keys, a custom impl that refuses): never a placeholder such as `null`.
+    /// non-string keys, a custom impl that refuses) or `T` holds a non-finite float:
+    /// never a placeholder such as `null`.
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError> {
         encode_json(&self.0, out)
     }
@@ -277,6 +285,9 @@ fn encode_json<T: serde::Serialize + ?Sized>(
     out: &mut Vec<u8>,
 ) -> Result<(), PlaintextError> {
     const FAILED: PlaintextError = PlaintextError::Encode { ty: "Json" };
+    if !finite::all_finite(value) {
+        return Err(FAILED);
+    }
     let start = out.len();
     if serde_json::to_writer(InCapacity(&mut *out), value).is_ok() {
         return Ok(());
@@ -422,6 +433,65 @@ mod tests {
             ),
             "sealing must fail, not store `null`"
         );
+    }
+
+    #[test]
+    fn json_with_a_non_finite_float_is_refused_not_sealed_as_null() {
+        // serde_json writes NaN and the infinities as `null` without an error: sealed,
+        // the value would not open (`Vec<f64>`) or would open changed (`Option<f64>`).
+        let values: [(
+            &str,
+            Box<dyn Fn(&mut Vec<u8>) -> Result<(), PlaintextError>>,
+        ); 5] = [
+            ("vec", Box::new(|o| Json(vec![1.5, f64::NAN]).encode(o))),
+            ("inf", Box::new(|o| Json(f64::INFINITY).encode(o))),
+            (
+                "f32",
+                Box::new(|o| Json(vec![(1u8, f32::NEG_INFINITY)]).encode(o)),
+            ),
+            ("option", Box::new(|o| Json(Some(f64::NAN)).encode(o))),
+            (
+                "map",
+                Box::new(|o| {
+                    Json(std::collections::BTreeMap::from([(
+                        "k".to_string(),
+                        f64::NAN,
+                    )]))
+                    .encode(o)
+                }),
+            ),
+        ];
+        for (what, encode) in &values {
+            let mut out = b"header".to_vec();
+            assert_eq!(
+                encode(&mut out),
+                Err(PlaintextError::Encode { ty: "Json" }),
+                "{what}"
+            );
+            assert_eq!(out, b"header", "{what}: nothing appended");
+        }
+        // Finite floats, and `None`, still encode as before.
+        let finite = vec![1.5, -0.0, f64::MAX, f64::MIN_POSITIVE];
+        let mut out = Vec::new();
+        Json(finite.clone()).encode(&mut out).unwrap();
+        assert_eq!(Json::<Vec<f64>>::decode(&out).unwrap().0, finite);
+        let mut out = Vec::new();
+        Json(Option::<f64>::None).encode(&mut out).unwrap();
+        assert_eq!(out, b"null");
+    }
+
+    #[test]
+    fn json_with_nan_is_refused_by_seal() {
+        use crate::categories::Communications;
+        use crate::keys::LocalMasterKey;
+        let vault = crate::Vault::in_memory(LocalMasterKey::generate("kek").unwrap());
+        let subject = crate::SubjectId::new("cus_1").unwrap();
+        let value = crate::Personal::<_, Communications>::new(subject, Json(vec![1.5, f64::NAN]));
+        let ctx = crate::Context::new("note", "scores").unwrap();
+        assert!(matches!(
+            vault.seal(&value, &ctx),
+            Err(crate::VaultError::Plaintext(PlaintextError::Encode { .. }))
+        ));
     }
 
     /// A `Serialize` that writes more on its second call than on its first.
