@@ -281,6 +281,7 @@ impl Vault {
         context: &Context<C>,
         access: &Access<P>,
     ) -> Result<Personal<T, C>, VaultError> {
+        let () = crate::purpose::checks::Declared::<P, C>::CHECK;
         let result = self.open_unaudited(sealed, context, access);
         if self.audit.is_some() {
             self.audit_open(context, access, &result)?;
