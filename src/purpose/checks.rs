@@ -99,29 +99,15 @@ pub const fn art10_used<P: Purpose>() -> bool {
 /// Fails to compile unless condition `K` fits lawful basis `B`.
 pub const fn fits<K: FitsBasis<B>, B: LawfulBasis>() {}
 
-/// Whether two strings are equal, byte by byte (`==` on `str` is not `const`).
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 /// Whether `P`'s record of processing ([`Purpose::CATEGORIES`]) lists `C`: an entry
 /// with `C`'s name and sensitivity.
 pub const fn lists<P: Purpose, C: Category>() -> bool {
     let mut i = 0;
     while i < P::CATEGORIES.len() {
         let entry = &P::CATEGORIES[i];
-        if same(entry.name, C::NAME) && entry.sensitivity as u8 == C::SENSITIVITY as u8 {
+        if crate::category::same_str(entry.name, C::NAME)
+            && entry.sensitivity as u8 == C::SENSITIVITY as u8
+        {
             return true;
         }
         i += 1;
