@@ -180,3 +180,65 @@ impl ser::SerializeMap for &mut Check {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plaintext::{Json, Plaintext, PlaintextError};
+
+    #[test]
+    fn json_with_a_non_finite_float_is_refused_not_sealed_as_null() {
+        // serde_json writes NaN and the infinities as `null` without an error: sealed,
+        // the value would not open (`Vec<f64>`) or would open changed (`Option<f64>`).
+        type Encode = Box<dyn Fn(&mut Vec<u8>) -> Result<(), PlaintextError>>;
+        let values: [(&str, Encode); 5] = [
+            ("vec", Box::new(|o| Json(vec![1.5, f64::NAN]).encode(o))),
+            ("inf", Box::new(|o| Json(f64::INFINITY).encode(o))),
+            (
+                "f32",
+                Box::new(|o| Json(vec![(1u8, f32::NEG_INFINITY)]).encode(o)),
+            ),
+            ("option", Box::new(|o| Json(Some(f64::NAN)).encode(o))),
+            (
+                "map",
+                Box::new(|o| {
+                    Json(std::collections::BTreeMap::from([(
+                        "k".to_string(),
+                        f64::NAN,
+                    )]))
+                    .encode(o)
+                }),
+            ),
+        ];
+        for (what, encode) in &values {
+            let mut out = b"header".to_vec();
+            assert_eq!(
+                encode(&mut out),
+                Err(PlaintextError::Encode { ty: "Json" }),
+                "{what}"
+            );
+            assert_eq!(out, b"header", "{what}: nothing appended");
+        }
+        // Finite floats, and `None`, still encode as before.
+        let finite = vec![1.5, -0.0, f64::MAX, f64::MIN_POSITIVE];
+        let mut out = Vec::new();
+        Json(finite.clone()).encode(&mut out).unwrap();
+        assert_eq!(Json::<Vec<f64>>::decode(&out).unwrap().0, finite);
+        let mut out = Vec::new();
+        Json(Option::<f64>::None).encode(&mut out).unwrap();
+        assert_eq!(out, b"null");
+    }
+
+    #[test]
+    fn json_with_nan_is_refused_by_seal() {
+        use crate::categories::Communications;
+        use crate::keys::LocalMasterKey;
+        let vault = crate::Vault::in_memory(LocalMasterKey::generate("kek").unwrap());
+        let subject = crate::SubjectId::new("cus_1").unwrap();
+        let value = crate::Personal::<_, Communications>::new(subject, Json(vec![1.5, f64::NAN]));
+        let ctx = crate::Context::new("note", "scores").unwrap();
+        assert!(matches!(
+            vault.seal(&value, &ctx),
+            Err(crate::VaultError::Plaintext(PlaintextError::Encode { .. }))
+        ));
+    }
+}
