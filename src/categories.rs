@@ -8,7 +8,9 @@
 //! criminal record and political opinions are restricted by the GDPR but not CCPA
 //! sensitive). Declare your own with [`category!`](macro@crate::category).
 
-crate::category! {
+// Through the declaration `category!` uses, without its check that refuses the names
+// declared here.
+crate::__category_decl! {
     /// A person's name: given, family, full or display name.
     pub struct Name {
         name: "user.name",

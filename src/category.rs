@@ -6,7 +6,12 @@
 /// [`Personal<T, C>`](crate::Personal); the built-in set is in
 /// [`categories`](crate::categories), and [`category!`](macro@crate::category) declares more.
 /// Names are dotted, in the style of the Fides taxonomy (`user.contact.email`).
-pub trait Category: 'static + Send + Sync {
+///
+/// Sealed: its supertrait is written by `category!` only, which checks the name and
+/// refuses a built-in category's name, so a look-alike (`user.health_and_medical` as
+/// `Ordinary` data) cannot stand in for a built-in. A hand-written `impl Category` does
+/// not compile (`docs/architecture.md`, "Sealed traits").
+pub trait Category: 'static + Send + Sync + crate::__private::seal_v1::DeclaredCategory {
     /// Dotted taxonomy name, e.g. `user.contact.email`.
     const NAME: &'static str;
     /// What a privacy notice says this category is.
@@ -130,6 +135,37 @@ pub struct CategoryInfo {
     pub ccpa_sensitive: Option<CcpaSensitive>,
 }
 
+/// Whether two strings are equal, byte by byte (`==` on `str` is not `const`).
+pub(crate) const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `name` is the name of a built-in category ([`categories::ALL`](crate::categories::ALL));
+/// `category!` refuses such a name at compile time.
+#[doc(hidden)]
+pub const fn builtin_name(name: &str) -> bool {
+    let all = crate::categories::ALL;
+    let mut i = 0;
+    while i < all.len() {
+        if same_str(all[i].name, name) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Checks a dotted category name at compile time: lowercase ASCII letters, digits and
 /// `_`, in at least two non-empty dot-separated segments, at most 255 bytes (its length
 /// is one byte in the context digest, `docs/format.md`).
@@ -205,10 +241,43 @@ macro_rules! category {
             $(,)?
         }
     )*) => {$(
+        $crate::__category_decl! {
+            $(#[$meta])*
+            $vis struct $ty {
+                name: $name,
+                description: $desc
+                $(, sensitivity: $sens)?
+                $(, ccpa_sensitive: $ccpa)?
+            }
+        }
+
+        const _: () = ::core::assert!(
+            !$crate::category::builtin_name($name),
+            "this is the name of a built-in category (`custodian::categories`): use the built-in type, or choose another name (a look-alike could stand in for the built-in with another sensitivity)"
+        );
+    )*};
+}
+
+/// One category declaration, for [`category!`](macro@crate::category) and the built-in
+/// set (which skips only the built-in-name check). Not public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __category_decl {
+    ($(
+        $(#[$meta:meta])*
+        $vis:vis struct $ty:ident {
+            name: $name:literal,
+            description: $desc:literal
+            $(, sensitivity: $sens:ident)?
+            $(, ccpa_sensitive: $ccpa:ident)?
+            $(,)?
+        }
+    )*) => {$(
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         $vis enum $ty {}
 
+        impl $crate::__private::seal_v1::DeclaredCategory for $ty {}
         impl $crate::Category for $ty {
             const NAME: &'static str = $name;
             const DESCRIPTION: &'static str = $desc;

@@ -226,6 +226,16 @@ pub mod __private {
             note = "add `{C}` to the `uses: [...]` list of `{Self}` in its `purpose!` declaration, so that its record of processing (`{Self}::INFO`) lists it too"
         )]
         pub trait DeclaredUse<C> {}
+
+        /// Written by `category!` beside each `Category` impl; the supertrait that seals
+        /// [`Category`](crate::Category), so a category's name and sensitivity come from a
+        /// declaration `category!` checked (a valid name, not a built-in's).
+        #[diagnostic::on_unimplemented(
+            message = "`{Self}` is not declared with `category!`: `Category` cannot be implemented by hand",
+            label = "`Category` is sealed: only `category!` implements it",
+            note = "declare the category with `custodian::category! {{ pub struct {Self} {{ name: \"...\", description: \"...\" }} }}`; a name of a built-in category (`custodian::categories`) is refused there, use the built-in type instead"
+        )]
+        pub trait DeclaredCategory {}
     }
 
     /// Checks a field type that `#[derive(PersonalData)]` passes through as plain: it

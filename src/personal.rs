@@ -85,6 +85,8 @@ impl<T: Plaintext, C: Category> Personal<T, C> {
     }
 
     fn check<P: Uses<C>>(&self, access: &Access<P>) -> Result<(), AccessError> {
+        // Fails the build if the `Uses<C>` was forged (`purpose::checks::Declared`).
+        let () = crate::purpose::checks::Declared::<P, C>::CHECK;
         if access.subject() == &self.subject {
             Ok(())
         } else {

@@ -2,6 +2,8 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
+mod finite;
+
 /// A type that can be a personal value: it has a documented byte encoding (what gets
 /// encrypted) and a way to wipe its memory when the value is dropped.
 ///
@@ -77,9 +79,10 @@ pub enum PlaintextError {
         ty: &'static str,
     },
     /// The value could not be encoded: a `Json<T>` whose `Serialize` failed (for
-    /// example a map whose keys are not strings). Nothing was sealed.
+    /// example a map whose keys are not strings) or that holds a NaN or infinite float,
+    /// which JSON cannot represent. Nothing was sealed.
     #[error(
-        "a `{ty}` value could not be encoded, so it was not sealed: its `Serialize` failed (JSON needs string map keys); fix the type's serialisation"
+        "a `{ty}` value could not be encoded, so it was not sealed: its `Serialize` failed or it holds a NaN or infinite float (JSON needs string map keys and finite numbers); fix the type's serialisation, or store such floats another way (e.g. `Option<f64>` with `None`)"
     )]
     Encode {
         /// The type being encoded.
@@ -223,11 +226,26 @@ impl Plaintext for chrono::DateTime<chrono::Utc> {
 /// Any `Serialize + DeserializeOwned` value as a personal value, encoded as JSON.
 ///
 /// The wrapper is explicit so the cost of a serde round trip is visible where it is
-/// paid. A `Serialize` that fails makes sealing fail with [`PlaintextError::Encode`].
+/// paid. A `Serialize` that fails makes sealing fail with [`PlaintextError::Encode`],
+/// and so does an `f32`/`f64` that is NaN or infinite anywhere in the value: serde_json
+/// would write it as `null` without an error, and the sealed value would then not open
+/// (`f64` cannot decode `null`) or open changed (`Option<f64>` decodes it as `None`). A
+/// walk over the value before encoding checks this; it writes and allocates nothing.
 /// The JSON is written into a buffer sized by a counting pass first, so no partial copy
 /// of it is left in memory freed by a growing buffer. Wiping: the encoded bytes are
 /// zeroized by the vault; the value itself is wiped
 /// only if `T`'s own `Drop` does it (wrap secrets inside `T` in `zeroize::Zeroizing`).
+///
+/// Residual when opening (`docs/crypto.md`, "Zeroization"): serde_json unescapes a
+/// string that holds `"`, `\` or a control character (a newline, a tab) into a scratch
+/// buffer of its own, which grows by doubling and is freed unwiped; serde_json offers no
+/// way to size, reach or wipe it. So opening a `Json<T>` whose strings need escapes
+/// leaves copies of those strings (up to one freed block per doubling of the longest,
+/// and the last) in freed heap. Strings without escapes are read in place and leave
+/// none. Likewise a `Vec` or map inside `T` grows while it is decoded (JSON gives no
+/// length first), leaving earlier copies of its elements (numbers, bytes; for strings
+/// only their pointers). Where that matters, keep free text in its own
+/// `Personal<String, C>` field, which is decoded in place and wiped on drop.
 ///
 /// ```
 /// use custodian::Json;
@@ -244,7 +262,8 @@ where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     /// Fails with [`PlaintextError::Encode`] if `T`'s `Serialize` fails (a map with
-    /// non-string keys, a custom impl that refuses): never a placeholder such as `null`.
+    /// non-string keys, a custom impl that refuses) or `T` holds a non-finite float:
+    /// never a placeholder such as `null`.
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), PlaintextError> {
         encode_json(&self.0, out)
     }
@@ -277,6 +296,9 @@ fn encode_json<T: serde::Serialize + ?Sized>(
     out: &mut Vec<u8>,
 ) -> Result<(), PlaintextError> {
     const FAILED: PlaintextError = PlaintextError::Encode { ty: "Json" };
+    if !finite::all_finite(value) {
+        return Err(FAILED);
+    }
     let start = out.len();
     if serde_json::to_writer(InCapacity(&mut *out), value).is_ok() {
         return Ok(());

@@ -146,3 +146,46 @@ fn a_cache_ttl_of_zero_rereads_the_store_but_never_redraws_the_nonce_prefix() {
     assert!(matches!(open(&v, &sealed, &s), Err(VaultError::Shredded)));
     assert!(matches!(seal(&v, &s), Err(VaultError::Shredded)));
 }
+
+/// A master key whose unwrap returns 32 zero bytes, the classic failure of a KMS client
+/// that hands back an unfilled buffer: data keys would derive from public inputs only.
+struct Zeroes(LocalMasterKey);
+
+impl MasterKey for Zeroes {
+    fn id(&self) -> &str {
+        self.0.id()
+    }
+    fn wrap(&self, key: &[u8], aad: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.0.wrap(key, aad)
+    }
+    fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        self.0.unwrap(wrapped, aad)?;
+        Ok(Zeroizing::new(vec![0; 32]))
+    }
+}
+
+#[test]
+fn an_all_zero_key_from_a_custom_master_key_is_refused() {
+    let store = Arc::new(MemoryKeyStore::new());
+    let s = sid("cus_1");
+    let good = Vault::new(master(), store.clone());
+    let sealed = seal(&good, &s).unwrap();
+    good.subject_ref(&s).unwrap();
+    let zero = Vault::new(Zeroes(master()), store.clone());
+    let weak = |r: Result<(), VaultError>| matches!(r, Err(VaultError::Key(KeyError::WeakKey { ref master_id })) if master_id == "m1");
+    assert!(weak(seal(&zero, &s).map(drop)), "seal");
+    assert!(weak(open(&zero, &sealed, &s).map(drop)), "open");
+    assert!(weak(zero.subject_ref(&s).map(drop)), "secret");
+    // A fresh subject: its new key is created, then unwrapped, and refused.
+    assert!(weak(seal(&zero, &sid("cus_2")).map(drop)), "new subject");
+    assert_eq!(open(&good, &sealed, &s).unwrap(), "a@example.com");
+}
+
+#[test]
+fn an_all_zero_local_master_key_is_refused() {
+    assert!(matches!(
+        LocalMasterKey::from_slice("m0", &[0; 32]),
+        Err(KeyError::WeakKey { .. })
+    ));
+    assert!(LocalMasterKey::from_slice("m1", &[1; 32]).is_ok());
+}

@@ -7,3 +7,14 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/*.rs");
 }
+
+/// Checks that fail only when code is generated (a `const` evaluated per use, such as
+/// `purpose::checks::Declared`): `cargo check` does not instantiate generic functions,
+/// so these cases are built (trybuild builds when a case must pass), with one case that
+/// must build and run to show the check does not refuse what `purpose!` declares.
+#[test]
+fn ui_build() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/ui/build/declared_use_reads.rs");
+    t.compile_fail("tests/ui/build/forged_*.rs");
+}

@@ -58,12 +58,36 @@ pub enum KeyError {
         /// The length it returned.
         len: usize,
     },
+    /// A key of all zero bytes: a master key's `unwrap` returned one (a key service that
+    /// handed back an unfilled buffer), or a [`LocalMasterKey`] was made from one (an
+    /// unset secret). Data keys derived from it would follow from public inputs alone, so
+    /// nothing was sealed, opened or re-wrapped with it.
+    #[error(
+        "master key `{master_id}` is, or unwrapped, an all-zero key: its implementation, the key service behind it or the secret it was loaded from is faulty; nothing was sealed, opened or re-wrapped with it"
+    )]
+    WeakKey {
+        /// The master key concerned.
+        master_id: String,
+    },
     /// A master key id is empty or longer than 64 bytes.
     #[error("a master key id must be 1 to 64 bytes")]
     BadId,
     /// A remote key service failed (for [`MasterKey`] implementations outside this crate).
     #[error("the key service failed: {0}")]
     Service(String),
+}
+
+/// Refuses a key of all zero bytes ([`KeyError::WeakKey`]), the output of a key service
+/// that returned an unfilled buffer. The bytes are OR-ed together without an early exit,
+/// so the only branch on key material is on "all zero or not".
+pub(crate) fn refuse_zero_key(master_id: &str, key: &[u8]) -> Result<(), KeyError> {
+    let any = std::hint::black_box(key.iter().fold(0u8, |acc, b| acc | b));
+    if any == 0 {
+        return Err(KeyError::WeakKey {
+            master_id: master_id.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// A master key held in this process's memory, wrapping with AES-256-GCM.
@@ -96,12 +120,14 @@ impl LocalMasterKey {
         Self::with_rng(id.into(), SecretBox::new(bytes), rng)
     }
 
-    /// A master key from its 32 bytes (e.g. loaded from a secret manager).
+    /// A master key from its 32 bytes (e.g. loaded from a secret manager); all zero bytes
+    /// (an unset secret) are refused with [`KeyError::WeakKey`].
     pub fn from_bytes(id: impl Into<String>, bytes: SecretBox<[u8; 32]>) -> Result<Self, KeyError> {
         Self::with_rng(id.into(), bytes, SystemRandom::new())
     }
 
-    /// A master key from a byte slice, which must be 32 bytes long.
+    /// A master key from a byte slice, which must be 32 bytes long and not all zero
+    /// ([`KeyError::WeakKey`]).
     pub fn from_slice(id: impl Into<String>, bytes: &[u8]) -> Result<Self, KeyError> {
         let arr: [u8; 32] = bytes
             .try_into()
@@ -113,6 +139,7 @@ impl LocalMasterKey {
         if id.is_empty() || id.len() > 64 {
             return Err(KeyError::BadId);
         }
+        refuse_zero_key(&id, key.expose_secret())?;
         Ok(LocalMasterKey { id, key, rng })
     }
 

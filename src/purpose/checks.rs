@@ -98,3 +98,47 @@ pub const fn art10_used<P: Purpose>() -> bool {
 }
 /// Fails to compile unless condition `K` fits lawful basis `B`.
 pub const fn fits<K: FitsBasis<B>, B: LawfulBasis>() {}
+
+/// Whether `P`'s record of processing ([`Purpose::CATEGORIES`]) lists `C`: an entry
+/// with `C`'s name and sensitivity.
+pub const fn lists<P: Purpose, C: Category>() -> bool {
+    let mut i = 0;
+    while i < P::CATEGORIES.len() {
+        let entry = &P::CATEGORIES[i];
+        if crate::category::same_str(entry.name, C::NAME)
+            && entry.sensitivity as u8 == C::SENSITIVITY as u8
+        {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The per-use check behind every door a `Uses<C>` bound opens (`Personal::read`,
+/// `map`, `rectify`, `Vault::open` and the derive's openers through it).
+///
+/// `Uses<C>` is sealed by a hidden supertrait that `purpose!` writes; a caller who forges
+/// that hidden impl still meets this: [`CHECK`](Declared::CHECK) is evaluated when the
+/// door is instantiated for `P` and `C`, and fails the build (a const-evaluation error)
+/// unless `P`'s record of processing lists `C` and `P` names the Art. 9(2) condition or
+/// Art. 10 authorisation `C` needs. It is a constant: no run-time cost.
+pub struct Declared<P, C>(core::marker::PhantomData<fn() -> (P, C)>);
+
+impl<P: Purpose, C: Category> Declared<P, C> {
+    /// `()`, or a build failure naming what is missing.
+    pub const CHECK: () = {
+        assert!(
+            lists::<P, C>(),
+            "this purpose reads a category its record of processing (`INFO.categories`) does not list: `Uses` was implemented by hand; add the category to the `uses: [...]` list of its `purpose!` declaration instead"
+        );
+        assert!(
+            art9_permits::<P, C>(),
+            "this purpose reads a special category (GDPR Art. 9(1)) but names no Art. 9(2) condition: declare one in its `purpose!` (`condition: ...`)"
+        );
+        assert!(
+            art10_permits::<P, C>(),
+            "this purpose reads criminal-offence data (GDPR Art. 10) but names no Art. 10 authorisation: declare one in its `purpose!` (`art10: ...`)"
+        );
+    };
+}

@@ -295,6 +295,7 @@ impl Vault {
         context: &Context<C>,
         access: &Access<P>,
     ) -> Result<Personal<T, C>, VaultError> {
+        let () = crate::purpose::checks::Declared::<P, C>::CHECK;
         let result = self.open_unaudited(sealed, context, access);
         if self.audit.is_some() {
             self.audit_open(context, access, &result)?;
@@ -676,6 +677,7 @@ fn checked_len(
             len: key.len(),
         });
     }
+    crate::keys::refuse_zero_key(master.id(), &key)?;
     Ok(key)
 }
 
