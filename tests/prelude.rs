@@ -55,9 +55,9 @@ fn category_name<P: Purpose + Uses<C>, C: Category>(_: &Access<P>) -> &'static s
 #[test]
 fn prelude_glob_imports_beside_domain_types_and_an_anyhow_like_context() {
     // The domain's types, unambiguous.
-    let name = Name("Alice".into());
-    let email = Email("alice@example.com".into());
-    let phone = Phone("+15550100".into());
+    let name: Name = Name("Alice".into());
+    let email: Email = Email("alice@example.com".into());
+    let phone: Phone = Phone("+15550100".into());
     assert_eq!(name, Name("Alice".into()));
     assert_eq!(phone.0, "+15550100");
 

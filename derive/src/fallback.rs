@@ -1,6 +1,6 @@
 //! What is emitted when the input has a mistake: the errors, plus the items the
-//! derive would have generated (the sealed struct, `seal`, `open`, `open_<field>`,
-//! `Debug`), with the same names and signatures. The user's other code that uses them
+//! derive would have generated (the sealed struct and its fields, `seal`, `open`,
+//! `open_<field>`, `Debug`), with the same names and signatures. The user's other code that uses them
 //! then type-checks, so one mistake is one error, not a cascade of E0412/E0599 (as
 //! serde_derive and thiserror do).
 //!
@@ -27,6 +27,36 @@ pub fn expand(
     let sealed_name = format_ident!("Sealed{}", name);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let errors = errors.into_compile_error();
+    // The sealed struct's fields, so `row.plan` or `row.email` type-checks too; only
+    // for a concrete struct (a generic field type could not be named here), and without
+    // a `Personal` that lacks its category (its type is the mistake).
+    let sealed_fields = fields
+        .filter(|_| input.generics.params.is_empty())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|f| {
+            let (ident, fvis) = (f.ident, f.vis);
+            match &f.kind {
+                Kind::Personal {
+                    value,
+                    category,
+                    optional: false,
+                } => Some(quote!(#fvis #ident: #k::Sealed<#value, #category>)),
+                Kind::Personal {
+                    value,
+                    category,
+                    optional: true,
+                } => Some(
+                    quote!(#fvis #ident: ::core::option::Option<#k::Sealed<#value, #category>>),
+                ),
+                Kind::Plain => {
+                    let ty = f.ty;
+                    Some(quote!(#fvis #ident: #ty))
+                }
+                Kind::PersonalWithoutCategory => None,
+            }
+        });
+    let sealed_body = quote!({ #(#sealed_fields,)* });
     let openers = fields.unwrap_or_default().iter().filter_map(|f| {
         let Kind::Personal {
             value,
@@ -97,7 +127,7 @@ pub fn expand(
 
         #[allow(dead_code)]
         #[derive(::core::clone::Clone, ::core::fmt::Debug)]
-        #vis struct #sealed_name;
+        #vis struct #sealed_name #sealed_body
 
         const _: () = {
             impl #impl_generics #name #ty_generics #where_clause {

@@ -1,6 +1,6 @@
 // One mistake in the derive's input is one error: the derive still emits the sealed
 // struct and its methods, so the code below that uses `SealedCustomer`, `seal`, `open`
-// and `open_email` reports nothing more (no E0412/E0599 cascade).
+// `open_email` and the sealed fields reports nothing more (no E0412/E0599 cascade).
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
 use custodian::{Access, Actor, Personal, PersonalData, SubjectId, Vault, VaultError};
@@ -15,6 +15,7 @@ pub struct Customer {
     pub id: SubjectId,
     #[personal(retain = "30 parsecs")]
     pub email: Personal<String, Email>,
+    pub plan: String,
 }
 
 fn roundtrip(customer: &Customer, vault: &Vault) -> Result<(), VaultError> {
@@ -22,7 +23,7 @@ fn roundtrip(customer: &Customer, vault: &Vault) -> Result<(), VaultError> {
     let access = Access::<Receipts>::new(customer.id.clone(), Actor::service("mailer"));
     let _whole: Customer = sealed.open(vault, &access)?;
     let _email: Personal<String, Email> = sealed.open_email(vault, &access)?;
-    println!("{customer:?} {sealed:?}");
+    println!("{customer:?} {sealed:?} {} {:?}", sealed.plan, sealed.email);
     Ok(())
 }
 
