@@ -11,10 +11,18 @@
 //!
 //! ```ignore
 //! use custodian::categories::{Email, Name, Phone};
+//! use custodian::keys::LocalMasterKey;
 //! use custodian::prelude::*;
 //!
+//! custodian::purpose! {
+//!     /// Running the account: every category in the record.
+//!     pub struct AccountService { basis: Contract, description: "Run your account.", uses: [Name, Email, Phone] }
+//!     /// Receipts: the email only.
+//!     pub struct Receipts { basis: Contract, description: "Email receipts.", uses: [Email] }
+//! }
+//!
 //! #[derive(PersonalData)]
-//! #[personal(record = "customer")]               // the record type bound into ciphertexts
+//! #[personal(record = "customer")]               // pin the record type bound into ciphertexts
 //! pub struct Customer {
 //!     #[personal(subject)]                       // exactly one: whose data this is
 //!     pub id: SubjectId,
@@ -26,14 +34,29 @@
 //!     pub plan: String,                          // plain fields are copied as they are
 //! }
 //!
-//! let sealed: SealedCustomer = customer.seal(&vault)?;           // store this
-//! let whole = sealed.open(&vault, &account_service)?;            // purpose uses every category
-//! let email = sealed.open_email_address(&vault, &receipts)?;     // needs only `Email`
-//! for f in Customer::FIELDS { println!("{} {}", f.name, f.category.name); }
+//! let vault = Vault::in_memory(LocalMasterKey::generate("kek")?);
+//! let alice = SubjectId::new("cus_1")?;
+//! let customer = Customer {
+//!     id: alice.clone(),
+//!     name: Personal::new(alice.clone(), "Alice".to_string()),
+//!     email_address: Personal::new(alice.clone(), "alice@example.com".to_string()),
+//!     phone: None,
+//!     plan: "gold".to_string(),
+//! };
+//!
+//! let sealed: SealedCustomer = customer.seal(&vault)?;         // store this (serde: JSON-ready)
+//! let account = Access::<AccountService>::new(alice.clone(), Actor::service("crm"));
+//! let whole: Customer = sealed.open(&vault, &account)?;        // purpose must use every category
+//! let receipts = Access::<Receipts>::new(alice, Actor::service("mailer"));
+//! let email = sealed.open_email_address(&vault, &receipts)?;   // needs only Email
+//! assert_eq!(email.read(&receipts)?, "alice@example.com");
+//! assert_eq!(whole.plan, "gold");
+//! for f in Customer::FIELDS { println!("{} {} {:?}", f.name, f.category.name, f.retention); }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! (The example is not compiled here, since this crate cannot depend on custodian;
-//! custodian's own tests compile and run the same record.)
+//! (Not compiled here, since this crate cannot depend on custodian; custodian's
+//! `docs/derive.md` holds the same example, and its tests compile and run such records.)
 //!
 //! # What is generated
 //!
