@@ -251,3 +251,72 @@ fn personal_field_passed_through_a_macro_is_sealed() {
     let opened = sealed.open_email(&vault, &access).unwrap();
     assert_eq!(opened.read(&access).unwrap(), "macro@example.com");
 }
+
+/// With `no_debug` the derive writes no `Debug`, so the user may derive one.
+#[derive(PersonalData, Debug)]
+#[personal(record = "contact", no_debug)]
+pub struct DebugContact {
+    #[personal(subject)]
+    pub id: SubjectId,
+    pub email: Personal<String, Email>,
+    pub note: String,
+}
+
+#[test]
+fn no_debug_lets_the_user_derive_debug_and_personal_fields_stay_redacted() {
+    let s = sid("cus_alice");
+    let contact = DebugContact {
+        id: s.clone(),
+        email: Personal::new(s, "alice@example.com".into()),
+        note: "prefers mornings".into(),
+    };
+    let debug = format!("{contact:?}");
+    // std's derived `Debug` prints the struct, and each `Personal` through its own
+    // `Debug`, which is redacted.
+    assert!(debug.starts_with("DebugContact {"), "{debug}");
+    assert!(debug.contains("note: \"prefers mornings\""), "{debug}");
+    assert!(
+        debug.contains("email: Personal<user.contact.email>(<redacted>)"),
+        "{debug}"
+    );
+    assert!(!debug.contains("alice@example.com"), "Debug leaks: {debug}");
+}
+
+/// Holds no personal data, and is not `Serialize`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tier(u8);
+
+/// Under `no_serde`, plain fields that are `Serialize` (proven to hold no `Personal`)
+/// or vouched for with `plain` are copied; the personal field is sealed.
+#[derive(PersonalData)]
+#[personal(record = "account", no_serde)]
+pub struct Account {
+    #[personal(subject)]
+    pub id: SubjectId,
+    pub email: Personal<String, Email>,
+    pub flags: (u8, bool),
+    pub visits: std::cell::Cell<u32>,
+    #[personal(plain)]
+    pub tier: Tier,
+}
+
+#[test]
+fn no_serde_copies_plain_fields_proven_or_vouched_and_seals_the_personal_one() {
+    let v = vault();
+    let s = sid("cus_alice");
+    let account = Account {
+        id: s.clone(),
+        email: Personal::new(s.clone(), "alice@example.com".into()),
+        flags: (7, true),
+        visits: std::cell::Cell::new(3),
+        tier: Tier(2),
+    };
+    let sealed = account.seal(&v).unwrap();
+    assert_eq!(sealed.flags, (7, true));
+    assert_eq!(sealed.visits.get(), 3);
+    assert_eq!(sealed.tier, Tier(2));
+    assert!(!format!("{sealed:?}").contains("alice@example.com"));
+    let receipts = Access::<Receipts>::new(s, Actor::service("mailer"));
+    let email = sealed.open_email(&v, &receipts).unwrap();
+    assert_eq!(email.read(&receipts).unwrap(), "alice@example.com");
+}

@@ -4,6 +4,7 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, GenericArgument, Ident, PathArguments, Type, Visibility};
 
 use crate::attr::{self, FieldAttrs, RecordAttrs};
+use crate::errors::Errors;
 
 pub struct Record<'a> {
     pub input: &'a DeriveInput,
@@ -34,52 +35,53 @@ pub enum Kind<'a> {
     Plain,
 }
 
-impl<'a> Record<'a> {
-    pub fn from_syn(input: &'a DeriveInput) -> syn::Result<Self> {
-        let data = match &input.data {
-            Data::Struct(data) => data,
-            Data::Enum(e) => {
-                return Err(syn::Error::new(
-                    e.enum_token.span,
-                    "#[derive(PersonalData)] supports structs with named fields, not enums: put the personal fields in a struct",
-                ));
-            }
-            Data::Union(u) => {
-                return Err(syn::Error::new(
-                    u.union_token.span,
-                    "#[derive(PersonalData)] supports structs with named fields, not unions",
-                ));
-            }
-        };
-        let named = match &data.fields {
-            Fields::Named(named) => named,
-            other => {
-                return Err(syn::Error::new(
-                    other.span(),
-                    "#[derive(PersonalData)] needs named fields: each field's name is bound into its ciphertext",
-                ));
-            }
-        };
-        let mut fields = Vec::new();
-        for f in &named.named {
-            let Some(ident) = f.ident.as_ref() else {
-                continue;
-            };
-            fields.push(Field {
-                ident,
-                vis: &f.vis,
-                ty: &f.ty,
-                attrs: attr::field(&f.attrs)?,
-                kind: kind(&f.ty),
-            });
+/// The named fields of `input`, or `None` after recording why it has none (an enum, a
+/// union, a tuple struct). Attribute mistakes are recorded in `errors` too.
+pub fn fields<'a>(input: &'a DeriveInput, errors: &mut Errors) -> Option<Vec<Field<'a>>> {
+    let data = match &input.data {
+        Data::Struct(data) => data,
+        Data::Enum(e) => {
+            errors.push(syn::Error::new(
+                e.enum_token.span,
+                "#[derive(PersonalData)] supports structs with named fields, not enums: put the personal fields in a struct",
+            ));
+            return None;
         }
-        Ok(Record {
-            input,
-            attrs: attr::record(&input.attrs)?,
-            fields,
-        })
+        Data::Union(u) => {
+            errors.push(syn::Error::new(
+                u.union_token.span,
+                "#[derive(PersonalData)] supports structs with named fields, not unions",
+            ));
+            return None;
+        }
+    };
+    let named = match &data.fields {
+        Fields::Named(named) => named,
+        other => {
+            errors.push(syn::Error::new(
+                other.span(),
+                "#[derive(PersonalData)] needs named fields: each field's name is bound into its ciphertext",
+            ));
+            return None;
+        }
+    };
+    let mut fields = Vec::new();
+    for f in &named.named {
+        let Some(ident) = f.ident.as_ref() else {
+            continue;
+        };
+        fields.push(Field {
+            ident,
+            vis: &f.vis,
+            ty: &f.ty,
+            attrs: attr::field(&f.attrs, errors),
+            kind: kind(&f.ty),
+        });
     }
+    Some(fields)
+}
 
+impl<'a> Record<'a> {
     pub fn subject(&self) -> Option<&Field<'a>> {
         self.fields.iter().find(|f| f.attrs.subject.is_some())
     }

@@ -5,11 +5,12 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::ast::{Field, Kind, Record};
+use crate::attr::RecordAttrs;
 
 /// The path to custodian in the user's crate: `crate = "..."` if given, else found by
 /// name in their Cargo.toml (so a renamed dependency works), else `::custodian`.
-fn krate(record: &Record<'_>) -> TokenStream {
-    if let Some(path) = &record.attrs.krate {
+pub fn krate(attrs: &RecordAttrs) -> TokenStream {
+    if let Some(path) = &attrs.krate {
         return quote!(#path);
     }
     match proc_macro_crate::crate_name("custodian") {
@@ -30,7 +31,7 @@ fn retention_const(f: &Field<'_>) -> proc_macro2::Ident {
 }
 
 pub fn expand(record: &Record<'_>) -> TokenStream {
-    let k = krate(record);
+    let k = krate(&record.attrs);
     let input = record.input;
     let name = &input.ident;
     let vis = &input.vis;
@@ -68,10 +69,17 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
         else {
             // Fail closed: a plain field is copied into the sealed struct as it is, so
             // prove on the resolved type that it holds no `Personal` (see
-            // `__private::plain`). Spanned at the field's type for the error.
+            // `__private::v1::plain`). Spanned at the field's type for the error.
+            // Under `no_serde`, a field not vouched for with `plain` must also prove it
+            // holds none by being `Serialize` (structural: see `docs/derive.md`).
+            let assert = if record.attrs.no_serde && f.attrs.plain.is_none() {
+                quote!(assert_proven_plain)
+            } else {
+                quote!(assert_plain)
+            };
             plain_checks.push(quote_spanned! {ty.span()=>
-                #k::__private::plain::assert_plain::<#ty, _>(
-                    (&#k::__private::plain::Probe::<#ty>::new()).kind(),
+                #k::__private::v1::plain::#assert::<#ty, _>(
+                    (&&&#k::__private::v1::plain::Probe::<#ty>::new()).kind(),
                 );
             });
             sealed_fields.push(quote!(#fvis #ident: #ty));
@@ -98,8 +106,8 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
             #[allow(non_upper_case_globals)]
             const #retention_name: ::core::option::Option<#k::Retention> = #retention_value;
             #[allow(non_upper_case_globals)]
-            static #ctx: #k::__private::LazyLock<#k::Context<#category>> =
-                #k::__private::LazyLock::new(|| #k::__private::context(#record_name, #bound, #retention_name));
+            static #ctx: #k::__private::v1::LazyLock<#k::Context<#category>> =
+                #k::__private::v1::LazyLock::new(|| #k::__private::v1::context(#record_name, #bound, #retention_name));
         });
         let retention = quote!(#retention_name);
         inventory.push(quote! {
@@ -120,25 +128,25 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                 quote!(::core::option::Option<#k::Sealed<#value, #category>>),
                 quote! {
                     ::core::option::Option::as_ref(&self.#ident)
-                        .map(|v| #k::__private::seal(vault, subject, v, &#ctx, collected))
+                        .map(|v| #k::__private::v1::seal(vault, subject, v, &#ctx, collected))
                         .transpose()
                 },
                 quote! {
                     ::core::option::Option::as_ref(&self.#ident)
-                        .map(|v| #k::__private::open(vault, &self.#subject, v, &#ctx, access))
+                        .map(|v| #k::__private::v1::open(vault, &self.#subject, v, &#ctx, access))
                         .transpose()
                 },
                 quote! {
-                    #k::__private::open_optional(vault, &self.#subject, ::core::option::Option::as_ref(&self.#ident), &#ctx, access)
+                    #k::__private::v1::open_optional(vault, &self.#subject, ::core::option::Option::as_ref(&self.#ident), &#ctx, access)
                 },
                 quote!(::core::option::Option<#k::Personal<#value, #category>>),
             )
         } else {
             (
                 quote!(#k::Sealed<#value, #category>),
-                quote!(#k::__private::seal(vault, subject, &self.#ident, &#ctx, collected)),
-                quote!(#k::__private::open(vault, &self.#subject, &self.#ident, &#ctx, access)),
-                quote!(#k::__private::open(vault, &self.#subject, &self.#ident, &#ctx, access)),
+                quote!(#k::__private::v1::seal(vault, subject, &self.#ident, &#ctx, collected)),
+                quote!(#k::__private::v1::open(vault, &self.#subject, &self.#ident, &#ctx, access)),
+                quote!(#k::__private::v1::open(vault, &self.#subject, &self.#ident, &#ctx, access)),
                 quote!(#k::Personal<#value, #category>),
             )
         };
@@ -160,9 +168,9 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
     let serde = if record.attrs.no_serde {
         quote!()
     } else {
-        let serde_path = format!("{}::__private::serde", k).replace(' ', "");
+        let serde_path = format!("{}::__private::v1::serde", k).replace(' ', "");
         quote! {
-            #[derive(#k::__private::serde::Serialize, #k::__private::serde::Deserialize)]
+            #[derive(#k::__private::v1::serde::Serialize, #k::__private::v1::serde::Deserialize)]
             #[serde(crate = #serde_path)]
         }
     };
@@ -170,6 +178,19 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
         "The sealed form of [`{name}`]: every personal field encrypted under the subject's key. Store this."
     );
     let name_str = name.to_string();
+    let debug = if record.attrs.no_debug {
+        quote!()
+    } else {
+        quote! {
+            impl ::core::fmt::Debug for #name {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(#name_str)
+                        #(#debug_fields)*
+                        .finish()
+                }
+            }
+        }
+    };
 
     quote! {
         #[doc = #sealed_doc]
@@ -185,7 +206,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
             #[allow(dead_code)]
             fn __custodian_plain_fields() {
                 #[allow(unused_imports)]
-                use #k::__private::plain::{Holds as _, Other as _};
+                use #k::__private::v1::plain::{Holds as _, Other as _, Serializes as _};
                 #(#plain_checks)*
             }
 
@@ -195,7 +216,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                 /// subject than the record's.
                 #vis fn seal(&self, vault: &#k::Vault) -> ::core::result::Result<#sealed_name, #k::VaultError> {
                     let subject: &#k::SubjectId = &self.#subject;
-                    let collected = #k::__private::collected_now(vault);
+                    let collected = #k::__private::v1::collected_now(vault);
                     ::core::result::Result::Ok(#sealed_name {
                         #(#seal_inits,)*
                     })
@@ -213,7 +234,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                 where
                     P: #k::Purpose #(+ #categories)*,
                 {
-                    #k::__private::check_subject(&self.#subject, access)?;
+                    #k::__private::v1::check_subject(&self.#subject, access)?;
                     ::core::result::Result::Ok(#name {
                         #(#open_inits,)*
                     })
@@ -228,13 +249,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                 type Sealed = #sealed_name;
             }
 
-            impl ::core::fmt::Debug for #name {
-                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    f.debug_struct(#name_str)
-                        #(#debug_fields)*
-                        .finish()
-                }
-            }
+            #debug
         };
     }
 }

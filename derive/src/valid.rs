@@ -4,6 +4,7 @@ use quote::ToTokens;
 use syn::spanned::Spanned;
 
 use crate::ast::{Kind, Record};
+use crate::errors::Errors;
 
 /// Whether `s` is a retention literal: `"until_erased"`, or a positive decimal `u32`
 /// followed by `d`, `m` or `y`. The value itself is computed in the generated code by
@@ -26,12 +27,8 @@ pub fn retention(s: &str) -> bool {
             .is_some_and(|n| n > 0)
 }
 
-pub fn check(record: &Record<'_>) -> syn::Result<()> {
-    let mut errors: Option<syn::Error> = None;
-    let mut push = |e: syn::Error| match errors.as_mut() {
-        Some(all) => all.combine(e),
-        None => errors = Some(e),
-    };
+pub fn check(record: &Record<'_>, errors: &mut Errors) {
+    let mut push = |e: syn::Error| errors.push(e);
     let input = record.input;
 
     if !input.generics.params.is_empty() {
@@ -92,6 +89,12 @@ pub fn check(record: &Record<'_>) -> syn::Result<()> {
                 }
             }
             Kind::Personal { .. } => {
+                if let Some(plain) = &f.attrs.plain {
+                    push(syn::Error::new(
+                        plain.span(),
+                        "`plain` vouches that a plain field holds no personal data; this field is `Personal<T, C>` and is sealed: remove `plain`",
+                    ));
+                }
                 if let Some(subject) = &f.attrs.subject {
                     push(syn::Error::new(
                         subject.span(),
@@ -115,7 +118,50 @@ pub fn check(record: &Record<'_>) -> syn::Result<()> {
             }
         }
     }
-    errors.map_or(Ok(()), Err)
+    bound_names(record, &mut push);
+}
+
+/// Two personal fields bound to one name would share a context, so a ciphertext
+/// swapped between them would open in the other; a bound name that is another field's
+/// name invites the same once that field is made personal. Both are refused.
+fn bound_names(record: &Record<'_>, push: &mut impl FnMut(syn::Error)) {
+    let personal: Vec<_> = record
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, Kind::Personal { .. }))
+        .collect();
+    for (i, f) in personal.iter().enumerate() {
+        let bound = f.bound_name();
+        let span = f
+            .attrs
+            .rename
+            .as_ref()
+            .map_or_else(|| f.ident.span(), |l| l.span());
+        if let Some(first) = personal[..i].iter().find(|g| g.bound_name() == bound) {
+            push(syn::Error::new(
+                span,
+                format!(
+                    "`{}` and `{}` are both bound to the name \"{bound}\": they would share one context, so a ciphertext moved from one to the other would open; give each personal field its own `rename`",
+                    first.ident, f.ident
+                ),
+            ));
+            continue;
+        }
+        if f.attrs.rename.is_some()
+            && let Some(other) = record
+                .fields
+                .iter()
+                .find(|g| g.ident != f.ident && *g.ident == bound)
+        {
+            push(syn::Error::new(
+                span,
+                format!(
+                    "`{}` is renamed to \"{bound}\", the name of the field `{}`: a ciphertext of one could then be taken for the other; choose a name no other field has",
+                    f.ident, other.ident
+                ),
+            ));
+        }
+    }
 }
 
 fn check_name(name: &str, span: proc_macro2::Span, what: &str, push: &mut impl FnMut(syn::Error)) {
