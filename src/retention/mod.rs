@@ -28,12 +28,14 @@
 mod clock;
 mod erasure;
 mod hold;
+mod integrity;
 mod sweep;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use erasure::{ErasedField, ErasureReceipt, SubjectRef};
 pub(crate) use hold::check_reason as check_hold_reason;
 pub use hold::{HoldBasis, HoldError, HoldId, HoldScope, HoldSubject, LegalHold};
+pub use integrity::{IntegrityKey, RetentionCounts, RetentionReport};
 pub use sweep::{EpochSweep, JournalPurge, ShredCounts};
 
 use std::fmt;

@@ -81,6 +81,17 @@ pub enum StoreError {
         "a legal hold was placed while the sweep ran, so a held subject has no escrow yet: nothing was destroyed; run the sweep again"
     )]
     HeldWithoutEscrow,
+    /// The legal holds and erasure tombstones do not verify under the vault's
+    /// retention-integrity key: a record was forged or edited, or one was deleted (or a
+    /// release or erasure undone), so fewer remain than the store's MAC'd head counts.
+    /// Nothing was destroyed or sealed.
+    #[error(
+        "the store's legal holds and erasure tombstones fail verification ({what}): sweeps, erasures and first seals for a subject are refused until this is resolved; keep the file as evidence, check that the vault uses the master key that wrote it, and restore the store from a backup that verifies (docs/retention.md, \"Threat model\")"
+    )]
+    RetentionTampered {
+        /// What failed.
+        what: &'static str,
+    },
     /// A thread panicked while holding the store's lock.
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,
