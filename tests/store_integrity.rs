@@ -415,3 +415,33 @@ fn the_memory_store_keeps_the_same_records_and_reports_them() {
     );
     v.verify_retention(Some(&report)).unwrap();
 }
+
+/// Tombstones are keyed references: with the `subject-ref` secret deleted, a vault
+/// would make a new one, no tombstone would match any more, and every erased subject
+/// could be sealed for again. The head's MAC covers a check value of that secret.
+#[test]
+fn a_replaced_subject_reference_secret_is_found_before_sealing_for_an_erased_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let clock = ManualClock::new(Utc::now());
+    let v = vault(&path, &clock);
+    let alice = sid("cus_alice");
+    seal(&v, &alice);
+    v.erase(&alice).unwrap();
+
+    let c = sql(&path);
+    assert_eq!(
+        c.execute(
+            "DELETE FROM named_keys WHERE kind = 'secret' AND name = 'subject-ref'",
+            []
+        )
+        .unwrap(),
+        1
+    );
+    let other = vault(&path, &clock);
+    let again = other.seal(
+        &Personal::<String, Email>::new(alice.clone(), "a@x.io".into()),
+        &ctx(),
+    );
+    assert!(tampered(&again), "sealed for an erased subject: {again:?}");
+}

@@ -11,7 +11,11 @@
 //!   and the erasure reference), reason, scope purposes, scope categories, placed,
 //!   until, released (micros; optional times with a presence byte);
 //! - tombstone: `"custodian.retention.v1.tombstone\0"`, reference, time (micros);
-//! - head: `"custodian.retention.v1.head\0"`, the four counts (u64 big-endian).
+//! - head: `"custodian.retention.v1.head\0"`, the four counts (u64 big-endian), and
+//!   the check value of the `subject-ref` secret: HMAC(that secret,
+//!   `"\0custodian.retention.v1.reference-check"`). Tombstones are references under
+//!   that secret; a vault given a new one (the old row deleted) would find none of
+//!   them, so the head binds it.
 
 use std::fmt;
 
@@ -24,13 +28,22 @@ use super::{HoldSubject, LegalHold, SubjectRef};
 const HOLD_LABEL: &[u8] = b"custodian.retention.v1.hold\0";
 const TOMBSTONE_LABEL: &[u8] = b"custodian.retention.v1.tombstone\0";
 const HEAD_LABEL: &[u8] = b"custodian.retention.v1.head\0";
+/// Signed with the key of subject references for the head's check value. It starts
+/// with a zero byte, so no subject id (printable ASCII) has it as its reference.
+const REFERENCE_CHECK: &[u8] = b"\0custodian.retention.v1.reference-check";
 
 /// The key of the hold and tombstone MACs. A vault derives it from its
 /// `retention-integrity` secret (wrapped by the master key in the key store) and passes
 /// it to the [`KeyStore`](crate::keys::KeyStore) calls that write or read holds and
 /// tombstones; a store holds no copy. The bytes are wiped on drop; `Debug` prints no
 /// key material.
-pub struct IntegrityKey(Zeroizing<[u8; 32]>);
+pub struct IntegrityKey {
+    secret: Zeroizing<[u8; 32]>,
+    /// A check value of the key of subject references, covered by the head's MAC:
+    /// tombstones are references, so a replaced reference secret would leave every
+    /// tombstone unmatched; with this, it leaves the head unauthentic instead.
+    reference_check: [u8; 32],
+}
 
 impl fmt::Debug for IntegrityKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,11 +90,22 @@ impl IntegrityKey {
     /// directly with another key refuses the records its vault wrote
     /// ([`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered)).
     pub fn from_secret(secret: &[u8; 32]) -> Self {
-        IntegrityKey(Zeroizing::new(*secret))
+        IntegrityKey {
+            secret: Zeroizing::new(*secret),
+            reference_check: [0; 32],
+        }
+    }
+
+    /// Binds the head's MAC to the key of subject references, by a check value
+    /// computed with it (`REFERENCE_CHECK`, which no subject id can equal).
+    pub(crate) fn bound_to_references(mut self, references: &hmac::Key) -> Self {
+        self.reference_check
+            .copy_from_slice(hmac::sign(references, REFERENCE_CHECK).as_ref());
+        self
     }
 
     fn key(&self) -> hmac::Key {
-        hmac::Key::new(hmac::HMAC_SHA256, &self.0[..])
+        hmac::Key::new(hmac::HMAC_SHA256, &self.secret[..])
     }
 
     fn sign(&self, msg: &[u8]) -> [u8; 32] {
@@ -121,12 +145,12 @@ impl IntegrityKey {
 
     /// The MAC of a head record.
     pub fn head_mac(&self, counts: &RetentionCounts) -> [u8; 32] {
-        self.sign(&head_message(counts))
+        self.sign(&head_message(counts, &self.reference_check))
     }
 
     /// Whether `mac` is the MAC of a head record with `counts`.
     pub fn head_authentic(&self, counts: &RetentionCounts, mac: Option<&[u8]>) -> bool {
-        self.verify(&head_message(counts), mac)
+        self.verify(&head_message(counts, &self.reference_check), mac)
     }
 }
 
@@ -183,12 +207,13 @@ fn tombstone_message(reference: &SubjectRef, at_micros: i64) -> Vec<u8> {
     buf
 }
 
-fn head_message(c: &RetentionCounts) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(64);
+fn head_message(c: &RetentionCounts, reference_check: &[u8; 32]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(96);
     buf.extend_from_slice(HEAD_LABEL);
     for n in [c.holds, c.released, c.erased, c.tombstones] {
         buf.extend_from_slice(&n.to_be_bytes());
     }
+    buf.extend_from_slice(reference_check);
     buf
 }
 

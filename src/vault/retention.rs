@@ -525,7 +525,7 @@ impl Vault {
             what: "vault secret refused by the key store",
         })?;
         let secret = to_key32(secret)?;
-        let key = IntegrityKey::from_secret(&secret);
+        let key = IntegrityKey::from_secret(&secret).bound_to_references(self.subject_ref_key()?);
         Ok(self.retention_key.get_or_init(|| key))
     }
 
@@ -589,16 +589,19 @@ impl Vault {
     /// The pseudonymous reference of `subject` used in erasure receipts: the same for
     /// the same subject in every vault sharing this key store and master key.
     pub fn subject_ref(&self, subject: &SubjectId) -> Result<SubjectRef, VaultError> {
-        let key = match self.subject_ref_key.get() {
+        Ok(SubjectRef::from_mac(
+            hmac::sign(self.subject_ref_key()?, subject.as_str().as_bytes()).as_ref(),
+        ))
+    }
+
+    fn subject_ref_key(&self) -> Result<&hmac::Key, VaultError> {
+        Ok(match self.subject_ref_key.get() {
             Some(key) => key,
             None => {
                 let key = self.load_subject_ref_key()?;
                 self.subject_ref_key.get_or_init(|| key)
             }
-        };
-        Ok(SubjectRef::from_mac(
-            hmac::sign(key, subject.as_str().as_bytes()).as_ref(),
-        ))
+        })
     }
 
     fn load_subject_ref_key(&self) -> Result<hmac::Key, VaultError> {
