@@ -7,7 +7,8 @@
 //! completing, the shred still stands; the purge is left pending (`mod.rs`).
 //!
 //! Tombstones are the subject's keyed reference (`SubjectRef`), never the id or an
-//! unkeyed hash of it.
+//! unkeyed hash of it; each carries a MAC, and the store refuses to answer from
+//! tombstones that are missing or do not verify (`integrity.rs`).
 //!
 //! Retiring old key versions (`retire_versions`) deletes and purges the same way.
 
