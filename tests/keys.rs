@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use custodian::categories::Email;
 use custodian::keys::{KeyError, KeyStore, LocalMasterKey, MasterKey, MemoryKeyStore};
+use custodian::retention::IntegrityKey;
 use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
 use zeroize::Zeroizing;
 
@@ -115,7 +116,12 @@ fn a_cache_ttl_of_duration_max_neither_panics_nor_disables_the_cache() {
     // Cached means not re-read: another process's shred (straight in the shared
     // store) shows here only once the (clamped) TTL has passed.
     store
-        .shred(&s, &v.subject_ref(&s).unwrap(), chrono::Utc::now())
+        .shred(
+            &s,
+            &v.subject_ref(&s).unwrap(),
+            chrono::Utc::now(),
+            &IntegrityKey::from_secret(&[0; 32]),
+        )
         .unwrap();
     assert_eq!(open(&v, &a, &s).unwrap(), "a@example.com");
     assert!(seal(&v, &s).is_ok());
@@ -141,7 +147,12 @@ fn a_cache_ttl_of_zero_rereads_the_store_but_never_redraws_the_nonce_prefix() {
     let sealed = seal(&v, &s).unwrap();
     assert_eq!(open(&v, &sealed, &s).unwrap(), "a@example.com");
     store
-        .shred(&s, &v.subject_ref(&s).unwrap(), chrono::Utc::now())
+        .shred(
+            &s,
+            &v.subject_ref(&s).unwrap(),
+            chrono::Utc::now(),
+            &IntegrityKey::from_secret(&[0; 32]),
+        )
         .unwrap();
     assert!(matches!(open(&v, &sealed, &s), Err(VaultError::Shredded)));
     assert!(matches!(seal(&v, &s), Err(VaultError::Shredded)));

@@ -465,6 +465,9 @@ struct Model {
     /// The scopes of each subject's active holds (none: not held).
     scopes: [BTreeSet<usize>; SUBJECTS],
     erased: [bool; SUBJECTS],
+    /// Whether the subject ever had a key or a hold: erasing an id that had neither
+    /// writes no tombstone, so a later seal is new data.
+    known: [bool; SUBJECTS],
     watermark: u32,
     epochs: BTreeSet<u32>,
     escrows: BTreeSet<(usize, u32)>,
@@ -544,6 +547,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                         let expires = sealed.header().unwrap().expires;
                         assert_eq!(expires, now + i64::from(days) * 86_400);
                         model.epochs.insert(sealed.header().unwrap().epoch());
+                        model.known[subject] = true;
                         values.push((subject, expires, sealed));
                     }
                     Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
@@ -568,6 +572,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                 Ok(h) => {
                     assert!(h.scope.covers("user.contact.phone_number"));
                     model.scopes[subject].insert(scope);
+                    model.known[subject] = true;
                 }
                 Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
                 Err(e) => panic!("step {step}: hold failed: {e}"),
@@ -584,7 +589,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
             Op::Erase { subject } => match vault.erase(&subjects[subject]) {
                 Ok(_) => {
                     assert!(!model.held(subject), "step {step}: erased while held");
-                    model.erased[subject] = true;
+                    model.erased[subject] |= model.known[subject];
                     model.escrows.retain(|(s, _)| *s != subject);
                 }
                 Err(VaultError::UnderLegalHold { .. }) => {

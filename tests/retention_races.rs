@@ -8,7 +8,8 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::Email;
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
 use custodian::retention::{
-    EpochSweep, HoldId, HoldScope, JournalPurge, LegalHold, ManualClock, ShredCounts, SubjectRef,
+    EpochSweep, HoldId, HoldScope, IntegrityKey, JournalPurge, LegalHold, ManualClock,
+    RetentionCounts, ShredCounts, SubjectRef,
 };
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{
@@ -103,16 +104,17 @@ impl<S: KeyStore> KeyStore for Hooked<S> {
     fn insert(&self, k: &StoredKey, r: &SubjectRef) -> Result<Option<StoredKey>, StoreError> {
         self.inner.insert(k, r)
     }
-    fn is_shredded(&self, r: &SubjectRef) -> Result<bool, StoreError> {
-        self.inner.is_shredded(r)
+    fn is_shredded(&self, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
+        self.inner.is_shredded(r, k)
     }
     fn shred(
         &self,
         s: &SubjectId,
         r: &SubjectRef,
         now: DateTime<Utc>,
+        k: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError> {
-        self.inner.shred(s, r, now)
+        self.inner.shred(s, r, now, k)
     }
     fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
         self.inner.retire_versions(s, below)
@@ -145,8 +147,13 @@ impl<S: KeyStore> KeyStore for Hooked<S> {
         std::thread::sleep(std::time::Duration::from_millis(self.pause_ms));
         self.inner.epochs_before(before)
     }
-    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
-        self.inner.sweep_epochs(before, now)
+    fn sweep_epochs(
+        &self,
+        before: u32,
+        now: DateTime<Utc>,
+        k: &IntegrityKey,
+    ) -> Result<EpochSweep, StoreError> {
+        self.inner.sweep_epochs(before, now, k)
     }
     fn named_wrapped_by_other(
         &self,
@@ -158,18 +165,27 @@ impl<S: KeyStore> KeyStore for Hooked<S> {
     fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
         self.inner.rewrap_named(old, n, new)
     }
-    fn place_hold(&self, h: &LegalHold, r: &SubjectRef) -> Result<bool, StoreError> {
-        self.inner.place_hold(h, r)
+    fn place_hold(
+        &self,
+        h: &LegalHold,
+        r: &SubjectRef,
+        k: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        self.inner.place_hold(h, r, k)
     }
     fn release_hold(
         &self,
         id: &HoldId,
         at: DateTime<Utc>,
+        k: &IntegrityKey,
     ) -> Result<Option<LegalHold>, StoreError> {
-        self.inner.release_hold(id, at)
+        self.inner.release_hold(id, at, k)
     }
-    fn holds(&self, s: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
-        let holds = self.inner.holds(s);
+    fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
+        self.inner.verify_retention(k)
+    }
+    fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
+        let holds = self.inner.holds(s, k);
         if s.is_some() {
             run(&self.after_subject_holds_read);
         }

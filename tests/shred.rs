@@ -6,7 +6,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use custodian::categories::{Email, Name};
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
-use custodian::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ShredCounts, SubjectRef};
+use custodian::retention::{
+    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, RetentionCounts, ShredCounts,
+    SubjectRef,
+};
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{
     Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -194,16 +197,17 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
     fn insert(&self, k: &StoredKey, r: &SubjectRef) -> Result<Option<StoredKey>, StoreError> {
         self.inner.insert(k, r)
     }
-    fn is_shredded(&self, r: &SubjectRef) -> Result<bool, StoreError> {
-        self.inner.is_shredded(r)
+    fn is_shredded(&self, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
+        self.inner.is_shredded(r, k)
     }
     fn shred(
         &self,
         s: &SubjectId,
         r: &SubjectRef,
         now: DateTime<Utc>,
+        k: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError> {
-        self.inner.shred(s, r, now)
+        self.inner.shred(s, r, now, k)
     }
     fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
         self.inner.retire_versions(s, below)
@@ -235,8 +239,13 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
     fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
         self.inner.epochs_before(before)
     }
-    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
-        self.inner.sweep_epochs(before, now)
+    fn sweep_epochs(
+        &self,
+        before: u32,
+        now: DateTime<Utc>,
+        k: &IntegrityKey,
+    ) -> Result<EpochSweep, StoreError> {
+        self.inner.sweep_epochs(before, now, k)
     }
     fn named_wrapped_by_other(
         &self,
@@ -248,18 +257,27 @@ impl<S: KeyStore> KeyStore for Interrupting<S> {
     fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
         self.inner.rewrap_named(old, n, new)
     }
-    fn place_hold(&self, h: &LegalHold, r: &SubjectRef) -> Result<bool, StoreError> {
-        self.inner.place_hold(h, r)
+    fn place_hold(
+        &self,
+        h: &LegalHold,
+        r: &SubjectRef,
+        k: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        self.inner.place_hold(h, r, k)
     }
     fn release_hold(
         &self,
         id: &HoldId,
         at: DateTime<Utc>,
+        k: &IntegrityKey,
     ) -> Result<Option<LegalHold>, StoreError> {
-        self.inner.release_hold(id, at)
+        self.inner.release_hold(id, at, k)
     }
-    fn holds(&self, s: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
-        self.inner.holds(s)
+    fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
+        self.inner.verify_retention(k)
+    }
+    fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
+        self.inner.holds(s, k)
     }
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
         self.inner.purge_journal()

@@ -7,11 +7,16 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroize;
 
 use super::store::{KeyName, KeyStore, StoredKey, WrappedKey};
-use crate::retention::{EpochSweep, HoldId, HoldSubject, LegalHold, ShredCounts, SubjectRef};
+use crate::retention::{
+    EpochSweep, HoldId, HoldSubject, IntegrityKey, LegalHold, RetentionCounts, ShredCounts,
+    SubjectRef,
+};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
-/// Wrapped keys in memory, for tests and short-lived processes.
+/// Wrapped keys in memory, for tests and short-lived processes. Nothing outside the
+/// process can change it, so it takes the [`IntegrityKey`] of the hold and tombstone
+/// calls without storing MACs.
 #[derive(Default)]
 pub struct MemoryKeyStore {
     inner: RwLock<MemoryKeys>,
@@ -106,7 +111,7 @@ impl KeyStore for MemoryKeyStore {
         Ok(Some(row(&key.subject, key.version, stored)))
     }
 
-    fn is_shredded(&self, subject_ref: &SubjectRef) -> Result<bool, StoreError> {
+    fn is_shredded(&self, subject_ref: &SubjectRef, _: &IntegrityKey) -> Result<bool, StoreError> {
         Ok(self.read()?.tombstones.contains(subject_ref))
     }
 
@@ -115,6 +120,7 @@ impl KeyStore for MemoryKeyStore {
         subject: &SubjectId,
         subject_ref: &SubjectRef,
         now: DateTime<Utc>,
+        _: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError> {
         let mut inner = self.write()?;
         if inner.bound(subject, now) {
@@ -122,10 +128,11 @@ impl KeyStore for MemoryKeyStore {
         }
         let escrows = inner
             .remove_named(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject));
-        inner.tombstones.insert(subject_ref.clone());
+        let mut held = false;
         for hold in &mut inner.holds {
             if hold.subject_id() == Some(subject) {
                 hold.subject = HoldSubject::Erased(subject_ref.clone());
+                held = true;
             }
         }
         inner.remove_named(|n| match n {
@@ -142,9 +149,15 @@ impl KeyStore for MemoryKeyStore {
             }
             None => 0,
         };
+        // As on SQLite: no tombstone for an id that had nothing to erase.
+        if destroyed > 0 || escrows > 0 || held {
+            inner.tombstones.insert(subject_ref.clone());
+        }
+        let tombstone = inner.tombstones.contains(subject_ref);
         Ok(Some(ShredCounts {
             keys: destroyed,
             escrows,
+            tombstone,
         }))
     }
 
@@ -250,7 +263,12 @@ impl KeyStore for MemoryKeyStore {
             .collect())
     }
 
-    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
+    fn sweep_epochs(
+        &self,
+        before: u32,
+        now: DateTime<Utc>,
+        _: &IntegrityKey,
+    ) -> Result<EpochSweep, StoreError> {
         let mut inner = self.write()?;
         let watermark = inner.swept_before.max(before);
         let doomed: Vec<u32> = inner
@@ -330,7 +348,12 @@ impl KeyStore for MemoryKeyStore {
         }
     }
 
-    fn place_hold(&self, hold: &LegalHold, subject_ref: &SubjectRef) -> Result<bool, StoreError> {
+    fn place_hold(
+        &self,
+        hold: &LegalHold,
+        subject_ref: &SubjectRef,
+        _: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
         let mut inner = self.write()?;
         if inner.tombstones.contains(subject_ref) {
             return Ok(false);
@@ -343,6 +366,7 @@ impl KeyStore for MemoryKeyStore {
         &self,
         id: &HoldId,
         at: DateTime<Utc>,
+        _: &IntegrityKey,
     ) -> Result<Option<LegalHold>, StoreError> {
         let mut inner = self.write()?;
         let Some(hold) = inner.holds.iter_mut().find(|h| h.id == *id) else {
@@ -359,7 +383,11 @@ impl KeyStore for MemoryKeyStore {
         Ok(Some(hold))
     }
 
-    fn holds(&self, subject: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
+    fn holds(
+        &self,
+        subject: Option<&SubjectId>,
+        _: &IntegrityKey,
+    ) -> Result<Vec<LegalHold>, StoreError> {
         Ok(self
             .read()?
             .holds
@@ -367,5 +395,24 @@ impl KeyStore for MemoryKeyStore {
             .filter(|h| subject.is_none_or(|s| h.subject_id() == Some(s)))
             .cloned()
             .collect())
+    }
+
+    fn verify_retention(&self, _: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
+        let inner = self.read()?;
+        let n = |count: usize| count as u64;
+        Ok(RetentionCounts {
+            holds: n(inner.holds.len()),
+            released: n(inner
+                .holds
+                .iter()
+                .filter(|h| h.released_at.is_some())
+                .count()),
+            erased: n(inner
+                .holds
+                .iter()
+                .filter(|h| h.subject_id().is_none())
+                .count()),
+            tombstones: n(inner.tombstones.len()),
+        })
     }
 }

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ShredCounts, SubjectRef};
+use crate::retention::{
+    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, RetentionCounts, ShredCounts,
+    SubjectRef,
+};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -115,9 +118,14 @@ impl std::fmt::Debug for WrappedKey {
 ///   alone cannot confirm that a guessed id was erased. The vault computes the
 ///   reference and passes it in;
 /// - `shred` deletes every version of the subject's key (with its escrows and
-///   pseudonym secret), records the tombstone and replaces the subject id in its hold
-///   records by the reference, in one transaction that first re-checks that no hold
-///   binds the subject;
+///   pseudonym secret), records the tombstone (only if the subject had key material
+///   or holds) and replaces the subject id in its hold records by the reference, in
+///   one transaction that first re-checks that no hold binds the subject;
+/// - hold records and tombstones are append-only and authenticated: each carries a
+///   MAC under the vault's [`IntegrityKey`], and their counts (holds, releases,
+///   erasures, tombstones) only rise; a store that can be changed behind the vault's
+///   back fails [`StoreError::RetentionTampered`] rather than answer from records
+///   that do not verify or are missing;
 /// - reads and destructions that depend on holds are each one transaction that
 ///   re-checks the holds: `sweep_epochs` refuses to destroy an epoch for which a
 ///   subject under hold has no escrow, an escrow is stored only while a hold names its
@@ -144,18 +152,24 @@ pub trait KeyStore: Send + Sync {
         key: &StoredKey,
         subject_ref: &SubjectRef,
     ) -> Result<Option<StoredKey>, StoreError>;
-    /// Whether the subject whose reference is `subject_ref` was shredded.
-    fn is_shredded(&self, subject_ref: &SubjectRef) -> Result<bool, StoreError>;
+    /// Whether the subject whose reference is `subject_ref` was shredded. A store
+    /// that can be changed behind the vault's back (a file) first checks, with `key`,
+    /// that no tombstone was deleted or forged
+    /// ([`StoreError::RetentionTampered`]).
+    fn is_shredded(&self, subject_ref: &SubjectRef, key: &IntegrityKey)
+    -> Result<bool, StoreError>;
     /// In one transaction: unless a hold on `subject` binds at `now` (not released,
     /// not lapsed), destroys every key of the subject (with their escrows and pseudonym
-    /// secret), records the tombstone `subject_ref` and replaces the subject in its
-    /// hold records by `subject_ref`. Returns what was destroyed, or `None` if refused
-    /// because of a hold.
+    /// secret), records the tombstone `subject_ref` if the subject had key material or
+    /// hold records (none for an id that never existed), and replaces the subject in
+    /// its hold records by `subject_ref`, each record and the tombstone MAC'd with
+    /// `key`. Returns what was destroyed, or `None` if refused because of a hold.
     fn shred(
         &self,
         subject: &SubjectId,
         subject_ref: &SubjectRef,
         now: DateTime<Utc>,
+        key: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError>;
     /// Destroys the subject's key versions below `below`, but never its newest one
     /// (checked in the same transaction), and leaves no copy of them in any journal the
@@ -191,8 +205,15 @@ pub trait KeyStore: Send + Sync {
     /// else fails with [`StoreError::HeldWithoutEscrow`] and destroys nothing (a hold
     /// was placed while the caller escrowed: read the holds and escrow again); raises
     /// the watermark to `before` (never lowers it), destroys the keys of every epoch
-    /// below it, and destroys the escrows of subjects no hold binds any more.
-    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError>;
+    /// below it, and destroys the escrows of subjects no hold binds any more. Verifies
+    /// the holds with `key` in that transaction and destroys nothing if they do not
+    /// verify ([`StoreError::RetentionTampered`]).
+    fn sweep_epochs(
+        &self,
+        before: u32,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<EpochSweep, StoreError>;
     /// Up to `limit` named keys wrapped by a master key other than `master_id`.
     fn named_wrapped_by_other(
         &self,
@@ -207,16 +228,35 @@ pub trait KeyStore: Send + Sync {
         new: &WrappedKey,
     ) -> Result<bool, StoreError>;
 
-    /// Records a legal hold, unless its subject (whose reference is `subject_ref`) was
-    /// shredded; returns whether it did.
-    fn place_hold(&self, hold: &LegalHold, subject_ref: &SubjectRef) -> Result<bool, StoreError>;
-    /// In one transaction: marks hold `id` released at `at` (if it is not yet) and, if
-    /// no other hold on its subject binds at `at`, destroys the subject's escrows;
-    /// returns the hold as stored, or `None` if there is no such hold.
-    fn release_hold(&self, id: &HoldId, at: DateTime<Utc>)
-    -> Result<Option<LegalHold>, StoreError>;
-    /// Every hold (active, lapsed or released), of one subject or of all, oldest first.
-    fn holds(&self, subject: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError>;
+    /// Records a legal hold, MAC'd with `key`, unless its subject (whose reference is
+    /// `subject_ref`) was shredded; returns whether it did.
+    fn place_hold(
+        &self,
+        hold: &LegalHold,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<bool, StoreError>;
+    /// In one transaction: marks hold `id` released at `at` (if it is not yet; its
+    /// record MAC'd again with `key`) and, if no other hold on its subject binds at
+    /// `at`, destroys the subject's escrows; returns the hold as stored, or `None` if
+    /// there is no such hold.
+    fn release_hold(
+        &self,
+        id: &HoldId,
+        at: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Option<LegalHold>, StoreError>;
+    /// Every hold (active, lapsed or released), of one subject or of all, oldest
+    /// first; each checked with `key`, and none missing
+    /// ([`StoreError::RetentionTampered`] otherwise).
+    fn holds(
+        &self,
+        subject: Option<&SubjectId>,
+        key: &IntegrityKey,
+    ) -> Result<Vec<LegalHold>, StoreError>;
+    /// Checks every hold record and tombstone with `key`, and that none is missing
+    /// (their counts, kept MAC'd, only rise); returns the counts.
+    fn verify_retention(&self, key: &IntegrityKey) -> Result<RetentionCounts, StoreError>;
 
     /// Empties the store's journal of deleted key material if a deletion left it
     /// pending (SQLite: a WAL checkpoint that a reader kept from completing). Stores
@@ -239,11 +279,11 @@ macro_rules! forward_key_store {
             fn insert(&self, k: &StoredKey, r: &SubjectRef) -> Result<Option<StoredKey>, StoreError> {
                 (**self).insert(k, r)
             }
-            fn is_shredded(&self, r: &SubjectRef) -> Result<bool, StoreError> {
-                (**self).is_shredded(r)
+            fn is_shredded(&self, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
+                (**self).is_shredded(r, k)
             }
-            fn shred(&self, s: &SubjectId, r: &SubjectRef, now: DateTime<Utc>) -> Result<Option<ShredCounts>, StoreError> {
-                (**self).shred(s, r, now)
+            fn shred(&self, s: &SubjectId, r: &SubjectRef, now: DateTime<Utc>, k: &IntegrityKey) -> Result<Option<ShredCounts>, StoreError> {
+                (**self).shred(s, r, now, k)
             }
             fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
                 (**self).retire_versions(s, below)
@@ -266,8 +306,8 @@ macro_rules! forward_key_store {
             fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
                 (**self).epochs_before(before)
             }
-            fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
-                (**self).sweep_epochs(before, now)
+            fn sweep_epochs(&self, before: u32, now: DateTime<Utc>, k: &IntegrityKey) -> Result<EpochSweep, StoreError> {
+                (**self).sweep_epochs(before, now, k)
             }
             fn named_wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
                 (**self).named_wrapped_by_other(id, limit)
@@ -275,14 +315,17 @@ macro_rules! forward_key_store {
             fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
                 (**self).rewrap_named(old, n, new)
             }
-            fn place_hold(&self, h: &LegalHold, r: &SubjectRef) -> Result<bool, StoreError> {
-                (**self).place_hold(h, r)
+            fn place_hold(&self, h: &LegalHold, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
+                (**self).place_hold(h, r, k)
             }
-            fn release_hold(&self, id: &HoldId, at: DateTime<Utc>) -> Result<Option<LegalHold>, StoreError> {
-                (**self).release_hold(id, at)
+            fn release_hold(&self, id: &HoldId, at: DateTime<Utc>, k: &IntegrityKey) -> Result<Option<LegalHold>, StoreError> {
+                (**self).release_hold(id, at, k)
             }
-            fn holds(&self, s: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
-                (**self).holds(s)
+            fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
+                (**self).holds(s, k)
+            }
+            fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
+                (**self).verify_retention(k)
             }
             fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
                 (**self).purge_journal()

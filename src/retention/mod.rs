@@ -22,18 +22,24 @@
 //!   their sealed contents become unreadable (subject ids, dates, plain fields and kept
 //!   evidence remain: `docs/retention.md`), and returns an [`ErasureReceipt`].
 //!
+//! Hold records and tombstones are append-only and authenticated ([`IntegrityKey`]):
+//! a vault refuses to sweep, erase or create a subject key on a store where one was
+//! deleted, forged or edited ([`Vault::verify_retention`](crate::Vault::verify_retention)).
+//!
 //! Time comes from an injected [`Clock`]. `docs/retention.md` explains how to choose
 //! periods and what to schedule.
 
 mod clock;
 mod erasure;
 mod hold;
+mod integrity;
 mod sweep;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use erasure::{ErasedField, ErasureReceipt, SubjectRef};
 pub(crate) use hold::check_reason as check_hold_reason;
 pub use hold::{HoldBasis, HoldError, HoldId, HoldScope, HoldSubject, LegalHold};
+pub use integrity::{IntegrityKey, RetentionCounts, RetentionReport};
 pub use sweep::{EpochSweep, JournalPurge, ShredCounts};
 
 use std::fmt;

@@ -41,4 +41,7 @@ pub struct ShredCounts {
     pub keys: usize,
     /// Escrowed epoch shares (left by lapsed holds).
     pub escrows: usize,
+    /// Whether the subject has a tombstone now. Not for an id that had neither key
+    /// material nor hold records: a first seal after the erasure is new data.
+    pub tombstone: bool,
 }

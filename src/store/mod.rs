@@ -87,6 +87,17 @@ pub enum StoreError {
         "this data subject was erased: no consent evidence is recorded for them any more; a returning person needs a new subject id"
     )]
     SubjectErased,
+    /// The legal holds and erasure tombstones do not verify under the vault's
+    /// retention-integrity key: a record was forged or edited, or one was deleted (or a
+    /// release or erasure undone), so fewer remain than the store's MAC'd head counts.
+    /// Nothing was destroyed or sealed.
+    #[error(
+        "the store's legal holds and erasure tombstones fail verification ({what}): sweeps, erasures and first seals for a subject are refused until this is resolved; keep the file as evidence, check that the vault uses the master key that wrote it, and restore the store from a backup that verifies (docs/retention.md, \"Threat model\")"
+    )]
+    RetentionTampered {
+        /// What failed.
+        what: &'static str,
+    },
     /// A thread panicked while holding the store's lock.
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,

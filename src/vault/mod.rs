@@ -76,6 +76,8 @@ pub struct Vault {
     cache_ttl: coarsetime::Duration,
     /// The key of subject references, loaded on first use.
     subject_ref_key: OnceLock<ring::hmac::Key>,
+    /// The key of the hold and tombstone MACs, loaded on first use (`retention.rs`).
+    retention_key: OnceLock<crate::retention::IntegrityKey>,
     audit: Option<Arc<AuditTrail>>,
     /// Who administrative events (erase, hold, rotate, sweep) are recorded as.
     operator: Option<Actor>,
@@ -204,6 +206,7 @@ impl VaultBuilder {
             epoch_keys: Mutex::new(Vec::new()),
             cache_ttl: coarsetime::Duration::from(self.cache_ttl),
             subject_ref_key: OnceLock::new(),
+            retention_key: OnceLock::new(),
             audit: self.audit,
             operator: self.operator,
             pseudonym_memo: audit::PseudonymMemo::default(),
@@ -364,14 +367,20 @@ impl Vault {
         // again by `cache.shred` below, and one inserted after it is refused.
         self.cache.evict(subject);
         let committed = self.store_shred(subject, &reference);
-        let (keys_destroyed, escrows_destroyed) = match committed {
+        let counts = match committed {
             Ok(counts) => counts,
             Err(e) => {
                 self.cache.evict(subject);
                 return Err(e);
             }
         };
-        self.cache.shred(subject);
+        let (keys_destroyed, escrows_destroyed) = (counts.keys, counts.escrows);
+        // An id that never had key material gets no tombstone, here either.
+        if counts.tombstone {
+            self.cache.shred(subject);
+        } else {
+            self.cache.evict(subject);
+        }
         self.forget_pseudonym(subject);
         Ok(ShredReport {
             keys_destroyed,

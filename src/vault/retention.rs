@@ -16,7 +16,8 @@ use crate::keys::{KeyError, KeyName};
 use crate::purpose::Purpose;
 use crate::retention::{
     ErasedField, ErasureReceipt, HoldBasis, HoldError, HoldId, HoldScope, HoldSubject,
-    JournalPurge, LegalHold, Retention, SubjectRef, check_hold_reason,
+    IntegrityKey, JournalPurge, LegalHold, Retention, RetentionReport, ShredCounts, SubjectRef,
+    check_hold_reason,
 };
 use crate::sealed::Context;
 use crate::store::StoreError;
@@ -25,6 +26,8 @@ use crate::vault::SweepReport;
 
 /// The name of the vault secret that keys subject references.
 const SUBJECT_REF_SECRET: &str = "subject-ref";
+/// The name of the vault secret that keys the MACs of hold records and tombstones.
+const RETENTION_INTEGRITY_SECRET: &str = "retention-integrity";
 /// Epoch keys kept unwrapped in memory at most (one per day of expiry in use).
 const EPOCH_KEYS_KEPT: usize = 1024;
 /// How many times a sweep reads the holds again when a hold is placed while it runs.
@@ -86,7 +89,7 @@ impl Vault {
             return Ok(());
         }
         let now = self.clock.now();
-        let holds = self.store.holds(Some(subject))?;
+        let holds = self.store.holds(Some(subject), self.retention_key()?)?;
         let keeping: Vec<&LegalHold> = holds
             .iter()
             .filter(|h| h.is_active(now) && h.scope.covers(category))
@@ -119,7 +122,7 @@ impl Vault {
         let now = self.clock.now();
         Ok(self
             .store
-            .holds(Some(subject))?
+            .holds(Some(subject), self.retention_key()?)?
             .into_iter()
             .find(|h| h.is_active(now)))
     }
@@ -130,7 +133,7 @@ impl Vault {
         let now = self.clock.now();
         match self
             .store
-            .holds(Some(subject))?
+            .holds(Some(subject), self.retention_key()?)?
             .into_iter()
             .find(|h| h.binds(now))
         {
@@ -143,25 +146,32 @@ impl Vault {
         }
     }
 
-    /// Whether the store holds the subject's tombstone (their keyed reference).
+    /// Whether the store holds the subject's tombstone (their keyed reference). The
+    /// store first checks that no tombstone was deleted or forged: a subject key is
+    /// only created after this says no (`VaultError::Store(RetentionTampered)` on a
+    /// tampered store, so nothing is sealed for a subject whose erasure was hidden).
     pub(super) fn is_shredded(&self, subject: &SubjectId) -> Result<bool, VaultError> {
         let reference = self.subject_ref(subject)?;
-        Ok(self.store.is_shredded(&reference)?)
+        Ok(self.store.is_shredded(&reference, self.retention_key()?)?)
     }
 
     /// The store's half of a shred: keys, escrows, pseudonym secret, tombstone and
-    /// holds in one transaction that re-checks the holds. Returns (keys, escrows)
-    /// destroyed.
+    /// holds in one transaction that re-checks the holds. Returns what was destroyed
+    /// and whether the subject has a tombstone (not an id that never had anything).
     pub(super) fn store_shred(
         &self,
         subject: &SubjectId,
         reference: &SubjectRef,
-    ) -> Result<(usize, usize), VaultError> {
+    ) -> Result<ShredCounts, VaultError> {
         // `None`: a hold was placed since `refuse_if_held` read the holds. Report it,
         // or, if it was released meanwhile, try again.
         for _ in 0..3 {
-            match self.store.shred(subject, reference, self.clock.now())? {
-                Some(counts) => return Ok((counts.keys, counts.escrows)),
+            let key = self.retention_key()?;
+            match self
+                .store
+                .shred(subject, reference, self.clock.now(), key)?
+            {
+                Some(counts) => return Ok(counts),
                 None => self.refuse_if_held(subject)?,
             }
         }
@@ -286,7 +296,9 @@ impl Vault {
         let mut attempt = 0;
         let (epochs, swept) = loop {
             attempt += 1;
-            let holds = self.store.holds(None)?;
+            // Fails closed: a hold record missing, forged or edited stops the sweep
+            // before anything is escrowed or destroyed.
+            let holds = self.store.holds(None, self.retention_key()?)?;
             let held: BTreeSet<&SubjectId> = holds
                 .iter()
                 .filter(|h| h.binds(now))
@@ -299,7 +311,7 @@ impl Vault {
                 kept.retain(|(e, _, _)| *e >= today);
             }
             self.cache.sweep(today);
-            match self.store.sweep_epochs(today, now) {
+            match self.store.sweep_epochs(today, now, self.retention_key()?) {
                 Ok(swept) => break (epochs, swept),
                 Err(StoreError::HeldWithoutEscrow) if attempt < SWEEP_ATTEMPTS => continue,
                 Err(e) => return Err(e.into()),
@@ -419,7 +431,10 @@ impl Vault {
             released_at: None,
         };
         // Refused in the store's transaction if the subject was shredded.
-        if !self.store.place_hold(&hold, &self.subject_ref(subject)?)? {
+        if !self
+            .store
+            .place_hold(&hold, &self.subject_ref(subject)?, self.retention_key()?)?
+        {
             return Err(VaultError::Shredded);
         }
         self.audit_hold(EventKind::HoldPlaced, subject, &hold.scope)?;
@@ -430,7 +445,13 @@ impl Vault {
     /// escrowed for them are destroyed: data that expired meanwhile becomes unreadable.
     pub fn release(&self, id: &HoldId) -> Result<LegalHold, VaultError> {
         let now = self.clock.now();
-        let Some(before) = self.store.holds(None)?.into_iter().find(|h| h.id == *id) else {
+        let key = self.retention_key()?;
+        let Some(before) = self
+            .store
+            .holds(None, key)?
+            .into_iter()
+            .find(|h| h.id == *id)
+        else {
             return Err(HoldError::NotFound(id.clone()).into());
         };
         if before.released_at.is_some() {
@@ -440,7 +461,7 @@ impl Vault {
         // subject's last binding hold.
         let released = self
             .store
-            .release_hold(id, now)?
+            .release_hold(id, now, key)?
             .ok_or_else(|| HoldError::NotFound(id.clone()))?;
         if let Some(subject) = released.subject_id() {
             if self.active_hold(subject)?.is_none() {
@@ -455,13 +476,57 @@ impl Vault {
 
     /// Every legal hold, active or not, oldest first: the record of what was held, why
     /// and until when.
+    /// [`VaultError::Store`] with [`StoreError::RetentionTampered`] if a hold record
+    /// was forged, edited or deleted in the store.
     pub fn holds(&self) -> Result<Vec<LegalHold>, VaultError> {
-        Ok(self.store.holds(None)?)
+        Ok(self.store.holds(None, self.retention_key()?)?)
     }
 
     /// The holds of one subject, oldest first.
     pub fn holds_of(&self, subject: &SubjectId) -> Result<Vec<LegalHold>, VaultError> {
-        Ok(self.store.holds(Some(subject))?)
+        Ok(self.store.holds(Some(subject), self.retention_key()?)?)
+    }
+
+    /// Verifies every legal-hold record and erasure tombstone in the key store: each
+    /// authenticates under the vault's `retention-integrity` secret, and none is
+    /// missing (their counts, kept MAC'd in the store, only rise). With `expected`, a
+    /// report kept from an earlier run, the store must also hold at least as many of
+    /// each as then: that finds a store rolled back to an older copy (rows and head
+    /// together), which nothing inside the store can show. Keep each report where the
+    /// store's writers cannot reach it (`docs/retention.md`, "Threat model").
+    ///
+    /// Sweeps, erasures, hold listings and a subject's first seal run the same checks
+    /// (without `expected`) and refuse on a store that fails them.
+    pub fn verify_retention(
+        &self,
+        expected: Option<&RetentionReport>,
+    ) -> Result<RetentionReport, VaultError> {
+        let counts = self.store.verify_retention(self.retention_key()?)?;
+        if let Some(e) = expected
+            && !counts.covers(&e.counts)
+        {
+            return Err(StoreError::RetentionTampered {
+                what: "fewer records than the anchor: the store was rolled back",
+            }
+            .into());
+        }
+        Ok(RetentionReport { counts })
+    }
+
+    /// The key of the hold and tombstone MACs: the vault secret `retention-integrity`,
+    /// created on first use and wrapped by the master key like every vault secret.
+    pub(super) fn retention_key(&self) -> Result<&IntegrityKey, VaultError> {
+        if let Some(key) = self.retention_key.get() {
+            return Ok(key);
+        }
+        let name = KeyName::Secret(RETENTION_INTEGRITY_SECRET.to_owned());
+        // A store never refuses a vault secret; `None` would be a broken store.
+        let secret = self.named_secret(&name, true)?.ok_or(StoreError::Corrupt {
+            what: "vault secret refused by the key store",
+        })?;
+        let secret = to_key32(secret)?;
+        let key = IntegrityKey::from_secret(&secret).bound_to_references(self.subject_ref_key()?);
+        Ok(self.retention_key.get_or_init(|| key))
     }
 
     /// Erases `subject`'s sealed data (GDPR Art. 17, CCPA deletion): destroys their keys
@@ -534,16 +599,19 @@ impl Vault {
     /// The pseudonymous reference of `subject` used in erasure receipts: the same for
     /// the same subject in every vault sharing this key store and master key.
     pub fn subject_ref(&self, subject: &SubjectId) -> Result<SubjectRef, VaultError> {
-        let key = match self.subject_ref_key.get() {
+        Ok(SubjectRef::from_mac(
+            hmac::sign(self.subject_ref_key()?, subject.as_str().as_bytes()).as_ref(),
+        ))
+    }
+
+    fn subject_ref_key(&self) -> Result<&hmac::Key, VaultError> {
+        Ok(match self.subject_ref_key.get() {
             Some(key) => key,
             None => {
                 let key = self.load_subject_ref_key()?;
                 self.subject_ref_key.get_or_init(|| key)
             }
-        };
-        Ok(SubjectRef::from_mac(
-            hmac::sign(key, subject.as_str().as_bytes()).as_ref(),
-        ))
+        })
     }
 
     fn load_subject_ref_key(&self) -> Result<hmac::Key, VaultError> {

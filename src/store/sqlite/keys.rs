@@ -7,7 +7,8 @@
 //! completing, the shred still stands; the purge is left pending (`mod.rs`).
 //!
 //! Tombstones are the subject's keyed reference (`SubjectRef`), never the id or an
-//! unkeyed hash of it.
+//! unkeyed hash of it; each carries a MAC, and the store refuses to answer from
+//! tombstones that are missing or do not verify (`integrity.rs`).
 //!
 //! Retiring old key versions (`retire_versions`) deletes and purges the same way.
 
@@ -16,8 +17,12 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{SqliteStore, to_micros};
 use chrono::{DateTime, Utc};
 
+use super::integrity::{self, authentic_holds, check_head, write_head};
 use crate::keys::{KeyName, KeyStore, StoredKey, WrappedKey};
-use crate::retention::{EpochSweep, HoldId, JournalPurge, LegalHold, ShredCounts, SubjectRef};
+use crate::retention::{
+    EpochSweep, HoldId, HoldSubject, IntegrityKey, JournalPurge, LegalHold, RetentionCounts,
+    ShredCounts, SubjectRef,
+};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -62,6 +67,9 @@ impl KeyStore for SqliteStore {
         if super::retention::tombstoned(&tx, subject_ref)? {
             return Ok(None);
         }
+        // The vault checked the tombstones with its key before asking; a tombstone
+        // deleted since still shows here, as a count short of the head.
+        integrity::tombstones_complete(&tx)?;
         tx.execute(
             "INSERT INTO subject_keys (subject, version, master_id, wrapped, created_us)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (subject, version) DO NOTHING",
@@ -88,9 +96,18 @@ impl KeyStore for SqliteStore {
         Ok(stored)
     }
 
-    fn is_shredded(&self, subject_ref: &SubjectRef) -> Result<bool, StoreError> {
-        let conn = self.conn()?;
-        super::retention::tombstoned(&conn, subject_ref)
+    fn is_shredded(
+        &self,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
+        let tx = conn.transaction()?;
+        check_head(&tx, key)?;
+        let shredded = integrity::authentic_tombstone(&tx, key, subject_ref)?;
+        tx.commit()?;
+        Ok(shredded)
     }
 
     fn shred(
@@ -98,9 +115,13 @@ impl KeyStore for SqliteStore {
         subject: &SubjectId,
         subject_ref: &SubjectRef,
         now: DateTime<Utc>,
+        key: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError> {
         let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut counts = check_head(&tx, key)?;
+        let holds = authentic_holds(&tx, key, Some(subject))?;
         if super::retention::bound(&tx, subject, now)? {
             return Ok(None);
         }
@@ -116,21 +137,35 @@ impl KeyStore for SqliteStore {
             "DELETE FROM named_keys WHERE kind = 'pseudonym' AND name = ?1",
             params![subject.as_str()],
         )?;
-        tx.execute(
-            "INSERT INTO shredded_subjects (subject_hash, shredded_us) VALUES (?1, ?2)
-             ON CONFLICT (subject_hash) DO NOTHING",
-            params![subject_ref.as_str(), to_micros(now)],
-        )?;
+        // A tombstone only for a subject that had something to erase (key material or
+        // hold records): erasing ids that never existed does not grow the store. A
+        // first seal committed after this transaction is new data (docs/retention.md).
+        let mut tombstone = integrity::authentic_tombstone(&tx, key, subject_ref)?;
+        if !tombstone && (destroyed > 0 || escrows > 0 || !holds.is_empty()) {
+            integrity::insert_tombstone(&tx, key, subject_ref, to_micros(now))?;
+            counts.tombstones += 1;
+            tombstone = true;
+        }
         // Holds stay as the record of legal process, without naming the subject.
-        tx.execute(
-            "UPDATE legal_holds SET subject = '', erased_ref = ?2 WHERE subject = ?1",
-            params![subject.as_str(), subject_ref.as_str()],
-        )?;
+        for mut hold in holds {
+            hold.subject = HoldSubject::Erased(subject_ref.clone());
+            tx.execute(
+                "UPDATE legal_holds SET subject = '', erased_ref = ?1, mac = ?2 WHERE id = ?3",
+                params![
+                    subject_ref.as_str(),
+                    &key.hold_mac(&hold)[..],
+                    hold.id.as_str()
+                ],
+            )?;
+            counts.erased += 1;
+        }
+        write_head(&tx, key, &counts)?;
         tx.commit()?;
         self.purge_after_delete(&conn);
         Ok(Some(ShredCounts {
             keys: destroyed,
             escrows,
+            tombstone,
         }))
     }
 
@@ -208,8 +243,13 @@ impl KeyStore for SqliteStore {
         self.epoch_keys_before(before)
     }
 
-    fn sweep_epochs(&self, before: u32, now: DateTime<Utc>) -> Result<EpochSweep, StoreError> {
-        self.destroy_epochs_before(before, now)
+    fn sweep_epochs(
+        &self,
+        before: u32,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<EpochSweep, StoreError> {
+        self.destroy_epochs_before(before, now, key)
     }
 
     fn named_wrapped_by_other(
@@ -229,20 +269,34 @@ impl KeyStore for SqliteStore {
         self.swap_named_key(old_master_id, name, new)
     }
 
-    fn place_hold(&self, hold: &LegalHold, subject_ref: &SubjectRef) -> Result<bool, StoreError> {
-        self.insert_hold(hold, subject_ref)
+    fn place_hold(
+        &self,
+        hold: &LegalHold,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        self.insert_hold(hold, subject_ref, key)
     }
 
     fn release_hold(
         &self,
         id: &HoldId,
         at: DateTime<Utc>,
+        key: &IntegrityKey,
     ) -> Result<Option<LegalHold>, StoreError> {
-        self.mark_released(id, at)
+        self.mark_released(id, at, key)
     }
 
-    fn holds(&self, subject: Option<&SubjectId>) -> Result<Vec<LegalHold>, StoreError> {
-        self.list_holds(subject)
+    fn holds(
+        &self,
+        subject: Option<&SubjectId>,
+        key: &IntegrityKey,
+    ) -> Result<Vec<LegalHold>, StoreError> {
+        self.list_holds(subject, key)
+    }
+
+    fn verify_retention(&self, key: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
+        self.verify_retention_records(key)
     }
 
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {

@@ -16,6 +16,7 @@
 mod audit;
 mod consent;
 mod consent_rows;
+mod integrity;
 mod keys;
 mod retention;
 
@@ -31,7 +32,7 @@ use super::StoreError;
 use crate::retention::JournalPurge;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 10;
+const SCHEMA_VERSION: i64 = 11;
 
 /// How long a connection waits for another's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -327,6 +328,69 @@ WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM consent_notices)
 BEGIN SELECT RAISE(ABORT, 'registered notices are appended at the end of their chain'); END;
 "#;
 
+/// Version 11: tamper-evident legal holds and tombstones (`integrity.rs`). Each row
+/// carries a keyed MAC (`mac`) under the vault's `retention-integrity` secret, and
+/// `retention_head` the MAC'd counts of holds, releases, erasures and tombstones; the
+/// head is created here without a MAC and adopts the rows present (MACs them) at the
+/// first keyed use. Triggers keep both tables append-only: no DELETE; a hold row is
+/// updated only by its release (`released_us` from NULL to a time), by the erasure of
+/// its subject (`subject` to '' and `erased_ref` from NULL), or by its first MAC; a
+/// tombstone only by its first MAC. `REPLACE` deletes without firing DELETE triggers
+/// (unless `recursive_triggers`), so the INSERT triggers refuse a row whose key exists.
+const SCHEMA_V11: &str = r#"
+ALTER TABLE legal_holds ADD COLUMN mac BLOB;
+ALTER TABLE shredded_subjects ADD COLUMN mac BLOB;
+CREATE TABLE retention_head (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    holds      INTEGER NOT NULL,
+    released   INTEGER NOT NULL,
+    erased     INTEGER NOT NULL,
+    tombstones INTEGER NOT NULL,
+    mac        BLOB
+);
+INSERT INTO retention_head (id, holds, released, erased, tombstones, mac)
+SELECT 1, (SELECT count(*) FROM legal_holds), (SELECT count(released_us) FROM legal_holds),
+       (SELECT count(erased_ref) FROM legal_holds), (SELECT count(*) FROM shredded_subjects),
+       NULL;
+CREATE TRIGGER retention_head_single BEFORE INSERT ON retention_head
+BEGIN SELECT RAISE(ABORT, 'the retention head is one row'); END;
+CREATE TRIGGER retention_head_kept BEFORE DELETE ON retention_head
+BEGIN SELECT RAISE(ABORT, 'the retention head is kept'); END;
+CREATE TRIGGER retention_head_rises BEFORE UPDATE ON retention_head
+WHEN NEW.id IS NOT OLD.id OR length(NEW.mac) IS NOT 32
+  OR NEW.holds < OLD.holds OR NEW.released < OLD.released
+  OR NEW.erased < OLD.erased OR NEW.tombstones < OLD.tombstones
+BEGIN SELECT RAISE(ABORT, 'retention counts only rise, with their MAC'); END;
+CREATE TRIGGER legal_holds_kept BEFORE DELETE ON legal_holds
+BEGIN SELECT RAISE(ABORT, 'legal holds are kept: release a hold instead'); END;
+CREATE TRIGGER legal_holds_insert_new BEFORE INSERT ON legal_holds
+WHEN length(NEW.mac) IS NOT 32 OR NEW.released_us IS NOT NULL OR NEW.erased_ref IS NOT NULL
+  OR EXISTS (SELECT 1 FROM legal_holds WHERE id = NEW.id OR rowid = NEW.rowid)
+BEGIN SELECT RAISE(ABORT, 'a legal hold is placed once, with its MAC, and never replaced'); END;
+CREATE TRIGGER legal_holds_update BEFORE UPDATE ON legal_holds
+WHEN NOT (NEW.rowid = OLD.rowid AND NEW.id IS OLD.id AND NEW.reason IS OLD.reason
+  AND NEW.placed_us IS OLD.placed_us AND NEW.until_us IS OLD.until_us
+  AND NEW.scope_purposes IS OLD.scope_purposes AND NEW.scope_categories IS OLD.scope_categories
+  AND length(NEW.mac) = 32
+  AND ((OLD.released_us IS NULL AND NEW.released_us IS NOT NULL
+        AND NEW.subject IS OLD.subject AND NEW.erased_ref IS OLD.erased_ref)
+    OR (OLD.erased_ref IS NULL AND NEW.erased_ref IS NOT NULL AND NEW.subject = ''
+        AND NEW.released_us IS OLD.released_us)
+    OR (OLD.mac IS NULL AND NEW.subject IS OLD.subject AND NEW.erased_ref IS OLD.erased_ref
+        AND NEW.released_us IS OLD.released_us)))
+BEGIN SELECT RAISE(ABORT, 'a legal hold is only released or has its subject erased'); END;
+CREATE TRIGGER shredded_subjects_kept BEFORE DELETE ON shredded_subjects
+BEGIN SELECT RAISE(ABORT, 'tombstones are kept'); END;
+CREATE TRIGGER shredded_subjects_insert_new BEFORE INSERT ON shredded_subjects
+WHEN length(NEW.mac) IS NOT 32
+  OR EXISTS (SELECT 1 FROM shredded_subjects WHERE subject_hash = NEW.subject_hash OR rowid = NEW.rowid)
+BEGIN SELECT RAISE(ABORT, 'a tombstone is written once, with its MAC, and never replaced'); END;
+CREATE TRIGGER shredded_subjects_update BEFORE UPDATE ON shredded_subjects
+WHEN NOT (OLD.mac IS NULL AND length(NEW.mac) = 32 AND NEW.rowid = OLD.rowid
+  AND NEW.subject_hash IS OLD.subject_hash AND NEW.shredded_us IS OLD.shredded_us)
+BEGIN SELECT RAISE(ABORT, 'tombstones are kept as written'); END;
+"#;
+
 /// The migration steps, oldest first: (version reached, SQL). Versions may have gaps
 /// (no build ever wrote version 5).
 const STEPS: &[(i64, &str)] = &[
@@ -339,10 +403,11 @@ const STEPS: &[(i64, &str)] = &[
     (8, SCHEMA_V8),
     (9, SCHEMA_V9),
     (10, SCHEMA_V10),
+    (11, SCHEMA_V11),
 ];
 
 /// Versions a file may have: 0 (new) and every version a step reaches.
-const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10];
+const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11];
 
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///

@@ -11,9 +11,12 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::integrity::{self, authentic_holds, check_head, write_head};
 use super::{SqliteStore, from_micros, to_micros};
 use crate::keys::{KeyName, WrappedKey};
-use crate::retention::{EpochSweep, HoldId, HoldScope, HoldSubject, LegalHold, SubjectRef};
+use crate::retention::{
+    EpochSweep, HoldId, HoldScope, HoldSubject, IntegrityKey, LegalHold, SubjectRef,
+};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -80,7 +83,7 @@ pub(super) fn bound(
         .is_some())
 }
 
-fn hold_from_row(row: &Row<'_>) -> Result<LegalHold, StoreError> {
+pub(super) fn hold_from_row(row: &Row<'_>) -> Result<LegalHold, StoreError> {
     let id: String = row.get(0)?;
     let opt = |us: Option<i64>| us.map(from_micros).transpose();
     let subject = match row.get::<_, Option<String>>(6)? {
@@ -109,7 +112,7 @@ fn hold_from_row(row: &Row<'_>) -> Result<LegalHold, StoreError> {
     })
 }
 
-const HOLD_COLUMNS: &str = "id, subject, reason, placed_us, until_us, released_us, erased_ref, \
+pub(super) const HOLD_COLUMNS: &str = "id, subject, reason, placed_us, until_us, released_us, erased_ref, \
     scope_purposes, scope_categories";
 
 impl SqliteStore {
@@ -215,9 +218,15 @@ impl SqliteStore {
         &self,
         before: u32,
         now: DateTime<Utc>,
+        key: &IntegrityKey,
     ) -> Result<EpochSweep, StoreError> {
         let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Fail closed: the holds that decide what survives must be the ones the vault
+        // placed, all of them.
+        check_head(&tx, key)?;
+        authentic_holds(&tx, key, None)?;
         let now_us = to_micros(now);
         // Re-checked here, in the transaction that destroys: a subject held now must
         // have an escrow of every epoch about to go.
@@ -326,13 +335,21 @@ impl SqliteStore {
         &self,
         hold: &LegalHold,
         subject_ref: &SubjectRef,
+        key: &IntegrityKey,
     ) -> Result<bool, StoreError> {
         let HoldSubject::Subject(subject) = &hold.subject else {
             return Ok(false);
         };
+        if hold.released_at.is_some() {
+            return Err(StoreError::Corrupt {
+                what: "a legal hold placed already released",
+            });
+        }
         let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if tombstoned(&tx, subject_ref)? {
+        let mut counts = check_head(&tx, key)?;
+        if integrity::authentic_tombstone(&tx, key, subject_ref)? {
             return Ok(false);
         }
         let json = |names: &[String]| {
@@ -341,8 +358,8 @@ impl SqliteStore {
             })
         };
         tx.execute(
-            "INSERT INTO legal_holds (id, subject, reason, placed_us, until_us, released_us,
-                                      scope_purposes, scope_categories)
+            "INSERT INTO legal_holds (id, subject, reason, placed_us, until_us,
+                                      scope_purposes, scope_categories, mac)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 hold.id.as_str(),
@@ -350,11 +367,13 @@ impl SqliteStore {
                 hold.reason,
                 to_micros(hold.placed_at),
                 hold.until.map(to_micros),
-                hold.released_at.map(to_micros),
                 json(hold.scope.purposes())?,
-                json(hold.scope.categories())?
+                json(hold.scope.categories())?,
+                &key.hold_mac(hold)[..]
             ],
         )?;
+        counts.holds += 1;
+        write_head(&tx, key, &counts)?;
         tx.commit()?;
         self.purge_if_pending(&conn);
         Ok(true)
@@ -364,21 +383,28 @@ impl SqliteStore {
         &self,
         id: &HoldId,
         at: DateTime<Utc>,
+        key: &IntegrityKey,
     ) -> Result<Option<LegalHold>, StoreError> {
         let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE legal_holds SET released_us = ?1 WHERE id = ?2 AND released_us IS NULL",
-            params![to_micros(at), id.as_str()],
-        )?;
-        let hold = tx
-            .query_row(
-                &format!("SELECT {HOLD_COLUMNS} FROM legal_holds WHERE id = ?1"),
-                params![id.as_str()],
-                |row| Ok(hold_from_row(row)),
-            )
-            .optional()?
-            .transpose()?;
+        let mut counts = check_head(&tx, key)?;
+        let Some(mut hold) = authentic_holds(&tx, key, None)?
+            .into_iter()
+            .find(|h| h.id == *id)
+        else {
+            return Ok(None);
+        };
+        if hold.released_at.is_none() {
+            hold.released_at = Some(from_micros(to_micros(at))?);
+            tx.execute(
+                "UPDATE legal_holds SET released_us = ?1, mac = ?2 WHERE id = ?3",
+                params![to_micros(at), &key.hold_mac(&hold)[..], id.as_str()],
+            )?;
+            counts.released += 1;
+            write_head(&tx, key, &counts)?;
+        }
+        let hold = Some(hold);
         let mut destroyed = 0;
         if let Some(subject) = hold.as_ref().and_then(LegalHold::subject_id)
             && !bound(&tx, subject, at)?
@@ -398,16 +424,14 @@ impl SqliteStore {
     pub(super) fn list_holds(
         &self,
         subject: Option<&SubjectId>,
+        key: &IntegrityKey,
     ) -> Result<Vec<LegalHold>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {HOLD_COLUMNS} FROM legal_holds WHERE ?1 IS NULL OR (subject = ?1 AND erased_ref IS NULL) ORDER BY rowid"
-        ))?;
-        let mut rows = stmt.query(params![subject.map(SubjectId::as_str)])?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(hold_from_row(row)?);
-        }
-        Ok(out)
+        let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
+        let tx = conn.transaction()?;
+        check_head(&tx, key)?;
+        let holds = authentic_holds(&tx, key, subject)?;
+        tx.commit()?;
+        Ok(holds)
     }
 }
