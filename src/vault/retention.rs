@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::{Vault, VaultError};
 use crate::audit::{EventKind, Outcome};
 use crate::category::Category;
-use crate::format::{self, Dates, EPOCH_SECONDS, Header, NEVER, NO_EPOCH};
+use crate::format::{self, Dates, EPOCH_SECONDS, NEVER, NO_EPOCH};
 use crate::keys::{KeyError, KeyName};
 use crate::retention::{
     ErasedField, ErasureReceipt, HoldError, HoldId, LegalHold, Retention, SubjectRef,
@@ -63,19 +63,16 @@ impl Vault {
             .map_or(Retention::UntilErased, |(_, r)| *r)
     }
 
-    /// Refuses an expired value unless its subject is under an active legal hold.
-    pub(super) fn check_expiry(
-        &self,
-        subject: &SubjectId,
-        header: &Header<'_>,
-    ) -> Result<(), VaultError> {
-        if header.expires == NEVER || self.clock.unix_seconds() < header.expires {
+    /// Refuses a value expiring at `expires` once expired, unless its subject is under
+    /// an active legal hold.
+    pub(super) fn check_expiry(&self, subject: &SubjectId, expires: i64) -> Result<(), VaultError> {
+        if expires == NEVER || self.clock.unix_seconds() < expires {
             return Ok(());
         }
         if self.active_hold(subject)?.is_some() {
             return Ok(());
         }
-        Err(expired(header.expires))
+        Err(expired(expires))
     }
 
     /// The subject's first active hold, if any.
