@@ -10,8 +10,8 @@
 //! 3+n         4       subject key version, u32 big-endian
 //! 7+n         4       expiry day (retention epoch), u32 big-endian
 //! 11+n        12      nonce
-//! 23+n        32+len  ciphertext of: collected (i64) ‖ expires (i64) ‖ context digest
-//!                     (16 bytes) ‖ the plaintext encoding (len bytes)
+//! 23+n        len+32  ciphertext of: the plaintext encoding (len bytes) ‖ collected
+//!                     (i64) ‖ expires (i64) ‖ context digest (16 bytes)
 //! 55+n+len    16      authentication tag
 //! ```
 //!
@@ -58,8 +58,8 @@ pub const EPOCH_SECONDS: i64 = 86_400;
 pub const TAG_LEN: usize = 16;
 /// Bytes of the context digest.
 pub const CONTEXT_DIGEST_LEN: usize = 16;
-/// Bytes sealed before the plaintext: collected, expires, context digest.
-pub const SEALED_PREFIX_LEN: usize = 8 + 8 + CONTEXT_DIGEST_LEN;
+/// Bytes sealed after the plaintext: collected, expires, context digest.
+pub const SEALED_TRAILER_LEN: usize = 8 + 8 + CONTEXT_DIGEST_LEN;
 /// Header bytes besides the subject id.
 const FIXED_HEADER: usize = 3 + 4 + 4 + NONCE_LEN;
 
@@ -118,7 +118,7 @@ pub struct Header<'a> {
 }
 
 /// The smallest sealed value: a 1-byte subject id, an empty plaintext.
-pub const MIN_LEN: usize = FIXED_HEADER + 1 + SEALED_PREFIX_LEN + TAG_LEN;
+pub const MIN_LEN: usize = FIXED_HEADER + 1 + SEALED_TRAILER_LEN + TAG_LEN;
 
 /// Parses and checks the header of `bytes`, including that the sealed dates, context
 /// digest and tag fit after it.
@@ -161,7 +161,7 @@ fn parse_with<'a>(
         return Err(FormatError::BadSubject);
     }
     let len = FIXED_HEADER + n;
-    let min = len + SEALED_PREFIX_LEN + TAG_LEN;
+    let min = len + SEALED_TRAILER_LEN + TAG_LEN;
     if bytes.len() < min {
         return Err(FormatError::TooShort {
             len: bytes.len(),
@@ -313,8 +313,8 @@ pub struct Dates {
     pub expires: i64,
 }
 
-/// Seals: writes the clear header and the sealed prefix (dates, context digest), lets
-/// `encode` append the plaintext encoding, then encrypts everything after the clear
+/// Seals: writes the clear header, lets `encode` append the plaintext encoding, appends
+/// the sealed trailer (dates, context digest), then encrypts everything after the clear
 /// header in place, in one AEAD call with no associated data, and appends the tag. One
 /// allocation, sized up front.
 ///
@@ -337,18 +337,20 @@ pub fn seal(
         return None;
     }
     let header_len = FIXED_HEADER + n;
-    let mut out = Vec::with_capacity(header_len + SEALED_PREFIX_LEN + size_hint + TAG_LEN);
+    let mut out = Vec::with_capacity(header_len + size_hint + SEALED_TRAILER_LEN + TAG_LEN);
     out.extend_from_slice(&[VERSION, algorithm.id(), n as u8]);
     out.extend_from_slice(subject.as_bytes());
-    let mut fixed = [0u8; 4 + 4 + NONCE_LEN + SEALED_PREFIX_LEN];
+    let mut fixed = [0u8; 4 + 4 + NONCE_LEN];
     fixed[..4].copy_from_slice(&key_version.to_be_bytes());
     fixed[4..8].copy_from_slice(&epoch_of(dates.expires).to_be_bytes());
-    fixed[8..20].copy_from_slice(&nonce);
-    fixed[20..28].copy_from_slice(&dates.collected.to_be_bytes());
-    fixed[28..36].copy_from_slice(&dates.expires.to_be_bytes());
-    fixed[36..].copy_from_slice(context);
+    fixed[8..].copy_from_slice(&nonce);
     out.extend_from_slice(&fixed);
     encode(&mut out);
+    let mut trailer = [0u8; SEALED_TRAILER_LEN];
+    trailer[..8].copy_from_slice(&dates.collected.to_be_bytes());
+    trailer[8..16].copy_from_slice(&dates.expires.to_be_bytes());
+    trailer[16..].copy_from_slice(context);
+    out.extend_from_slice(&trailer);
     let tag = key
         .seal_in_place_separate_tag(
             Nonce::assume_unique_for_key(nonce),
@@ -372,7 +374,7 @@ pub enum OpenError {
 }
 
 /// Opens the body of `bytes` whose header was parsed as `header`: decrypts, checks the
-/// sealed context digest against `context` and the sealed dates against the header,
+/// sealed trailer's context digest against `context` and the sealed dates against the header,
 /// and returns the dates and the plaintext encoding (in a buffer that is zeroized on
 /// drop). Checking the dates against a clock is the caller's.
 pub fn open(
@@ -391,26 +393,25 @@ pub fn open(
         )
         .map_err(|_| OpenError::Unauthentic)?
         .len();
-    let prefix = body
-        .get(..SEALED_PREFIX_LEN)
+    // The plaintext is first, so it is already where the returned buffer starts.
+    let plain_len = len
+        .checked_sub(SEALED_TRAILER_LEN)
         .ok_or(OpenError::Unauthentic)?;
+    let trailer = &body[plain_len..len];
     // The digest is of public names, so comparing it in variable time reveals nothing.
-    if prefix[16..] != context[..] {
+    if trailer[16..] != context[..] {
         return Err(OpenError::Unauthentic);
     }
     let mut date = [0u8; 8];
-    date.copy_from_slice(&prefix[..8]);
+    date.copy_from_slice(&trailer[..8]);
     let collected = i64::from_be_bytes(date);
-    date.copy_from_slice(&prefix[8..16]);
+    date.copy_from_slice(&trailer[8..16]);
     let expires = i64::from_be_bytes(date);
     if expires <= collected || epoch_of(expires) != header.expiry_day {
         return Err(OpenError::BadDates);
     }
-    // Move the plaintext to the front; the bytes left behind are zeroed before the
-    // length shrinks past them (the whole allocation is wiped again on drop).
-    body.copy_within(SEALED_PREFIX_LEN..len, 0);
-    let plain_len = len - SEALED_PREFIX_LEN;
-    body[plain_len..].fill(0);
+    // The bytes past the plaintext (trailer, tag) stay in the allocation, which is
+    // wiped whole when the buffer, or the value made from it, is dropped.
     body.truncate(plain_len);
     Ok((Dates { collected, expires }, body))
 }

@@ -54,9 +54,9 @@ def context_digest(record, field, category):
 def seal(key, alg_id, subject, version, collected, expires, nonce, record, field, category, plaintext):
     s = subject.encode()
     header = bytes([VERSION, alg_id, len(s)]) + s + version.to_bytes(4, "big") + epoch_of(expires).to_bytes(4, "big") + nonce
-    sealed_prefix = collected.to_bytes(8, "big", signed=True) + expires.to_bytes(8, "big", signed=True) + context_digest(record, field, category)
+    trailer = collected.to_bytes(8, "big", signed=True) + expires.to_bytes(8, "big", signed=True) + context_digest(record, field, category)
     # No associated data: everything after the clear header is one AEAD plaintext.
-    return header + ALGS[alg_id][1](key).encrypt(nonce, sealed_prefix + plaintext, None)
+    return header + ALGS[alg_id][1](key).encrypt(nonce, plaintext + trailer, None)
 
 
 T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
