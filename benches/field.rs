@@ -2,8 +2,9 @@
 //!
 //! Groups `field_seal` and `field_open` (parameter: plaintext bytes) with ids
 //! `ring_raw` (the floor: a prepared `LessSafeKey`, counter nonce, no header),
-//! `ring_raw_aad34` (the same with 34 bytes of associated data, as the format binds:
-//! the floor for any design that authenticates the header as associated data),
+//! `ring_raw_aad34` (the same with 34 bytes of associated data, as format v2 bound:
+//! the floor for any design that authenticates the header as associated data; format
+//! v3 binds none),
 //! `custodian` (the vault, warm key cache, `Personal<Vec<u8>>` in and out),
 //! `naive_envelope` (fresh `SystemRandom` nonce and key construction per call) and
 //! `aes_gcm_rustcrypto` (the RustCrypto `aes-gcm` crate, same key), and
@@ -46,8 +47,8 @@ fn ring_seal(key: &LessSafeKey, ctr: &AtomicU64, pt: &[u8]) -> Vec<u8> {
     buf
 }
 
-/// The associated data custodian binds (format v2: 34 bytes), for the `ring_raw_aad34`
-/// floor: raw `ring` with the same AAD length.
+/// The associated data format v2 bound (34 bytes), for the `ring_raw_aad34` baseline:
+/// raw `ring` with that AAD length. Format v3 binds no associated data.
 const AAD34: [u8; 34] = [0x5c; 34];
 
 fn ring_seal_aad(key: &LessSafeKey, ctr: &AtomicU64, pt: &[u8]) -> Vec<u8> {

@@ -1,27 +1,31 @@
-//! The sealed format, version 2: what a [`Sealed`](crate::sealed::Sealed) value's bytes
+//! The sealed format, version 3: what a [`Sealed`](crate::sealed::Sealed) value's bytes
 //! are. Specified in `docs/format.md`, with test vectors in `tests/vectors/`.
 //!
 //! ```text
-//! offset      size  field
-//! 0           1     format version = 0x02
-//! 1           1     algorithm: 0x01 AES-256-GCM, 0x02 ChaCha20-Poly1305
-//! 2           1     n = length of the subject id (1..=128)
-//! 3           n     subject id, UTF-8
-//! 3+n         4     subject key version, u32 big-endian
-//! 7+n         8     collected at, i64 big-endian, seconds since the Unix epoch
-//! 15+n        8     expires at, i64 big-endian (i64::MAX: kept until erased)
-//! 23+n        12    nonce
-//! 35+n        len   ciphertext of the plaintext encoding
-//! 35+n+len    16    authentication tag
+//! offset      size    field
+//! 0           1       format version = 0x03
+//! 1           1       algorithm: 0x01 AES-256-GCM, 0x02 ChaCha20-Poly1305
+//! 2           1       n = length of the subject id (1..=128)
+//! 3           n       subject id, UTF-8
+//! 3+n         4       subject key version, u32 big-endian
+//! 7+n         4       expiry day (retention epoch), u32 big-endian
+//! 11+n        12      nonce
+//! 23+n        len+32  ciphertext of: the plaintext encoding (len bytes) ‖ collected
+//!                     (i64) ‖ expires (i64) ‖ context digest (16 bytes)
+//! 55+n+len    16      authentication tag
 //! ```
 //!
-//! Associated data (34 bytes) = format version ‖ algorithm id ‖ collected ‖ expires ‖
-//! context digest, where the context digest is the first 16 bytes of
-//! SHA-256(`custodian.v1.context` ‖ len ‖ record type ‖ len ‖ field name ‖ len ‖
-//! category name), each len one byte. Editing either date breaks the tag. The subject
-//! id, key version and retention epoch are bound through the key: the data key is
-//! derived from them, so a header naming another subject, version or expiry day
-//! selects another key and the tag fails. The nonce is bound by the AEAD itself.
+//! No associated data. The clear header holds only what finding the key needs, and all
+//! of it is bound through the key: the data key is HKDF-SHA256 over the subject key
+//! and the subject's share of the expiry day's key, with the format version, algorithm,
+//! subject id, key version and expiry day in its `info`, so a header naming anything
+//! else selects another key and the tag fails. The exact dates and the context digest
+//! are encrypted with the value in the one AEAD pass (so the tag covers them) and
+//! compared after decryption: the digest with the reader's context, the expiry's day
+//! with the header's. The nonce is bound by the AEAD itself.
+//!
+//! The context digest is the first 16 bytes of SHA-256(`custodian.v1.context` ‖ len ‖
+//! record type ‖ len ‖ field name ‖ len ‖ category name), each len one byte.
 //!
 //! The retention epoch of a value is the UTC day of its expiry, `floor(expires /
 //! 86400)`, or [`NO_EPOCH`] for a value kept until erased. Its epoch share is
@@ -29,10 +33,10 @@
 //! material and info = `custodian.v2.epoch-share` ‖ n ‖ subject id ‖ epoch (u32 BE);
 //! for [`NO_EPOCH`] the share is 32 zero bytes.
 //!
-//! The data key is HKDF-SHA256 (RFC 5869) with salt `custodian.v2.data-key-salt`, the
+//! The data key is HKDF-SHA256 (RFC 5869) with salt `custodian.v3.data-key-salt`, the
 //! subject key ‖ the epoch share as input key material, and info =
-//! `custodian.v2.data-key` ‖ algorithm id ‖ n ‖ subject id ‖ version (u32 BE) ‖ epoch
-//! (u32 BE); 32 bytes of output.
+//! `custodian.v3.data-key` ‖ format version ‖ algorithm id ‖ n ‖ subject id ‖ version
+//! (u32 BE) ‖ epoch (u32 BE); 32 bytes of output.
 
 use ring::aead::{Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::hkdf;
@@ -41,9 +45,9 @@ use zeroize::Zeroizing;
 use crate::keys::Algorithm;
 use crate::subject::MAX_SUBJECT_ID_LEN;
 
-/// The format version this build writes and reads. (Version 1, without retention
-/// dates, was never released.)
-pub const VERSION: u8 = 2;
+/// The format version this build writes and reads. (Versions 1 and 2 were never
+/// released.)
+pub const VERSION: u8 = 3;
 /// The epoch of a value kept until its subject is erased: no epoch key is involved.
 pub const NO_EPOCH: u32 = u32::MAX;
 /// The `expires` value of a value kept until erased.
@@ -52,8 +56,12 @@ pub const NEVER: i64 = i64::MAX;
 pub const EPOCH_SECONDS: i64 = 86_400;
 /// Bytes of authentication tag.
 pub const TAG_LEN: usize = 16;
+/// Bytes of the context digest.
+pub const CONTEXT_DIGEST_LEN: usize = 16;
+/// Bytes sealed after the plaintext: collected, expires, context digest.
+pub const SEALED_TRAILER_LEN: usize = 8 + 8 + CONTEXT_DIGEST_LEN;
 /// Header bytes besides the subject id.
-const FIXED_HEADER: usize = 3 + 4 + 8 + 8 + NONCE_LEN;
+const FIXED_HEADER: usize = 3 + 4 + 4 + NONCE_LEN;
 
 /// A sealed value's bytes do not follow the format. Says where, never what.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -78,15 +86,20 @@ pub enum FormatError {
     /// The subject id in the header is empty, too long or not UTF-8.
     #[error("the subject id in a sealed value's header is malformed")]
     BadSubject,
-    /// The expiry is not after the collection time.
-    #[error("a sealed value's header says it expires before it was collected")]
+    /// The dates sealed inside the value contradict each other or the header's expiry
+    /// day. Only a writer holding the key can produce this: a faulty implementation.
+    #[error(
+        "a sealed value's dates are inconsistent (expiry not after collection, or not on the header's expiry day): it was written by a faulty sealer"
+    )]
     BadDates,
     /// Not valid base64url (in a human-readable serialization).
     #[error("a sealed value in text form must be unpadded base64url")]
     BadBase64,
 }
 
-/// The parsed header of a sealed value.
+/// The parsed clear header of a sealed value: what finding its key needs. The exact
+/// collection and expiry dates are sealed inside the value (see
+/// [`Vault::dates`](crate::Vault::dates)); the header gives the expiry's UTC day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header<'a> {
     /// The AEAD.
@@ -95,18 +108,20 @@ pub struct Header<'a> {
     pub subject: &'a str,
     /// The subject key version.
     pub key_version: u32,
-    /// When the value was collected (sealed), in seconds since the Unix epoch.
-    pub collected: i64,
-    /// When it expires, in seconds since the Unix epoch; [`NEVER`] if it is kept until
-    /// its subject is erased.
-    pub expires: i64,
+    /// The UTC day of the value's expiry (days since 1970-01-01), its retention epoch;
+    /// [`NO_EPOCH`] if it is kept until its subject is erased.
+    pub expiry_day: u32,
     /// The nonce.
     pub nonce: [u8; NONCE_LEN],
-    /// Length of the header in bytes.
+    /// Length of the clear header in bytes.
     pub len: usize,
 }
 
-/// Parses and checks the header of `bytes`, including that a tag fits after it.
+/// The smallest sealed value: a 1-byte subject id, an empty plaintext.
+pub const MIN_LEN: usize = FIXED_HEADER + 1 + SEALED_TRAILER_LEN + TAG_LEN;
+
+/// Parses and checks the header of `bytes`, including that the sealed dates, context
+/// digest and tag fit after it.
 pub fn parse(bytes: &[u8]) -> Result<Header<'_>, FormatError> {
     let header = parse_with(bytes, |subject| {
         std::str::from_utf8(subject)
@@ -131,11 +146,10 @@ fn parse_with<'a>(
     bytes: &'a [u8],
     subject_of: impl FnOnce(&'a [u8]) -> Result<Option<&'a str>, FormatError>,
 ) -> Result<Option<Header<'a>>, FormatError> {
-    let min = FIXED_HEADER + 1 + TAG_LEN;
-    if bytes.len() < min {
+    if bytes.len() < MIN_LEN {
         return Err(FormatError::TooShort {
             len: bytes.len(),
-            min,
+            min: MIN_LEN,
         });
     }
     if bytes[0] != VERSION {
@@ -147,42 +161,53 @@ fn parse_with<'a>(
         return Err(FormatError::BadSubject);
     }
     let len = FIXED_HEADER + n;
-    if bytes.len() < len + TAG_LEN {
+    let min = len + SEALED_TRAILER_LEN + TAG_LEN;
+    if bytes.len() < min {
         return Err(FormatError::TooShort {
             len: bytes.len(),
-            min: len + TAG_LEN,
+            min,
         });
     }
     let Some(subject) = subject_of(&bytes[3..3 + n])? else {
         return Ok(None);
     };
+    let fixed = &bytes[3 + n..len];
     let mut version = [0u8; 4];
-    version.copy_from_slice(&bytes[3 + n..7 + n]);
-    let mut collected = [0u8; 8];
-    collected.copy_from_slice(&bytes[7 + n..15 + n]);
-    let mut expires = [0u8; 8];
-    expires.copy_from_slice(&bytes[15 + n..23 + n]);
-    let (collected, expires) = (i64::from_be_bytes(collected), i64::from_be_bytes(expires));
-    if expires <= collected {
-        return Err(FormatError::BadDates);
-    }
+    version.copy_from_slice(&fixed[..4]);
+    let mut day = [0u8; 4];
+    day.copy_from_slice(&fixed[4..8]);
     let mut nonce = [0u8; NONCE_LEN];
-    nonce.copy_from_slice(&bytes[23 + n..len]);
+    nonce.copy_from_slice(&fixed[8..]);
     Ok(Some(Header {
         algorithm,
         subject,
         key_version: u32::from_be_bytes(version),
-        collected,
-        expires,
+        expiry_day: u32::from_be_bytes(day),
         nonce,
         len,
     }))
 }
 
 impl Header<'_> {
-    /// The retention epoch whose key the value's data key depends on.
+    /// The retention epoch whose key the value's data key depends on: its expiry day.
     pub fn epoch(&self) -> u32 {
-        epoch_of(self.expires)
+        self.expiry_day
+    }
+
+    /// The first second after the value's expiry day (seconds since the Unix epoch),
+    /// or [`NEVER`]: the value has certainly expired by then, which the clear header
+    /// alone proves. Its exact expiry is sealed inside it.
+    pub fn expired_by(&self) -> i64 {
+        day_end(self.expiry_day)
+    }
+}
+
+/// The first second after UTC day `epoch`, or [`NEVER`] for [`NO_EPOCH`].
+pub fn day_end(epoch: u32) -> i64 {
+    if epoch == NO_EPOCH {
+        NEVER
+    } else {
+        (i64::from(epoch) + 1) * EPOCH_SECONDS
     }
 }
 
@@ -197,10 +222,7 @@ pub fn epoch_of(expires: i64) -> u32 {
     u32::try_from(day).map_or(NO_EPOCH - 1, |d| d.min(NO_EPOCH - 1))
 }
 
-/// Bytes of the context digest in the associated data.
-pub const CONTEXT_DIGEST_LEN: usize = 16;
-
-/// The digest of where a value belongs, bound into its associated data.
+/// The digest of where a value belongs, sealed with it and compared on opening.
 pub fn context_digest(record: &str, field: &str, category: &str) -> [u8; CONTEXT_DIGEST_LEN] {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     ctx.update(b"custodian.v1.context");
@@ -213,25 +235,6 @@ pub fn context_digest(record: &str, field: &str, category: &str) -> [u8; CONTEXT
     let mut out = [0u8; CONTEXT_DIGEST_LEN];
     out.copy_from_slice(&ctx.finish().as_ref()[..CONTEXT_DIGEST_LEN]);
     out
-}
-
-/// Bytes of associated data.
-const AAD_LEN: usize = 2 + 8 + 8 + CONTEXT_DIGEST_LEN;
-
-/// The associated data: version, algorithm, collection and expiry, context digest.
-fn aad(
-    algorithm: Algorithm,
-    collected: i64,
-    expires: i64,
-    context: &[u8; CONTEXT_DIGEST_LEN],
-) -> [u8; AAD_LEN] {
-    let mut aad = [0u8; AAD_LEN];
-    aad[0] = VERSION;
-    aad[1] = algorithm.id();
-    aad[2..10].copy_from_slice(&collected.to_be_bytes());
-    aad[10..18].copy_from_slice(&expires.to_be_bytes());
-    aad[18..].copy_from_slice(context);
-    aad
 }
 
 /// HKDF-SHA256 extract-and-expand to 32 bytes.
@@ -264,8 +267,9 @@ pub fn epoch_share(epoch_key: &[u8], subject: &str, epoch: u32) -> Zeroizing<[u8
     )
 }
 
-/// The 32-byte data key for (subject, version, epoch, algorithm), derived from the
-/// subject key and the subject's epoch share (zeroes for [`NO_EPOCH`]).
+/// The 32-byte data key for (subject, version, epoch, algorithm) in this format
+/// version, derived from the subject key and the subject's epoch share (zeroes for
+/// [`NO_EPOCH`]). Everything in the clear header but the nonce is in its `info`.
 pub fn derive_data_key(
     subject_key: &[u8],
     epoch_share: &[u8; 32],
@@ -277,17 +281,15 @@ pub fn derive_data_key(
     let mut ikm = Zeroizing::new(Vec::with_capacity(subject_key.len() + 32));
     ikm.extend_from_slice(subject_key);
     ikm.extend_from_slice(epoch_share);
-    let n = [subject.len() as u8];
-    let alg = [algorithm.id()];
+    let ids = [VERSION, algorithm.id(), subject.len() as u8];
     let version = key_version.to_be_bytes();
     let e = epoch.to_be_bytes();
     hkdf32(
-        b"custodian.v2.data-key-salt",
+        b"custodian.v3.data-key-salt",
         &ikm,
         &[
-            b"custodian.v2.data-key",
-            &alg,
-            &n,
+            b"custodian.v3.data-key",
+            &ids,
             subject.as_bytes(),
             &version,
             &e,
@@ -311,8 +313,10 @@ pub struct Dates {
     pub expires: i64,
 }
 
-/// Seals: writes the header, then lets `encode` append the plaintext encoding, then
-/// encrypts it in place and appends the tag. One allocation, sized up front.
+/// Seals: writes the clear header, lets `encode` append the plaintext encoding, appends
+/// the sealed trailer (dates, context digest), then encrypts everything after the clear
+/// header in place, in one AEAD call with no associated data, and appends the tag. One
+/// allocation, sized up front.
 ///
 /// Returns `None` if the subject id is invalid or the value would expire before it
 /// was collected.
@@ -333,21 +337,24 @@ pub fn seal(
         return None;
     }
     let header_len = FIXED_HEADER + n;
-    let mut out = Vec::with_capacity(header_len + size_hint + TAG_LEN);
+    let mut out = Vec::with_capacity(header_len + size_hint + SEALED_TRAILER_LEN + TAG_LEN);
     out.extend_from_slice(&[VERSION, algorithm.id(), n as u8]);
     out.extend_from_slice(subject.as_bytes());
-    let mut fixed = [0u8; 4 + 8 + 8 + NONCE_LEN];
+    let mut fixed = [0u8; 4 + 4 + NONCE_LEN];
     fixed[..4].copy_from_slice(&key_version.to_be_bytes());
-    fixed[4..12].copy_from_slice(&dates.collected.to_be_bytes());
-    fixed[12..20].copy_from_slice(&dates.expires.to_be_bytes());
-    fixed[20..].copy_from_slice(&nonce);
+    fixed[4..8].copy_from_slice(&epoch_of(dates.expires).to_be_bytes());
+    fixed[8..].copy_from_slice(&nonce);
     out.extend_from_slice(&fixed);
     encode(&mut out);
-    let aad = aad(algorithm, dates.collected, dates.expires, context);
+    let mut trailer = [0u8; SEALED_TRAILER_LEN];
+    trailer[..8].copy_from_slice(&dates.collected.to_be_bytes());
+    trailer[8..16].copy_from_slice(&dates.expires.to_be_bytes());
+    trailer[16..].copy_from_slice(context);
+    out.extend_from_slice(&trailer);
     let tag = key
         .seal_in_place_separate_tag(
             Nonce::assume_unique_for_key(nonce),
-            Aad::from(&aad),
+            Aad::empty(),
             &mut out[header_len..],
         )
         .ok()?;
@@ -355,25 +362,56 @@ pub fn seal(
     Some(out)
 }
 
-/// Opens the body of `bytes` whose header was parsed as `header`, returning the
-/// plaintext encoding (in a buffer that is zeroized on drop), or `None` if it does not
-/// authenticate.
+/// Why [`open`] gave no plaintext.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenError {
+    /// The tag does not verify (wrong key: another subject, version, day, algorithm or
+    /// format version; or edited bytes), or the value was sealed for another context.
+    Unauthentic,
+    /// Authentic, but its dates contradict each other or the header's expiry day
+    /// ([`FormatError::BadDates`]): only a faulty writer holding the key does this.
+    BadDates,
+}
+
+/// Opens the body of `bytes` whose header was parsed as `header`: decrypts, checks the
+/// sealed trailer's context digest against `context` and the sealed dates against the header,
+/// and returns the dates and the plaintext encoding (in a buffer that is zeroized on
+/// drop). Checking the dates against a clock is the caller's.
 pub fn open(
     key: &LessSafeKey,
     bytes: &[u8],
     header: &Header<'_>,
     context: &[u8; CONTEXT_DIGEST_LEN],
-) -> Option<Zeroizing<Vec<u8>>> {
-    let mut body = Zeroizing::new(bytes.get(header.len..)?.to_vec());
-    let aad = aad(header.algorithm, header.collected, header.expires, context);
-    let plain_len = key
+) -> Result<(Dates, Zeroizing<Vec<u8>>), OpenError> {
+    let body = bytes.get(header.len..).ok_or(OpenError::Unauthentic)?;
+    let mut body = Zeroizing::new(body.to_vec());
+    let len = key
         .open_in_place(
             Nonce::assume_unique_for_key(header.nonce),
-            Aad::from(&aad),
+            Aad::empty(),
             &mut body[..],
         )
-        .ok()?
+        .map_err(|_| OpenError::Unauthentic)?
         .len();
+    // The plaintext is first, so it is already where the returned buffer starts.
+    let plain_len = len
+        .checked_sub(SEALED_TRAILER_LEN)
+        .ok_or(OpenError::Unauthentic)?;
+    let trailer = &body[plain_len..len];
+    // The digest is of public names, so comparing it in variable time reveals nothing.
+    if trailer[16..] != context[..] {
+        return Err(OpenError::Unauthentic);
+    }
+    let mut date = [0u8; 8];
+    date.copy_from_slice(&trailer[..8]);
+    let collected = i64::from_be_bytes(date);
+    date.copy_from_slice(&trailer[8..16]);
+    let expires = i64::from_be_bytes(date);
+    if expires <= collected || epoch_of(expires) != header.expiry_day {
+        return Err(OpenError::BadDates);
+    }
+    // The bytes past the plaintext (trailer, tag) stay in the allocation, which is
+    // wiped whole when the buffer, or the value made from it, is dropped.
     body.truncate(plain_len);
-    Some(body)
+    Ok((Dates { collected, expires }, body))
 }

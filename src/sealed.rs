@@ -150,8 +150,8 @@ impl<'de, T, C> serde::Deserialize<'de> for Sealed<T, C> {
 /// so a value copied into another field or record type fails to open. Pin the names:
 /// renaming a field in code must not change its context, or old values stop opening.
 ///
-/// Build each context once and reuse it: construction hashes the names (SHA-256), so
-/// that sealing binds 16 bytes of associated data instead of the names themselves.
+/// Build each context once and reuse it: construction hashes the names (SHA-256), and
+/// sealing seals that 16-byte digest with the value, compared when it is opened.
 ///
 /// ```
 /// use custodian::{Context, categories::Email};

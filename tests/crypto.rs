@@ -313,7 +313,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 #[test]
 fn vectors_match() {
-    let doc: serde_json::Value = serde_json::from_str(include_str!("vectors/v2.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(include_str!("vectors/v3.json")).unwrap();
     let vectors = doc["vectors"].as_array().unwrap();
     assert!(vectors.len() >= 5);
     for v in vectors {
@@ -385,11 +385,9 @@ fn vectors_match() {
             (header.subject, header.key_version, header.algorithm),
             (subject, version, alg)
         );
-        assert_eq!(
-            (header.collected, header.expires),
-            (dates.collected, dates.expires)
-        );
-        let opened = format::open(&key, &expected, &header, &digest).unwrap();
+        assert_eq!(header.expiry_day, epoch, "{name}: expiry day");
+        let (opened_dates, opened) = format::open(&key, &expected, &header, &digest).unwrap();
+        assert_eq!(opened_dates, dates, "{name}: sealed dates");
         assert_eq!(opened[..], plaintext[..], "{name}: opened");
     }
 }
@@ -399,7 +397,7 @@ fn the_vault_opens_a_vector_given_its_wrapped_keys() {
     // The email vector, through the whole vault: the subject key and the epoch key are
     // wrapped with the associated data docs/format.md gives, then opened with a
     // purpose by a vault whose clock reads the collection time.
-    let doc: serde_json::Value = serde_json::from_str(include_str!("vectors/v2.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(include_str!("vectors/v3.json")).unwrap();
     let v = &doc["vectors"][1];
     assert_eq!(v["field"], "email");
     let subject = sid(v["subject"].as_str().unwrap());
@@ -443,4 +441,185 @@ fn the_vault_opens_a_vector_given_its_wrapped_keys() {
     let ctx: Context<Email> = Context::new("customer", "email").unwrap();
     let opened = vault.open(&sealed, &ctx, &access(&subject)).unwrap();
     assert_eq!(opened.read(&access(&subject)).unwrap(), "alice@example.com");
+}
+
+// ---------------------------------------------------------------------------------
+// Format v3 binds the dates and the context inside the ciphertext and the clear header
+// through the key (docs/format.md, "What binds what"): moves and edits that this makes
+// relevant.
+
+/// Offset of the encrypted dates: the sealed trailer (dates, context digest) ends
+/// where the 16-byte tag begins.
+fn sealed_dates_at(bytes: &[u8]) -> usize {
+    bytes.len() - 16 - 32
+}
+
+fn retained(days: u32) -> Context<Email> {
+    Context::new("customer", "email")
+        .unwrap()
+        .retain(custodian::Retention::Days(days))
+}
+
+fn t0() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap() // 08:00 UTC
+}
+
+#[test]
+fn swapping_the_sealed_dates_of_two_values_of_one_subject_fails_to_open() {
+    let clock = ManualClock::new(t0());
+    let v = Vault::builder(master("m1", 1), MemoryKeyStore::new())
+        .clock(clock.clone())
+        .build();
+    let a = sid("cus_a");
+    let seal = |text: &str| {
+        v.seal(
+            &Personal::<String, Email>::new(a.clone(), text.into()),
+            &retained(30),
+        )
+        .unwrap()
+    };
+    // Same subject, key, context and expiry day; collected an hour apart.
+    let first = seal("first@example.com");
+    clock.advance(chrono::TimeDelta::hours(1));
+    let second = seal("second@example.com");
+    assert_eq!(
+        first.header().unwrap().expiry_day,
+        second.header().unwrap().expiry_day
+    );
+    assert_ne!(
+        v.dates(&first, &retained(30)).unwrap(),
+        v.dates(&second, &retained(30)).unwrap()
+    );
+    // Swap the encrypted dates between the values.
+    let (mut x, mut y) = (first.as_bytes().to_vec(), second.as_bytes().to_vec());
+    let (hx, hy) = (sealed_dates_at(&x), sealed_dates_at(&y));
+    let dates_x: Vec<u8> = x[hx..hx + 16].to_vec();
+    x[hx..hx + 16].copy_from_slice(&y[hy..hy + 16]);
+    y[hy..hy + 16].copy_from_slice(&dates_x);
+    for swapped in [x, y] {
+        let swapped = Sealed::<String, Email>::from_bytes(swapped).unwrap();
+        assert!(matches!(
+            v.open(&swapped, &retained(30), &access(&a)),
+            Err(VaultError::Decrypt)
+        ));
+        assert!(matches!(
+            v.dates(&swapped, &retained(30)),
+            Err(VaultError::Decrypt)
+        ));
+    }
+}
+
+#[derive(custodian::PersonalData)]
+#[personal(record = "customer")]
+struct TwoEmails {
+    #[personal(subject)]
+    id: SubjectId,
+    email: Personal<String, Email>,
+    backup_email: Personal<String, Email>,
+}
+
+#[test]
+fn a_value_moved_between_two_fields_of_one_record_fails_to_open() {
+    let v = vault(Algorithm::Aes256Gcm);
+    let a = sid("cus_a");
+    let record = TwoEmails {
+        id: a.clone(),
+        email: Personal::new(a.clone(), "main@example.com".into()),
+        backup_email: Personal::new(a.clone(), "backup@example.com".into()),
+    };
+    let sealed = record.seal(&v).unwrap();
+    assert!(sealed.open(&v, &access(&a)).is_ok());
+    // Same subject, same key, same category: only the sealed context digest differs.
+    let swapped = SealedTwoEmails {
+        id: a.clone(),
+        email: sealed.backup_email.clone(),
+        backup_email: sealed.email.clone(),
+    };
+    assert!(matches!(
+        swapped.open(&v, &access(&a)),
+        Err(VaultError::Decrypt)
+    ));
+    assert!(matches!(
+        swapped.open_email(&v, &access(&a)),
+        Err(VaultError::Decrypt)
+    ));
+    assert!(matches!(
+        swapped.open_backup_email(&v, &access(&a)),
+        Err(VaultError::Decrypt)
+    ));
+}
+
+#[test]
+fn editing_the_clear_headers_expiry_day_fails_to_open() {
+    let clock = ManualClock::new(t0());
+    let v = Vault::builder(master("m1", 1), MemoryKeyStore::new())
+        .clock(clock.clone())
+        .build();
+    let a = sid("cus_a");
+    let p = Personal::<String, Email>::new(a.clone(), "a@example.com".into());
+    let short = v.seal(&p, &retained(30)).unwrap();
+    // A value of another day, so that day's key exists and the edit finds a key.
+    let long = v.seal(&p, &retained(31)).unwrap();
+    let (day_short, day_long) = (
+        short.header().unwrap().expiry_day,
+        long.header().unwrap().expiry_day,
+    );
+    assert_ne!(day_short, day_long);
+    let n = usize::from(short.as_bytes()[2]);
+    let edit = |day: u32| {
+        let mut bytes = short.as_bytes().to_vec();
+        bytes[7 + n..11 + n].copy_from_slice(&day.to_be_bytes());
+        Sealed::<String, Email>::from_bytes(bytes).unwrap()
+    };
+    // A later day (the value would live a day longer): another key, the tag fails.
+    assert!(matches!(
+        v.open(&edit(day_long), &retained(30), &access(&a)),
+        Err(VaultError::Decrypt)
+    ));
+    // Kept until erased: the key without any epoch share, the tag fails.
+    assert!(matches!(
+        v.open(&edit(format::NO_EPOCH), &retained(30), &access(&a)),
+        Err(VaultError::Decrypt)
+    ));
+    // A day no key was made for: nothing to open it with.
+    assert!(matches!(
+        v.open(&edit(day_long + 100), &retained(30), &access(&a)),
+        Err(VaultError::EpochKeyNotFound { .. })
+    ));
+    // The unedited value still opens; its exact expiry is enforced to the second.
+    assert!(v.open(&short, &retained(30), &access(&a)).is_ok());
+    let expires = v.dates(&short, &retained(30)).unwrap().expires;
+    clock.set(chrono::DateTime::from_timestamp(expires - 1, 0).unwrap());
+    assert!(v.open(&short, &retained(30), &access(&a)).is_ok());
+    clock.advance(chrono::TimeDelta::seconds(1));
+    match v.open(&short, &retained(30), &access(&a)) {
+        Err(VaultError::Expired { at }) => assert_eq!(at.timestamp(), expires),
+        other => panic!("expected Expired, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_clear_header_shows_the_expiry_day_but_not_the_exact_dates() {
+    let clock = ManualClock::new(t0());
+    let v = Vault::builder(master("m1", 1), MemoryKeyStore::new())
+        .clock(clock.clone())
+        .build();
+    let a = sid("cus_a");
+    let p = Personal::<String, Email>::new(a.clone(), "a@example.com".into());
+    let sealed = v.seal(&p, &retained(30)).unwrap();
+    let dates = v.dates(&sealed, &retained(30)).unwrap();
+    let bytes = sealed.as_bytes();
+    for secret in [dates.collected.to_be_bytes(), dates.expires.to_be_bytes()] {
+        assert!(!bytes.windows(8).any(|w| w == secret), "a date is in clear");
+    }
+    assert_eq!(
+        sealed.header().unwrap().epoch(),
+        format::epoch_of(dates.expires)
+    );
+    // Storage: the clear header is 23 bytes plus the subject id, then 32 sealed bytes
+    // (dates and context digest), the plaintext and the tag.
+    assert_eq!(
+        bytes.len(),
+        23 + a.as_str().len() + 32 + "a@example.com".len() + 16
+    );
 }

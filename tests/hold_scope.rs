@@ -123,7 +123,10 @@ fn under_a_hold_an_expired_email_does_not_open_for_consent_based_marketing() {
                 held_for,
             },
         ) => {
-            assert_eq!(*at, t0() + TimeDelta::days(30));
+            // Once the expiry day has ended, format v3 refuses from the clear header,
+            // which shows the day, not the second: `at` is the end of that day.
+            let expires = t0() + TimeDelta::days(30);
+            assert!(*at >= expires && *at - expires < TimeDelta::days(1), "{at}");
             assert_eq!((*purpose, *category), ("marketing", "user.contact.email"));
             assert_eq!(held_for, &["legal-claims"]);
             let message = format!("{e} {e:?}");

@@ -26,7 +26,9 @@ pub enum VaultError {
         "the value's retention period ended at {at}: it can no longer be opened (place a legal hold before it is swept if it must be kept)"
     )]
     Expired {
-        /// When it expired.
+        /// When it expired: exactly, once the value was decrypted; else the end of its
+        /// UTC expiry day, which the clear header proves it had expired by (format v3
+        /// seals the exact time inside the value).
         at: DateTime<Utc>,
     },
     /// The value's retention period ended at `at` and it is kept only under a legal

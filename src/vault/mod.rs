@@ -17,7 +17,7 @@ pub use error::{RewrapReport, ShredReport, SweepReport, VaultError};
 use crate::access::{Access, Actor};
 use crate::audit::{AuditTrail, EventKind};
 use crate::category::Category;
-use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header};
+use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header, OpenError};
 use crate::keys::{
     Algorithm, CachedKey, KeyCache, KeyError, KeyRef, KeyStore, MasterKey, MemoryKeyStore, Slot,
     StoredKey, WrappedKey, subject_key_aad,
@@ -315,17 +315,40 @@ impl Vault {
         let Some(header) = format::parse_for(sealed.as_bytes(), access.subject().as_str())? else {
             return Err(VaultError::SubjectMismatch);
         };
-        self.check_expiry(access.subject(), &header, Some(P::NAME), C::NAME)?;
-        let plain = self.open_encoded(
+        let (_, plain) = self.open_checked(
             access.subject(),
             sealed.as_bytes(),
             &header,
-            context.digest(),
+            context,
+            Some(P::NAME),
         )?;
         Ok(Personal::new(
             access.subject().clone(),
             T::decode_owned(plain)?,
         ))
+    }
+
+    /// Opens a value whose header is `header` for `subject`, refusing it if it has
+    /// expired (unless held): first by the header's expiry day, before any key is
+    /// looked up, then by its exact expiry, sealed inside it.
+    fn open_checked<C: Category>(
+        &self,
+        subject: &SubjectId,
+        bytes: &[u8],
+        header: &Header<'_>,
+        context: &Context<C>,
+        purpose: Option<&'static str>,
+    ) -> Result<(Dates, Zeroizing<Vec<u8>>), VaultError> {
+        let now = self.clock.unix_seconds();
+        // The day has ended: expired, whatever the exact time (the header proves it).
+        if now >= header.expired_by() {
+            self.check_expiry(subject, header.expired_by(), purpose, C::NAME)?;
+        }
+        let (dates, plain) = self.open_encoded(subject, bytes, header, context.digest())?;
+        if now >= dates.expires {
+            self.check_expiry(subject, dates.expires, purpose, C::NAME)?;
+        }
+        Ok((dates, plain))
     }
 
     /// Re-seals `sealed` under its subject's current key version (after
@@ -338,16 +361,29 @@ impl Vault {
     ) -> Result<Sealed<T, C>, VaultError> {
         let header = sealed.header()?;
         let subject = SubjectId::new(header.subject).map_err(|_| FormatError::BadSubject)?;
-        self.check_expiry(&subject, &header, None, C::NAME)?;
-        let plain = self.open_encoded(&subject, sealed.as_bytes(), &header, context.digest())?;
-        let dates = Dates {
-            collected: header.collected,
-            expires: header.expires,
-        };
+        let (dates, plain) =
+            self.open_checked(&subject, sealed.as_bytes(), &header, context, None)?;
         let bytes = self.seal_encoded(&subject, context.digest(), dates, plain.len(), |out| {
             out.extend_from_slice(&plain)
         })?;
         Ok(Sealed::from_trusted(bytes))
+    }
+
+    /// The collection and expiry dates sealed inside `sealed` (format v3 keeps them out
+    /// of the clear header, which shows only the expiry's UTC day). Decrypts the value
+    /// to read them, but returns no plaintext, so it needs no purpose: for retention
+    /// reports and tooling. Fails as [`open`](Self::open) would, except that an expired
+    /// value still gives its dates while its keys exist.
+    pub fn dates<T, C: Category>(
+        &self,
+        sealed: &Sealed<T, C>,
+        context: &Context<C>,
+    ) -> Result<Dates, VaultError> {
+        let header = sealed.header()?;
+        let subject = SubjectId::new(header.subject).map_err(|_| FormatError::BadSubject)?;
+        let (dates, _) =
+            self.open_encoded(&subject, sealed.as_bytes(), &header, context.digest())?;
+        Ok(dates)
     }
 
     /// Crypto-shreds `subject`: deletes every version of their key, and any epoch
@@ -471,7 +507,7 @@ impl Vault {
         bytes: &[u8],
         header: &Header<'_>,
         context: &[u8; CONTEXT_DIGEST_LEN],
-    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    ) -> Result<(Dates, Zeroizing<Vec<u8>>), VaultError> {
         let slot = Slot {
             version: header.key_version,
             algorithm: header.algorithm,
@@ -484,15 +520,18 @@ impl Vault {
             slot.epoch,
             |_, key| format::open(key.key(), bytes, header, context),
         );
-        let plain = match hit {
-            Some(plain) => plain,
+        let opened = match hit {
+            Some(opened) => opened,
             None => {
-                let (key, escrowed) = self.load_for_open(subject, slot, header.expires)?;
+                let (key, escrowed) = self.load_for_open(subject, slot, header.expired_by())?;
                 let key = self.cache_insert(subject, slot, escrowed, key, false)?;
                 format::open(key.key(), bytes, header, context)
             }
         };
-        plain.ok_or(VaultError::Decrypt)
+        opened.map_err(|e| match e {
+            OpenError::Unauthentic => VaultError::Decrypt,
+            OpenError::BadDates => VaultError::Format(FormatError::BadDates),
+        })
     }
 
     /// The subject's current key for `epoch`, created (version 1) if they have none.

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::{Vault, VaultError};
 use crate::audit::{EventKind, Outcome};
 use crate::category::Category;
-use crate::format::{self, Dates, EPOCH_SECONDS, Header, NEVER, NO_EPOCH};
+use crate::format::{self, Dates, EPOCH_SECONDS, NEVER, NO_EPOCH};
 use crate::keys::{KeyError, KeyName};
 use crate::purpose::Purpose;
 use crate::retention::{
@@ -81,11 +81,11 @@ impl Vault {
     pub(super) fn check_expiry(
         &self,
         subject: &SubjectId,
-        header: &Header<'_>,
+        expires: i64,
         purpose: Option<&'static str>,
         category: &'static str,
     ) -> Result<(), VaultError> {
-        if header.expires == NEVER || self.clock.unix_seconds() < header.expires {
+        if expires == NEVER || self.clock.unix_seconds() < expires {
             return Ok(());
         }
         let now = self.clock.now();
@@ -95,7 +95,7 @@ impl Vault {
             .filter(|h| h.is_active(now) && h.scope.covers(category))
             .collect();
         if keeping.is_empty() {
-            return Err(expired(header.expires));
+            return Err(expired(expires));
         }
         let Some(purpose) = purpose else {
             return Ok(());
@@ -110,7 +110,7 @@ impl Vault {
             }
         }
         Err(VaultError::RestrictedByHold {
-            at: expiry_time(header.expires),
+            at: expiry_time(expires),
             purpose,
             category,
             held_for,

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Independent generator of the sealed-format v2 test vectors (docs/format.md).
+"""Independent generator of the sealed-format v3 test vectors (docs/format.md).
 
 Written from the specification with the `cryptography` package, not from the Rust code,
-so that `tests/crypto.rs` checking custodian against `v2.json` is an interoperability
-test. Run: python3 tests/vectors/generate.py > tests/vectors/v2.json
+so that `tests/crypto.rs` checking custodian against `v3.json` is an interoperability
+test. Run: python3 tests/vectors/generate.py > tests/vectors/v3.json
 """
 import hashlib
 import json
@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 ALGS = {1: ("AES-256-GCM", AESGCM), 2: ("ChaCha20-Poly1305", ChaCha20Poly1305)}
 
 
+VERSION = 3
 NEVER = 2**63 - 1
 NO_EPOCH = 2**32 - 1
 
@@ -37,8 +38,9 @@ def epoch_share(epoch_key, subject, epoch):
 
 def data_key(subject_key, share, alg_id, subject, version, epoch):
     s = subject.encode()
-    info = b"custodian.v2.data-key" + bytes([alg_id, len(s)]) + s + version.to_bytes(4, "big") + epoch.to_bytes(4, "big")
-    return hkdf(b"custodian.v2.data-key-salt", subject_key + share, info)
+    info = (b"custodian.v3.data-key" + bytes([VERSION, alg_id, len(s)]) + s
+            + version.to_bytes(4, "big") + epoch.to_bytes(4, "big"))
+    return hkdf(b"custodian.v3.data-key-salt", subject_key + share, info)
 
 
 def context_digest(record, field, category):
@@ -51,10 +53,10 @@ def context_digest(record, field, category):
 
 def seal(key, alg_id, subject, version, collected, expires, nonce, record, field, category, plaintext):
     s = subject.encode()
-    dates = collected.to_bytes(8, "big", signed=True) + expires.to_bytes(8, "big", signed=True)
-    header = bytes([2, alg_id, len(s)]) + s + version.to_bytes(4, "big") + dates + nonce
-    aad = bytes([2, alg_id]) + dates + context_digest(record, field, category)
-    return header + ALGS[alg_id][1](key).encrypt(nonce, plaintext, aad)
+    header = bytes([VERSION, alg_id, len(s)]) + s + version.to_bytes(4, "big") + epoch_of(expires).to_bytes(4, "big") + nonce
+    trailer = collected.to_bytes(8, "big", signed=True) + expires.to_bytes(8, "big", signed=True) + context_digest(record, field, category)
+    # No associated data: everything after the clear header is one AEAD plaintext.
+    return header + ALGS[alg_id][1](key).encrypt(nonce, plaintext + trailer, None)
 
 
 T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
@@ -94,4 +96,4 @@ for name, alg, sk, ek, subject, version, collected, expires, nonce, record, fiel
         "context_digest": context_digest(record, field, category).hex(),
         "sealed": seal(key, alg, subject, version, collected, expires, nonce, record, field, category, pt).hex(),
     })
-print(json.dumps({"format": "custodian sealed v2", "vectors": vectors}, indent=2))
+print(json.dumps({"format": "custodian sealed v3", "vectors": vectors}, indent=2))
