@@ -102,7 +102,9 @@ struct Setup {
 fn setup() -> Setup {
     let vault = Vault::in_memory(LocalMasterKey::from_slice("bench", &KEY).unwrap());
     let subject = SubjectId::new("cus_00000001").unwrap();
-    let ctx = Context::new("ticket", "body").unwrap();
+    let ctx = Context::new("ticket", "body")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     let retained = Context::new("ticket", "body")
         .unwrap()
         .retain(custodian::Retention::Days(30));
@@ -285,7 +287,9 @@ fn field_open(c: &mut Criterion) {
 
 fn key_cold(c: &mut Criterion) {
     let mut group = c.benchmark_group("key_cold");
-    let ctx = Context::new("customer", "email").unwrap();
+    let ctx = Context::new("customer", "email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     let next = AtomicU64::new(0);
     let fresh = || {
         let id = next.fetch_add(1, Ordering::Relaxed);

@@ -16,7 +16,7 @@ use custodian::{Access, Actor, Personal, PersonalData, SubjectId, Vault};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 #[derive(PersonalData)]
-#[personal(record = "customer")]
+#[personal(record = "customer", retain = "until_erased")]
 pub struct Customer {
     #[personal(subject)]
     pub id: SubjectId,

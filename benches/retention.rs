@@ -29,7 +29,9 @@ fn populated(subjects: usize, dir: &std::path::Path) -> (Vault, ManualClock) {
     )
     .clock(clock.clone())
     .build();
-    let ctx: Context<Email> = Context::new("customer", "email").unwrap();
+    let ctx: Context<Email> = Context::new("customer", "email")
+        .unwrap()
+        .retain(Retention::UntilErased);
     for i in 0..subjects {
         let s = SubjectId::new(format!("cus_{i:08}")).unwrap();
         vault

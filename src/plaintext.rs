@@ -435,7 +435,9 @@ mod tests {
         let vault = crate::Vault::in_memory(LocalMasterKey::generate("kek").unwrap());
         let subject = crate::SubjectId::new("cus_1").unwrap();
         let value = crate::Personal::<_, Communications>::new(subject, unserialisable());
-        let ctx = crate::Context::new("note", "body").unwrap();
+        let ctx = crate::Context::new("note", "body")
+            .unwrap()
+            .retain(crate::Retention::UntilErased);
         let result = vault.seal(&value, &ctx);
         assert!(
             matches!(

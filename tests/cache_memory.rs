@@ -73,7 +73,9 @@ fn heap_after_sealing(capacity: usize, contexts: &[Context<Communications>]) -> 
 
 #[test]
 fn heap_per_cached_subject_and_per_extra_data_key() {
-    let kept = Context::new("ticket", "body").unwrap();
+    let kept = Context::new("ticket", "body")
+        .unwrap()
+        .retain(Retention::UntilErased);
     let day = |d| {
         Context::new("ticket", "body")
             .unwrap()

@@ -365,7 +365,9 @@ fn erasure_ends_every_consent_and_no_consent_is_accepted_after_it() {
     vault
         .seal(
             &Personal::<String, Email>::new(alice.clone(), "x".into()),
-            &Context::new("customer", "email").unwrap(),
+            &Context::new("customer", "email")
+                .unwrap()
+                .retain(custodian::Retention::UntilErased),
         )
         .unwrap();
     vault.erase(&alice).unwrap();

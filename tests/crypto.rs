@@ -34,7 +34,9 @@ fn access(s: &SubjectId) -> Access<Support> {
 }
 
 fn body_ctx() -> Context<Communications> {
-    Context::new("ticket", "body").unwrap()
+    Context::new("ticket", "body")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased)
 }
 
 fn vault(alg: Algorithm) -> Vault {
@@ -72,7 +74,7 @@ proptest! {
     fn round_trip_strings(text in ".{0,200}") {
         let v = vault(Algorithm::Aes256Gcm);
         let s = sid("cus_1");
-        let ctx: Context<Email> = Context::new("customer", "email").unwrap();
+        let ctx: Context<Email> = Context::new("customer", "email").unwrap().retain(custodian::Retention::UntilErased);
         let p: Personal<String, Email> = Personal::new(s.clone(), text.clone());
         let sealed = v.seal(&p, &ctx).unwrap();
         let json = serde_json::to_string(&sealed).unwrap();
@@ -137,7 +139,9 @@ proptest! {
 fn moved_ciphertext_fails_to_open() {
     let v = vault(Algorithm::Aes256Gcm);
     let (a, b) = (sid("cus_a"), sid("cus_b"));
-    let email_ctx: Context<Email> = Context::new("customer", "email").unwrap();
+    let email_ctx: Context<Email> = Context::new("customer", "email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     let email: Personal<String, Email> = Personal::new(a.clone(), "a@example.com".into());
     let sealed = v.seal(&email, &email_ctx).unwrap();
     // Make sure b has keys too, so the failure is not a missing key.
@@ -148,20 +152,26 @@ fn moved_ciphertext_fails_to_open() {
     .unwrap();
 
     // Another field of the same category.
-    let backup_ctx: Context<Email> = Context::new("customer", "backup_email").unwrap();
+    let backup_ctx: Context<Email> = Context::new("customer", "backup_email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     assert!(matches!(
         v.open(&sealed, &backup_ctx, &access(&a)),
         Err(VaultError::Decrypt)
     ));
     // Another record type.
-    let lead_ctx: Context<Email> = Context::new("lead", "email").unwrap();
+    let lead_ctx: Context<Email> = Context::new("lead", "email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     assert!(matches!(
         v.open(&sealed, &lead_ctx, &access(&a)),
         Err(VaultError::Decrypt)
     ));
     // Another category in the same place (bytes relabelled as a phone number).
     let as_phone = Sealed::<String, Phone>::from_bytes(sealed.as_bytes().to_vec()).unwrap();
-    let phone_ctx: Context<Phone> = Context::new("customer", "email").unwrap();
+    let phone_ctx: Context<Phone> = Context::new("customer", "email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     assert!(matches!(
         v.open(&as_phone, &phone_ctx, &access(&a)),
         Err(VaultError::Decrypt)
@@ -245,14 +255,18 @@ fn wrapped_key_copied_to_another_subject_does_not_unwrap() {
 fn errors_carry_no_plaintext() {
     let v = vault(Algorithm::Aes256Gcm);
     let s = sid("cus_1");
-    let ctx: Context<Email> = Context::new("customer", "email").unwrap();
+    let ctx: Context<Email> = Context::new("customer", "email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     let sealed = v
         .seal(
             &Personal::<String, Email>::new(s.clone(), "secret@example.com".into()),
             &ctx,
         )
         .unwrap();
-    let other: Context<Email> = Context::new("customer", "other").unwrap();
+    let other: Context<Email> = Context::new("customer", "other")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     let err = v.open(&sealed, &other, &access(&s)).unwrap_err();
     let text = format!("{err} {err:?} {sealed:?}");
     assert!(!text.contains("secret"), "{text}");
@@ -438,7 +452,9 @@ fn the_vault_opens_a_vector_given_its_wrapped_keys() {
     let clock = ManualClock::new(chrono::DateTime::from_timestamp(collected, 0).unwrap());
     let vault = Vault::builder(m, store).clock(clock).build();
     let sealed = Sealed::<String, Email>::from_bytes(hex(v["sealed"].as_str().unwrap())).unwrap();
-    let ctx: Context<Email> = Context::new("customer", "email").unwrap();
+    let ctx: Context<Email> = Context::new("customer", "email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     let opened = vault.open(&sealed, &ctx, &access(&subject)).unwrap();
     assert_eq!(opened.read(&access(&subject)).unwrap(), "alice@example.com");
 }
@@ -510,7 +526,7 @@ fn swapping_the_sealed_dates_of_two_values_of_one_subject_fails_to_open() {
 }
 
 #[derive(custodian::PersonalData)]
-#[personal(record = "customer")]
+#[personal(record = "customer", retain = "until_erased")]
 struct TwoEmails {
     #[personal(subject)]
     id: SubjectId,

@@ -27,9 +27,11 @@ pub struct Customer {
     pub name: Personal<String, Name>,
     #[personal(retain = "6m", rename = "email_address")]
     pub email: Personal<String, Email>,
+    #[personal(retain = "2y")]
     pub phone: Option<Personal<String, Phone>>,
     #[personal(retain = "7y")]
     pub address: Personal<String, PostalAddress>,
+    #[personal(retain = "10y from end of year +01:00")]
     pub born: Personal<NaiveDate, DateOfBirth>,
     #[personal(retain = "30d")]
     pub card: Personal<String, PaymentCard>,
@@ -126,14 +128,22 @@ fn inventory_lists_every_personal_field() {
                 Some(Retention::Months(6)),
                 false
             ),
-            ("phone", Phone::NAME, None, true),
+            ("phone", Phone::NAME, Some(Retention::Years(2)), true),
             (
                 "address",
                 PostalAddress::NAME,
                 Some(Retention::Years(7)),
                 false
             ),
-            ("born", DateOfBirth::NAME, None, false),
+            (
+                "born",
+                DateOfBirth::NAME,
+                Some(Retention::YearsFromEndOfYear {
+                    years: 10,
+                    utc_offset_minutes: 60
+                }),
+                false
+            ),
             ("card", PaymentCard::NAME, Some(Retention::Days(30)), false),
         ]
     );
@@ -225,7 +235,7 @@ fn shredding_the_subject_closes_the_whole_record() {
 macro_rules! contact_record {
     ($t:ty) => {
         #[derive(PersonalData)]
-        #[personal(no_serde)]
+        #[personal(no_serde, retain = "1y")]
         pub struct Contact {
             #[personal(subject)]
             pub id: SubjectId,
@@ -258,6 +268,7 @@ fn personal_field_passed_through_a_macro_is_sealed() {
 pub struct DebugContact {
     #[personal(subject)]
     pub id: SubjectId,
+    #[personal(retain = "until_erased")]
     pub email: Personal<String, Email>,
     pub note: String,
 }
@@ -289,7 +300,7 @@ pub struct Tier(u8);
 /// Under `no_serde`, plain fields that are `Serialize` (proven to hold no `Personal`)
 /// or vouched for with `plain` are copied; the personal field is sealed.
 #[derive(PersonalData)]
-#[personal(record = "account", no_serde)]
+#[personal(record = "account", no_serde, retain = "3y")]
 pub struct Account {
     #[personal(subject)]
     pub id: SubjectId,

@@ -21,7 +21,9 @@ custodian::purpose! {
 const SEALS: usize = 64;
 
 fn ctx() -> Context<Email> {
-    Context::new("customer", "email").unwrap()
+    Context::new("customer", "email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased)
 }
 
 fn seal(v: &Vault, s: &SubjectId) -> Option<Vec<u8>> {

@@ -91,7 +91,9 @@ fn seal_and_open(escaped: bool) -> (usize, usize) {
     let vault = Vault::in_memory(LocalMasterKey::generate("k").unwrap());
     let id = SubjectId::new("cus_1").unwrap();
     let access = Access::<Billing>::new(id.clone(), Actor::service("x"));
-    let ctx: Context<Email> = Context::new("c", "j").unwrap();
+    let ctx: Context<Email> = Context::new("c", "j")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     let warm = Personal::<String, Email>::new(id.clone(), "w".into());
     vault.seal(&warm, &ctx).unwrap();
     let value = Personal::<Json<Profile>, Email>::new(

@@ -23,7 +23,9 @@ fn master() -> LocalMasterKey {
 }
 
 fn ctx() -> Context<Email> {
-    Context::new("customer", "email").unwrap()
+    Context::new("customer", "email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased)
 }
 
 fn seal(v: &Vault, s: &SubjectId) -> Result<Sealed<String, Email>, VaultError> {

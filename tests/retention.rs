@@ -93,14 +93,17 @@ fn the_header_records_collection_and_expiry_from_the_declared_retention() {
         h(v.dates(&declared, &ctx(30)).unwrap()),
         (t0().timestamp(), (t0() + TimeDelta::days(30)).timestamp())
     );
-    // No retention on the context: the category's default, else until erased.
+    // No retention on the context: the category's default.
     let phone: Context<Phone> = Context::new("customer", "phone").unwrap();
     let p = v
         .seal(&Personal::new(a.clone(), "+15550100".to_string()), &phone)
         .unwrap();
     let six_months = Utc.with_ymd_and_hms(2027, 7, 1, 12, 0, 0).unwrap();
     assert_eq!(h(v.dates(&p, &phone).unwrap()).1, six_months.timestamp());
-    let email: Context<Email> = Context::new("customer", "email").unwrap();
+    // "Until erased" is kept only when declared.
+    let email: Context<Email> = Context::new("customer", "email")
+        .unwrap()
+        .retain(Retention::UntilErased);
     let e = v
         .seal(
             &Personal::new(a.clone(), "a@example.com".to_string()),
@@ -110,6 +113,77 @@ fn the_header_records_collection_and_expiry_from_the_declared_retention() {
     assert_eq!(h(v.dates(&e, &email).unwrap()).1, i64::MAX);
     clock.advance(TimeDelta::days(365 * 50));
     assert_eq!(open(&v, &e, &a).unwrap(), "a@example.com");
+}
+
+#[test]
+fn sealing_without_any_declared_retention_is_refused_not_kept_until_erased() {
+    let clock = ManualClock::new(t0());
+    let v = Vault::builder(master(), MemoryKeyStore::new())
+        .clock(clock.clone())
+        .default_retention::<Phone>(Retention::Months(6))
+        .build();
+    let a = sid("cus_1");
+    // Neither the context nor the vault declares a retention for `Email`.
+    let email: Context<Email> = Context::new("customer", "email").unwrap();
+    let refused = v
+        .seal(
+            &Personal::new(a.clone(), "a@example.com".to_string()),
+            &email,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        refused.starts_with("no retention is declared for category `user.contact.email`"),
+        "sealing without a retention was not refused: {refused:?}"
+    );
+    assert!(!refused.contains("a@example.com"), "{refused}");
+    // The explicit choice is accepted, and so is the vault's default for a category.
+    let kept = v.seal(
+        &Personal::new(a.clone(), "a@example.com".to_string()),
+        &email.clone().retain(Retention::UntilErased),
+    );
+    assert!(kept.is_ok(), "{kept:?}");
+    let phone: Context<Phone> = Context::new("customer", "phone").unwrap();
+    assert!(
+        v.seal(&Personal::new(a, "+15550100".to_string()), &phone)
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_value_kept_from_the_end_of_year_expires_at_new_year_after_the_period_and_is_swept() {
+    // An invoice email of 3 March 2027, Berlin, kept 8 years from the end of 2027
+    // (§147(4) AO): readable through 31 December 2035 (Berlin), expired from 1 January
+    // 2036, 00:00 Berlin (23:00 UTC the day before), and gone after the sweep.
+    let collected = Utc.with_ymd_and_hms(2027, 3, 3, 9, 0, 0).unwrap();
+    let clock = ManualClock::new(collected);
+    let v = vault_on(MemoryKeyStore::new(), &clock);
+    let a = sid("cus_1");
+    let invoice = Context::<Email>::new("customer", "email")
+        .unwrap()
+        .retain(Retention::parse("8y from end of year +01:00").unwrap());
+    let sealed = v
+        .seal(
+            &Personal::new(a.clone(), "a@example.com".to_string()),
+            &invoice,
+        )
+        .unwrap();
+    let new_year = Utc.with_ymd_and_hms(2035, 12, 31, 23, 0, 0).unwrap();
+    assert_eq!(
+        v.dates(&sealed, &invoice).unwrap().expires,
+        new_year.timestamp()
+    );
+    clock.set(new_year - TimeDelta::seconds(1));
+    assert_eq!(open(&v, &sealed, &a).unwrap(), "a@example.com");
+    clock.set(new_year);
+    assert!(is_expired(&open(&v, &sealed, &a)));
+    clock.set(new_year + TimeDelta::days(2));
+    v.sweep().unwrap();
+    assert!(matches!(
+        open(&v, &sealed, &a),
+        Err(VaultError::Expired { .. } | VaultError::EpochKeyNotFound { .. })
+    ));
 }
 
 #[test]

@@ -32,7 +32,9 @@ fn access(s: &SubjectId) -> Access<Crm> {
 }
 
 fn ctx() -> Context<Email> {
-    Context::new("customer", "email").unwrap()
+    Context::new("customer", "email")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased)
 }
 
 fn seal(v: &Vault, s: &SubjectId, email: &str) -> Sealed<String, Email> {
@@ -171,7 +173,9 @@ fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
     assert_eq!(upgraded.header().unwrap().key_version, 2);
     assert_eq!(open(&v, &upgraded, &alice).unwrap(), "alice@example.com");
     // Reseal keeps the binding: in another place it does not open.
-    let other: Context<Email> = Context::new("customer", "other").unwrap();
+    let other: Context<Email> = Context::new("customer", "other")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     assert!(v.reseal(&old, &other).is_err());
     // Shredding destroys every version.
     assert_eq!(v.shred(&alice).unwrap().keys_destroyed, 2);

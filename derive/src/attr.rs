@@ -17,6 +17,10 @@ pub struct RecordAttrs {
     pub no_serde: bool,
     /// `no_debug`: do not generate `Debug` for the struct (the user derives or writes it).
     pub no_debug: bool,
+    /// `retain = "..."`: the retention of every personal field that declares none.
+    pub retain: Option<LitStr>,
+    /// `retain` was written, even if its value was not a string (already an error).
+    pub retain_written: bool,
 }
 
 /// Attributes on a field.
@@ -26,6 +30,8 @@ pub struct FieldAttrs {
     pub subject: Option<syn::Path>,
     /// `retain = "30d"`.
     pub retain: Option<LitStr>,
+    /// `retain` was written, even if its value was not a string (already an error).
+    pub retain_written: bool,
     /// `rename = "email"`: the field name bound into the ciphertext.
     pub rename: Option<LitStr>,
     /// `plain`: the user vouches that this plain field holds no personal data.
@@ -33,7 +39,7 @@ pub struct FieldAttrs {
 }
 
 const RECORD_EXPECTED: &str =
-    "expected `record = \"...\"`, `crate = \"...\"`, `no_serde` or `no_debug`";
+    "expected `record = \"...\"`, `crate = \"...\"`, `retain = \"...\"`, `no_serde` or `no_debug`";
 const FIELD_EXPECTED: &str =
     "expected `subject`, `retain = \"...\"`, `rename = \"...\"` or `plain`";
 
@@ -51,6 +57,11 @@ pub fn record(attrs: &[Attribute], errors: &mut Errors) -> RecordAttrs {
                         Ok(path) => set(&mut out.krate, path, &meta, errors),
                         Err(e) => errors.push(e),
                     }
+                }
+            } else if meta.path.is_ident("retain") {
+                out.retain_written = true;
+                if let Some(lit) = string(&meta, errors)? {
+                    set(&mut out.retain, lit, &meta, errors);
                 }
             } else if meta.path.is_ident("no_serde") {
                 flag(&mut out.no_serde, &meta, errors);
@@ -75,6 +86,7 @@ pub fn field(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
             if meta.path.is_ident("subject") {
                 set(&mut out.subject, meta.path.clone(), &meta, errors);
             } else if meta.path.is_ident("retain") {
+                out.retain_written = true;
                 if let Some(lit) = string(&meta, errors)? {
                     set(&mut out.retain, lit, &meta, errors);
                 }

@@ -93,7 +93,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
         categories.push(quote!(#k::Uses<#category>));
         // `valid::check` accepted the literal; custodian's `const fn` gives its value.
         // Evaluated in a `const`, so a disagreement fails the build, never a run.
-        let retention_value = match &f.attrs.retain {
+        let retention_value = match f.attrs.retain.as_ref().or(record.attrs.retain.as_ref()) {
             Some(lit) => quote! {
                 ::core::option::Option::Some(match #k::Retention::from_literal(#lit) {
                     ::core::option::Option::Some(r) => r,

@@ -30,6 +30,7 @@
 //!     pub name: Personal<String, Name>,
 //!     #[personal(retain = "6m", rename = "email")] // the name bound into the ciphertext
 //!     pub email_address: Personal<String, Email>,
+//!     #[personal(retain = "2y")]
 //!     pub phone: Option<Personal<String, Phone>>,  // optional fields work
 //!     pub plan: String,                          // plain fields are copied as they are
 //! }
@@ -88,12 +89,17 @@
 //! - `no_debug`: no `Debug` impl; write or derive your own. A `#[derive(Debug)]` prints
 //!   personal fields through `Personal`'s own `Debug`, which is redacted.
 //! - `crate = "path"`: where custodian is, if not found under its own or renamed name.
+//! - `retain = "..."`: the retention of every `Personal` field that declares none.
 //!
 //! On a field:
 //!
 //! - `subject`: the record's `SubjectId`; exactly one field.
-//! - `retain = "30d"`: retention from collection (`"30d"`, `"6m"`, `"7y"`,
-//!   `"until_erased"`), checked at compile time.
+//! - `retain = "30d"`: retention from collection (`"30d"`, `"6m"`, `"7y"`), from the
+//!   end of the calendar year of collection (`"8y from end of year"`, in UTC, or
+//!   `"8y from end of year +01:00"`, in the zone with that offset at New Year), or
+//!   `"until_erased"`; checked at compile time. Every `Personal` field needs one, on
+//!   the field or the struct: an undeclared retention never means "until erased"
+//!   (GDPR Art. 25(2)).
 //! - `rename = "email"`: the field name bound into the ciphertext (1 to 255 bytes). Two
 //!   personal fields may not be bound to one name, nor a renamed field to another
 //!   field's name: they would share a context, and a swapped ciphertext would open.

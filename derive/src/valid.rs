@@ -6,14 +6,49 @@ use syn::spanned::Spanned;
 use crate::ast::{Kind, Record};
 use crate::errors::Errors;
 
-/// Whether `s` is a retention literal: `"until_erased"`, or a positive decimal `u32`
-/// followed by `d`, `m` or `y`. The value itself is computed in the generated code by
-/// custodian's `Retention::from_literal` (a `const fn`), so a literal this accepts and
-/// custodian does not would fail to compile rather than mean something else.
+/// Whether `s` is a retention literal: `"until_erased"`, a positive decimal `u32`
+/// followed by `d`, `m` or `y`, or `"<n>y from end of year"` with an optional
+/// `" +HH:MM"` / `" -HH:MM"` (UTC-12:00 to UTC+14:00). The value itself is computed in
+/// the generated code by custodian's `Retention::from_literal` (a `const fn`), so a
+/// literal this accepts and custodian does not would fail to compile rather than mean
+/// something else.
 pub fn retention(s: &str) -> bool {
     if s == "until_erased" {
         return true;
     }
+    if let Some((years, rest)) = s.split_once("y from end of year") {
+        return period(&format!("{years}y")) && offset(rest);
+    }
+    period(s)
+}
+
+/// `""`, or `" +HH:MM"` / `" -HH:MM"` between UTC-12:00 and UTC+14:00.
+fn offset(rest: &str) -> bool {
+    if rest.is_empty() {
+        return true;
+    }
+    let b = rest.as_bytes();
+    if b.len() != 7 || b[0] != b' ' || b[4] != b':' || !matches!(b[1], b'+' | b'-') {
+        return false;
+    }
+    let digits = |x: &[u8]| {
+        x.iter().all(u8::is_ascii_digit)
+            && std::str::from_utf8(x)
+                .ok()
+                .and_then(|d| d.parse::<i32>().ok())
+                .is_some()
+    };
+    if !digits(&b[2..4]) || !digits(&b[5..7]) {
+        return false;
+    }
+    let h = i32::from(b[2] - b'0') * 10 + i32::from(b[3] - b'0');
+    let m = i32::from(b[5] - b'0') * 10 + i32::from(b[6] - b'0');
+    let minutes = (h * 60 + m) * if b[1] == b'-' { -1 } else { 1 };
+    h <= 14 && m <= 59 && (-720..=840).contains(&minutes)
+}
+
+/// A positive decimal `u32` followed by `d`, `m` or `y`.
+fn period(s: &str) -> bool {
     let b = s.as_bytes();
     let Some((unit, digits)) = b.split_last() else {
         return false;
@@ -69,6 +104,10 @@ pub fn check(record: &Record<'_>, errors: &mut Errors) {
         ),
     }
 
+    if let Some(retain) = &record.attrs.retain {
+        check_retention(retain, &mut push);
+    }
+
     for f in &record.fields {
         match &f.kind {
             Kind::PersonalWithoutCategory => push(syn::Error::new(
@@ -101,14 +140,16 @@ pub fn check(record: &Record<'_>, errors: &mut Errors) {
                         "the subject field is a `SubjectId`, not a `Personal` value",
                     ));
                 }
-                if let Some(retain) = &f.attrs.retain
-                    && !retention(&retain.value())
-                {
+                if let Some(retain) = &f.attrs.retain {
+                    check_retention(retain, &mut push);
+                } else if !f.attrs.retain_written && !record.attrs.retain_written {
+                    // A missing retention; a `retain` that did not parse is already an
+                    // error of its own (one mistake, one error).
                     push(syn::Error::new(
-                        retain.span(),
+                        f.ident.span(),
                         format!(
-                            "`{}` is not a retention period: write a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), or \"until_erased\"",
-                            retain.value()
+                            "`{}` declares no retention, and nothing may mean \"kept until erased\" by default (GDPR Art. 25(2)): write `#[personal(retain = \"6m\")]` (or \"8y from end of year\", ...) on the field or the struct, or `retain = \"until_erased\"` if keeping it until the subject is erased is the decision",
+                            f.ident
                         ),
                     ));
                 }
@@ -119,6 +160,18 @@ pub fn check(record: &Record<'_>, errors: &mut Errors) {
         }
     }
     bound_names(record, &mut push);
+}
+
+fn check_retention(retain: &syn::LitStr, push: &mut impl FnMut(syn::Error)) {
+    if !retention(&retain.value()) {
+        push(syn::Error::new(
+            retain.span(),
+            format!(
+                "`{}` is not a retention period: write a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), a number of years from the end of the calendar year (\"8y from end of year\", \"8y from end of year +01:00\"), or \"until_erased\"",
+                retain.value()
+            ),
+        ));
+    }
 }
 
 /// Two personal fields bound to one name would share a context, so a ciphertext

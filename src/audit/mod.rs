@@ -26,7 +26,7 @@
 //!     .audit(Arc::clone(&trail))
 //!     .build();
 //! let alice = SubjectId::new("cus_1")?;
-//! let ctx = Context::<Email>::new("customer", "email")?;
+//! let ctx = Context::<Email>::new("customer", "email")?.retain(custodian::Retention::UntilErased);
 //! let sealed = vault.seal(&Personal::new(alice.clone(), "alice@example.com".to_string()), &ctx)?;
 //! let access = Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
 //! vault.open(&sealed, &ctx, &access)?;

@@ -235,7 +235,9 @@ mod tests {
         let vault = crate::Vault::in_memory(LocalMasterKey::generate("kek").unwrap());
         let subject = crate::SubjectId::new("cus_1").unwrap();
         let value = crate::Personal::<_, Communications>::new(subject, Json(vec![1.5, f64::NAN]));
-        let ctx = crate::Context::new("note", "scores").unwrap();
+        let ctx = crate::Context::new("note", "scores")
+            .unwrap()
+            .retain(crate::Retention::UntilErased);
         assert!(matches!(
             vault.seal(&value, &ctx),
             Err(crate::VaultError::Plaintext(PlaintextError::Encode { .. }))

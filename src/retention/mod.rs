@@ -58,19 +58,37 @@ pub enum Retention {
     Months(u32),
     /// A number of calendar years, written `"7y"`.
     Years(u32),
-    /// Until the data subject's data is erased, written `"until_erased"`.
+    /// A number of calendar years counted from the end of the calendar year in which
+    /// the value was collected (German §147(4) AO, §257(5) HGB), written
+    /// `"8y from end of year"` (the year as in UTC) or `"8y from end of year +01:00"`
+    /// (the year as in the zone whose UTC offset at New Year is `+01:00`: Germany's).
+    ///
+    /// The value expires at the first instant of 1 January of the year `years + 1`
+    /// after its collection year, in that zone. Only the offset in force at New Year
+    /// matters, so daylight saving never moves the boundary.
+    YearsFromEndOfYear {
+        /// How many calendar years after the end of the collection year.
+        years: u32,
+        /// The zone's offset from UTC at New Year, in minutes (`60` for `+01:00`),
+        /// between `-720` and `+840`.
+        utc_offset_minutes: i16,
+    },
+    /// Until the data subject's data is erased, written `"until_erased"`. This is an
+    /// explicit choice: nothing falls back to it (GDPR Art. 25(2), `docs/retention.md`).
     UntilErased,
 }
 
 /// A retention literal that does not parse. Says what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "a retention period is a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), or \"until_erased\""
+    "a retention period is a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), a number of years from the end of the calendar year (\"8y from end of year\", \"8y from end of year +01:00\"), or \"until_erased\""
 )]
 pub struct RetentionParseError;
 
 impl Retention {
-    /// Parses `"30d"`, `"6m"`, `"7y"` or `"until_erased"`.
+    /// Parses `"30d"`, `"6m"`, `"7y"`, `"8y from end of year"` (optionally followed by
+    /// the zone's UTC offset at New Year, `"8y from end of year +01:00"`) or
+    /// `"until_erased"`.
     ///
     /// ```
     /// use custodian::Retention;
@@ -88,6 +106,24 @@ impl Retention {
         let b = s.as_bytes();
         if eq_bytes(b, b"until_erased") {
             return Some(Retention::UntilErased);
+        }
+        // "<n>y from end of year[ <sign>HH:MM]"
+        let mut y = 0;
+        while y < b.len() && b[y].is_ascii_digit() {
+            y += 1;
+        }
+        if y > 0 && y < b.len() && b[y] == b'y' && b.len() > y + 1 {
+            let years = match parse_u32(b, 0, y) {
+                Some(n) if n > 0 => n,
+                _ => return None,
+            };
+            return match anchor_suffix(b, y + 1) {
+                Some(utc_offset_minutes) => Some(Retention::YearsFromEndOfYear {
+                    years,
+                    utc_offset_minutes,
+                }),
+                None => None,
+            };
         }
         if b.len() < 2 {
             return None;
@@ -129,6 +165,10 @@ impl Retention {
     pub(crate) fn expires(self, collected: i64) -> Option<i64> {
         let months = match self {
             Retention::UntilErased => return Some(NEVER),
+            Retention::YearsFromEndOfYear {
+                years,
+                utc_offset_minutes,
+            } => return end_of_year_plus(collected, years, utc_offset_minutes),
             Retention::Days(n) => {
                 return collected
                     .checked_add(i64::from(n).checked_mul(EPOCH_SECONDS)?)
@@ -140,6 +180,99 @@ impl Retention {
         let at = DateTime::from_timestamp(collected, 0)?.checked_add_months(Months::new(months))?;
         Some(at.timestamp())
     }
+}
+
+/// The expiry of a value collected at `collected` and kept `years` calendar years from
+/// the end of its collection year, in the zone `offset` minutes ahead of UTC.
+fn end_of_year_plus(collected: i64, years: u32, offset: i16) -> Option<i64> {
+    use chrono::{Datelike, NaiveDate};
+    if !(MIN_OFFSET..=MAX_OFFSET).contains(&offset) {
+        return None;
+    }
+    let shift = i64::from(offset) * 60;
+    let local = DateTime::from_timestamp(collected.checked_add(shift)?, 0)?;
+    let year = local
+        .year()
+        .checked_add(1)?
+        .checked_add(i32::try_from(years).ok()?)?;
+    let new_year = NaiveDate::from_ymd_opt(year, 1, 1)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc()
+        .timestamp();
+    new_year.checked_sub(shift).filter(|&t| t != NEVER)
+}
+
+/// The furthest zones from UTC: UTC-12:00 and UTC+14:00, in minutes.
+const MIN_OFFSET: i16 = -720;
+const MAX_OFFSET: i16 = 840;
+
+/// The decimal number in `b[from..to]`, if it fits a `u32`.
+const fn parse_u32(b: &[u8], from: usize, to: usize) -> Option<u32> {
+    if from >= to {
+        return None;
+    }
+    let mut n: u32 = 0;
+    let mut i = from;
+    while i < to {
+        let c = b[i];
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = match n.checked_mul(10) {
+            Some(v) => v,
+            None => return None,
+        };
+        n = match n.checked_add((c - b'0') as u32) {
+            Some(v) => v,
+            None => return None,
+        };
+        i += 1;
+    }
+    Some(n)
+}
+
+/// `b[at..]` is `" from end of year"`, optionally followed by `" +HH:MM"` or
+/// `" -HH:MM"` within UTC-12:00..=UTC+14:00: the offset in minutes (0 without one).
+const fn anchor_suffix(b: &[u8], at: usize) -> Option<i16> {
+    const WORDS: &[u8] = b" from end of year";
+    if b.len() < at + WORDS.len() {
+        return None;
+    }
+    let mut i = 0;
+    while i < WORDS.len() {
+        if b[at + i] != WORDS[i] {
+            return None;
+        }
+        i += 1;
+    }
+    let rest = at + WORDS.len();
+    if rest == b.len() {
+        return Some(0);
+    }
+    // " +HH:MM"
+    if b.len() - rest != 7 || b[rest] != b' ' || b[rest + 4] != b':' {
+        return None;
+    }
+    let sign: i16 = match b[rest + 1] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (h, m) = match (
+        parse_u32(b, rest + 2, rest + 4),
+        parse_u32(b, rest + 5, rest + 7),
+    ) {
+        (Some(h), Some(m)) => (h, m),
+        _ => return None,
+    };
+    if h > 14 || m > 59 {
+        return None;
+    }
+    let minutes = sign * (h as i16 * 60 + m as i16);
+    if minutes < MIN_OFFSET || minutes > MAX_OFFSET {
+        return None;
+    }
+    Some(minutes)
 }
 
 const fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
@@ -162,6 +295,19 @@ impl fmt::Display for Retention {
             Retention::Days(n) => write!(f, "{n} days"),
             Retention::Months(n) => write!(f, "{n} months"),
             Retention::Years(n) => write!(f, "{n} years"),
+            Retention::YearsFromEndOfYear {
+                years,
+                utc_offset_minutes: o,
+            } => {
+                let sign = if *o < 0 { '-' } else { '+' };
+                let a = o.unsigned_abs();
+                write!(
+                    f,
+                    "{years} years from the end of the calendar year (UTC{sign}{:02}:{:02})",
+                    a / 60,
+                    a % 60
+                )
+            }
             Retention::UntilErased => f.write_str("until erased"),
         }
     }
@@ -203,5 +349,98 @@ mod tests {
         assert_eq!(Retention::UntilErased.expires(jan31), Some(NEVER));
         assert_eq!(Retention::Years(u32::MAX).expires(jan31), None);
         assert_eq!(Retention::Days(u32::MAX).expires(i64::MAX - 10), None);
+    }
+
+    #[test]
+    fn end_of_year_anchor_parses_with_and_without_a_zone() {
+        assert_eq!(
+            Retention::parse("8y from end of year"),
+            Ok(Retention::YearsFromEndOfYear {
+                years: 8,
+                utc_offset_minutes: 0
+            })
+        );
+        assert_eq!(
+            Retention::parse("10y from end of year +01:00"),
+            Ok(Retention::YearsFromEndOfYear {
+                years: 10,
+                utc_offset_minutes: 60
+            })
+        );
+        assert_eq!(
+            Retention::parse("6y from end of year -03:30"),
+            Ok(Retention::YearsFromEndOfYear {
+                years: 6,
+                utc_offset_minutes: -210
+            })
+        );
+        for bad in [
+            "0y from end of year",
+            "8m from end of year",
+            "8y from end of yea",
+            "8y from end of year ",
+            "8y from end of year +1:00",
+            "8y from end of year +15:00",
+            "8y from end of year -12:30",
+            "8y from end of year +01:60",
+            "8y from end of year 01:00",
+            "y from end of year",
+        ] {
+            assert!(Retention::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Retention::parse("8y from end of year +01:00")
+                .map(|r| r.to_string())
+                .as_deref(),
+            Ok("8 years from the end of the calendar year (UTC+01:00)")
+        );
+    }
+
+    #[test]
+    fn end_of_year_anchor_runs_from_new_year_after_collection_in_the_declared_zone() {
+        use chrono::{TimeZone, Utc};
+        let t = |y, m, d, h, min| {
+            Utc.with_ymd_and_hms(y, m, d, h, min, 0)
+                .unwrap()
+                .timestamp()
+        };
+        let utc8 = Retention::parse("8y from end of year").unwrap();
+        // An invoice of 3 March 2027 is kept to the end of 2035 (§147(4) AO).
+        assert_eq!(
+            utc8.expires(t(2027, 3, 3, 10, 0)),
+            Some(t(2036, 1, 1, 0, 0))
+        );
+        assert_eq!(utc8.expires(t(2027, 1, 1, 0, 0)), Some(t(2036, 1, 1, 0, 0)));
+        assert_eq!(
+            utc8.expires(t(2027, 12, 31, 23, 59)),
+            Some(t(2036, 1, 1, 0, 0))
+        );
+        // Berlin: 00:30 on 1 January 2028 local is 23:30 UTC on 31 December 2027, but
+        // the invoice belongs to 2028 there, so it is kept to the end of 2036 (Berlin).
+        let berlin = Retention::parse("8y from end of year +01:00").unwrap();
+        assert_eq!(
+            berlin.expires(t(2027, 12, 31, 23, 30)),
+            Some(t(2036, 12, 31, 23, 0))
+        );
+        assert_eq!(
+            berlin.expires(t(2027, 12, 31, 22, 59)),
+            Some(t(2035, 12, 31, 23, 0))
+        );
+        assert_eq!(
+            Retention::YearsFromEndOfYear {
+                years: u32::MAX,
+                utc_offset_minutes: 0
+            }
+            .expires(t(2027, 1, 1, 0, 0)),
+            None
+        );
+        assert_eq!(
+            Retention::YearsFromEndOfYear {
+                years: 1,
+                utc_offset_minutes: 900
+            }
+            .expires(t(2027, 1, 1, 0, 0)),
+            None
+        );
     }
 }

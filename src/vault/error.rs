@@ -73,6 +73,16 @@ pub enum VaultError {
         "the retention period, added to the collection time, is out of range (or the clock is before 1970)"
     )]
     RetentionOutOfRange,
+    /// Neither the context nor the vault declares how long data of this category is
+    /// kept. Keeping it "until erased" is a choice to be made, never a fallback
+    /// (GDPR Art. 25(2): by default, no longer than necessary).
+    #[error(
+        "no retention is declared for category `{category}`: give the context one (`Context::retain`), or the vault a default for the category (`VaultBuilder::default_retention`); write `Retention::UntilErased` only if keeping it until erasure is the decision"
+    )]
+    RetentionUndeclared {
+        /// The category's name.
+        category: &'static str,
+    },
     /// The subject is under a legal hold, so their data cannot be erased (or shredded).
     #[error(
         "the data subject is under legal hold {hold} ({reason}{}): release it before erasing", until.map(|u| format!(", until {u}")).unwrap_or_default()

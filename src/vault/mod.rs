@@ -45,7 +45,7 @@ use crate::subject::SubjectId;
 ///
 /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
 /// let alice = SubjectId::new("cus_1")?;
-/// let ctx = Context::new("customer", "email")?;
+/// let ctx = Context::new("customer", "email")?.retain(custodian::Retention::UntilErased);
 ///
 /// let email: Personal<String, Email> = Personal::new(alice.clone(), "alice@example.com".into());
 /// let sealed = vault.seal(&email, &ctx)?;
@@ -175,8 +175,9 @@ impl VaultBuilder {
     }
 
     /// The retention of category `C` where a [`Context`] declares none (a field without
-    /// `#[personal(retain = "...")]`). Without either, values are kept until their
-    /// subject is erased.
+    /// `#[personal(retain = "...")]`). Without either, sealing is refused with
+    /// [`VaultError::RetentionUndeclared`]: keeping data until erasure must be
+    /// declared (`Retention::UntilErased`), never assumed (GDPR Art. 25(2)).
     pub fn default_retention<C: Category>(mut self, retention: Retention) -> Self {
         self.defaults.retain(|(name, _)| *name != C::NAME);
         self.defaults.push((C::NAME, retention));
@@ -739,7 +740,9 @@ mod tests {
     fn a_used_up_nonce_prefix_is_retired_and_the_key_reloaded() {
         let vault = Vault::in_memory(LocalMasterKey::from_slice("m", &[1; 32]).unwrap());
         let s = SubjectId::new("cus_1").unwrap();
-        let ctx: Context<Email> = Context::new("customer", "email").unwrap();
+        let ctx: Context<Email> = Context::new("customer", "email")
+            .unwrap()
+            .retain(Retention::UntilErased);
         let p: Personal<String, Email> = Personal::new(s.clone(), "a@example.com".into());
         let before = vault.seal(&p, &ctx).unwrap();
         vault.cache.exhaust(s.as_str());
@@ -776,7 +779,9 @@ mod tests {
         let s = SubjectId::new("cus_1").unwrap();
         let p: Personal<String, Email> = Personal::new(s, "a@example.com".into());
         let seal_for = |days| {
-            let ctx: Context<Email> = Context::new("customer", "email").unwrap();
+            let ctx: Context<Email> = Context::new("customer", "email")
+                .unwrap()
+                .retain(Retention::UntilErased);
             vault.seal(&p, &ctx.retain(Retention::Days(days))).unwrap();
         };
         // Where the memo keeps the key of the `i`-th epoch loaded.

@@ -41,9 +41,12 @@ impl Vault {
         context: &Context<C>,
         collected: i64,
     ) -> Result<Dates, VaultError> {
-        let retention = match context.retention() {
+        let retention = match context
+            .retention()
+            .or_else(|| self.default_retention(C::NAME))
+        {
             Some(r) => r,
-            None => self.default_retention(C::NAME),
+            None => return Err(VaultError::RetentionUndeclared { category: C::NAME }),
         };
         // Before 1970 the epoch arithmetic below would not hold; no real clock is there.
         if collected < 0 {
@@ -63,11 +66,13 @@ impl Vault {
         self.clock.unix_seconds()
     }
 
-    fn default_retention(&self, category: &str) -> Retention {
+    /// The vault's default for `category`; `None` if it declares none (then sealing
+    /// without a context retention is refused: nothing silently means "until erased").
+    fn default_retention(&self, category: &str) -> Option<Retention> {
         self.defaults
             .iter()
             .find(|(name, _)| *name == category)
-            .map_or(Retention::UntilErased, |(_, r)| *r)
+            .map(|(_, r)| *r)
     }
 
     /// Refuses an expired value unless an active legal hold of its subject keeps its

@@ -7,6 +7,7 @@ custodian::purpose! {
 }
 
 #[derive(PersonalData)]
+#[personal(retain = "until_erased")]
 pub struct Customer {
     #[personal(subject)]
     pub id: SubjectId,

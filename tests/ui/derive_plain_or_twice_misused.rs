@@ -4,6 +4,7 @@ use custodian::categories::{Email, Phone};
 use custodian::{Personal, PersonalData, SubjectId};
 
 #[derive(PersonalData)]
+#[personal(retain = "until_erased")]
 pub struct Customer {
     #[personal(subject)]
     pub id: SubjectId,

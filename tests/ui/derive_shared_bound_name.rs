@@ -5,6 +5,7 @@ use custodian::categories::Email;
 use custodian::{Personal, PersonalData, SubjectId};
 
 #[derive(PersonalData)]
+#[personal(retain = "until_erased")]
 pub struct Contact {
     #[personal(subject)]
     pub id: SubjectId,

@@ -2,6 +2,7 @@ use custodian::categories::Email;
 use custodian::{Personal, PersonalData, SubjectId};
 
 #[derive(PersonalData)]
+#[personal(retain = "until_erased")]
 pub struct Customer {
     #[personal(subject)]
     pub id: SubjectId,

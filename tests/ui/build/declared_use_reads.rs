@@ -19,7 +19,7 @@ fn main() {
     let access = Access::<Care>::new(subject, Actor::service("clinic"));
     assert_eq!(health.read(&access).unwrap(), "asthma");
     let vault = Vault::in_memory(LocalMasterKey::generate("k").unwrap());
-    let context: Context<Health> = Context::new("patient", "diagnosis").unwrap();
+    let context: Context<Health> = Context::new("patient", "diagnosis").unwrap().retain(custodian::Retention::UntilErased);
     let sealed = vault.seal(&health, &context).unwrap();
     let opened = vault.open(&sealed, &context, &access).unwrap();
     assert_eq!(opened.map(&access, |h| h.len()).unwrap(), 6);
