@@ -96,7 +96,7 @@
 //! use custodian::consent::{ConsentLedger, EvidenceKey};
 //! use custodian::keys::LocalMasterKey;
 //! use custodian::store::SqliteStore;
-//! use custodian::{Actor, Context, Personal, SubjectId, Vault, VaultError, categories::Email};
+//! use custodian::{Actor, Context, Personal, Retention, SubjectId, Vault, VaultError, categories::Email};
 //!
 //! # let dir = tempfile::tempdir()?;
 //! # let (keys_path, evidence_path) = (dir.path().join("keys.db"), dir.path().join("evidence.db"));
@@ -118,7 +118,7 @@
 //! let alice = SubjectId::new("cus_1")?;
 //! vault.subject_ref(&alice)?;
 //!
-//! let ctx = Context::<Email>::new("customer", "email")?;
+//! let ctx = Context::<Email>::new("customer", "email")?.retain(Retention::Years(2));
 //! let sealed = vault.seal(&Personal::new(alice.clone(), "alice@example.com".to_string()), &ctx)?;
 //! let receipt = vault.erase(&alice)?;
 //! assert_eq!(receipt.subject, vault.subject_ref(&alice)?);
