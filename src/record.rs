@@ -12,8 +12,9 @@ pub struct FieldInfo {
     pub name: &'static str,
     /// Its category.
     pub category: CategoryInfo,
-    /// Its declared retention, if any (`None`: the category's default, once retention
-    /// is enforced).
+    /// Its declared retention. `#[derive(PersonalData)]` always sets it (a `Personal`
+    /// field without one does not compile); `None` only in a hand-written inventory,
+    /// and then sealing needs the vault's default for the category.
     pub retention: Option<Retention>,
     /// Whether the field is an `Option<Personal<_, _>>`.
     pub optional: bool,
