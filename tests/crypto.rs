@@ -735,3 +735,37 @@ fn rewording_a_categorys_description_keeps_its_values_readable() {
     let opened = v.open(&retyped, &ctx, &access).unwrap();
     assert_eq!(opened.read(&access).unwrap(), "asthma");
 }
+
+#[test]
+fn every_classification_of_one_name_gives_its_own_digest() {
+    // Guards the one-byte codes of docs/format.md: two classifications sharing a code
+    // would let a look-alike of one open the other.
+    use custodian::Sensitivity::{CriminalOffence, Ordinary, Special};
+    use custodian::category::CcpaSensitive::*;
+    let ccpa = [
+        None,
+        Some(GovernmentIdNumber),
+        Some(AccountAccess),
+        Some(PreciseGeolocation),
+        Some(OriginBeliefsOrUnion),
+        Some(CommunicationsContent),
+        Some(GeneticData),
+        Some(NeuralData),
+        Some(BiometricIdentification),
+        Some(HealthData),
+        Some(SexLifeOrOrientation),
+    ];
+    let mut digests = HashSet::new();
+    for sensitivity in [Ordinary, Special, CriminalOffence] {
+        for marking in ccpa {
+            digests.insert(format::context_digest(
+                "patient",
+                "notes",
+                "user.health_and_medical",
+                sensitivity,
+                marking,
+            ));
+        }
+    }
+    assert_eq!(digests.len(), 3 * ccpa.len());
+}
