@@ -166,6 +166,54 @@ pub const fn builtin_name(name: &str) -> bool {
     false
 }
 
+/// Whether `name` lies under (is a dotted sub-name of) a built-in category the GDPR
+/// restricts, such as `user.health_and_medical.notes`, and `sensitivity` is not that
+/// built-in's: `category!` refuses such a declaration at compile time. A sub-category
+/// of health data is health data; declared `Ordinary` it would be read without an
+/// Art. 9(2) condition under a name that says otherwise.
+#[doc(hidden)]
+pub const fn unlike_restricted_parent(name: &str, sensitivity: Sensitivity) -> bool {
+    let all = crate::categories::ALL;
+    let mut i = 0;
+    while i < all.len() {
+        let parent = all[i];
+        if parent.sensitivity.needs_condition()
+            && !same_sensitivity(parent.sensitivity, sensitivity)
+            && is_under(name, parent.name)
+        {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// `==` on [`Sensitivity`], in a `const fn`.
+const fn same_sensitivity(a: Sensitivity, b: Sensitivity) -> bool {
+    matches!(
+        (a, b),
+        (Sensitivity::Ordinary, Sensitivity::Ordinary)
+            | (Sensitivity::Special, Sensitivity::Special)
+            | (Sensitivity::CriminalOffence, Sensitivity::CriminalOffence)
+    )
+}
+
+/// Whether `name` is `parent` followed by `.` and more.
+const fn is_under(name: &str, parent: &str) -> bool {
+    let (n, p) = (name.as_bytes(), parent.as_bytes());
+    if n.len() <= p.len() + 1 || n[p.len()] != b'.' {
+        return false;
+    }
+    let mut i = 0;
+    while i < p.len() {
+        if n[i] != p[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Checks a dotted category name at compile time: lowercase ASCII letters, digits and
 /// `_`, in at least two non-empty dot-separated segments, at most 255 bytes (its length
 /// is one byte in the context digest, `docs/format.md`).
@@ -199,7 +247,9 @@ pub const fn valid_category_name(name: &str) -> bool {
 /// names an Art. 9(2) condition, a `CriminalOffence` one only by a purpose that names
 /// an Art. 10 authorisation. `ccpa_sensitive` names the [`CcpaSensitive`] kind when the
 /// category is CCPA sensitive personal information, and is absent otherwise. The name
-/// is checked at compile time.
+/// is checked at compile time: dotted lowercase, not a built-in category's name, and
+/// not under a built-in special or criminal-offence category's name
+/// (`user.health_and_medical.…`) unless declared with that category's sensitivity.
 ///
 /// ```
 /// custodian::category! {
@@ -254,6 +304,13 @@ macro_rules! category {
         const _: () = ::core::assert!(
             !$crate::category::builtin_name($name),
             "this is the name of a built-in category (`custodian::categories`): use the built-in type, or choose another name (a look-alike could stand in for the built-in with another sensitivity)"
+        );
+        const _: () = ::core::assert!(
+            !$crate::category::unlike_restricted_parent(
+                $name,
+                $crate::__category_sensitivity!($($sens)?),
+            ),
+            "this name lies under a built-in special (Art. 9) or criminal-offence (Art. 10) category of `custodian::categories`, and its sub-categories are the same kind of data: declare the parent's sensitivity (e.g. `sensitivity: Special` under `user.health_and_medical`), or choose a name outside it"
         );
     )*};
 }
@@ -324,6 +381,40 @@ macro_rules! __category_ccpa {
 #[cfg(test)]
 mod tests {
     use super::valid_category_name as ok;
+    use super::{Sensitivity, unlike_restricted_parent as unlike};
+
+    #[test]
+    fn a_sub_category_of_health_declared_ordinary_is_refused() {
+        assert!(unlike(
+            "user.health_and_medical.notes",
+            Sensitivity::Ordinary
+        ));
+        assert!(unlike(
+            "user.health_and_medical.notes",
+            Sensitivity::CriminalOffence
+        ));
+        assert!(unlike("user.criminal_history.spent", Sensitivity::Special));
+        assert!(unlike(
+            "user.demographic.political_opinion.x",
+            Sensitivity::Ordinary
+        ));
+        assert!(!unlike(
+            "user.health_and_medical.notes",
+            Sensitivity::Special
+        ));
+        assert!(!unlike(
+            "user.criminal_history.spent",
+            Sensitivity::CriminalOffence
+        ));
+        // Not under it: a longer segment, the parent itself, or an ordinary parent.
+        assert!(!unlike(
+            "user.health_and_medical_x.notes",
+            Sensitivity::Ordinary
+        ));
+        assert!(!unlike("user.health_and_medical", Sensitivity::Ordinary));
+        assert!(!unlike("user.demographic.hobbies", Sensitivity::Ordinary));
+        assert!(!unlike("user.government_id.tax_id", Sensitivity::Ordinary));
+    }
 
     #[test]
     fn names() {

@@ -24,8 +24,11 @@
 //! compared after decryption: the digest with the reader's context, the expiry's day
 //! with the header's. The nonce is bound by the AEAD itself.
 //!
-//! The context digest is the first 16 bytes of SHA-256(`custodian.v1.context` ‖ len ‖
-//! record type ‖ len ‖ field name ‖ len ‖ category name), each len one byte.
+//! The context digest is the first 16 bytes of SHA-256(`custodian.v3.context` ‖ len ‖
+//! record type ‖ len ‖ field name ‖ len ‖ category name ‖ GDPR sensitivity code ‖ CCPA
+//! code), each len and code one byte: the category's legal classification is bound
+//! with its name, so a look-alike category (same name, another classification) does
+//! not open it.
 //!
 //! The retention epoch of a value is the UTC day of its expiry, `floor(expires /
 //! 86400)`, or [`NO_EPOCH`] for a value kept until erased. Its epoch share is
@@ -42,6 +45,7 @@ use ring::aead::{Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::hkdf;
 use zeroize::Zeroizing;
 
+use crate::category::{CcpaSensitive, Sensitivity};
 use crate::keys::Algorithm;
 use crate::subject::MAX_SUBJECT_ID_LEN;
 
@@ -222,19 +226,57 @@ pub fn epoch_of(expires: i64) -> u32 {
     u32::try_from(day).map_or(NO_EPOCH - 1, |d| d.min(NO_EPOCH - 1))
 }
 
-/// The digest of where a value belongs, sealed with it and compared on opening.
-pub fn context_digest(record: &str, field: &str, category: &str) -> [u8; CONTEXT_DIGEST_LEN] {
+/// The digest of where a value belongs, sealed with it and compared on opening: record
+/// type, field name, and the category's name and legal classification (its GDPR
+/// [`Sensitivity`] and CCPA marking, as [`sensitivity_code`] and [`ccpa_code`]). A
+/// category's description is not bound: rewording a notice changes no processing.
+pub fn context_digest(
+    record: &str,
+    field: &str,
+    category: &str,
+    sensitivity: Sensitivity,
+    ccpa_sensitive: Option<CcpaSensitive>,
+) -> [u8; CONTEXT_DIGEST_LEN] {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(b"custodian.v1.context");
+    ctx.update(b"custodian.v3.context");
     for name in [record, field, category] {
         // Names are at most 255 bytes (checked by `Context::new` and `category!`);
         // a longer one is cut to its length's low byte and still hashed whole.
         ctx.update(&[name.len() as u8]);
         ctx.update(name.as_bytes());
     }
+    ctx.update(&[sensitivity_code(sensitivity), ccpa_code(ccpa_sensitive)]);
     let mut out = [0u8; CONTEXT_DIGEST_LEN];
     out.copy_from_slice(&ctx.finish().as_ref()[..CONTEXT_DIGEST_LEN]);
     out
+}
+
+/// The byte that stands for a GDPR sensitivity in the context digest (fixed by
+/// `docs/format.md`, independent of the enum's declaration order).
+pub const fn sensitivity_code(sensitivity: Sensitivity) -> u8 {
+    match sensitivity {
+        Sensitivity::Ordinary => 0x00,
+        Sensitivity::Special => 0x01,
+        Sensitivity::CriminalOffence => 0x02,
+    }
+}
+
+/// The byte that stands for a CCPA marking in the context digest: `0x00` for none,
+/// else its subdivision (fixed by `docs/format.md`).
+pub const fn ccpa_code(ccpa: Option<CcpaSensitive>) -> u8 {
+    match ccpa {
+        None => 0x00,
+        Some(CcpaSensitive::GovernmentIdNumber) => 0x01,
+        Some(CcpaSensitive::AccountAccess) => 0x02,
+        Some(CcpaSensitive::PreciseGeolocation) => 0x03,
+        Some(CcpaSensitive::OriginBeliefsOrUnion) => 0x04,
+        Some(CcpaSensitive::CommunicationsContent) => 0x05,
+        Some(CcpaSensitive::GeneticData) => 0x06,
+        Some(CcpaSensitive::NeuralData) => 0x07,
+        Some(CcpaSensitive::BiometricIdentification) => 0x08,
+        Some(CcpaSensitive::HealthData) => 0x09,
+        Some(CcpaSensitive::SexLifeOrOrientation) => 0x0A,
+    }
 }
 
 /// HKDF-SHA256 extract-and-expand to 32 bytes.

@@ -146,12 +146,16 @@ impl<'de, T, C> serde::Deserialize<'de> for Sealed<T, C> {
 }
 
 /// Where a sealed value of category `C` belongs: its record type and field name. They
-/// are bound into the ciphertext (with the category, and the subject through the key),
-/// so a value copied into another field or record type fails to open. Pin the names:
-/// renaming a field in code must not change its context, or old values stop opening.
+/// are bound into the ciphertext (with the category's name and legal classification,
+/// and the subject through the key), so a value copied into another field or record
+/// type, or re-typed to a category of another name, GDPR sensitivity or CCPA marking,
+/// fails to open. Pin the names: renaming a field in code must not change its context,
+/// or old values stop opening; so does reclassifying a category (reseal its values,
+/// `docs/format.md`, "Context digest").
 ///
-/// Build each context once and reuse it: construction hashes the names (SHA-256), and
-/// sealing seals that 16-byte digest with the value, compared when it is opened.
+/// Build each context once and reuse it: construction hashes the names and the
+/// classification (SHA-256), and sealing seals that 16-byte digest with the value,
+/// compared when it is opened.
 ///
 /// ```
 /// use custodian::{Context, categories::Email};
@@ -196,7 +200,8 @@ impl<C: Category> Context<C> {
                 return Err(ContextError::TooLong { len: name.len() });
             }
         }
-        let digest = format::context_digest(&record, &field, C::NAME);
+        let digest =
+            format::context_digest(&record, &field, C::NAME, C::SENSITIVITY, C::CCPA_SENSITIVE);
         Ok(Context {
             record,
             field,
@@ -216,7 +221,13 @@ impl<C: Category> Context<C> {
             record: Cow::Borrowed(record),
             field: Cow::Borrowed(field),
             retention,
-            digest: format::context_digest(record, field, C::NAME),
+            digest: format::context_digest(
+                record,
+                field,
+                C::NAME,
+                C::SENSITIVITY,
+                C::CCPA_SENSITIVE,
+            ),
             category: PhantomData,
         }
     }

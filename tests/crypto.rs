@@ -329,7 +329,7 @@ fn hex(s: &str) -> Vec<u8> {
 fn vectors_match() {
     let doc: serde_json::Value = serde_json::from_str(include_str!("vectors/v3.json")).unwrap();
     let vectors = doc["vectors"].as_array().unwrap();
-    assert!(vectors.len() >= 5);
+    assert!(vectors.len() >= 7);
     for v in vectors {
         let name = v["name"].as_str().unwrap();
         let alg = match v["algorithm"].as_str().unwrap() {
@@ -374,7 +374,12 @@ fn vectors_match() {
             hex(v["data_key"].as_str().unwrap())[..],
             "{name}: data key"
         );
-        let digest = format::context_digest(record, field, category);
+        // The classification, as the vector spells it (serde names of the enums).
+        let sensitivity: custodian::Sensitivity =
+            serde_json::from_value(v["sensitivity"].clone()).unwrap();
+        let ccpa: Option<custodian::category::CcpaSensitive> =
+            serde_json::from_value(v["ccpa_sensitive"].clone()).unwrap();
+        let digest = format::context_digest(record, field, category, sensitivity, ccpa);
         assert_eq!(
             digest[..],
             hex(v["context_digest"].as_str().unwrap())[..],
@@ -638,4 +643,145 @@ fn the_clear_header_shows_the_expiry_day_but_not_the_exact_dates() {
         bytes.len(),
         23 + a.as_str().len() + 32 + "a@example.com".len() + 16
     );
+}
+
+// ---------------------------------------------------------------------------------
+// The context digest binds the category's legal classification (docs/format.md,
+// "Context digest"): a look-alike category, declared the way an attacker would (the
+// hidden declaration macro, or a forged hidden seal), with a built-in's name but
+// another classification, does not open the built-in's values.
+
+// Through the hidden macro that declares the built-ins (it skips `category!`'s
+// built-in-name check): `user.health_and_medical` as ordinary data.
+custodian::__category_decl! {
+    /// Health's name, as ordinary data (same CCPA marking).
+    pub struct OrdinaryHealth {
+        name: "user.health_and_medical",
+        description: "Data concerning health",
+        ccpa_sensitive: HealthData,
+    }
+}
+
+/// Health's name and GDPR sensitivity, but not CCPA sensitive: the hidden seal forged
+/// by hand.
+#[derive(Debug)]
+pub enum UnmarkedHealth {}
+impl custodian::__private::seal_v1::DeclaredCategory for UnmarkedHealth {}
+impl custodian::Category for UnmarkedHealth {
+    const NAME: &'static str = "user.health_and_medical";
+    const DESCRIPTION: &'static str = "Data concerning health";
+    const SENSITIVITY: custodian::Sensitivity = custodian::Sensitivity::Special;
+    const CCPA_SENSITIVE: Option<custodian::category::CcpaSensitive> = None;
+}
+
+/// Health's whole classification, another description.
+#[derive(Debug)]
+pub enum Reworded {}
+impl custodian::__private::seal_v1::DeclaredCategory for Reworded {}
+impl custodian::Category for Reworded {
+    const NAME: &'static str = "user.health_and_medical";
+    const DESCRIPTION: &'static str = "Health information";
+    const SENSITIVITY: custodian::Sensitivity = custodian::Sensitivity::Special;
+    const CCPA_SENSITIVE: Option<custodian::category::CcpaSensitive> =
+        Some(custodian::category::CcpaSensitive::HealthData);
+}
+
+custodian::purpose! {
+    /// A contract purpose with no Art. 9(2) condition: it may read the ordinary
+    /// look-alike.
+    pub struct Invoicing {
+        basis: Contract,
+        description: "Send invoices.",
+        uses: [OrdinaryHealth],
+    }
+    /// A purpose with an Art. 9(2) condition, for the look-alikes that stay special.
+    pub struct Claims {
+        basis: LegitimateInterests,
+        condition: LegalClaims,
+        description: "Defend legal claims.",
+        uses: [UnmarkedHealth, Reworded],
+    }
+}
+
+fn sealed_health(v: &Vault, s: &SubjectId) -> Vec<u8> {
+    let ctx: Context<custodian::categories::Health> = Context::new("patient", "notes").unwrap();
+    let p: Personal<String, custodian::categories::Health> =
+        Personal::new(s.clone(), "asthma".into());
+    v.seal(&p, &ctx).unwrap().into_bytes()
+}
+
+#[test]
+fn a_health_value_retyped_to_a_look_alike_of_another_sensitivity_does_not_open() {
+    let v = vault(Algorithm::Aes256Gcm);
+    let s = sid("cus_h");
+    let bytes = sealed_health(&v, &s);
+    let retyped = Sealed::<String, OrdinaryHealth>::from_bytes(bytes).unwrap();
+    let ctx: Context<OrdinaryHealth> = Context::new("patient", "notes").unwrap();
+    let access: Access<Invoicing> = Access::new(s.clone(), Actor::service("tests"));
+    assert!(matches!(
+        v.open(&retyped, &ctx, &access),
+        Err(VaultError::Decrypt)
+    ));
+}
+
+#[test]
+fn a_health_value_retyped_to_a_look_alike_with_another_ccpa_marking_does_not_open() {
+    let v = vault(Algorithm::ChaCha20Poly1305);
+    let s = sid("cus_h");
+    let bytes = sealed_health(&v, &s);
+    let retyped = Sealed::<String, UnmarkedHealth>::from_bytes(bytes).unwrap();
+    let ctx: Context<UnmarkedHealth> = Context::new("patient", "notes").unwrap();
+    let access: Access<Claims> = Access::new(s.clone(), Actor::service("tests"));
+    assert!(matches!(
+        v.open(&retyped, &ctx, &access),
+        Err(VaultError::Decrypt)
+    ));
+}
+
+#[test]
+fn rewording_a_categorys_description_keeps_its_values_readable() {
+    // The description is what a notice says, not what processing is allowed: it is
+    // not bound, so editing it does not lock values away.
+    let v = vault(Algorithm::Aes256Gcm);
+    let s = sid("cus_h");
+    let bytes = sealed_health(&v, &s);
+    let retyped = Sealed::<String, Reworded>::from_bytes(bytes).unwrap();
+    let ctx: Context<Reworded> = Context::new("patient", "notes").unwrap();
+    let access: Access<Claims> = Access::new(s.clone(), Actor::service("tests"));
+    let opened = v.open(&retyped, &ctx, &access).unwrap();
+    assert_eq!(opened.read(&access).unwrap(), "asthma");
+}
+
+#[test]
+fn every_classification_of_one_name_gives_its_own_digest() {
+    // Guards the one-byte codes of docs/format.md: two classifications sharing a code
+    // would let a look-alike of one open the other.
+    use custodian::Sensitivity::{CriminalOffence, Ordinary, Special};
+    use custodian::category::CcpaSensitive::*;
+    let ccpa = [
+        None,
+        Some(GovernmentIdNumber),
+        Some(AccountAccess),
+        Some(PreciseGeolocation),
+        Some(OriginBeliefsOrUnion),
+        Some(CommunicationsContent),
+        Some(GeneticData),
+        Some(NeuralData),
+        Some(BiometricIdentification),
+        Some(HealthData),
+        Some(SexLifeOrOrientation),
+    ];
+    let mut digests = HashSet::new();
+    for sensitivity in [Ordinary, Special, CriminalOffence] {
+        for marking in ccpa {
+            digests.insert(format::context_digest(
+                "patient",
+                "notes",
+                "user.health_and_medical",
+                sensitivity,
+                marking,
+            ));
+        }
+    }
+    assert_eq!(digests.len(), 3 * ccpa.len());
 }

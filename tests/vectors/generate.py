@@ -43,18 +43,36 @@ def data_key(subject_key, share, alg_id, subject, version, epoch):
     return hkdf(b"custodian.v3.data-key-salt", subject_key + share, info)
 
 
-def context_digest(record, field, category):
-    h = hashlib.sha256(b"custodian.v1.context")
+# The one-byte codes of a category's classification in the context digest.
+SENSITIVITY = {"ordinary": 0x00, "special": 0x01, "criminal_offence": 0x02}
+CCPA = {
+    None: 0x00,
+    "government_id_number": 0x01,
+    "account_access": 0x02,
+    "precise_geolocation": 0x03,
+    "origin_beliefs_or_union": 0x04,
+    "communications_content": 0x05,
+    "genetic_data": 0x06,
+    "neural_data": 0x07,
+    "biometric_identification": 0x08,
+    "health_data": 0x09,
+    "sex_life_or_orientation": 0x0A,
+}
+
+
+def context_digest(record, field, category, sensitivity, ccpa):
+    h = hashlib.sha256(b"custodian.v3.context")
     for name in (record, field, category):
         b = name.encode()
         h.update(bytes([len(b)]) + b)
+    h.update(bytes([SENSITIVITY[sensitivity], CCPA[ccpa]]))
     return h.digest()[:16]
 
 
-def seal(key, alg_id, subject, version, collected, expires, nonce, record, field, category, plaintext):
+def seal(key, alg_id, subject, version, collected, expires, nonce, digest, plaintext):
     s = subject.encode()
     header = bytes([VERSION, alg_id, len(s)]) + s + version.to_bytes(4, "big") + epoch_of(expires).to_bytes(4, "big") + nonce
-    trailer = collected.to_bytes(8, "big", signed=True) + expires.to_bytes(8, "big", signed=True) + context_digest(record, field, category)
+    trailer = collected.to_bytes(8, "big", signed=True) + expires.to_bytes(8, "big", signed=True) + digest
     # No associated data: everything after the clear header is one AEAD plaintext.
     return header + ALGS[alg_id][1](key).encrypt(nonce, plaintext + trailer, None)
 
@@ -63,19 +81,26 @@ T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
 
 
 EK = bytes(range(64, 96))  # an epoch key; `None` below: kept until erased
+# (name, algorithm, subject key, epoch key, subject, key version, collected, expires,
+#  nonce, record, field, (category, GDPR sensitivity, CCPA marking), plaintext)
+EMAIL = ("user.contact.email", "ordinary", None)
 CASES = [
-    ("empty string, until erased, AES", 1, bytes(range(32)), None, "cus_0001", 1, T0, NEVER, bytes(12), "customer", "email", "user.contact.email", b""),
-    ("email, 2 years, AES", 1, bytes(range(32)), EK, "cus_0001", 1, T0, T0 + 730 * 86400, bytes.fromhex("0102030405060708090a0b0c"), "customer", "email", "user.contact.email", b"alice@example.com"),
-    ("phone, key version 7, 30 days, AES", 1, bytes([0xAA] * 32), EK, "7f1c2b9e-0d4e-4f3a-9c61-2b8d5e0a1f33", 7, T0, T0 + 30 * 86400, bytes.fromhex("ffffffffffffffff00000000"), "customer", "phone", "user.contact.phone_number", b"+15550100"),
-    ("date of birth as i32 days, until erased, ChaCha20", 2, bytes(range(32, 64)), None, "cus_0002", 1, T0, NEVER, bytes.fromhex("a1a2a3a4a5a6a7a800000001"), "patient", "dob", "user.demographic.date_of_birth", (726_000).to_bytes(4, "big")),
-    ("100 bytes of a support ticket, 1 day, ChaCha20", 2, bytes([0x5A] * 32), EK, "c", 4294967295, 0, 86400, bytes.fromhex("000000000000000100000002"), "ticket", "body", "user.content.private", bytes(range(100))),
+    ("empty string, until erased, AES", 1, bytes(range(32)), None, "cus_0001", 1, T0, NEVER, bytes(12), "customer", "email", EMAIL, b""),
+    ("email, 2 years, AES", 1, bytes(range(32)), EK, "cus_0001", 1, T0, T0 + 730 * 86400, bytes.fromhex("0102030405060708090a0b0c"), "customer", "email", EMAIL, b"alice@example.com"),
+    ("phone, key version 7, 30 days, AES", 1, bytes([0xAA] * 32), EK, "7f1c2b9e-0d4e-4f3a-9c61-2b8d5e0a1f33", 7, T0, T0 + 30 * 86400, bytes.fromhex("ffffffffffffffff00000000"), "customer", "phone", ("user.contact.phone_number", "ordinary", None), b"+15550100"),
+    ("date of birth as i32 days, until erased, ChaCha20", 2, bytes(range(32, 64)), None, "cus_0002", 1, T0, NEVER, bytes.fromhex("a1a2a3a4a5a6a7a800000001"), "patient", "dob", ("user.demographic.date_of_birth", "ordinary", None), (726_000).to_bytes(4, "big")),
+    ("100 bytes of a support ticket, 1 day, ChaCha20", 2, bytes([0x5A] * 32), EK, "c", 4294967295, 0, 86400, bytes.fromhex("000000000000000100000002"), "ticket", "body", ("user.content.private", "ordinary", "communications_content"), bytes(range(100))),
+    ("health note (special, CCPA health data), 10 years, AES", 1, bytes(range(32)), EK, "cus_0001", 1, T0, T0 + 3650 * 86400, bytes.fromhex("0c0b0a090807060504030201"), "patient", "notes", ("user.health_and_medical", "special", "health_data"), b"asthma"),
+    ("criminal record (Art. 10, not CCPA sensitive), until erased, ChaCha20", 2, bytes([0x33] * 32), None, "emp_42", 2, T0, NEVER, bytes.fromhex("00000000000000000000ffff"), "employee", "record", ("user.criminal_history", "criminal_offence", None), b"none"),
+    ("tax id (ordinary, CCPA government id), 1 year, AES", 1, bytes([0x77] * 32), EK, "cus_0003", 3, T0, T0 + 365 * 86400, bytes.fromhex("112233445566778899aabbcc"), "customer", "tax_id", ("user.government_id.tax_id", "ordinary", "government_id_number"), b"DE123456789"),
 ]
 
 vectors = []
-for name, alg, sk, ek, subject, version, collected, expires, nonce, record, field, category, pt in CASES:
+for name, alg, sk, ek, subject, version, collected, expires, nonce, record, field, (category, sensitivity, ccpa), pt in CASES:
     epoch = epoch_of(expires)
     share = epoch_share(ek, subject, epoch)
     key = data_key(sk, share, alg, subject, version, epoch)
+    digest = context_digest(record, field, category, sensitivity, ccpa)
     vectors.append({
         "name": name,
         "algorithm": ALGS[alg][0],
@@ -90,10 +115,12 @@ for name, alg, sk, ek, subject, version, collected, expires, nonce, record, fiel
         "record": record,
         "field": field,
         "category": category,
+        "sensitivity": sensitivity,
+        "ccpa_sensitive": ccpa,
         "plaintext": pt.hex(),
         "epoch_share": share.hex(),
         "data_key": key.hex(),
-        "context_digest": context_digest(record, field, category).hex(),
-        "sealed": seal(key, alg, subject, version, collected, expires, nonce, record, field, category, pt).hex(),
+        "context_digest": digest.hex(),
+        "sealed": seal(key, alg, subject, version, collected, expires, nonce, digest, pt).hex(),
     })
 print(json.dumps({"format": "custodian sealed v3", "vectors": vectors}, indent=2))
