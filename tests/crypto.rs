@@ -704,7 +704,9 @@ custodian::purpose! {
 }
 
 fn sealed_health(v: &Vault, s: &SubjectId) -> Vec<u8> {
-    let ctx: Context<custodian::categories::Health> = Context::new("patient", "notes").unwrap();
+    let ctx: Context<custodian::categories::Health> = Context::new("patient", "notes")
+        .unwrap()
+        .retain(custodian::Retention::UntilErased);
     let p: Personal<String, custodian::categories::Health> =
         Personal::new(s.clone(), "asthma".into());
     v.seal(&p, &ctx).unwrap().into_bytes()
