@@ -430,8 +430,9 @@ impl ConsentLedger {
     /// one call, as easy as giving (GDPR Art. 7(3)); `by` is who recorded the request.
     /// The request is recorded even when there was nothing to end, and even while the
     /// evidence chain does not verify (the answer is then [`Withdrawal::NothingToEnd`],
-    /// since the current state cannot be trusted). It stays in force against any
-    /// consent dated before it that arrives later. Refused for an erased subject
+    /// since the current state cannot be trusted). It ends every consent recorded
+    /// before it, even one dated after it (recorded on a machine whose clock is ahead),
+    /// and stays in force against any consent dated before it that arrives later. Refused for an erased subject
     /// (whose consents ended with the erasure).
     ///
     /// If `P` was the only basis for some of the subject's data, that data is now due
@@ -460,7 +461,9 @@ impl ConsentLedger {
         }))?;
         self.observe(EventKind::ConsentWithdrawn, subject, P::NAME, &by, at)?;
         Ok(match before {
-            Some(s) if s.withdrawn_at.is_none() && s.given_at <= at => Withdrawal::Ended,
+            // It ends every consent recorded before it, even one dated after it (a fast
+            // clock), as well as every one dated before it.
+            Some(s) if s.withdrawn_at.is_none() => Withdrawal::Ended,
             _ => Withdrawal::NothingToEnd,
         })
     }
