@@ -219,6 +219,36 @@ fn edited_or_deleted_evidence_is_found_at_its_position() {
     assert!(is_tampered(ledger(&path).verify(Some(&report))).is_some());
 }
 
+/// Item 18: a DBA deletes a withdrawal that is not the newest row while a ledger stays
+/// open. The triggers refuse the DELETE; once the DBA drops the trigger, the running
+/// ledger's next check refuses to decide (the row after the subject's last event is
+/// missing), instead of granting processing again until a restart.
+#[test]
+fn a_deleted_withdrawal_is_refused_by_a_running_ledger_at_its_next_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = withdrawn_store(&dir);
+    let live = ledger(&path);
+    live.give_at::<Promo>(&sid("b"), evidence(), t0()).unwrap();
+    let now = t0() + Duration::hours(3);
+    assert!(matches!(
+        live.check::<Promo>(&sid("a"), now),
+        Err(ConsentError::Withdrawn { .. })
+    ));
+    let conn = Connection::open(&path).unwrap();
+    let delete = "DELETE FROM consent_events WHERE kind = 'withdrawn'";
+    assert!(conn.execute(delete, []).is_err(), "the trigger refuses it");
+    conn.execute_batch("DROP TRIGGER consent_events_removed_only_at_erasure")
+        .unwrap();
+    assert_eq!(conn.execute(delete, []).unwrap(), 1);
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"), now)), Some(2));
+    assert_eq!(
+        is_tampered(live.access::<Promo>(&sid("a"), Actor::service("mailer"), now)),
+        Some(2)
+    );
+    // The next subject's event no longer links over its predecessor either.
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("b"), now)), Some(3));
+}
+
 #[test]
 fn notice_floor_cannot_be_lowered_by_sql() {
     let dir = tempfile::tempdir().unwrap();

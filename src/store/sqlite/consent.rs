@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::consent_rows::{
     COLUMNS, ErasureRow, NCOL, PREV_LINK, authentic_row, corrupt, erased_in, event_from_row, head,
-    link, notice_from_row, notice_in, position, raise_floor, removed_of,
+    link, next_links_over, notice_from_row, notice_in, position, raise_floor, removed_of,
 };
 use super::{SqliteStore, from_micros, to_micros};
 use crate::consent::{
@@ -123,13 +123,21 @@ impl ConsentStore for SqliteStore {
         let mut rows = stmt.query(params![subject.as_str(), purpose])?;
         let mut events = Vec::new();
         let mut stream_prev = 0u64;
+        let mut last_link = None;
         while let Some(row) = rows.next()? {
             // Every event the decision rests on must authenticate, in its place and
             // after the stream's previous event: a forged, edited or moved row, or a
             // deleted one among them, refuses the decision.
             let (seq, event) = authentic_row(row, stream_prev, key)?;
+            last_link = link(row.get(NCOL + 1)?);
             stream_prev = seq;
             events.push(event);
+        }
+        drop(rows);
+        // And the row after the last of them links over it: deleting the pair's
+        // newest event (its withdrawal) leaves the pair's rows authentic, but not that.
+        if let Some(mac) = last_link {
+            next_links_over(&conn, stream_prev, &mac, key)?;
         }
         Ok(ConsentStatus::fold(purpose, &events))
     }
