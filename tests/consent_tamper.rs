@@ -147,6 +147,7 @@ fn forged_given_row_with_recomputed_links_does_not_authorise() {
         parental: None,
         contact: None,
         form_ref: None,
+        scope: None,
     });
     let mac = forger_key.event_mac(&head.try_into().unwrap(), 3, 2, &forged);
     let sha = Notice::new("promo", 1, "Email me offers.").text_sha256;

@@ -51,6 +51,7 @@ mod error;
 mod evidence;
 mod memory;
 mod registry;
+mod scope;
 mod store;
 mod verify;
 
@@ -64,6 +65,7 @@ pub use evidence::{
     ConsentWithdrawn, Evidence, EvidenceRef, KeptEvidence, Notice, RemovedLink,
 };
 pub use memory::MemoryConsentStore;
+pub use scope::{PurposeScope, ScopedCategory};
 pub(crate) use store::erasure_of;
 pub use store::{ConsentStatus, ConsentStore, StoredErasure};
 
@@ -408,6 +410,7 @@ impl ConsentLedger {
             recorded_by: evidence.recorded_by,
             explicit: evidence.explicit,
             form_ref: evidence.form_ref,
+            scope: Some(Box::new(PurposeScope::of(&P::INFO))),
         });
         self.append::<P>(&event)?;
         self.observe(
@@ -505,7 +508,8 @@ impl ConsentLedger {
     }
 
     /// Checks that `subject`'s consent to `P` is live at `now`: given (dated at or
-    /// before `now`), confirmed if by double opt-in, not withdrawn, not expired, to a
+    /// before `now`), confirmed if by double opt-in, not withdrawn, not expired, given
+    /// to a declaration of `P` that covers its current one ([`PurposeScope`]), to a
     /// notice version still accepted for its notice, and the subject not erased. Events
     /// count in order of their dates, not of their arrival. Fails closed with
     /// [`StoreError::Tampered`] when the evidence does not authenticate.
@@ -514,16 +518,16 @@ impl ConsentLedger {
         subject: &SubjectId,
         now: DateTime<Utc>,
     ) -> Result<(), ConsentError> {
-        self.check_named(P::NAME, P::MIN_NOTICE_VERSION, subject, now)
+        self.check_named(&P::INFO, subject, now)
     }
 
     fn check_named(
         &self,
-        purpose: &'static str,
-        declared_min: u32,
+        info: &crate::purpose::PurposeInfo,
         subject: &SubjectId,
         now: DateTime<Utc>,
     ) -> Result<(), ConsentError> {
+        let (purpose, declared_min) = (info.name, info.min_notice_version);
         self.intact()?;
         let Some(status) = self.store.status(subject, purpose, &self.key)? else {
             // An erasure removes the subject's events: say so, rather than "never".
@@ -546,6 +550,15 @@ impl ConsentLedger {
         }
         if let Some(at) = status.expires_at.filter(|e| *e <= now) {
             return Err(ConsentError::Expired { purpose, at });
+        }
+        // Consent is specific (Art. 4(11)): a release that widened the purpose does not
+        // inherit consents given to the narrower declaration.
+        let uncovered = match &status.scope {
+            Some(scope) => scope.uncovered(info),
+            None => PurposeScope::uncovered_by_unscoped(info),
+        };
+        if let Some(uses) = uncovered {
+            return Err(ConsentError::PurposeChanged { purpose, uses });
         }
         let required = declared_min.max(self.store.notice_floor(
             purpose,

@@ -31,6 +31,8 @@ pub struct ConsentStatus {
     pub needs_confirmation: bool,
     /// When the double opt-in was confirmed, if it was.
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// The purpose's declaration it was given to (`None`: recorded before schema 12).
+    pub scope: Option<Arc<super::PurposeScope>>,
 }
 
 impl ConsentStatus {
@@ -44,6 +46,7 @@ impl ConsentStatus {
             withdrawn_at: None,
             needs_confirmation: g.method == ConsentMethod::DoubleOptIn,
             confirmed_at: None,
+            scope: g.scope.as_deref().cloned().map(Arc::new),
         }
     }
 

@@ -49,9 +49,9 @@ impl ConsentStore for SqliteStore {
                 "INSERT INTO consent_events (seq, subject, purpose, kind, at_us, channel,
                      notice_id, notice_version, notice_sha256, method, expires_us, mac,
                      actor_kind, actor_id, actor_role, recorded_us, explicit, parental_ref,
-                     contact_ref, form_ref)
+                     contact_ref, form_ref, scope)
                  VALUES (?1, ?2, ?3, 'given', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                     ?14, ?15, ?16, ?17, ?18, ?19)",
+                     ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
                 params![
                     seq_sql,
                     g.subject.as_str(),
@@ -72,6 +72,11 @@ impl ConsentStore for SqliteStore {
                     g.parental.as_ref().map(|r| &r.0[..]),
                     g.contact.as_ref().map(|r| &r.0[..]),
                     g.form_ref,
+                    g.scope
+                        .as_ref()
+                        .map(serde_json::to_string)
+                        .transpose()
+                        .map_err(|_| corrupt("consent scope"))?,
                 ],
             )?,
             ConsentEvent::Withdrawn(w) => tx.execute(

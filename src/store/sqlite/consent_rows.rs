@@ -289,9 +289,9 @@ pub(super) const COLUMNS: &str = "e.subject, e.purpose, e.kind, e.at_us, e.chann
                        e.notice_version, e.notice_sha256, e.method, e.expires_us, \
                        e.actor_kind, e.actor_id, e.actor_role, e.recorded_us, e.explicit, \
                        e.parental_ref, e.contact_ref, e.form_ref, e.subject_ref, \
-                       e.keep_until_us, e.kept_sha256";
+                       e.keep_until_us, e.kept_sha256, e.scope";
 /// How many columns `COLUMNS` names.
-pub(super) const NCOL: usize = 21;
+pub(super) const NCOL: usize = 22;
 
 /// A stored position (from 1).
 pub(super) fn position(seq: i64) -> Result<u64, StoreError> {
@@ -402,6 +402,10 @@ pub(super) fn event_from_row(row: &Row<'_>) -> Result<ConsentEvent, StoreError> 
                 parental: reference(row.get(15)?, "parental reference")?,
                 contact: reference(row.get(16)?, "contact reference")?,
                 form_ref: row.get(17)?,
+                scope: row
+                    .get::<_, Option<String>>(21)?
+                    .map(|j| serde_json::from_str(&j).map_err(|_| corrupt("consent scope")))
+                    .transpose()?,
             }))
         }
         "withdrawn" => Ok(ConsentEvent::Withdrawn(ConsentWithdrawn {
@@ -465,6 +469,7 @@ mod tests {
                 parental: None,
                 contact: None,
                 form_ref: None,
+                scope: None,
             });
             let m1 = key.event_mac(&[0u8; 32], 1, 0, &given);
             conn.execute(
