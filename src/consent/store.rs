@@ -17,7 +17,8 @@ use crate::subject::SubjectId;
 /// The current state of one subject's consent to one purpose, folded from its history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsentStatus {
-    /// When the consent in force was given (the latest by event time).
+    /// When the consent in force was given (the latest-dated one no withdrawal ends;
+    /// see [`fold`](Self::fold)).
     pub given_at: DateTime<Utc>,
     /// The notice it was given to.
     pub notice_id: String,
@@ -25,7 +26,8 @@ pub struct ConsentStatus {
     pub notice_version: u32,
     /// When it lapses, if it does.
     pub expires_at: Option<DateTime<Utc>>,
-    /// When it was withdrawn, if it was (at or after it was given).
+    /// When it was withdrawn, if it was: the date of the first withdrawal that ended it
+    /// (dated after it, or recorded after it and so possibly dated before it).
     pub withdrawn_at: Option<DateTime<Utc>>,
     /// Whether it was given by double opt-in, so it counts only once confirmed.
     pub needs_confirmation: bool,
