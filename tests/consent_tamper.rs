@@ -250,6 +250,39 @@ fn a_deleted_withdrawal_is_refused_by_a_running_ledger_at_its_next_check() {
     assert_eq!(is_tampered(live.check::<Promo>(&sid("b"), now)), Some(3));
 }
 
+/// Item 18, with other subjects' events between the consent and the deleted
+/// withdrawal (so the row after the pair's last remaining event still links over it):
+/// a running ledger that recorded or saw the withdrawal refuses to decide, and a
+/// restarted one refuses too (its opening verification finds the gap).
+#[test]
+fn a_deleted_withdrawal_far_from_its_consent_is_refused_by_a_ledger_that_saw_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    let live = ledger(&path);
+    live.give_at::<Promo>(&sid("a"), evidence(), t0()).unwrap(); // 1
+    live.give_at::<Promo>(&sid("b"), evidence(), t0()).unwrap(); // 2
+    live.withdraw::<Promo>(&sid("a"), Actor::data_subject(), Channel::Email)
+        .unwrap(); // 3
+    live.give_at::<Promo>(&sid("c"), evidence(), t0()).unwrap(); // 4
+    let seen = ledger(&path);
+    let now = t0() + Duration::hours(3);
+    assert!(matches!(
+        seen.check::<Promo>(&sid("a"), now),
+        Err(ConsentError::Withdrawn { .. })
+    ));
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TRIGGER consent_events_removed_only_at_erasure")
+        .unwrap();
+    conn.execute("DELETE FROM consent_events WHERE seq = 3", [])
+        .unwrap();
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"), now)), Some(3));
+    assert_eq!(is_tampered(seen.check::<Promo>(&sid("a"), now)), Some(3));
+    assert_eq!(
+        is_tampered(ledger(&path).check::<Promo>(&sid("a"), now)),
+        Some(3)
+    );
+}
+
 #[test]
 fn notice_floor_cannot_be_lowered_by_sql() {
     let dir = tempfile::tempdir().unwrap();

@@ -69,6 +69,7 @@ pub use scope::{PurposeScope, ScopedCategory};
 pub(crate) use store::erasure_of;
 pub use store::{ConsentStatus, ConsentStore, StoredErasure};
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -155,6 +156,10 @@ pub const MAX_LATE_EVIDENCE: TimeDelta = TimeDelta::days(90);
 /// [`ConsentLedger::evidence_retention`].
 pub const DEFAULT_EVIDENCE_RETENTION: TimeDelta = TimeDelta::days(3 * 365 + 1);
 
+/// How many (subject, purpose) pairs a ledger remembers the last position of; past it
+/// the memory starts again (bounding it to a few megabytes).
+const SEEN_CAP: usize = 100_000;
+
 /// The consent ledger over a [`ConsentStore`]. `Send + Sync`: share one per process.
 ///
 /// Opening verifies the whole evidence chain under the [`EvidenceKey`]. If any row
@@ -170,6 +175,9 @@ pub struct ConsentLedger {
     evidence_retention: TimeDelta,
     /// Position of the first bad row found by the last verification (0: none).
     broken_at: AtomicU64,
+    /// The last position of each pair this ledger recorded or saw (bounded by
+    /// [`SEEN_CAP`]): a store that later reports a lower one lost events (deleted).
+    seen: Mutex<HashMap<(&'static str, SubjectId), u64>>,
     broken_what: Mutex<&'static str>,
 }
 
@@ -195,6 +203,7 @@ impl ConsentLedger {
             evidence_retention: DEFAULT_EVIDENCE_RETENTION,
             broken_at: AtomicU64::new(0),
             broken_what: Mutex::new(""),
+            seen: Mutex::new(HashMap::new()),
         }
     }
 
@@ -425,8 +434,45 @@ impl ConsentLedger {
     fn append<P: Purpose>(&self, event: &ConsentEvent) -> Result<u64, ConsentError> {
         match self.store.append(event, &self.key) {
             Err(StoreError::SubjectErased) => Err(ConsentError::Erased { purpose: P::NAME }),
-            other => Ok(other?),
+            Ok(seq) => {
+                if let Some(subject) = event.subject() {
+                    self.saw(P::NAME, subject, seq)?;
+                }
+                Ok(seq)
+            }
+            Err(e) => Err(e.into()),
         }
+    }
+
+    /// Remembers that the pair's events reach `position` (0: the store does not report
+    /// positions), and refuses when this ledger saw them reach further before: the
+    /// events after `position` were deleted (a withdrawal, say), which the pair's own
+    /// remaining rows cannot show.
+    fn saw(
+        &self,
+        purpose: &'static str,
+        subject: &SubjectId,
+        position: u64,
+    ) -> Result<(), ConsentError> {
+        if position == 0 {
+            return Ok(());
+        }
+        let mut seen = self.seen.lock().map_err(|_| StoreError::Poisoned)?;
+        let pair = (purpose, subject.clone());
+        if let Some(&before) = seen.get(&pair)
+            && before > position
+        {
+            return Err(StoreError::Tampered {
+                what: "consent event (deleted: this ledger saw the subject's events for this purpose reach this position)",
+                position: before,
+            }
+            .into());
+        }
+        if seen.len() >= SEEN_CAP && !seen.contains_key(&pair) {
+            seen.clear();
+        }
+        seen.insert(pair, position);
+        Ok(())
     }
 
     /// Records that `subject`'s consent to `P` is withdrawn, now by the ledger's clock:
@@ -536,6 +582,7 @@ impl ConsentLedger {
             }
             return Err(ConsentError::NeverGiven { purpose });
         };
+        self.saw(purpose, subject, status.last_position)?;
         if let Some(at) = status.withdrawn_at {
             return Err(ConsentError::Withdrawn { purpose, at });
         }

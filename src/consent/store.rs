@@ -35,6 +35,10 @@ pub struct ConsentStatus {
     pub confirmed_at: Option<DateTime<Utc>>,
     /// The purpose's declaration it was given to (`None`: recorded before schema 12).
     pub scope: Option<Arc<super::PurposeScope>>,
+    /// The position of the pair's last event in the chain, where the store reports it
+    /// (SQLite); 0 otherwise. A ledger refuses a status whose last position is below
+    /// one it saw before for the pair: the newer events were deleted.
+    pub last_position: u64,
 }
 
 impl ConsentStatus {
@@ -49,6 +53,7 @@ impl ConsentStatus {
             needs_confirmation: g.method == ConsentMethod::DoubleOptIn,
             confirmed_at: None,
             scope: g.scope.as_deref().cloned().map(Arc::new),
+            last_position: 0,
         }
     }
 

@@ -144,7 +144,10 @@ impl ConsentStore for SqliteStore {
         if let Some(mac) = last_link {
             next_links_over(&conn, stream_prev, &mac, key)?;
         }
-        Ok(ConsentStatus::fold(purpose, &events))
+        Ok(ConsentStatus::fold(purpose, &events).map(|mut s| {
+            s.last_position = stream_prev;
+            s
+        }))
     }
 
     fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>, StoreError> {
