@@ -342,6 +342,73 @@ fn consent_dated_in_the_future_beyond_the_skew_or_too_far_back_is_refused() {
     }
 }
 
+/// Item 19: a consent dated ahead (within the skew tolerance) is recorded, then the
+/// person withdraws: the withdrawal is dated before the consent, but it was recorded
+/// after it, so it ends it, and no later check grants.
+#[test]
+fn a_withdrawal_recorded_after_a_consent_dated_ahead_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (ledger, clock) in ledgers(&dir, t0()) {
+        let a = subject("ahead");
+        ledger
+            .give_at::<Promo>(&a, evidence(1), t0() + Duration::minutes(4))
+            .unwrap();
+        clock.set(t0() + Duration::minutes(1));
+        let w = ledger
+            .withdraw::<Promo>(&a, Actor::data_subject(), Channel::Email)
+            .unwrap();
+        assert_eq!(w, Withdrawal::Ended);
+        for later in [4, 5, 10, 60 * 24] {
+            let now = t0() + Duration::minutes(later);
+            clock.set(now);
+            match ledger.check::<Promo>(&a, now) {
+                Err(ConsentError::Withdrawn { at, .. }) => {
+                    assert_eq!(at, t0() + Duration::minutes(1))
+                }
+                other => panic!("expected Withdrawn at +{later} min, got {other:?}"),
+            }
+        }
+    }
+}
+
+/// Item 19 with the ledger's own clock: two ledgers on one SQLite file, one clock 4
+/// minutes fast. The consent recorded by the fast one is ended by a withdrawal
+/// recorded afterwards by the other; a consent recorded after that withdrawal (and
+/// dated after it) is a new consent and is in force.
+#[test]
+fn a_withdrawal_on_a_slower_clock_ends_a_consent_recorded_on_a_faster_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("skew.db");
+    let fast = ManualClock::new(t0() + Duration::minutes(4));
+    let right = ManualClock::new(t0());
+    let a_ledger = sqlite_ledger(&path).with_clock(fast.clone());
+    let b_ledger = sqlite_ledger(&path).with_clock(right.clone());
+    register(&a_ledger);
+    let a = subject("skewed");
+    a_ledger.give::<Promo>(&a, evidence(1)).unwrap();
+    right.set(t0() + Duration::minutes(1));
+    fast.set(t0() + Duration::minutes(5));
+    assert_eq!(
+        b_ledger
+            .withdraw::<Promo>(&a, Actor::data_subject(), Channel::Email)
+            .unwrap(),
+        Withdrawal::Ended
+    );
+    for ledger in [&a_ledger, &b_ledger] {
+        let r = ledger.check::<Promo>(&a, t0() + Duration::minutes(10));
+        assert!(
+            matches!(r, Err(ConsentError::Withdrawn { .. })),
+            "a withdrawn person is processed again: {r:?}"
+        );
+    }
+    // The person consents again, through the ledger with the right clock.
+    right.set(t0() + Duration::minutes(2));
+    b_ledger.give::<Promo>(&a, evidence(1)).unwrap();
+    a_ledger
+        .check::<Promo>(&a, t0() + Duration::minutes(10))
+        .unwrap();
+}
+
 fn vault_with(ledger: &ConsentLedger, store: SqliteStore) -> Vault {
     Vault::builder(LocalMasterKey::from_slice("kek", &[1; 32]).unwrap(), store)
         .consent(ledger.eraser())
@@ -447,8 +514,10 @@ fn withdrawing_the_only_basis_makes_its_categories_due_for_erasure() {
 // ---------------------------------------------------------------------------------
 // Model test: random give / withdraw / confirm / erase / expire / notice bump / clock
 // advance sequences, with consents dated out of order (late evidence, and up to twice
-// the skew tolerance ahead of the ledger's clock). Withdrawals, confirmations and
-// erasures are dated by the ledger's clock.
+// the skew tolerance ahead of the ledger's clock), and two ledgers on one store whose
+// clocks disagree by up to the skew tolerance (`Skew`): withdrawals and confirmations
+// are dated by the clock of the ledger that records them, so they too come out of
+// date order. Erasures are dated by the first ledger's clock.
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -457,17 +526,21 @@ enum Op {
         p: usize,
         version: u32,
         expires_in: Option<i64>,
-        /// Seconds from the clock to the event's date.
+        /// Seconds from the recording ledger's clock to the event's date.
         dated: i64,
         double: bool,
+        /// Recorded by the second ledger (the skewed clock).
+        on_b: bool,
     },
     Withdraw {
         s: usize,
         p: usize,
+        on_b: bool,
     },
     Confirm {
         s: usize,
         p: usize,
+        on_b: bool,
     },
     Erase {
         s: usize,
@@ -477,6 +550,8 @@ enum Op {
         version: u32,
     },
     Advance(i64),
+    /// The second ledger's clock is this many seconds off the first's.
+    Skew(i64),
     Reopen,
 }
 
@@ -489,14 +564,16 @@ fn dated() -> impl Strategy<Value = i64> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
+    let skew = MAX_CLOCK_SKEW.num_seconds();
     prop_oneof![
-        4 => (0..3usize, 0..2usize, 1..5u32, proptest::option::of(1..7200i64), dated(), proptest::bool::weighted(0.3))
-            .prop_map(|(s, p, version, expires_in, dated, double)| Op::Give { s, p, version, expires_in, dated, double }),
-        2 => (0..3usize, 0..2usize).prop_map(|(s, p)| Op::Withdraw { s, p }),
-        1 => (0..3usize, 0..2usize).prop_map(|(s, p)| Op::Confirm { s, p }),
+        4 => (0..3usize, 0..2usize, 1..5u32, proptest::option::of(1..7200i64), dated(), proptest::bool::weighted(0.3), any::<bool>())
+            .prop_map(|(s, p, version, expires_in, dated, double, on_b)| Op::Give { s, p, version, expires_in, dated, double, on_b }),
+        2 => (0..3usize, 0..2usize, any::<bool>()).prop_map(|(s, p, on_b)| Op::Withdraw { s, p, on_b }),
+        1 => (0..3usize, 0..2usize, any::<bool>()).prop_map(|(s, p, on_b)| Op::Confirm { s, p, on_b }),
         1 => (0..3usize).prop_map(|s| Op::Erase { s }),
         1 => (0..2usize, 1..5u32).prop_map(|(p, version)| Op::Bump { p, version }),
         3 => (0..900i64).prop_map(Op::Advance),
+        1 => (-skew..=skew).prop_map(Op::Skew),
         1 => Just(Op::Reopen),
     ]
 }
@@ -542,7 +619,9 @@ struct ModelConsent {
 
 struct Model {
     now: DateTime<Utc>,
-    /// Per subject and purpose, the recorded events in arrival order.
+    /// The second ledger's clock, minus the first's.
+    skew: Duration,
+    /// Per subject and purpose, the recorded events in arrival (recording) order.
     events: [[Vec<Dated>; 2]; 3],
     erased: [bool; 3],
     floors: [u32; 2],
@@ -555,45 +634,67 @@ impl Model {
         DECLARED_MIN[p].max(self.floors[p])
     }
 
-    /// The rule, written out: events by date, arrival order breaking ties; a consent
-    /// replaces the one before it, a withdrawal ends the one in force, a confirmation
-    /// confirms it.
+    /// The clock of the ledger that records an event.
+    fn clock(&self, on_b: bool) -> DateTime<Utc> {
+        if on_b { self.now + self.skew } else { self.now }
+    }
+
+    /// The rule, written out, over events numbered in recording order:
+    /// - withdrawal `w` ends consent `g` if it was recorded after it OR is dated after
+    ///   it (it ends nothing only if it precedes `g` both ways);
+    /// - the consent in force is the latest-dated consent nothing ends (recording
+    ///   order breaking ties); if every consent is ended, the latest-dated one, withdrawn
+    ///   at the date of the first (by date) withdrawal that ends it;
+    /// - a confirmation counts for a consent it follows both ways, the earliest.
     fn consent(&self, s: usize, p: usize) -> Option<ModelConsent> {
-        let mut events: Vec<_> = self.events[s][p].iter().enumerate().collect();
-        events.sort_by_key(|(i, (at, _))| (*at, *i));
-        let mut cur: Option<ModelConsent> = None;
-        for (_, (at, e)) in events {
-            match *e {
-                ModelEvent::Given {
-                    version,
-                    expires,
-                    double,
-                } => {
-                    cur = Some(ModelConsent {
-                        given_at: *at,
-                        version,
-                        expires,
-                        withdrawn: None,
-                        double,
-                        confirmed: None,
-                    })
-                }
-                ModelEvent::Withdrawn => {
-                    if let Some(c) = cur.as_mut().filter(|c| c.withdrawn.is_none()) {
-                        c.withdrawn = Some(*at);
-                    }
-                }
-                ModelEvent::Confirmed => {
-                    if let Some(c) = cur
-                        .as_mut()
-                        .filter(|c| c.withdrawn.is_none() && c.confirmed.is_none())
-                    {
-                        c.confirmed = Some(*at);
-                    }
-                }
+        let ev = &self.events[s][p];
+        let order = |i: usize| (ev[i].0, i);
+        let of_kind = |want: fn(&ModelEvent) -> bool| -> Vec<usize> {
+            (0..ev.len()).filter(|&i| want(&ev[i].1)).collect()
+        };
+        let gives = of_kind(|e| matches!(e, ModelEvent::Given { .. }));
+        let withdrawals = of_kind(|e| matches!(e, ModelEvent::Withdrawn));
+        let confirmations = of_kind(|e| matches!(e, ModelEvent::Confirmed));
+        let ends = |w: usize, g: usize| w > g || ev[w].0 > ev[g].0;
+        let unended: Vec<usize> = gives
+            .iter()
+            .copied()
+            .filter(|&g| withdrawals.iter().all(|&w| !ends(w, g)))
+            .collect();
+        let (g, withdrawn) = match unended.iter().copied().max_by_key(|&g| order(g)) {
+            Some(g) => (g, None),
+            None => {
+                let g = gives.iter().copied().max_by_key(|&g| order(g))?;
+                let w = withdrawals
+                    .iter()
+                    .copied()
+                    .filter(|&w| ends(w, g))
+                    .min_by_key(|&w| order(w));
+                (g, w.map(|w| ev[w].0))
             }
-        }
-        cur
+        };
+        let confirmed = confirmations
+            .iter()
+            .copied()
+            .filter(|&c| c > g && ev[c].0 >= ev[g].0)
+            .min_by_key(|&c| order(c))
+            .map(|c| ev[c].0);
+        let ModelEvent::Given {
+            version,
+            expires,
+            double,
+        } = ev[g].1
+        else {
+            return None;
+        };
+        Some(ModelConsent {
+            given_at: ev[g].0,
+            version,
+            expires,
+            withdrawn,
+            double,
+            confirmed,
+        })
     }
 
     fn expect(&self, s: usize, p: usize) -> Expect {
@@ -622,10 +723,6 @@ impl Model {
             }
         }
     }
-
-    fn too_far_ahead(&self, at: DateTime<Utc>) -> bool {
-        at > self.now + MAX_CLOCK_SKEW
-    }
 }
 
 fn observed(r: Result<(), ConsentError>) -> Expect {
@@ -652,16 +749,21 @@ fn check(ledger: &ConsentLedger, s: &SubjectId, p: usize, now: DateTime<Utc>) ->
     })
 }
 
+/// Runs `ops` on two ledgers over one store (`open` makes a ledger on a clock; it is
+/// called again for both on `Reopen`), checking both against the model after each.
 fn run_model(
     ops: &[Op],
     mut open: impl FnMut(&ManualClock) -> ConsentLedger,
 ) -> Result<(), TestCaseError> {
     let subjects = [subject("s0"), subject("s1"), subject("s2")];
     let clock = ManualClock::new(t0());
+    let clock_b = ManualClock::new(t0());
     let mut ledger = open(&clock);
+    let mut ledger_b = open(&clock_b);
     register(&ledger);
     let mut model = Model {
         now: t0(),
+        skew: Duration::zero(),
         events: Default::default(),
         erased: [false; 3],
         floors: [0, 0],
@@ -675,8 +777,11 @@ fn run_model(
                 expires_in,
                 dated,
                 double,
+                on_b,
             } => {
-                let at = model.now + Duration::seconds(dated);
+                let on = if on_b { &ledger_b } else { &ledger };
+                let now = model.clock(on_b);
+                let at = now + Duration::seconds(dated);
                 let expires = expires_in.map(|e| at + Duration::seconds(e));
                 let mut ev = evidence(version);
                 if double {
@@ -686,11 +791,11 @@ fn run_model(
                     ev = ev.expires_at(e);
                 }
                 let r = if p == 0 {
-                    ledger.give_at::<Promo>(&subjects[s], ev, at)
+                    on.give_at::<Promo>(&subjects[s], ev, at)
                 } else {
-                    ledger.give_at::<Survey>(&subjects[s], ev, at)
+                    on.give_at::<Survey>(&subjects[s], ev, at)
                 };
-                if model.too_far_ahead(at) {
+                if at > now + MAX_CLOCK_SKEW {
                     let refused = matches!(r, Err(ConsentError::FromTheFuture { .. }));
                     prop_assert!(refused, "a give dated too far ahead must be refused");
                 } else if version < model.required(p) {
@@ -711,31 +816,34 @@ fn run_model(
                     ));
                 }
             }
-            Op::Withdraw { s, p } => {
-                let at = model.now;
+            Op::Withdraw { s, p, on_b } => {
+                let on = if on_b { &ledger_b } else { &ledger };
+                let at = model.clock(on_b);
                 let r = if p == 0 {
-                    ledger.withdraw::<Promo>(&subjects[s], Actor::data_subject(), Channel::Web)
+                    on.withdraw::<Promo>(&subjects[s], Actor::data_subject(), Channel::Web)
                 } else {
-                    ledger.withdraw::<Survey>(&subjects[s], Actor::data_subject(), Channel::Web)
+                    on.withdraw::<Survey>(&subjects[s], Actor::data_subject(), Channel::Web)
                 };
                 if model.erased[s] {
                     let refused = matches!(r, Err(ConsentError::Erased { .. }));
                     prop_assert!(refused, "a withdrawal after erasure is refused: {:?}", r);
                 } else {
+                    // It ends whatever consent was not ended yet, whatever its date.
                     let expected = match model.consent(s, p) {
-                        Some(c) if c.withdrawn.is_none() && c.given_at <= at => Withdrawal::Ended,
+                        Some(c) if c.withdrawn.is_none() => Withdrawal::Ended,
                         _ => Withdrawal::NothingToEnd,
                     };
                     model.events[s][p].push((at, ModelEvent::Withdrawn));
                     prop_assert_eq!(r.unwrap(), expected);
                 }
             }
-            Op::Confirm { s, p } => {
-                let at = model.now;
+            Op::Confirm { s, p, on_b } => {
+                let on = if on_b { &ledger_b } else { &ledger };
+                let at = model.clock(on_b);
                 let r = if p == 0 {
-                    ledger.confirm::<Promo>(&subjects[s])
+                    on.confirm::<Promo>(&subjects[s])
                 } else {
-                    ledger.confirm::<Survey>(&subjects[s])
+                    on.confirm::<Survey>(&subjects[s])
                 };
                 let pending = model.consent(s, p).is_some_and(|c| {
                     c.double && c.confirmed.is_none() && c.withdrawn.is_none() && c.given_at <= at
@@ -770,18 +878,23 @@ fn run_model(
             Op::Advance(secs) => {
                 model.now += Duration::seconds(secs);
                 clock.set(model.now);
+                clock_b.set(model.clock(true));
             }
-            Op::Reopen => ledger = open(&clock),
+            Op::Skew(secs) => {
+                model.skew = Duration::seconds(secs);
+                clock_b.set(model.clock(true));
+            }
+            Op::Reopen => {
+                ledger = open(&clock);
+                ledger_b = open(&clock_b);
+            }
         }
         for (s, sid) in subjects.iter().enumerate() {
             for p in 0..2 {
-                prop_assert_eq!(
-                    check(&ledger, sid, p, model.now),
-                    model.expect(s, p),
-                    "s{} p{}",
-                    s,
-                    p
-                );
+                let expected = model.expect(s, p);
+                for l in [&ledger, &ledger_b] {
+                    prop_assert_eq!(check(l, sid, p, model.now), expected, "s{} p{}", s, p);
+                }
             }
         }
     }
@@ -793,12 +906,10 @@ fn run_model(
 proptest! {
     #[test]
     fn memory_store_matches_model(ops in proptest::collection::vec(op(), 1..40)) {
-        // A memory ledger cannot be reopened: `Reopen` keeps the same one.
-        let ledger = std::cell::RefCell::new(Some(ConsentLedger::in_memory()));
-        let shared = std::rc::Rc::new(ledger);
-        let ops: Vec<Op> = ops.into_iter().filter(|o| !matches!(o, Op::Reopen)).collect();
+        // Two ledgers share one memory store; a reopened ledger re-verifies it.
+        let store = std::sync::Arc::new(MemoryConsentStore::new());
         run_model(&ops, |clock| {
-            shared.borrow_mut().take().expect("opened once").with_clock(clock.clone())
+            ConsentLedger::new(store.clone(), key()).unwrap().with_clock(clock.clone())
         })?;
     }
 

@@ -147,6 +147,7 @@ fn forged_given_row_with_recomputed_links_does_not_authorise() {
         parental: None,
         contact: None,
         form_ref: None,
+        scope: None,
     });
     let mac = forger_key.event_mac(&head.try_into().unwrap(), 3, 2, &forged);
     let sha = Notice::new("promo", 1, "Email me offers.").text_sha256;
@@ -217,6 +218,69 @@ fn edited_or_deleted_evidence_is_found_at_its_position() {
     conn.execute("DELETE FROM consent_events WHERE seq = 3", [])
         .unwrap();
     assert!(is_tampered(ledger(&path).verify(Some(&report))).is_some());
+}
+
+/// Item 18: a DBA deletes a withdrawal that is not the newest row while a ledger stays
+/// open. The triggers refuse the DELETE; once the DBA drops the trigger, the running
+/// ledger's next check refuses to decide (the row after the subject's last event is
+/// missing), instead of granting processing again until a restart.
+#[test]
+fn a_deleted_withdrawal_is_refused_by_a_running_ledger_at_its_next_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = withdrawn_store(&dir);
+    let live = ledger(&path);
+    live.give_at::<Promo>(&sid("b"), evidence(), t0()).unwrap();
+    let now = t0() + Duration::hours(3);
+    assert!(matches!(
+        live.check::<Promo>(&sid("a"), now),
+        Err(ConsentError::Withdrawn { .. })
+    ));
+    let conn = Connection::open(&path).unwrap();
+    let delete = "DELETE FROM consent_events WHERE kind = 'withdrawn'";
+    assert!(conn.execute(delete, []).is_err(), "the trigger refuses it");
+    conn.execute_batch("DROP TRIGGER consent_events_removed_only_at_erasure")
+        .unwrap();
+    assert_eq!(conn.execute(delete, []).unwrap(), 1);
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"), now)), Some(2));
+    assert_eq!(
+        is_tampered(live.access::<Promo>(&sid("a"), Actor::service("mailer"), now)),
+        Some(2)
+    );
+    // The next subject's event no longer links over its predecessor either.
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("b"), now)), Some(3));
+}
+
+/// Item 18, with other subjects' events between the consent and the deleted
+/// withdrawal (so the row after the pair's last remaining event still links over it):
+/// a running ledger that recorded or saw the withdrawal refuses to decide, and a
+/// restarted one refuses too (its opening verification finds the gap).
+#[test]
+fn a_deleted_withdrawal_far_from_its_consent_is_refused_by_a_ledger_that_saw_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodian.db");
+    let live = ledger(&path);
+    live.give_at::<Promo>(&sid("a"), evidence(), t0()).unwrap(); // 1
+    live.give_at::<Promo>(&sid("b"), evidence(), t0()).unwrap(); // 2
+    live.withdraw::<Promo>(&sid("a"), Actor::data_subject(), Channel::Email)
+        .unwrap(); // 3
+    live.give_at::<Promo>(&sid("c"), evidence(), t0()).unwrap(); // 4
+    let seen = ledger(&path);
+    let now = t0() + Duration::hours(3);
+    assert!(matches!(
+        seen.check::<Promo>(&sid("a"), now),
+        Err(ConsentError::Withdrawn { .. })
+    ));
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TRIGGER consent_events_removed_only_at_erasure")
+        .unwrap();
+    conn.execute("DELETE FROM consent_events WHERE seq = 3", [])
+        .unwrap();
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"), now)), Some(3));
+    assert_eq!(is_tampered(seen.check::<Promo>(&sid("a"), now)), Some(3));
+    assert_eq!(
+        is_tampered(ledger(&path).check::<Promo>(&sid("a"), now)),
+        Some(3)
+    );
 }
 
 #[test]

@@ -9,7 +9,10 @@
 //! purpose (0 for its first). Binding `stream_prev` lets a consent check, which reads
 //! only one subject's events for one purpose, notice a deleted event among them without
 //! scanning the whole chain. Floor links use the label `custodian.consent.v1.floor` and
-//! cover the purpose and version. `docs/consent.md` has the threat model.
+//! cover the purpose and version. A consent recorded since schema 12 is encoded in
+//! format 3, which appends the purpose declaration it was given to
+//! ([`PurposeScope`](super::PurposeScope)). `docs/consent.md` has the formats and the
+//! threat model.
 
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -28,6 +31,7 @@ const CONTACT_REF_LABEL: &[u8] = b"custodian.consent.v1.contact-ref\0";
 const GUARDIAN_REF_LABEL: &[u8] = b"custodian.consent.v1.guardian-ref\0";
 const EVENT_FORMAT: u8 = 1;
 const EVENT_FORMAT_2: u8 = 2;
+const EVENT_FORMAT_3: u8 = 3;
 
 /// The secret that keys the consent chain (HMAC-SHA256, 256 bits).
 ///
@@ -311,6 +315,7 @@ fn is_format_1(g: &ConsentGiven) -> bool {
         && g.parental.is_none()
         && g.contact.is_none()
         && g.form_ref.is_none()
+        && g.scope.is_none()
 }
 
 /// The canonical bytes of an event: what its link covers. Times are in microseconds,
@@ -321,7 +326,11 @@ fn encode_event(event: &ConsentEvent, buf: &mut Vec<u8>) {
     match event {
         ConsentEvent::Given(g) => {
             let v1 = is_format_1(g);
-            buf.push(if v1 { EVENT_FORMAT } else { EVENT_FORMAT_2 });
+            buf.push(match (v1, &g.scope) {
+                (true, _) => EVENT_FORMAT,
+                (false, None) => EVENT_FORMAT_2,
+                (false, Some(_)) => EVENT_FORMAT_3,
+            });
             buf.push(1);
             put_str(buf, g.subject.as_str());
             put_str(buf, &g.purpose);
@@ -344,6 +353,9 @@ fn encode_event(event: &ConsentEvent, buf: &mut Vec<u8>) {
                         put_str(buf, f);
                     }
                     None => buf.push(0),
+                }
+                if let Some(scope) = &g.scope {
+                    scope.encode(buf);
                 }
             }
         }
@@ -490,6 +502,7 @@ mod tests {
             parental: None,
             contact: None,
             form_ref: None,
+            scope: None,
         });
         let m1 = key.event_mac(&[0u8; 32], 1, 0, &given);
         assert_eq!(
@@ -538,6 +551,7 @@ mod tests {
             parental: None,
             contact: Some(key.contact_ref("+15551230000")),
             form_ref: Some("call:42".into()),
+            scope: None,
         });
         let m1 = key.event_mac(&[0u8; 32], 1, 0, &given);
         assert_eq!(
@@ -564,6 +578,54 @@ mod tests {
         assert_eq!(
             hex(&key.event_mac(&m1, 2, 0, &erased)),
             "69aa2b699875dc896a136f4726ab63ef4d31ac5634e7844e9bdb950d3df86613"
+        );
+    }
+
+    /// Format 3 (schema 12): a consent with the declaration it was given to; the known
+    /// answer was computed with Python's `hmac` from the format in `docs/consent.md`
+    /// (not from this code's output).
+    #[test]
+    fn format_3_links_match_the_documented_format() {
+        use crate::category::{CcpaSensitive, Sensitivity};
+        use crate::condition::Condition;
+        use crate::consent::{PurposeScope, ScopedCategory};
+        let key = EvidenceKey::from_slice(&[7u8; 32]).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let given = ConsentEvent::Given(ConsentGiven {
+            subject: SubjectId::new("cus_1").unwrap(),
+            purpose: "news".into(),
+            notice: Notice::new("news", 1, "Send me news."),
+            method: ConsentMethod::TickedCheckbox,
+            channel: Channel::Web,
+            at,
+            expires_at: None,
+            recorded_at: at,
+            recorded_by: Actor::data_subject(),
+            explicit: true,
+            parental: None,
+            contact: None,
+            form_ref: None,
+            scope: Some(Box::new(PurposeScope {
+                categories: vec![
+                    ScopedCategory {
+                        name: "user.contact.email".into(),
+                        sensitivity: Sensitivity::Ordinary,
+                        ccpa_sensitive: None,
+                    },
+                    ScopedCategory {
+                        name: "user.health_and_medical".into(),
+                        sensitivity: Sensitivity::Special,
+                        ccpa_sensitive: Some(CcpaSensitive::HealthData),
+                    },
+                ],
+                condition: Some(Condition::ExplicitConsent),
+                art10: None,
+                children: false,
+            })),
+        });
+        assert_eq!(
+            hex(&key.event_mac(&[0u8; 32], 1, 0, &given)),
+            "7fd1161b124cd098398ab616297a93df77e4504c022c6e126833136c8ceee46d"
         );
     }
 

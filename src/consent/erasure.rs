@@ -199,13 +199,11 @@ impl ConsentLedger {
         let mut live: Vec<&PurposeInfo> = Vec::new();
         for other in others.iter().filter(|o| o.name != P::NAME) {
             let counts = match other.basis {
-                Basis::Consent => {
-                    match self.check_named(other.name, other.min_notice_version, subject, now) {
-                        Ok(()) => true,
-                        Err(ConsentError::Store(e)) => return Err(e.into()),
-                        Err(_) => false,
-                    }
-                }
+                Basis::Consent => match self.check_named(other, subject, now) {
+                    Ok(()) => true,
+                    Err(ConsentError::Store(e)) => return Err(e.into()),
+                    Err(_) => false,
+                },
                 _ => true,
             };
             if counts {

@@ -85,6 +85,18 @@ pub enum ConsentError {
         /// When the consent takes effect.
         from: DateTime<Utc>,
     },
+    /// The purpose's declaration changed since the consent was given: it now uses a
+    /// category, a condition or children's data the consent did not cover
+    /// ([`PurposeScope`](super::PurposeScope)).
+    #[error(
+        "the declaration of purpose `{purpose}` changed since this consent was given (it now uses {uses}): stop processing for it; ask for consent to the new declaration, with a notice that describes it, where the data subject uses your service"
+    )]
+    PurposeChanged {
+        /// The purpose.
+        purpose: &'static str,
+        /// What the current declaration uses that the consent did not cover.
+        uses: String,
+    },
     /// An [`EvidenceKey`](super::EvidenceKey) of the wrong length was supplied.
     #[error("an evidence key is 32 bytes, got {len}")]
     BadEvidenceKey {

@@ -354,6 +354,10 @@ pub struct ConsentGiven {
     pub contact: Option<EvidenceRef>,
     /// Where the signed form or recording is kept.
     pub form_ref: Option<String>,
+    /// The purpose's declaration it was given to; `None` for a consent recorded before
+    /// schema 12, taken to cover ordinary categories only.
+    #[serde(default)]
+    pub scope: Option<Box<super::PurposeScope>>,
 }
 
 /// Evidence that a subject withdrew consent (GDPR Art. 7(3)).

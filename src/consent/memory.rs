@@ -23,7 +23,7 @@ pub struct MemoryConsentStore {
 }
 
 /// The status in force for one stream, where the stream ends, and its latest event
-/// time (an event dated at or after it folds in without re-reading the stream).
+/// time (a consent dated at or after it is in force without re-reading the stream).
 #[derive(Clone)]
 struct Current {
     status: Option<ConsentStatus>,
@@ -97,18 +97,15 @@ impl ConsentStore for MemoryConsentStore {
             .and_then(|m| m.get(subject))
             .cloned();
         let at_us = event.at().timestamp_micros();
-        let status = match &before {
-            Some(c) if at_us < c.latest_us => None, // out of order: refold below
-            Some(c) => {
-                let mut s = c.status.clone();
-                ConsentStatus::apply(&mut s, event);
-                Some(s)
+        // A consent dated at or after every event of its stream, and recorded last, is
+        // the one in force; anything else (a withdrawal ends what was recorded before
+        // it, whatever its date) refolds the stream below.
+        let status = match (event, &before) {
+            (ConsentEvent::Given(g), Some(c)) if at_us >= c.latest_us => {
+                Some(Some(ConsentStatus::given(g)))
             }
-            None => {
-                let mut s = None;
-                ConsentStatus::apply(&mut s, event);
-                Some(s)
-            }
+            (ConsentEvent::Given(g), None) => Some(Some(ConsentStatus::given(g))),
+            _ => None,
         };
         let index = inner.log.len();
         let seq = inner.push(event.clone(), None, key);

@@ -51,6 +51,7 @@ mod error;
 mod evidence;
 mod memory;
 mod registry;
+mod scope;
 mod store;
 mod verify;
 
@@ -64,9 +65,11 @@ pub use evidence::{
     ConsentWithdrawn, Evidence, EvidenceRef, KeptEvidence, Notice, RemovedLink,
 };
 pub use memory::MemoryConsentStore;
+pub use scope::{PurposeScope, ScopedCategory};
 pub(crate) use store::erasure_of;
 pub use store::{ConsentStatus, ConsentStore, StoredErasure};
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -153,6 +156,10 @@ pub const MAX_LATE_EVIDENCE: TimeDelta = TimeDelta::days(90);
 /// [`ConsentLedger::evidence_retention`].
 pub const DEFAULT_EVIDENCE_RETENTION: TimeDelta = TimeDelta::days(3 * 365 + 1);
 
+/// How many (subject, purpose) pairs a ledger remembers the last position of; past it
+/// the memory starts again (bounding it to a few megabytes).
+const SEEN_CAP: usize = 100_000;
+
 /// The consent ledger over a [`ConsentStore`]. `Send + Sync`: share one per process.
 ///
 /// Opening verifies the whole evidence chain under the [`EvidenceKey`]. If any row
@@ -168,6 +175,9 @@ pub struct ConsentLedger {
     evidence_retention: TimeDelta,
     /// Position of the first bad row found by the last verification (0: none).
     broken_at: AtomicU64,
+    /// The last position of each pair this ledger recorded or saw (bounded by
+    /// [`SEEN_CAP`]): a store that later reports a lower one lost events (deleted).
+    seen: Mutex<HashMap<(&'static str, SubjectId), u64>>,
     broken_what: Mutex<&'static str>,
 }
 
@@ -193,6 +203,7 @@ impl ConsentLedger {
             evidence_retention: DEFAULT_EVIDENCE_RETENTION,
             broken_at: AtomicU64::new(0),
             broken_what: Mutex::new(""),
+            seen: Mutex::new(HashMap::new()),
         }
     }
 
@@ -408,6 +419,7 @@ impl ConsentLedger {
             recorded_by: evidence.recorded_by,
             explicit: evidence.explicit,
             form_ref: evidence.form_ref,
+            scope: Some(Box::new(PurposeScope::of(&P::INFO))),
         });
         self.append::<P>(&event)?;
         self.observe(
@@ -422,16 +434,54 @@ impl ConsentLedger {
     fn append<P: Purpose>(&self, event: &ConsentEvent) -> Result<u64, ConsentError> {
         match self.store.append(event, &self.key) {
             Err(StoreError::SubjectErased) => Err(ConsentError::Erased { purpose: P::NAME }),
-            other => Ok(other?),
+            Ok(seq) => {
+                if let Some(subject) = event.subject() {
+                    self.saw(P::NAME, subject, seq)?;
+                }
+                Ok(seq)
+            }
+            Err(e) => Err(e.into()),
         }
+    }
+
+    /// Remembers that the pair's events reach `position` (0: the store does not report
+    /// positions), and refuses when this ledger saw them reach further before: the
+    /// events after `position` were deleted (a withdrawal, say), which the pair's own
+    /// remaining rows cannot show.
+    fn saw(
+        &self,
+        purpose: &'static str,
+        subject: &SubjectId,
+        position: u64,
+    ) -> Result<(), ConsentError> {
+        if position == 0 {
+            return Ok(());
+        }
+        let mut seen = self.seen.lock().map_err(|_| StoreError::Poisoned)?;
+        let pair = (purpose, subject.clone());
+        if let Some(&before) = seen.get(&pair)
+            && before > position
+        {
+            return Err(StoreError::Tampered {
+                what: "consent event (deleted: this ledger saw the subject's events for this purpose reach this position)",
+                position: before,
+            }
+            .into());
+        }
+        if seen.len() >= SEEN_CAP && !seen.contains_key(&pair) {
+            seen.clear();
+        }
+        seen.insert(pair, position);
+        Ok(())
     }
 
     /// Records that `subject`'s consent to `P` is withdrawn, now by the ledger's clock:
     /// one call, as easy as giving (GDPR Art. 7(3)); `by` is who recorded the request.
     /// The request is recorded even when there was nothing to end, and even while the
     /// evidence chain does not verify (the answer is then [`Withdrawal::NothingToEnd`],
-    /// since the current state cannot be trusted). It stays in force against any
-    /// consent dated before it that arrives later. Refused for an erased subject
+    /// since the current state cannot be trusted). It ends every consent recorded
+    /// before it, even one dated after it (recorded on a machine whose clock is ahead),
+    /// and stays in force against any consent dated before it that arrives later. Refused for an erased subject
     /// (whose consents ended with the erasure).
     ///
     /// If `P` was the only basis for some of the subject's data, that data is now due
@@ -460,7 +510,9 @@ impl ConsentLedger {
         }))?;
         self.observe(EventKind::ConsentWithdrawn, subject, P::NAME, &by, at)?;
         Ok(match before {
-            Some(s) if s.withdrawn_at.is_none() && s.given_at <= at => Withdrawal::Ended,
+            // It ends every consent recorded before it, even one dated after it (a fast
+            // clock), as well as every one dated before it.
+            Some(s) if s.withdrawn_at.is_none() => Withdrawal::Ended,
             _ => Withdrawal::NothingToEnd,
         })
     }
@@ -502,7 +554,8 @@ impl ConsentLedger {
     }
 
     /// Checks that `subject`'s consent to `P` is live at `now`: given (dated at or
-    /// before `now`), confirmed if by double opt-in, not withdrawn, not expired, to a
+    /// before `now`), confirmed if by double opt-in, not withdrawn, not expired, given
+    /// to a declaration of `P` that covers its current one ([`PurposeScope`]), to a
     /// notice version still accepted for its notice, and the subject not erased. Events
     /// count in order of their dates, not of their arrival. Fails closed with
     /// [`StoreError::Tampered`] when the evidence does not authenticate.
@@ -511,16 +564,16 @@ impl ConsentLedger {
         subject: &SubjectId,
         now: DateTime<Utc>,
     ) -> Result<(), ConsentError> {
-        self.check_named(P::NAME, P::MIN_NOTICE_VERSION, subject, now)
+        self.check_named(&P::INFO, subject, now)
     }
 
     fn check_named(
         &self,
-        purpose: &'static str,
-        declared_min: u32,
+        info: &crate::purpose::PurposeInfo,
         subject: &SubjectId,
         now: DateTime<Utc>,
     ) -> Result<(), ConsentError> {
+        let (purpose, declared_min) = (info.name, info.min_notice_version);
         self.intact()?;
         let Some(status) = self.store.status(subject, purpose, &self.key)? else {
             // An erasure removes the subject's events: say so, rather than "never".
@@ -529,6 +582,7 @@ impl ConsentLedger {
             }
             return Err(ConsentError::NeverGiven { purpose });
         };
+        self.saw(purpose, subject, status.last_position)?;
         if let Some(at) = status.withdrawn_at {
             return Err(ConsentError::Withdrawn { purpose, at });
         }
@@ -543,6 +597,15 @@ impl ConsentLedger {
         }
         if let Some(at) = status.expires_at.filter(|e| *e <= now) {
             return Err(ConsentError::Expired { purpose, at });
+        }
+        // Consent is specific (Art. 4(11)): a release that widened the purpose does not
+        // inherit consents given to the narrower declaration.
+        let uncovered = match &status.scope {
+            Some(scope) => scope.uncovered(info),
+            None => PurposeScope::uncovered_by_unscoped(info),
+        };
+        if let Some(uses) = uncovered {
+            return Err(ConsentError::PurposeChanged { purpose, uses });
         }
         let required = declared_min.max(self.store.notice_floor(
             purpose,

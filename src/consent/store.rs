@@ -8,7 +8,8 @@ use super::chain::{
     ChainReport, ChainedEvent, ChainedFloor, ChainedNotice, EvidenceKey, RegisteredNotice,
 };
 use super::evidence::{
-    ConsentErased, ConsentEvent, ConsentMethod, EvidenceRef, KeptEvidence, RemovedLink,
+    ConsentErased, ConsentEvent, ConsentGiven, ConsentMethod, EvidenceRef, KeptEvidence,
+    RemovedLink,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -16,7 +17,8 @@ use crate::subject::SubjectId;
 /// The current state of one subject's consent to one purpose, folded from its history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsentStatus {
-    /// When the consent in force was given (the latest by event time).
+    /// When the consent in force was given (the latest-dated one no withdrawal ends;
+    /// see [`fold`](Self::fold)).
     pub given_at: DateTime<Utc>,
     /// The notice it was given to.
     pub notice_id: String,
@@ -24,69 +26,99 @@ pub struct ConsentStatus {
     pub notice_version: u32,
     /// When it lapses, if it does.
     pub expires_at: Option<DateTime<Utc>>,
-    /// When it was withdrawn, if it was (at or after it was given).
+    /// When it was withdrawn, if it was: the date of the first withdrawal that ended it
+    /// (dated after it, or recorded after it and so possibly dated before it).
     pub withdrawn_at: Option<DateTime<Utc>>,
     /// Whether it was given by double opt-in, so it counts only once confirmed.
     pub needs_confirmation: bool,
     /// When the double opt-in was confirmed, if it was.
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// The purpose's declaration it was given to (`None`: recorded before schema 12).
+    pub scope: Option<Arc<super::PurposeScope>>,
+    /// The position of the pair's last event in the chain, where the store reports it
+    /// (SQLite); 0 otherwise. A ledger refuses a status whose last position is below
+    /// one it saw before for the pair: the newer events were deleted.
+    pub last_position: u64,
 }
 
 impl ConsentStatus {
-    /// Folds one event into the status. Events must come in time order (see
-    /// [`fold`](Self::fold)): a consent replaces the one before it, a withdrawal marks
-    /// the current one withdrawn (a withdrawal with nothing given changes nothing), a
-    /// confirmation confirms the current one.
-    pub fn apply(status: &mut Option<ConsentStatus>, event: &ConsentEvent) {
-        match event {
-            ConsentEvent::Given(g) => {
-                *status = Some(ConsentStatus {
-                    given_at: g.at,
-                    notice_id: g.notice.id.clone(),
-                    notice_version: g.notice.version,
-                    expires_at: g.expires_at,
-                    withdrawn_at: None,
-                    needs_confirmation: g.method == ConsentMethod::DoubleOptIn,
-                    confirmed_at: None,
-                })
-            }
-            ConsentEvent::Withdrawn(w) => {
-                if let Some(s) = status.as_mut().filter(|s| s.withdrawn_at.is_none()) {
-                    s.withdrawn_at = Some(w.at);
-                }
-            }
-            ConsentEvent::Confirmed(c) => {
-                if let Some(s) = status
-                    .as_mut()
-                    .filter(|s| s.withdrawn_at.is_none() && s.confirmed_at.is_none())
-                {
-                    s.confirmed_at = Some(c.at);
-                }
-            }
-            // An erasure removes the subject's events; nothing is left to fold.
-            ConsentEvent::Erased(_) => *status = None,
+    /// The status of a consent just given, neither withdrawn nor confirmed.
+    pub(crate) fn given(g: &ConsentGiven) -> ConsentStatus {
+        ConsentStatus {
+            given_at: g.at,
+            notice_id: g.notice.id.clone(),
+            notice_version: g.notice.version,
+            expires_at: g.expires_at,
+            withdrawn_at: None,
+            needs_confirmation: g.method == ConsentMethod::DoubleOptIn,
+            confirmed_at: None,
+            scope: g.scope.as_deref().cloned().map(Arc::new),
+            last_position: 0,
         }
     }
 
-    /// Folds a subject's history for one purpose, given in append order, by **event
-    /// time** (to the microsecond, the precision stores keep), append order breaking
-    /// ties. So a consent that arrives late, dated before a withdrawal, stays withdrawn;
-    /// a consent dated after the withdrawal is in force again.
+    /// Folds a subject's history for one purpose, given in **append order** (the order
+    /// the store recorded the events: its chain positions). The rules:
+    ///
+    /// - a withdrawal ends every consent that precedes it in recording order **or** by
+    ///   date (to the microsecond): a late consent dated before a withdrawal stays
+    ///   withdrawn, and a consent dated ahead (a fast clock, within the skew tolerance)
+    ///   cannot jump over a withdrawal recorded after it;
+    /// - the consent in force is the latest-dated consent that no withdrawal ends
+    ///   (append order breaking ties); a consent dated after every withdrawal and
+    ///   recorded after them is in force again;
+    /// - if every consent is ended, the status is the latest-dated consent, withdrawn at
+    ///   the date of the earliest withdrawal that ends it;
+    /// - a confirmation confirms the consent only if it follows it in both orders
+    ///   (recorded after it, dated at or after it); the earliest such counts.
     pub fn fold<'a>(
         purpose: &str,
         events: impl IntoIterator<Item = &'a ConsentEvent>,
     ) -> Option<ConsentStatus> {
-        let mut events: Vec<&ConsentEvent> = events
+        // (date in microseconds, append index): the date order, ties by arrival.
+        let mut gives: Vec<((i64, usize), &ConsentGiven)> = Vec::new();
+        let mut withdrawals: Vec<((i64, usize), DateTime<Utc>)> = Vec::new();
+        let mut confirmations: Vec<((i64, usize), DateTime<Utc>)> = Vec::new();
+        for (i, e) in events
             .into_iter()
             .filter(|e| e.purpose() == purpose)
-            .collect();
-        // A stable sort: equal times keep their append order.
-        events.sort_by_key(|e| e.at().timestamp_micros());
-        let mut status = None;
-        for e in events {
-            ConsentStatus::apply(&mut status, e);
+            .enumerate()
+        {
+            let k = (e.at().timestamp_micros(), i);
+            match e {
+                ConsentEvent::Given(g) => gives.push((k, g)),
+                ConsentEvent::Withdrawn(w) => withdrawals.push((k, w.at)),
+                ConsentEvent::Confirmed(c) => confirmations.push((k, c.at)),
+                // An erasure removes the subject's events; it names no purpose.
+                ConsentEvent::Erased(_) => {}
+            }
         }
-        status
+        // Withdrawal `w` ends consent `g` unless it precedes it in both orders.
+        let ends = |w: &(i64, usize), g: &(i64, usize)| w.1 > g.1 || w.0 > g.0;
+        let in_force = gives
+            .iter()
+            .filter(|(g, _)| !withdrawals.iter().any(|(w, _)| ends(w, g)))
+            .max_by_key(|(g, _)| *g);
+        let (k, g, withdrawn_at) = match in_force {
+            Some((k, g)) => (*k, *g, None),
+            None => {
+                let (k, g) = gives.iter().max_by_key(|(g, _)| *g)?;
+                let first = withdrawals
+                    .iter()
+                    .filter(|(w, _)| ends(w, k))
+                    .min_by_key(|(w, _)| *w)
+                    .map(|(_, at)| *at);
+                (*k, *g, first)
+            }
+        };
+        let mut status = ConsentStatus::given(g);
+        status.withdrawn_at = withdrawn_at;
+        status.confirmed_at = confirmations
+            .iter()
+            .filter(|(c, _)| c.1 > k.1 && c.0 >= k.0)
+            .min_by_key(|(c, _)| *c)
+            .map(|(_, at)| *at);
+        Some(status)
     }
 }
 

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::consent_rows::{
     COLUMNS, ErasureRow, NCOL, PREV_LINK, authentic_row, corrupt, erased_in, event_from_row, head,
-    link, notice_from_row, notice_in, position, raise_floor, removed_of,
+    link, next_links_over, notice_from_row, notice_in, position, raise_floor, removed_of,
 };
 use super::{SqliteStore, from_micros, to_micros};
 use crate::consent::{
@@ -49,9 +49,9 @@ impl ConsentStore for SqliteStore {
                 "INSERT INTO consent_events (seq, subject, purpose, kind, at_us, channel,
                      notice_id, notice_version, notice_sha256, method, expires_us, mac,
                      actor_kind, actor_id, actor_role, recorded_us, explicit, parental_ref,
-                     contact_ref, form_ref)
+                     contact_ref, form_ref, scope)
                  VALUES (?1, ?2, ?3, 'given', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                     ?14, ?15, ?16, ?17, ?18, ?19)",
+                     ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
                 params![
                     seq_sql,
                     g.subject.as_str(),
@@ -72,6 +72,11 @@ impl ConsentStore for SqliteStore {
                     g.parental.as_ref().map(|r| &r.0[..]),
                     g.contact.as_ref().map(|r| &r.0[..]),
                     g.form_ref,
+                    g.scope
+                        .as_ref()
+                        .map(serde_json::to_string)
+                        .transpose()
+                        .map_err(|_| corrupt("consent scope"))?,
                 ],
             )?,
             ConsentEvent::Withdrawn(w) => tx.execute(
@@ -123,15 +128,26 @@ impl ConsentStore for SqliteStore {
         let mut rows = stmt.query(params![subject.as_str(), purpose])?;
         let mut events = Vec::new();
         let mut stream_prev = 0u64;
+        let mut last_link = None;
         while let Some(row) = rows.next()? {
             // Every event the decision rests on must authenticate, in its place and
             // after the stream's previous event: a forged, edited or moved row, or a
             // deleted one among them, refuses the decision.
             let (seq, event) = authentic_row(row, stream_prev, key)?;
+            last_link = link(row.get(NCOL + 1)?);
             stream_prev = seq;
             events.push(event);
         }
-        Ok(ConsentStatus::fold(purpose, &events))
+        drop(rows);
+        // And the row after the last of them links over it: deleting the pair's
+        // newest event (its withdrawal) leaves the pair's rows authentic, but not that.
+        if let Some(mac) = last_link {
+            next_links_over(&conn, stream_prev, &mac, key)?;
+        }
+        Ok(ConsentStatus::fold(purpose, &events).map(|mut s| {
+            s.last_position = stream_prev;
+            s
+        }))
     }
 
     fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentEvent>, StoreError> {

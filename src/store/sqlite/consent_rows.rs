@@ -55,6 +55,71 @@ pub(super) fn authentic_row(
     Ok((seq, event))
 }
 
+/// Checks that the event after position `last` (the last event of a subject and
+/// purpose, whose link is `mac`) is where it should be: at the next position, linking
+/// over `last`, or removed by an erasure, or `last` is the chain's end. So a deleted
+/// event right after the pair's last one (its newest withdrawal, say) shows at the
+/// pair's next check, though the pair's own rows still authenticate. One HMAC.
+pub(super) fn next_links_over(
+    conn: &Connection,
+    last: u64,
+    mac: &[u8; 32],
+    key: &EvidenceKey,
+) -> Result<(), StoreError> {
+    let next = last
+        .checked_add(1)
+        .ok_or(corrupt("consent event position"))?;
+    let next_sql = i64::try_from(next).map_err(|_| corrupt("consent event position"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, e.seq, e.mac FROM consent_events e WHERE e.seq = ?1"
+    ))?;
+    let mut rows = stmt.query(params![next_sql])?;
+    let Some(row) = rows.next()? else {
+        let removed = conn
+            .prepare_cached("SELECT 1 FROM consent_removed WHERE seq = ?1")?
+            .exists(params![next_sql])?;
+        let later = conn
+            .prepare_cached("SELECT 1 FROM consent_events WHERE seq > ?1 LIMIT 1")?
+            .exists(params![next_sql])?;
+        if removed || !later {
+            return Ok(());
+        }
+        return Err(StoreError::Tampered {
+            what: "consent event (missing after the last event of this subject and purpose: deleted)",
+            position: next,
+        });
+    };
+    let mut event = event_from_row(row)?;
+    let their_mac = link(row.get(NCOL + 1)?);
+    let stream_prev = match &mut event {
+        ConsentEvent::Erased(e) => {
+            e.removed = removed_of(conn, next)?;
+            0
+        }
+        other => {
+            let Some(subject) = other.subject() else {
+                return Err(corrupt("subject id"));
+            };
+            let prev: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT max(seq) FROM consent_events
+                     WHERE subject = ?1 AND purpose = ?2 AND seq < ?3",
+                )?
+                .query_row(params![subject.as_str(), other.purpose(), next_sql], |r| {
+                    r.get(0)
+                })?;
+            prev.map(position).transpose()?.unwrap_or(0)
+        }
+    };
+    match their_mac {
+        Some(m) if key.event_authentic(mac, next, stream_prev, &event, &m) => Ok(()),
+        _ => Err(StoreError::Tampered {
+            what: "consent event (the one after this subject's last event does not link over it)",
+            position: next,
+        }),
+    }
+}
+
 /// The chain's last position and link (0 and zeros when empty).
 pub(super) fn head(tx: &Transaction<'_>) -> Result<(u64, [u8; 32]), StoreError> {
     let head: Option<(i64, Option<Vec<u8>>)> = tx
@@ -224,9 +289,9 @@ pub(super) const COLUMNS: &str = "e.subject, e.purpose, e.kind, e.at_us, e.chann
                        e.notice_version, e.notice_sha256, e.method, e.expires_us, \
                        e.actor_kind, e.actor_id, e.actor_role, e.recorded_us, e.explicit, \
                        e.parental_ref, e.contact_ref, e.form_ref, e.subject_ref, \
-                       e.keep_until_us, e.kept_sha256";
+                       e.keep_until_us, e.kept_sha256, e.scope";
 /// How many columns `COLUMNS` names.
-pub(super) const NCOL: usize = 21;
+pub(super) const NCOL: usize = 22;
 
 /// A stored position (from 1).
 pub(super) fn position(seq: i64) -> Result<u64, StoreError> {
@@ -337,6 +402,10 @@ pub(super) fn event_from_row(row: &Row<'_>) -> Result<ConsentEvent, StoreError> 
                 parental: reference(row.get(15)?, "parental reference")?,
                 contact: reference(row.get(16)?, "contact reference")?,
                 form_ref: row.get(17)?,
+                scope: row
+                    .get::<_, Option<String>>(21)?
+                    .map(|j| serde_json::from_str(&j).map_err(|_| corrupt("consent scope")))
+                    .transpose()?,
             }))
         }
         "withdrawn" => Ok(ConsentEvent::Withdrawn(ConsentWithdrawn {
@@ -400,6 +469,7 @@ mod tests {
                 parental: None,
                 contact: None,
                 form_ref: None,
+                scope: None,
             });
             let m1 = key.event_mac(&[0u8; 32], 1, 0, &given);
             conn.execute(

@@ -32,7 +32,7 @@ use super::StoreError;
 use crate::retention::JournalPurge;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 11;
+const SCHEMA_VERSION: i64 = 12;
 
 /// How long a connection waits for another's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -391,6 +391,16 @@ WHEN NOT (OLD.mac IS NULL AND length(NEW.mac) = 32 AND NEW.rowid = OLD.rowid
 BEGIN SELECT RAISE(ABORT, 'tombstones are kept as written'); END;
 "#;
 
+/// Version 12: a consent records the declaration of its purpose it was given to
+/// (`scope`, JSON of `PurposeScope`, covered by the event's link), so a widened purpose
+/// does not inherit it. The column is never updated.
+const SCHEMA_V12: &str = r#"
+ALTER TABLE consent_events ADD COLUMN scope TEXT;
+CREATE TRIGGER consent_events_scope_kept BEFORE UPDATE OF scope ON consent_events
+WHEN NEW.scope IS NOT OLD.scope
+BEGIN SELECT RAISE(ABORT, 'consent evidence is append-only'); END;
+"#;
+
 /// The migration steps, oldest first: (version reached, SQL). Versions may have gaps
 /// (no build ever wrote version 5).
 const STEPS: &[(i64, &str)] = &[
@@ -404,10 +414,11 @@ const STEPS: &[(i64, &str)] = &[
     (9, SCHEMA_V9),
     (10, SCHEMA_V10),
     (11, SCHEMA_V11),
+    (12, SCHEMA_V12),
 ];
 
 /// Versions a file may have: 0 (new) and every version a step reaches.
-const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11];
+const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12];
 
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///
