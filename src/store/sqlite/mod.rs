@@ -16,6 +16,7 @@
 mod audit;
 mod consent;
 mod consent_rows;
+mod exceptions;
 mod integrity;
 mod keys;
 mod retention;
@@ -32,7 +33,7 @@ use super::StoreError;
 use crate::retention::JournalPurge;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 11;
+const SCHEMA_VERSION: i64 = 14;
 
 /// How long a connection waits for another's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -391,6 +392,25 @@ WHEN NOT (OLD.mac IS NULL AND length(NEW.mac) = 32 AND NEW.rowid = OLD.rowid
 BEGIN SELECT RAISE(ABORT, 'tombstones are kept as written'); END;
 "#;
 
+/// Version 14: the kept category keys of erasure exceptions (`exceptions.rs`): one
+/// row per erased subject, key version and excepted category, until the exception
+/// ends and a sweep deletes it. The wrapped key's associated data binds every column
+/// but `master_id`, so an edited purpose, law or date makes it fail to unwrap.
+const SCHEMA_V14: &str = r#"
+CREATE TABLE erasure_exceptions (
+    subject   TEXT    NOT NULL,
+    version   INTEGER NOT NULL,
+    category  TEXT    NOT NULL,
+    purpose   TEXT    NOT NULL,
+    law       TEXT    NOT NULL,
+    until_us  INTEGER NOT NULL,
+    master_id TEXT    NOT NULL,
+    wrapped   BLOB    NOT NULL,
+    PRIMARY KEY (subject, version, category)
+);
+CREATE INDEX erasure_exceptions_by_until ON erasure_exceptions (until_us);
+"#;
+
 /// The migration steps, oldest first: (version reached, SQL). Versions may have gaps
 /// (no build ever wrote version 5).
 const STEPS: &[(i64, &str)] = &[
@@ -404,10 +424,11 @@ const STEPS: &[(i64, &str)] = &[
     (9, SCHEMA_V9),
     (10, SCHEMA_V10),
     (11, SCHEMA_V11),
+    (14, SCHEMA_V14),
 ];
 
 /// Versions a file may have: 0 (new) and every version a step reaches.
-const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11];
+const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 14];
 
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///
