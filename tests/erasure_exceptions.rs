@@ -116,17 +116,17 @@ fn keep_address(until: DateTime<Utc>) -> ErasureException {
     ErasureException::keep::<TaxRecords, PostalAddress>(LAW, until)
 }
 
-fn stores() -> Vec<(&'static str, Box<dyn Fn() -> Box<dyn KeyStore>>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("k.db");
-    // Leak the directory so that it outlives the closures (removed at process exit
-    // by nobody: a few bytes in the temp dir per test run).
-    std::mem::forget(dir);
+/// Opens a key store (again): the same memory store, or the SQLite file reopened.
+type OpenStore = Box<dyn Fn() -> Box<dyn KeyStore>>;
+
+fn stores(dir: &std::path::Path) -> Vec<(&'static str, OpenStore)> {
+    let path = dir.join("k.db");
+    let memory = std::sync::Arc::new(MemoryKeyStore::new());
     vec![
-        ("memory", {
-            let store = std::sync::Arc::new(MemoryKeyStore::new());
-            Box::new(move || Box::new(store.clone()) as Box<dyn KeyStore>)
-        }),
+        (
+            "memory",
+            Box::new(move || Box::new(memory.clone()) as Box<dyn KeyStore>),
+        ),
         (
             "sqlite",
             Box::new(move || Box::new(SqliteStore::open(&path).unwrap()) as Box<dyn KeyStore>),
@@ -136,7 +136,8 @@ fn stores() -> Vec<(&'static str, Box<dyn Fn() -> Box<dyn KeyStore>>)> {
 
 #[test]
 fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_until_its_date() {
-    for (name, open_store) in stores() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, open_store) in stores(dir.path()) {
         let clock = ManualClock::new(t0());
         let v = vault_on(open_store(), &clock);
         let alice = SubjectId::new("cus_1").unwrap();
@@ -207,7 +208,8 @@ fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_un
 
 #[test]
 fn a_sweep_after_the_exception_ends_destroys_the_kept_key_even_if_the_clock_goes_back() {
-    for (name, open_store) in stores() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, open_store) in stores(dir.path()) {
         let clock = ManualClock::new(t0());
         let v = vault_on(open_store(), &clock);
         let alice = SubjectId::new("cus_1").unwrap();
@@ -449,4 +451,80 @@ fn the_kept_key_decrypts_only_its_category_even_for_a_master_key_holder() {
         "the email's data key is not derivable from the kept address key"
     );
     assert!(store.exception(&alice, 1, Email::NAME).unwrap().is_none());
+}
+
+#[test]
+fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_after_release() {
+    use custodian::retention::ErasureOutcome;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, open_store) in stores(dir.path()) {
+        let clock = ManualClock::new(t0());
+        let v = vault_on(open_store(), &clock);
+        let alice = SubjectId::new("cus_1").unwrap();
+        let sealed = seal_both(&v, &alice);
+        let hold = v
+            .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
+            .unwrap();
+        let until = t0() + TimeDelta::days(365);
+        match v.request_erasure(&alice, &[keep_address(until)]).unwrap() {
+            ErasureOutcome::Pending {
+                blocked_by,
+                subject,
+                ..
+            } => {
+                assert_eq!(blocked_by.hold, hold.id, "{name}");
+                assert_eq!(blocked_by.reason, "audit 2027-3: tax audit");
+                assert_eq!(subject, v.subject_ref(&alice).unwrap());
+            }
+            other => panic!("{name}: pending under hold: {other:?}"),
+        }
+        // Nothing happened yet, and a sweep while held leaves it waiting.
+        assert_eq!(
+            open_email(&v, &sealed.email, &alice).unwrap(),
+            "a@example.com"
+        );
+        let report = v.sweep().unwrap();
+        assert!(report.erasures_completed.is_empty(), "{name}");
+        assert_eq!(report.erasures_waiting, 1, "{name}");
+        // The hold ends; the next sweep (by another vault on the same store) erases.
+        v.release(&hold.id).unwrap();
+        let v2 = vault_on(open_store(), &clock);
+        let report = v2.sweep().unwrap();
+        assert_eq!(report.erasures_completed.len(), 1, "{name}");
+        let receipt = &report.erasures_completed[0];
+        assert_eq!(receipt.subject, v.subject_ref(&alice).unwrap());
+        assert_eq!(receipt.kept.len(), 1);
+        assert!(matches!(
+            open_email(&v2, &sealed.email, &alice),
+            Err(VaultError::Shredded)
+        ));
+        assert_eq!(
+            open_address_for_tax(&v2, &sealed.address, &alice).unwrap(),
+            "1 Main St"
+        );
+        // Done once: the queue is empty.
+        let report = v2.sweep().unwrap();
+        assert!(
+            report.erasures_completed.is_empty() && report.erasures_waiting == 0,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn an_erasure_requested_without_hold_is_carried_out_at_once() {
+    use custodian::retention::ErasureOutcome;
+    let clock = ManualClock::new(t0());
+    let v = vault_on(MemoryKeyStore::new(), &clock);
+    let alice = SubjectId::new("cus_1").unwrap();
+    let sealed = seal_both(&v, &alice);
+    assert!(matches!(
+        v.request_erasure(&alice, &[]).unwrap(),
+        ErasureOutcome::Erased(r) if r.subject_keys_destroyed == 1
+    ));
+    assert!(matches!(
+        open_email(&v, &sealed.email, &alice),
+        Err(VaultError::Shredded)
+    ));
+    assert_eq!(v.sweep().unwrap().erasures_waiting, 0);
 }

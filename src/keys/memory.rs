@@ -8,8 +8,8 @@ use zeroize::Zeroize;
 
 use super::store::{KeyName, KeyStore, StoredKey, WrappedKey};
 use crate::retention::{
-    EpochSweep, HoldId, HoldSubject, IntegrityKey, LegalHold, RetentionCounts, ShredCounts,
-    StoredException, SubjectRef,
+    EpochSweep, HoldId, HoldSubject, IntegrityKey, LegalHold, QueuedErasure, RetentionCounts,
+    ShredCounts, StoredException, SubjectRef,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -30,6 +30,7 @@ struct MemoryKeys {
     swept_before: u32,
     holds: Vec<LegalHold>,
     exceptions: Vec<StoredException>,
+    queued: Vec<QueuedErasure>,
 }
 
 impl MemoryKeyStore {
@@ -441,6 +442,22 @@ impl KeyStore for MemoryKeyStore {
         }
         inner.exceptions.retain(|e| e.exception.until > now);
         Ok(before - inner.exceptions.len())
+    }
+
+    fn queue_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {
+        let mut inner = self.write()?;
+        inner.queued.retain(|q| q.subject != queued.subject);
+        inner.queued.push(queued.clone());
+        Ok(())
+    }
+
+    fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+        Ok(self.read()?.queued.clone())
+    }
+
+    fn dequeue_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
+        self.write()?.queued.retain(|q| q.subject != *subject);
+        Ok(())
     }
 
     fn verify_retention(&self, _: &IntegrityKey) -> Result<RetentionCounts, StoreError> {

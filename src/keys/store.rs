@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::retention::{
-    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, RetentionCounts, ShredCounts,
-    StoredException, SubjectRef,
+    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, QueuedErasure, RetentionCounts,
+    ShredCounts, StoredException, SubjectRef,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -285,6 +285,23 @@ pub trait KeyStore: Send + Sync {
         let _ = now;
         Ok(0)
     }
+    /// Queues an erasure refused under a legal hold (replacing one queued for the same
+    /// subject). By default refused ([`StoreError::Unsupported`]).
+    fn queue_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {
+        let _ = queued;
+        Err(StoreError::Unsupported {
+            what: "queued erasures",
+        })
+    }
+    /// Every queued erasure, oldest first. By default none.
+    fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// Removes the subject's queued erasure, if any (it was carried out).
+    fn dequeue_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
+        let _ = subject;
+        Ok(())
+    }
 
     /// Empties the store's journal of deleted key material if a deletion left it
     /// pending (SQLite: a WAL checkpoint that a reader kept from completing). Stores
@@ -363,6 +380,15 @@ macro_rules! forward_key_store {
             }
             fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
                 (**self).end_exceptions(now)
+            }
+            fn queue_erasure(&self, q: &QueuedErasure) -> Result<(), StoreError> {
+                (**self).queue_erasure(q)
+            }
+            fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+                (**self).queued_erasures()
+            }
+            fn dequeue_erasure(&self, s: &SubjectId) -> Result<(), StoreError> {
+                (**self).dequeue_erasure(s)
             }
             fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
                 (**self).purge_journal()

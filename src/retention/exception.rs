@@ -105,3 +105,48 @@ impl StoredException {
         aad
     }
 }
+
+/// An erasure requested while a legal hold binds the subject: kept in the key store and
+/// carried out by the first [`Vault::sweep`](crate::Vault::sweep) after the last hold
+/// ends (see [`Vault::request_erasure`](crate::Vault::request_erasure)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedErasure {
+    /// Whose erasure.
+    pub subject: SubjectId,
+    /// When it was requested, by the vault's clock.
+    pub requested_at: DateTime<Utc>,
+    /// The exceptions to apply when it is carried out; one whose `until` has passed by
+    /// then is dropped (the law no longer requires keeping).
+    pub exceptions: Vec<ErasureException>,
+}
+
+/// Why an erasure could not be carried out now (GDPR Art. 12(4)): the holds that bind
+/// the subject. Holds no subject id.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErasureBlocked {
+    /// The binding hold.
+    pub hold: crate::retention::HoldId,
+    /// Its reason (a case reference and the obligation, never personal data).
+    pub reason: String,
+    /// When it lapses, if it does.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// What [`Vault::request_erasure`](crate::Vault::request_erasure) did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum ErasureOutcome {
+    /// Carried out now.
+    Erased(crate::retention::ErasureReceipt),
+    /// Refused for now because a legal hold binds the subject, and queued: the first
+    /// sweep after the hold ends carries it out and reports its receipt
+    /// (`SweepReport::erasures_completed`). Tell the person why (Art. 12(4)).
+    Pending {
+        /// Who, pseudonymously.
+        subject: crate::retention::SubjectRef,
+        /// When it was requested.
+        requested_at: DateTime<Utc>,
+        /// The hold that refused it.
+        blocked_by: ErasureBlocked,
+    },
+}

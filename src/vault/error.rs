@@ -220,6 +220,12 @@ pub struct SweepReport {
     /// Kept category keys of erasure exceptions that had ended, destroyed: those
     /// erasures are now complete.
     pub exceptions_ended: usize,
+    /// Erasures requested under a legal hold
+    /// ([`Vault::request_erasure`](crate::Vault::request_erasure)) whose holds have
+    /// ended, carried out by this sweep: their receipts, to keep.
+    pub erasures_completed: Vec<crate::retention::ErasureReceipt>,
+    /// Erasures still waiting for a hold to end.
+    pub erasures_waiting: usize,
     /// Whether the destroyed keys have also left the store's journal.
     pub journal: JournalPurge,
 }

@@ -10,7 +10,8 @@ use crate::audit::EventKind;
 use crate::format;
 use crate::keys::Slot;
 use crate::retention::{
-    ErasureException, ErasureReceipt, KeptData, StoredException, check_hold_reason,
+    ErasureBlocked, ErasureException, ErasureOutcome, ErasureReceipt, KeptData, QueuedErasure,
+    StoredException, check_hold_reason,
 };
 use crate::subject::SubjectId;
 
@@ -65,15 +66,12 @@ impl Vault {
         })
     }
 
-    /// Checks the exceptions and stores, for each, the subject's category key of every
-    /// key version they have. Done before the shred: if the shred is then refused (a
-    /// hold placed meanwhile), the kept keys are only used once the subject is erased,
-    /// and a sweep destroys them after their end.
-    pub(super) fn keep_excepted(
+    /// Checks the exceptions: a law reference, an end in the future (in whole seconds),
+    /// each category once.
+    pub(super) fn check_exceptions(
         &self,
-        subject: &SubjectId,
         exceptions: &[ErasureException],
-    ) -> Result<Vec<KeptData>, VaultError> {
+    ) -> Result<Vec<ErasureException>, VaultError> {
         let now = self.clock.now();
         let mut checked: Vec<ErasureException> = Vec::with_capacity(exceptions.len());
         for e in exceptions {
@@ -95,6 +93,18 @@ impl Vault {
             }
             checked.push(ErasureException { until, ..e.clone() });
         }
+        Ok(checked)
+    }
+
+    /// Stores, for each checked exception, the subject's category key of every key
+    /// version they have. Done before the shred: if the shred is then refused (a hold
+    /// placed meanwhile), the kept keys are only used once the subject is erased, and
+    /// a sweep destroys them after their end.
+    pub(super) fn keep_excepted(
+        &self,
+        subject: &SubjectId,
+        checked: Vec<ErasureException>,
+    ) -> Result<Vec<KeptData>, VaultError> {
         let mut kept: Vec<KeptData> = checked
             .into_iter()
             .map(|exception| KeptData {
@@ -125,6 +135,73 @@ impl Vault {
             }
         }
         Ok(kept)
+    }
+
+    /// Erases `subject` now, as [`erase_with`](Self::erase_with), or, while a legal
+    /// hold binds them, records the request and says why it waits (GDPR Art. 12(4)):
+    /// [`ErasureOutcome::Pending`] names the hold, its reason and when it lapses. The
+    /// first [`sweep`](Self::sweep) after the subject's last hold ends (released or
+    /// lapsed) carries the erasure out, with the exceptions whose `until` has not
+    /// passed, and returns its receipt in `SweepReport::erasures_completed`. A later
+    /// request for the same subject replaces a queued one; an `erase` removes it.
+    ///
+    /// The refused attempt is audited as a denied erasure; the completion as an
+    /// erasure. The queue holds the subject id until then, as the hold does.
+    pub fn request_erasure(
+        &self,
+        subject: &SubjectId,
+        exceptions: &[ErasureException],
+    ) -> Result<ErasureOutcome, VaultError> {
+        let exceptions = self.check_exceptions(exceptions)?;
+        match self.erase_with(subject, &exceptions) {
+            Ok(receipt) => Ok(ErasureOutcome::Erased(receipt)),
+            Err(VaultError::UnderLegalHold {
+                hold,
+                reason,
+                until,
+            }) => {
+                let requested_at = self.clock.now();
+                self.store.queue_erasure(&QueuedErasure {
+                    subject: subject.clone(),
+                    requested_at,
+                    exceptions,
+                })?;
+                Ok(ErasureOutcome::Pending {
+                    subject: self.subject_ref(subject)?,
+                    requested_at,
+                    blocked_by: ErasureBlocked {
+                        hold,
+                        reason,
+                        until,
+                    },
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Carries out every queued erasure whose subject no hold binds any more; returns
+    /// their receipts and how many still wait.
+    pub(super) fn complete_queued_erasures(
+        &self,
+    ) -> Result<(Vec<ErasureReceipt>, usize), VaultError> {
+        let now = self.clock.now();
+        let mut done = Vec::new();
+        let mut waiting = 0;
+        for queued in self.store.queued_erasures()? {
+            // The law no longer requires what an ended exception kept.
+            let exceptions: Vec<ErasureException> = queued
+                .exceptions
+                .into_iter()
+                .filter(|e| e.until > now)
+                .collect();
+            match self.erase_with(&queued.subject, &exceptions) {
+                Ok(receipt) => done.push(receipt),
+                Err(VaultError::UnderLegalHold { .. }) => waiting += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((done, waiting))
     }
 
     /// The kept category key for a value in `slot` of an erased subject, if an

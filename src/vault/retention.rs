@@ -325,6 +325,8 @@ impl Vault {
         report.escrows_released = swept.escrows_released.len();
         // Erasure exceptions that ended: their erasures finish here.
         report.exceptions_ended = self.store.end_exceptions(now)?;
+        // Erasures requested under holds that have ended.
+        (report.erasures_completed, report.erasures_waiting) = self.complete_queued_erasures()?;
         report.journal = self.purge_journal();
         self.audit_event(EventKind::Sweep, None, None, Outcome::Allowed)?;
         Ok(report)
@@ -571,9 +573,10 @@ impl Vault {
         exceptions: &[ErasureException],
     ) -> Result<ErasureReceipt, VaultError> {
         let reference = self.subject_ref(subject)?;
+        let checked = self.check_exceptions(exceptions)?;
         // Refused before anything is kept or destroyed while a hold binds the subject.
         self.refuse_if_held(subject)?;
-        let kept = self.keep_excepted(subject, exceptions)?;
+        let kept = self.keep_excepted(subject, checked)?;
         let report = self.shred_unaudited(subject)?;
         // Keys first: a hold refuses the shred before any consent ends. Ending consent
         // is idempotent, so a failure here is repaired by erasing again.
@@ -582,6 +585,8 @@ impl Vault {
                 .erase(subject)
                 .map_err(|e| VaultError::ConsentNotEnded(Box::new(e)))?;
         }
+        // A request queued under a hold is done now.
+        self.store.dequeue_erasure(subject)?;
         // What became unreadable: the registered fields of categories not kept, and
         // nothing if no key was destroyed (the subject had none, or was erased before).
         let erased = report.keys_destroyed > 0;

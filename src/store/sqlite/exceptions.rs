@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, from_micros, to_micros};
 use crate::keys::WrappedKey;
-use crate::retention::{ErasureException, StoredException};
+use crate::retention::{ErasureException, QueuedErasure, StoredException};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -87,5 +87,60 @@ impl SqliteStore {
             self.purge_if_pending(&conn);
         }
         Ok(n)
+    }
+
+    pub(super) fn store_queued_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {
+        let exceptions =
+            serde_json::to_string(&queued.exceptions).map_err(|_| StoreError::Corrupt {
+                what: "erasure exceptions",
+            })?;
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT OR REPLACE INTO queued_erasures (subject, requested_us, exceptions)
+             VALUES (?1, ?2, ?3)",
+            params![
+                queued.subject.as_str(),
+                to_micros(queued.requested_at),
+                exceptions
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn load_queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT subject, requested_us, exceptions FROM queued_erasures
+             ORDER BY requested_us, subject",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (subject, requested_us, exceptions) = row?;
+            out.push(QueuedErasure {
+                subject: SubjectId::new(subject)
+                    .map_err(|_| StoreError::Corrupt { what: "subject id" })?,
+                requested_at: from_micros(requested_us)?,
+                exceptions: serde_json::from_str(&exceptions).map_err(|_| StoreError::Corrupt {
+                    what: "queued erasure exceptions",
+                })?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(super) fn delete_queued_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        conn.execute(
+            "DELETE FROM queued_erasures WHERE subject = ?1",
+            params![subject.as_str()],
+        )?;
+        Ok(())
     }
 }

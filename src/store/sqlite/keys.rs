@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use super::integrity::{self, authentic_holds, check_head, write_head};
 use crate::keys::{KeyName, KeyStore, StoredKey, WrappedKey};
 use crate::retention::{
-    EpochSweep, HoldId, HoldSubject, IntegrityKey, JournalPurge, LegalHold, RetentionCounts,
-    ShredCounts, StoredException, SubjectRef,
+    EpochSweep, HoldId, HoldSubject, IntegrityKey, JournalPurge, LegalHold, QueuedErasure,
+    RetentionCounts, ShredCounts, StoredException, SubjectRef,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -314,6 +314,18 @@ impl KeyStore for SqliteStore {
 
     fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         self.delete_ended_exceptions(now)
+    }
+
+    fn queue_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {
+        self.store_queued_erasure(queued)
+    }
+
+    fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+        self.load_queued_erasures()
+    }
+
+    fn dequeue_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
+        self.delete_queued_erasure(subject)
     }
 
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {

@@ -395,7 +395,9 @@ BEGIN SELECT RAISE(ABORT, 'tombstones are kept as written'); END;
 /// Version 14: the kept category keys of erasure exceptions (`exceptions.rs`): one
 /// row per erased subject, key version and excepted category, until the exception
 /// ends and a sweep deletes it. The wrapped key's associated data binds every column
-/// but `master_id`, so an edited purpose, law or date makes it fail to unwrap.
+/// but `master_id`, so an edited purpose, law or date makes it fail to unwrap. And the
+/// erasures requested under a legal hold, queued until a sweep after the hold ends
+/// (`queued_erasures`, exceptions as JSON).
 const SCHEMA_V14: &str = r#"
 CREATE TABLE erasure_exceptions (
     subject   TEXT    NOT NULL,
@@ -409,6 +411,11 @@ CREATE TABLE erasure_exceptions (
     PRIMARY KEY (subject, version, category)
 );
 CREATE INDEX erasure_exceptions_by_until ON erasure_exceptions (until_us);
+CREATE TABLE queued_erasures (
+    subject      TEXT    PRIMARY KEY,
+    requested_us INTEGER NOT NULL,
+    exceptions   TEXT    NOT NULL
+);
 "#;
 
 /// The migration steps, oldest first: (version reached, SQL). Versions may have gaps
