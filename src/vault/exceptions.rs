@@ -36,10 +36,10 @@ impl Vault {
     /// twice.
     ///
     /// ```
-    /// use custodian::categories::{Email, PostalAddress};
+    /// use custodian::categories::PostalAddress;
     /// use custodian::keys::LocalMasterKey;
     /// use custodian::retention::ErasureException;
-    /// use custodian::{SubjectId, Vault};
+    /// use custodian::{Access, Actor, Context, Personal, SubjectId, Vault};
     /// custodian::purpose! {
     ///     pub struct TaxRecords {
     ///         name: "tax-records",
@@ -52,8 +52,12 @@ impl Vault {
     /// let alice = SubjectId::new("cus_1")?;
     /// let until = chrono::Utc::now() + chrono::TimeDelta::days(8 * 365);
     /// let keep = ErasureException::keep::<TaxRecords, PostalAddress>("§ 147 AO", until);
+    /// let address: Context<PostalAddress> = Context::new("customer", "billing_address")?;
+    /// let sealed = vault.seal(&Personal::new(alice.clone(), "1 Main St".to_owned()), &address)?;
     /// let receipt = vault.erase_with(&alice, &[keep])?;
-    /// assert!(receipt.kept.is_empty()); // alice had no data, so nothing was kept
+    /// assert_eq!(receipt.kept[0].key_versions, 1);
+    /// let tax = Access::<TaxRecords>::new(alice.clone(), Actor::service("accounting"));
+    /// assert_eq!(vault.open(&sealed, &address, &tax)?.read(&tax)?, "1 Main St");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn erase_with(
