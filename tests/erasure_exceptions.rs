@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::{Email, PostalAddress};
 use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
-use custodian::retention::{ErasureException, ManualClock};
+use custodian::retention::{ErasureException, ExceptionRecord, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Category, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault,
@@ -370,7 +370,7 @@ fn an_edited_exception_row_does_not_unwrap() {
 }
 
 /// The associated data of a kept category key, as `docs/format.md` specifies it.
-fn exception_aad(subject: &str, version: u32, e: &ErasureException) -> Vec<u8> {
+fn exception_aad(subject: &str, version: u32, e: &ExceptionRecord) -> Vec<u8> {
     let mut aad = b"custodian.v3.erasure-exception".to_vec();
     for part in [subject, &e.category, &e.purpose, &e.law] {
         aad.extend_from_slice(&(part.len() as u16).to_be_bytes());

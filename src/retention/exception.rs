@@ -13,11 +13,17 @@ use crate::subject::SubjectId;
 /// One category of a subject's data that an erasure keeps because a law requires it:
 /// "kept under `law` until `until`, readable only for `purpose`".
 ///
-/// Built with [`keep`](Self::keep), which compiles only if the purpose declares the
-/// category and does not rest on consent (like a legal hold's). Passed to
+/// Built only with [`keep`](Self::keep), which compiles only if the purpose declares
+/// the category and does not rest on consent (like a legal hold's): there is no other
+/// public constructor and no `Deserialize`, so the check cannot be bypassed. Passed to
 /// [`Vault::erase_with`](crate::Vault::erase_with).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErasureException(ExceptionRecord);
+
+/// What an [`ErasureException`] says, as plain data: in receipts, and as a
+/// [`KeyStore`](crate::keys::KeyStore) stores it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ErasureException {
+pub struct ExceptionRecord {
     /// The category kept (its dotted name).
     pub category: String,
     /// The one purpose (its declared name) the kept data may still be opened for.
@@ -46,7 +52,7 @@ impl ErasureException {
     /// }
     /// let until = chrono::DateTime::from_timestamp(2_000_000_000, 0).unwrap();
     /// let keep = ErasureException::keep::<TaxRecords, PostalAddress>("§ 147 AO", until);
-    /// assert_eq!(keep.purpose, "tax-records");
+    /// assert_eq!(keep.record().purpose, "tax-records");
     /// ```
     pub fn keep<P, C>(law: &str, until: DateTime<Utc>) -> Self
     where
@@ -54,12 +60,22 @@ impl ErasureException {
         C: Category,
         P::Basis: HoldBasis<P>,
     {
-        ErasureException {
+        ErasureException(ExceptionRecord {
             category: C::NAME.to_owned(),
             purpose: P::NAME.to_owned(),
             law: law.to_owned(),
             until,
-        }
+        })
+    }
+
+    /// What it says.
+    pub fn record(&self) -> &ExceptionRecord {
+        &self.0
+    }
+
+    /// An exception read back from the vault's own queue (checked when it was queued).
+    pub(crate) fn from_record(record: ExceptionRecord) -> Self {
+        ErasureException(record)
     }
 }
 
@@ -68,7 +84,7 @@ impl ErasureException {
 pub struct KeptData {
     /// The exception that kept it.
     #[serde(flatten)]
-    pub exception: ErasureException,
+    pub exception: ExceptionRecord,
     /// How many of the subject's key versions had data of this category kept (one key
     /// per version was escrowed for the category; 0 if the subject had no key).
     pub key_versions: usize,
@@ -85,14 +101,14 @@ pub struct StoredException {
     /// The subject key version the category key was derived from.
     pub version: u32,
     /// The exception.
-    pub exception: ErasureException,
+    pub exception: ExceptionRecord,
     /// The wrapped category key.
     pub key: WrappedKey,
 }
 
 impl StoredException {
     /// The associated data the category key is wrapped with.
-    pub(crate) fn aad(subject: &SubjectId, version: u32, e: &ErasureException) -> Vec<u8> {
+    pub(crate) fn aad(subject: &SubjectId, version: u32, e: &ExceptionRecord) -> Vec<u8> {
         let mut aad = Vec::with_capacity(128);
         aad.extend_from_slice(b"custodian.v3.erasure-exception");
         for part in [subject.as_str(), &e.category, &e.purpose, &e.law] {
@@ -117,7 +133,7 @@ pub struct QueuedErasure {
     pub requested_at: DateTime<Utc>,
     /// The exceptions to apply when it is carried out; one whose `until` has passed by
     /// then is dropped (the law no longer requires keeping).
-    pub exceptions: Vec<ErasureException>,
+    pub exceptions: Vec<ExceptionRecord>,
 }
 
 /// Why an erasure could not be carried out now (GDPR Art. 12(4)): the holds that bind

@@ -10,8 +10,8 @@ use crate::audit::EventKind;
 use crate::format;
 use crate::keys::Slot;
 use crate::retention::{
-    ErasureBlocked, ErasureException, ErasureOutcome, ErasureReceipt, KeptData, QueuedErasure,
-    StoredException, check_hold_reason,
+    ErasureBlocked, ErasureException, ErasureOutcome, ErasureReceipt, ExceptionRecord, KeptData,
+    QueuedErasure, StoredException, check_hold_reason,
 };
 use crate::subject::SubjectId;
 
@@ -75,10 +75,10 @@ impl Vault {
     pub(super) fn check_exceptions(
         &self,
         exceptions: &[ErasureException],
-    ) -> Result<Vec<ErasureException>, VaultError> {
+    ) -> Result<Vec<ExceptionRecord>, VaultError> {
         let now = self.clock.now();
-        let mut checked: Vec<ErasureException> = Vec::with_capacity(exceptions.len());
-        for e in exceptions {
+        let mut checked: Vec<ExceptionRecord> = Vec::with_capacity(exceptions.len());
+        for e in exceptions.iter().map(ErasureException::record) {
             if check_hold_reason(&e.law).is_err() {
                 return Err(VaultError::BadErasureException {
                     reason: "the law reference is empty or longer than 1000 bytes",
@@ -95,7 +95,7 @@ impl Vault {
                     reason: "a category is listed in two exceptions",
                 });
             }
-            checked.push(ErasureException { until, ..e.clone() });
+            checked.push(ExceptionRecord { until, ..e.clone() });
         }
         Ok(checked)
     }
@@ -107,7 +107,7 @@ impl Vault {
     pub(super) fn keep_excepted(
         &self,
         subject: &SubjectId,
-        checked: Vec<ErasureException>,
+        checked: Vec<ExceptionRecord>,
     ) -> Result<Vec<KeptData>, VaultError> {
         let mut kept: Vec<KeptData> = checked
             .into_iter()
@@ -156,8 +156,8 @@ impl Vault {
         subject: &SubjectId,
         exceptions: &[ErasureException],
     ) -> Result<ErasureOutcome, VaultError> {
-        let exceptions = self.check_exceptions(exceptions)?;
-        match self.erase_with(subject, &exceptions) {
+        let checked = self.check_exceptions(exceptions)?;
+        match self.erase_with(subject, exceptions) {
             Ok(receipt) => Ok(ErasureOutcome::Erased(receipt)),
             Err(VaultError::UnderLegalHold {
                 hold,
@@ -168,7 +168,7 @@ impl Vault {
                 self.store.queue_erasure(&QueuedErasure {
                     subject: subject.clone(),
                     requested_at,
-                    exceptions,
+                    exceptions: checked,
                 })?;
                 Ok(ErasureOutcome::Pending {
                     subject: self.subject_ref(subject)?,
@@ -198,6 +198,7 @@ impl Vault {
                 .exceptions
                 .into_iter()
                 .filter(|e| e.until > now)
+                .map(ErasureException::from_record)
                 .collect();
             match self.erase_with(&queued.subject, &exceptions) {
                 Ok(receipt) => done.push(receipt),

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, from_micros, to_micros};
 use crate::keys::WrappedKey;
-use crate::retention::{ErasureException, QueuedErasure, StoredException};
+use crate::retention::{ExceptionRecord, QueuedErasure, StoredException};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -65,7 +65,7 @@ impl SqliteStore {
         Ok(Some(StoredException {
             subject: subject.clone(),
             version,
-            exception: ErasureException {
+            exception: ExceptionRecord {
                 category: category.to_owned(),
                 purpose,
                 law,
