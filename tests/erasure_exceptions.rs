@@ -528,3 +528,47 @@ fn an_erasure_requested_without_hold_is_carried_out_at_once() {
     ));
     assert_eq!(v.sweep().unwrap().erasures_waiting, 0);
 }
+
+#[test]
+fn a_queued_erasure_edited_in_the_store_is_refused_by_the_sweep() {
+    use custodian::retention::ErasureOutcome;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    let clock = ManualClock::new(t0());
+    let v = vault_on(SqliteStore::open(&path).unwrap(), &clock);
+    let alice = SubjectId::new("cus_1").unwrap();
+    let sealed = seal_both(&v, &alice);
+    let hold = v
+        .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
+        .unwrap();
+    let until = t0() + TimeDelta::days(365);
+    assert!(matches!(
+        v.request_erasure(&alice, &[keep_address(until)]).unwrap(),
+        ErasureOutcome::Pending { .. }
+    ));
+    // An insider turns the tax exception into one that keeps the address for the CRM.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE queued_erasures SET exceptions = replace(exceptions, 'tax-records', 'crm')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    v.release(&hold.id).unwrap();
+    assert!(matches!(
+        v.sweep(),
+        Err(VaultError::Store(
+            custodian::store::StoreError::RetentionTampered { .. }
+        ))
+    ));
+    // The forged request was not carried out: nothing was kept for the CRM, and the
+    // subject is untouched until the entry is resolved.
+    assert_eq!(
+        open_email(&v, &sealed.email, &alice).unwrap(),
+        "a@example.com"
+    );
+    assert_eq!(
+        open_address_for_crm(&v, &sealed.address, &alice).unwrap(),
+        "1 Main St"
+    );
+}

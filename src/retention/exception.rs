@@ -134,6 +134,27 @@ pub struct QueuedErasure {
     /// The exceptions to apply when it is carried out; one whose `until` has passed by
     /// then is dropped (the law no longer requires keeping).
     pub exceptions: Vec<ExceptionRecord>,
+    /// HMAC-SHA256 of the above under the vault's `erasure-queue` secret: a store keeps
+    /// it as given. An entry forged or edited in the store (to keep data for another
+    /// purpose) does not verify, and the sweep refuses it.
+    pub mac: Vec<u8>,
+}
+
+impl QueuedErasure {
+    /// The bytes the MAC covers.
+    pub(crate) fn mac_input(&self) -> Vec<u8> {
+        let mut out = b"custodian.v1.erasure-queue".to_vec();
+        out.extend_from_slice(&self.requested_at.timestamp_micros().to_be_bytes());
+        out.extend_from_slice(&(self.exceptions.len() as u32).to_be_bytes());
+        for e in &self.exceptions {
+            let part = StoredException::aad(&self.subject, 0, e);
+            out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            out.extend_from_slice(&part);
+        }
+        // An entry without exceptions still binds its subject.
+        out.extend_from_slice(self.subject.as_str().as_bytes());
+        out
+    }
 }
 
 /// Why an erasure could not be carried out now (GDPR Art. 12(4)): the holds that bind

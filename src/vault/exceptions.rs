@@ -8,12 +8,17 @@ use zeroize::Zeroizing;
 use super::{Vault, VaultError};
 use crate::audit::EventKind;
 use crate::format;
+use crate::keys::KeyName;
 use crate::keys::Slot;
 use crate::retention::{
     ErasureBlocked, ErasureException, ErasureOutcome, ErasureReceipt, ExceptionRecord, KeptData,
     QueuedErasure, StoredException, check_hold_reason,
 };
+use crate::store::StoreError;
 use crate::subject::SubjectId;
+
+/// The name of the vault secret that keys the MACs of queued erasures.
+const QUEUE_SECRET: &str = "erasure-queue";
 
 impl Vault {
     /// Erases `subject` as [`erase`](Self::erase) does, except the categories a law
@@ -165,11 +170,14 @@ impl Vault {
                 until,
             }) => {
                 let requested_at = self.clock.now();
-                self.store.queue_erasure(&QueuedErasure {
+                let mut queued = QueuedErasure {
                     subject: subject.clone(),
                     requested_at,
                     exceptions: checked,
-                })?;
+                    mac: Vec::new(),
+                };
+                queued.mac = self.queue_mac(&queued)?.as_ref().to_vec();
+                self.store.queue_erasure(&queued)?;
                 Ok(ErasureOutcome::Pending {
                     subject: self.subject_ref(subject)?,
                     requested_at,
@@ -193,6 +201,13 @@ impl Vault {
         let mut done = Vec::new();
         let mut waiting = 0;
         for queued in self.store.queued_erasures()? {
+            // Fails closed: a forged or edited entry could keep data for any purpose.
+            if ring::hmac::verify(&self.queue_key()?, &queued.mac_input(), &queued.mac).is_err() {
+                return Err(StoreError::RetentionTampered {
+                    what: "a queued erasure does not verify",
+                }
+                .into());
+            }
             // The law no longer requires what an ended exception kept.
             let exceptions: Vec<ErasureException> = queued
                 .exceptions
@@ -207,6 +222,21 @@ impl Vault {
             }
         }
         Ok((done, waiting))
+    }
+
+    fn queue_mac(&self, queued: &QueuedErasure) -> Result<ring::hmac::Tag, VaultError> {
+        Ok(ring::hmac::sign(&self.queue_key()?, &queued.mac_input()))
+    }
+
+    /// The key of the queue's MACs: the vault secret `erasure-queue`, created on first
+    /// use and wrapped by the master key like every vault secret.
+    fn queue_key(&self) -> Result<ring::hmac::Key, VaultError> {
+        let name = KeyName::Secret(QUEUE_SECRET.to_owned());
+        // A store never refuses a vault secret; `None` would be a broken store.
+        let secret = self.named_secret(&name, true)?.ok_or(StoreError::Corrupt {
+            what: "vault secret refused by the key store",
+        })?;
+        Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret))
     }
 
     /// The kept category key for a value in `slot` of an erased subject, if an

@@ -96,12 +96,13 @@ impl SqliteStore {
             })?;
         let conn = self.conn()?;
         conn.execute(
-            "INSERT OR REPLACE INTO queued_erasures (subject, requested_us, exceptions)
-             VALUES (?1, ?2, ?3)",
+            "INSERT OR REPLACE INTO queued_erasures (subject, requested_us, exceptions, mac)
+             VALUES (?1, ?2, ?3, ?4)",
             params![
                 queued.subject.as_str(),
                 to_micros(queued.requested_at),
-                exceptions
+                exceptions,
+                queued.mac
             ],
         )?;
         Ok(())
@@ -110,7 +111,7 @@ impl SqliteStore {
     pub(super) fn load_queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT subject, requested_us, exceptions FROM queued_erasures
+            "SELECT subject, requested_us, exceptions, mac FROM queued_erasures
              ORDER BY requested_us, subject",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -118,11 +119,12 @@ impl SqliteStore {
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (subject, requested_us, exceptions) = row?;
+            let (subject, requested_us, exceptions, mac) = row?;
             out.push(QueuedErasure {
                 subject: SubjectId::new(subject)
                     .map_err(|_| StoreError::Corrupt { what: "subject id" })?,
@@ -130,6 +132,7 @@ impl SqliteStore {
                 exceptions: serde_json::from_str(&exceptions).map_err(|_| StoreError::Corrupt {
                     what: "queued erasure exceptions",
                 })?,
+                mac,
             });
         }
         Ok(out)

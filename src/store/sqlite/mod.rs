@@ -414,7 +414,8 @@ CREATE INDEX erasure_exceptions_by_until ON erasure_exceptions (until_us);
 CREATE TABLE queued_erasures (
     subject      TEXT    PRIMARY KEY,
     requested_us INTEGER NOT NULL,
-    exceptions   TEXT    NOT NULL
+    exceptions   TEXT    NOT NULL,
+    mac          BLOB    NOT NULL
 );
 "#;
 
