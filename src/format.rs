@@ -36,8 +36,13 @@
 //! material and info = `custodian.v2.epoch-share` ‖ n ‖ subject id ‖ epoch (u32 BE);
 //! for [`NO_EPOCH`] the share is 32 zero bytes.
 //!
+//! The category key is HKDF-SHA256 with salt `custodian.v3.category-key-salt`, the
+//! subject key as input key material and info = `custodian.v3.category-key` ‖ len ‖
+//! category name (len one byte): one key per (subject key, category), so that an
+//! erasure exception can keep one category's key while the subject key is destroyed.
+//!
 //! The data key is HKDF-SHA256 (RFC 5869) with salt `custodian.v3.data-key-salt`, the
-//! subject key ‖ the epoch share as input key material, and info =
+//! category key ‖ the epoch share as input key material, and info =
 //! `custodian.v3.data-key` ‖ format version ‖ algorithm id ‖ n ‖ subject id ‖ version
 //! (u32 BE) ‖ epoch (u32 BE); 32 bytes of output.
 
@@ -309,19 +314,32 @@ pub fn epoch_share(epoch_key: &[u8], subject: &str, epoch: u32) -> Zeroizing<[u8
     )
 }
 
+/// The subject's key for one category (its dotted name): what the data keys of that
+/// category are derived from, and what an erasure exception escrows when the subject
+/// key itself is destroyed (`docs/retention.md`, "Erasure exceptions").
+pub fn category_key(subject_key: &[u8], category: &str) -> Zeroizing<[u8; 32]> {
+    let len = [category.len().min(255) as u8];
+    hkdf32(
+        b"custodian.v3.category-key-salt",
+        subject_key,
+        &[b"custodian.v3.category-key", &len, category.as_bytes()],
+    )
+}
+
 /// The 32-byte data key for (subject, version, epoch, algorithm) in this format
-/// version, derived from the subject key and the subject's epoch share (zeroes for
-/// [`NO_EPOCH`]). Everything in the clear header but the nonce is in its `info`.
+/// version, derived from the subject's [`category_key`] and the subject's epoch share
+/// (zeroes for [`NO_EPOCH`]). Everything in the clear header but the nonce is in its
+/// `info`.
 pub fn derive_data_key(
-    subject_key: &[u8],
+    category_key: &[u8; 32],
     epoch_share: &[u8; 32],
     algorithm: Algorithm,
     subject: &str,
     key_version: u32,
     epoch: u32,
 ) -> Zeroizing<[u8; 32]> {
-    let mut ikm = Zeroizing::new(Vec::with_capacity(subject_key.len() + 32));
-    ikm.extend_from_slice(subject_key);
+    let mut ikm = Zeroizing::new(Vec::with_capacity(64));
+    ikm.extend_from_slice(category_key);
     ikm.extend_from_slice(epoch_share);
     let ids = [VERSION, algorithm.id(), subject.len() as u8];
     let version = key_version.to_be_bytes();

@@ -368,7 +368,13 @@ fn vectors_match() {
             hex(v["epoch_share"].as_str().unwrap())[..],
             "{name}: epoch share"
         );
-        let data_key = format::derive_data_key(&subject_key, &share, alg, subject, version, epoch);
+        let category_key = format::category_key(&subject_key, category);
+        assert_eq!(
+            category_key[..],
+            hex(v["category_key"].as_str().unwrap())[..],
+            "{name}: category key"
+        );
+        let data_key = format::derive_data_key(&category_key, &share, alg, subject, version, epoch);
         assert_eq!(
             data_key[..],
             hex(v["data_key"].as_str().unwrap())[..],

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::{Email, Phone};
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
-use custodian::retention::{Clock, HoldScope, ManualClock};
+use custodian::retention::{Clock, ErasureException, HoldScope, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -498,7 +498,10 @@ fn sqlite_sweep_leaves_no_copy_of_the_epoch_key_on_disk() {
 // for that purpose, and the value's epoch key still exists or was escrowed for the
 // subject (held, by any hold, when the sweep that destroyed it ran, and held ever since:
 // a release destroys the escrow). An expired value that a hold keeps for other purposes
-// only is refused as restricted (Art. 18(2)).
+// only is refused as restricted (Art. 18(2)). A subject erased with an erasure exception
+// (their emails kept for Claims until a date) stays readable for Claims only, within its
+// retention and until the exception ends; every other purpose is refused as excepted,
+// and the sweep after the end destroys the kept key.
 
 const SUBJECTS: usize = 3;
 
@@ -523,6 +526,11 @@ enum Op {
     Erase {
         subject: usize,
     },
+    /// `erase_with` an exception keeping the emails for Claims for `days` days.
+    EraseKeeping {
+        subject: usize,
+        days: i64,
+    },
     Reopen,
 }
 
@@ -534,7 +542,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::Sweep),
         2 => (s.clone(), 0..3usize).prop_map(|(subject, scope)| Op::Hold { subject, scope }),
         2 => s.clone().prop_map(|subject| Op::Release { subject }),
-        1 => s.prop_map(|subject| Op::Erase { subject }),
+        1 => s.clone().prop_map(|subject| Op::Erase { subject }),
+        1 => (s, 1i64..10).prop_map(|(subject, days)| Op::EraseKeeping { subject, days }),
         1 => Just(Op::Reopen),
     ]
 }
@@ -547,6 +556,10 @@ struct Model {
     /// Whether the subject ever had a key or a hold: erasing an id that had neither
     /// writes no tombstone, so a later seal is new data.
     known: [bool; SUBJECTS],
+    /// Whether the subject has a key (a seal succeeded and they were not erased since).
+    keyed: [bool; SUBJECTS],
+    /// When the erasure exception keeping their emails for Claims ends.
+    kept_until: [Option<i64>; SUBJECTS],
     watermark: u32,
     epochs: BTreeSet<u32>,
     escrows: BTreeSet<(usize, u32)>,
@@ -556,6 +569,8 @@ enum Expect {
     Readable,
     Expired,
     Restricted,
+    /// Erased, kept by an erasure exception for another purpose.
+    Excepted,
     Shredded,
 }
 
@@ -567,18 +582,26 @@ impl Model {
     /// An expired value reports `Expired` whether or not its subject was erased since
     /// (the header alone shows it); an erased subject is never held.
     fn expect(&self, subject: usize, expires: i64, now: i64, purpose: usize) -> Expect {
+        // An erasure exception keeps the emails for Claims until it ends.
+        let kept = self.kept_until[subject].is_some_and(|until| now < until);
         if now < expires {
-            return if self.erased[subject] {
-                Expect::Shredded
-            } else {
-                Expect::Readable
+            return match (self.erased[subject], kept, purpose) {
+                (false, _, _) => Expect::Readable,
+                (true, true, CLAIMS) => Expect::Readable,
+                (true, true, _) => Expect::Excepted,
+                (true, false, _) => Expect::Shredded,
             };
         }
         let epoch = u32::try_from(expires.div_euclid(86_400)).unwrap();
         if self.erased[subject] && now < (i64::from(epoch) + 1) * 86_400 {
             // Format v3 seals the exact expiry: until its day ends, only the (shredded)
             // key could show that the value expired. (An erased subject is never held.)
-            return Expect::Shredded;
+            // The exception's key shows it, to the exception's purpose only.
+            return match (kept, purpose) {
+                (true, CLAIMS) => Expect::Expired,
+                (true, _) => Expect::Excepted,
+                (false, _) => Expect::Shredded,
+            };
         }
         let key_kept = epoch >= self.watermark || self.escrows.contains(&(subject, epoch));
         // Scope 2 keeps phones only: it does not keep these emails.
@@ -632,6 +655,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                         assert_eq!(expires, now + i64::from(days) * 86_400);
                         model.epochs.insert(sealed.header().unwrap().epoch());
                         model.known[subject] = true;
+                        model.keyed[subject] = true;
                         values.push((subject, expires, sealed));
                     }
                     Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
@@ -640,8 +664,16 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
             }
             Op::Advance { hours } => clock.advance(TimeDelta::hours(hours)),
             Op::Sweep => {
-                vault.sweep().unwrap();
+                let report = vault.sweep().unwrap();
                 model.sweep(now);
+                // The sweep destroys the keys of the exceptions that have ended.
+                let ended = model
+                    .kept_until
+                    .iter_mut()
+                    .filter(|u| u.is_some_and(|u| u <= now))
+                    .map(|u| *u = None)
+                    .count();
+                assert_eq!(report.exceptions_ended, ended, "step {step}");
             }
             Op::Hold { subject, scope } => match vault.hold_scoped(
                 &subjects[subject],
@@ -674,6 +706,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                 Ok(_) => {
                     assert!(!model.held(subject), "step {step}: erased while held");
                     model.erased[subject] |= model.known[subject];
+                    model.keyed[subject] = false;
                     model.escrows.retain(|(s, _)| *s != subject);
                 }
                 Err(VaultError::UnderLegalHold { .. }) => {
@@ -681,6 +714,30 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                 }
                 Err(e) => panic!("step {step}: erase failed: {e}"),
             },
+            Op::EraseKeeping { subject, days } => {
+                let until = clock.now() + TimeDelta::days(days);
+                let keep = ErasureException::keep::<Claims, Email>("§ 147 AO", until);
+                match vault.erase_with(&subjects[subject], &[keep]) {
+                    Ok(receipt) => {
+                        assert!(!model.held(subject), "step {step}: erased while held");
+                        // Only a key that existed can be kept.
+                        assert_eq!(
+                            receipt.kept[0].key_versions,
+                            usize::from(model.keyed[subject])
+                        );
+                        if model.keyed[subject] {
+                            model.kept_until[subject] = Some(until.timestamp());
+                        }
+                        model.erased[subject] |= model.known[subject];
+                        model.keyed[subject] = false;
+                        model.escrows.retain(|(s, _)| *s != subject);
+                    }
+                    Err(VaultError::UnderLegalHold { .. }) => {
+                        assert!(model.held(subject), "step {step}: refused without a hold")
+                    }
+                    Err(e) => panic!("step {step}: erase_with failed: {e}"),
+                }
+            }
             Op::Reopen => {
                 drop(vault);
                 vault = vault_on(open_store(), &clock);
@@ -697,6 +754,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                     (Expect::Readable, Ok(_))
                     | (Expect::Expired, Err(VaultError::Expired { .. }))
                     | (Expect::Restricted, Err(VaultError::RestrictedByHold { .. }))
+                    | (Expect::Excepted, Err(VaultError::RestrictedByErasureException { .. }))
                     | (Expect::Shredded, Err(VaultError::Shredded)) => {}
                     (_, got) => panic!(
                         "step {step}, value {i} (subject {subject}, expires {expires}, now {now}), purpose {purpose}: got {got:?}; holds {:?} erased {:?} watermark {} escrows {:?}",

@@ -173,12 +173,14 @@ impl KeyRef<'_> {
     }
 }
 
-/// Which data key: a subject's key version, under an algorithm, for a retention epoch.
+/// Which data key: a subject's key version, under an algorithm, for a retention epoch
+/// and a category (the data key derives from the subject's key for that category).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Slot {
     pub(crate) version: u32,
     pub(crate) algorithm: Algorithm,
     pub(crate) epoch: u32,
+    pub(crate) category: &'static str,
 }
 
 struct SubjectKeys {
@@ -247,13 +249,15 @@ impl KeyCache {
     }
 
     /// Runs `f` with the cached key for `subject` at `version` (or its current version
-    /// when `None`) under `algorithm` for `epoch`. `None` on a miss or an expired entry.
+    /// when `None`) under `algorithm` for `epoch` and `category`. `None` on a miss or an
+    /// expired entry.
     pub(crate) fn with<R>(
         &self,
         subject: &SubjectId,
         version: Option<u32>,
         algorithm: Algorithm,
         epoch: u32,
+        category: &'static str,
         f: impl FnOnce(u32, KeyRef<'_>) -> R,
     ) -> Option<R> {
         let mut f = Some(f);
@@ -270,6 +274,7 @@ impl KeyCache {
                 || !same_version
                 || e.slot.epoch != epoch
                 || e.slot.algorithm != algorithm
+                || e.slot.category != category
                 // `Arc<str>` equality checks the pointer first: free for clones.
                 || e.subject != *subject
                 || Instant::now() >= e.expires
@@ -300,6 +305,7 @@ impl KeyCache {
                 version,
                 algorithm,
                 epoch,
+                category,
             };
             let swept = self.swept_before.load(Ordering::Acquire);
             let (_, _, key, fresh_until) = entry.keys.iter().find(|(s, escrowed, _, t)| {
@@ -503,6 +509,7 @@ mod tests {
             version,
             algorithm,
             epoch,
+            category: "t",
         }
     }
 
@@ -520,16 +527,16 @@ mod tests {
             );
         }
         // Warm this thread's front with the key about to be swept.
-        assert!(cache.with(&a, None, aes, 10, |_, _| ()).is_some());
+        assert!(cache.with(&a, None, aes, 10, "t", |_, _| ()).is_some());
         cache.sweep(11);
-        assert!(cache.with(&a, None, aes, 10, |_, _| ()).is_none());
-        assert!(cache.with(&a, None, aes, 20, |_, _| ()).is_some());
-        assert!(cache.with(&b, None, aes, 10, |_, _| ()).is_some());
+        assert!(cache.with(&a, None, aes, 10, "t", |_, _| ()).is_none());
+        assert!(cache.with(&a, None, aes, 20, "t", |_, _| ()).is_some());
+        assert!(cache.with(&b, None, aes, 10, "t", |_, _| ()).is_some());
         cache.evict(&b);
-        assert!(cache.with(&b, None, aes, 10, |_, _| ()).is_none());
+        assert!(cache.with(&b, None, aes, 10, "t", |_, _| ()).is_none());
         // The watermark never goes down.
         cache.sweep(5);
-        assert!(cache.with(&a, None, aes, 10, |_, _| ()).is_none());
+        assert!(cache.with(&a, None, aes, 10, "t", |_, _| ()).is_none());
     }
 
     #[test]
@@ -587,24 +594,31 @@ mod tests {
         assert_eq!(cache.len(), 2);
         assert!(
             cache
-                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, |_, _| ())
+                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, "t", |_, _| ())
                 .is_none(),
             "oldest evicted"
         );
         assert_eq!(
-            cache.with(&sid("c"), None, Algorithm::Aes256Gcm, 7, |v, _| v),
+            cache.with(&sid("c"), None, Algorithm::Aes256Gcm, 7, "t", |v, _| v),
             Some(1)
         );
         assert!(
             cache
-                .with(&sid("c"), None, Algorithm::ChaCha20Poly1305, 7, |v, _| v)
+                .with(
+                    &sid("c"),
+                    None,
+                    Algorithm::ChaCha20Poly1305,
+                    7,
+                    "t",
+                    |v, _| v
+                )
                 .is_none()
         );
 
         cache.shred(&sid("c"));
         assert!(
             cache
-                .with(&sid("c"), None, Algorithm::Aes256Gcm, 7, |_, _| ())
+                .with(&sid("c"), None, Algorithm::Aes256Gcm, 7, "t", |_, _| ())
                 .is_none()
         );
         assert!(
@@ -633,7 +647,7 @@ mod tests {
         );
         assert!(
             expired
-                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, |_, _| ())
+                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, "t", |_, _| ())
                 .is_none()
         );
     }
@@ -658,7 +672,7 @@ mod tests {
             let (cache, a, used) = (cache.clone(), a.clone(), used.0);
             std::thread::spawn(move || {
                 // Seal once (the key enters this thread's front), then idle.
-                let hit = cache.with(&a, None, aes, 7, |_, k| k.next_nonce().is_some());
+                let hit = cache.with(&a, None, aes, 7, "t", |_, k| k.next_nonce().is_some());
                 used.send(hit).unwrap();
                 go.1.recv().unwrap();
             })
@@ -690,17 +704,17 @@ mod tests {
                 .is_ok()
         );
         assert_eq!(
-            cache.with(&sid("a"), None, Algorithm::Aes256Gcm, 7, |v, _| v),
+            cache.with(&sid("a"), None, Algorithm::Aes256Gcm, 7, "t", |v, _| v),
             Some(2)
         );
         assert_eq!(
-            cache.with(&sid("a"), Some(1), Algorithm::Aes256Gcm, 7, |v, _| v),
+            cache.with(&sid("a"), Some(1), Algorithm::Aes256Gcm, 7, "t", |v, _| v),
             Some(1)
         );
         cache.retire("a", slot(2, Algorithm::Aes256Gcm, 7));
         assert!(
             cache
-                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, |_, _| ())
+                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, "t", |_, _| ())
                 .is_none()
         );
     }

@@ -8,8 +8,8 @@ use zeroize::Zeroize;
 
 use super::store::{KeyName, KeyStore, StoredKey, WrappedKey};
 use crate::retention::{
-    EpochSweep, HoldId, HoldSubject, IntegrityKey, LegalHold, RetentionCounts, ShredCounts,
-    SubjectRef,
+    EpochSweep, HoldId, HoldSubject, IntegrityKey, LegalHold, QueuedErasure, RetentionCounts,
+    ShredCounts, StoredException, SubjectRef,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -29,6 +29,8 @@ struct MemoryKeys {
     named: BTreeMap<KeyName, WrappedKey>,
     swept_before: u32,
     holds: Vec<LegalHold>,
+    exceptions: Vec<StoredException>,
+    queued: Vec<QueuedErasure>,
 }
 
 impl MemoryKeyStore {
@@ -395,6 +397,67 @@ impl KeyStore for MemoryKeyStore {
             .filter(|h| subject.is_none_or(|s| h.subject_id() == Some(s)))
             .cloned()
             .collect())
+    }
+
+    fn insert_exception(&self, kept: &StoredException) -> Result<(), StoreError> {
+        let mut inner = self.write()?;
+        let same = |e: &StoredException| {
+            e.subject == kept.subject
+                && e.version == kept.version
+                && e.exception.category == kept.exception.category
+        };
+        for e in inner.exceptions.iter_mut().filter(|e| same(e)) {
+            e.key.wrapped.zeroize();
+        }
+        inner.exceptions.retain(|e| !same(e));
+        inner.exceptions.push(kept.clone());
+        Ok(())
+    }
+
+    fn exception(
+        &self,
+        subject: &SubjectId,
+        version: u32,
+        category: &str,
+    ) -> Result<Option<StoredException>, StoreError> {
+        Ok(self
+            .read()?
+            .exceptions
+            .iter()
+            .find(|e| {
+                e.subject == *subject && e.version == version && e.exception.category == category
+            })
+            .cloned())
+    }
+
+    fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut inner = self.write()?;
+        let before = inner.exceptions.len();
+        for e in inner
+            .exceptions
+            .iter_mut()
+            .filter(|e| e.exception.until <= now)
+        {
+            e.key.wrapped.zeroize();
+        }
+        inner.exceptions.retain(|e| e.exception.until > now);
+        Ok(before - inner.exceptions.len())
+    }
+
+    fn queue_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {
+        let mut inner = self.write()?;
+        inner.queued.retain(|q| q.subject != queued.subject);
+        inner.queued.push(queued.clone());
+        Ok(())
+    }
+
+    fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+        Ok(self.read()?.queued.clone())
+    }
+
+    fn dequeue_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
+        self.write()?.queued.retain(|q| q.subject != *subject);
+        Ok(())
     }
 
     fn verify_retention(&self, _: &IntegrityKey) -> Result<RetentionCounts, StoreError> {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::retention::{
-    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, RetentionCounts, ShredCounts,
-    SubjectRef,
+    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, QueuedErasure, RetentionCounts,
+    ShredCounts, StoredException, SubjectRef,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -258,6 +258,51 @@ pub trait KeyStore: Send + Sync {
     /// (their counts, kept MAC'd, only rise); returns the counts.
     fn verify_retention(&self, key: &IntegrityKey) -> Result<RetentionCounts, StoreError>;
 
+    /// Stores the kept category key of an erasure exception (replacing one stored for
+    /// the same subject, version and category). Not removed by [`shred`](Self::shred):
+    /// it is what an erasure keeps. By default refused ([`StoreError::Unsupported`]),
+    /// so an erasure with exceptions on such a store changes nothing.
+    fn insert_exception(&self, kept: &StoredException) -> Result<(), StoreError> {
+        let _ = kept;
+        Err(StoreError::Unsupported {
+            what: "erasure exceptions",
+        })
+    }
+    /// The kept category key of `subject`'s key `version` for `category`, if any. By
+    /// default none (an erased subject's data stays unreadable).
+    fn exception(
+        &self,
+        subject: &SubjectId,
+        version: u32,
+        category: &str,
+    ) -> Result<Option<StoredException>, StoreError> {
+        let _ = (subject, version, category);
+        Ok(None)
+    }
+    /// Destroys every kept category key whose exception ended at or before `now`;
+    /// returns how many. By default none are stored, so none are destroyed.
+    fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let _ = now;
+        Ok(0)
+    }
+    /// Queues an erasure refused under a legal hold (replacing one queued for the same
+    /// subject). By default refused ([`StoreError::Unsupported`]).
+    fn queue_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {
+        let _ = queued;
+        Err(StoreError::Unsupported {
+            what: "queued erasures",
+        })
+    }
+    /// Every queued erasure, oldest first. By default none.
+    fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// Removes the subject's queued erasure, if any (it was carried out).
+    fn dequeue_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
+        let _ = subject;
+        Ok(())
+    }
+
     /// Empties the store's journal of deleted key material if a deletion left it
     /// pending (SQLite: a WAL checkpoint that a reader kept from completing). Stores
     /// without a journal have nothing to do.
@@ -326,6 +371,24 @@ macro_rules! forward_key_store {
             }
             fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
                 (**self).verify_retention(k)
+            }
+            fn insert_exception(&self, e: &StoredException) -> Result<(), StoreError> {
+                (**self).insert_exception(e)
+            }
+            fn exception(&self, s: &SubjectId, v: u32, c: &str) -> Result<Option<StoredException>, StoreError> {
+                (**self).exception(s, v, c)
+            }
+            fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+                (**self).end_exceptions(now)
+            }
+            fn queue_erasure(&self, q: &QueuedErasure) -> Result<(), StoreError> {
+                (**self).queue_erasure(q)
+            }
+            fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+                (**self).queued_erasures()
+            }
+            fn dequeue_erasure(&self, s: &SubjectId) -> Result<(), StoreError> {
+                (**self).dequeue_erasure(s)
             }
             fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
                 (**self).purge_journal()

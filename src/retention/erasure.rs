@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::category::Sensitivity;
-use crate::retention::{JournalPurge, Retention};
+use crate::retention::{JournalPurge, KeptData, Retention};
 
 /// A pseudonymous reference to a data subject: HMAC-SHA256 of the subject id under a
 /// secret of the vault (created on first use, wrapped by the master key in the key
@@ -86,8 +86,15 @@ pub struct ErasureReceipt {
     pub subject_keys_destroyed: usize,
     /// Epoch shares held in escrow for a legal hold, destroyed.
     pub escrowed_keys_destroyed: usize,
-    /// The kinds of data affected, from the registered field inventories.
+    /// The registered fields (from the field inventories) whose sealed values this
+    /// erasure made unreadable: every field of a category not kept by an exception;
+    /// empty if no key was destroyed (the subject had none, or was erased before).
     pub data: Vec<ErasedField>,
+    /// What an erasure exception kept, for which law, purpose and until when
+    /// ([`Vault::erase_with`](crate::Vault::erase_with)); the next sweep after its end
+    /// destroys it. Empty for a full erasure.
+    #[serde(default)]
+    pub kept: Vec<KeptData>,
     /// Whether the deleted keys have also left the store's journal; `pending` until a
     /// later write or [`Vault::checkpoint`](crate::Vault::checkpoint) completes it.
     /// The erasure itself is committed either way.

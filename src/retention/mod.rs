@@ -31,12 +31,17 @@
 
 mod clock;
 mod erasure;
+mod exception;
 mod hold;
 mod integrity;
 mod sweep;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use erasure::{ErasedField, ErasureReceipt, SubjectRef};
+pub use exception::{
+    ErasureBlocked, ErasureException, ErasureOutcome, ExceptionRecord, KeptData, QueuedErasure,
+    StoredException,
+};
 pub(crate) use hold::check_reason as check_hold_reason;
 pub use hold::{HoldBasis, HoldError, HoldId, HoldScope, HoldSubject, LegalHold};
 pub use integrity::{IntegrityKey, RetentionCounts, RetentionReport};

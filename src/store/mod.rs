@@ -98,6 +98,16 @@ pub enum StoreError {
         /// What failed.
         what: &'static str,
     },
+    /// The store does not implement this operation (a custom
+    /// [`KeyStore`](crate::keys::KeyStore) without erasure exceptions). Nothing was
+    /// changed.
+    #[error(
+        "the key store does not support {what}: use MemoryKeyStore or SqliteStore, or implement it"
+    )]
+    Unsupported {
+        /// The operation.
+        what: &'static str,
+    },
     /// A thread panicked while holding the store's lock.
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,

@@ -49,6 +49,31 @@ pub enum VaultError {
         /// The purposes the subject's active holds keep this category for.
         held_for: Vec<String>,
     },
+    /// The data subject was erased; data of this category is kept only under an erasure
+    /// exception (a law requires keeping it), and only for the exception's purpose.
+    #[error(
+        "the data subject was erased; their `{category}` data is kept only under {law} until {until}, for purpose `{kept_for}` (GDPR Art. 17(3)(b)): the purpose that asked may not use it; open it for `{kept_for}`, or not at all"
+    )]
+    RestrictedByErasureException {
+        /// The purpose that asked (its declared name), or `None` for an operation
+        /// without a purpose (`reseal`, `dates`).
+        purpose: Option<&'static str>,
+        /// The value's category (dotted name).
+        category: &'static str,
+        /// The one purpose the exception keeps the data for.
+        kept_for: String,
+        /// The provision the exception names.
+        law: String,
+        /// When the exception ends.
+        until: DateTime<Utc>,
+    },
+    /// An erasure exception passed to [`Vault::erase_with`](crate::Vault::erase_with)
+    /// cannot be honoured; nothing was erased.
+    #[error("erasure exception refused: {reason}; nothing was erased")]
+    BadErasureException {
+        /// Why: an empty law reference, an end in the past, a category listed twice.
+        reason: &'static str,
+    },
     /// The value would expire in a retention epoch that a sweep already destroyed: the
     /// vault's clock is behind the clock of the sweep.
     #[error(
@@ -202,6 +227,15 @@ pub struct SweepReport {
     pub escrowed: usize,
     /// Subjects whose holds had all ended and whose escrows were destroyed.
     pub escrows_released: usize,
+    /// Kept category keys of erasure exceptions that had ended, destroyed: those
+    /// erasures are now complete.
+    pub exceptions_ended: usize,
+    /// Erasures requested under a legal hold
+    /// ([`Vault::request_erasure`](crate::Vault::request_erasure)) whose holds have
+    /// ended, carried out by this sweep: their receipts, to keep.
+    pub erasures_completed: Vec<crate::retention::ErasureReceipt>,
+    /// Erasures still waiting for a hold to end.
+    pub erasures_waiting: usize,
     /// Whether the destroyed keys have also left the store's journal.
     pub journal: JournalPurge,
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod error;
+mod exceptions;
 mod retention;
 mod rotation;
 
@@ -278,7 +279,14 @@ impl Vault {
             }
         };
         let hint = value.value_unchecked().encoded_len();
-        let bytes = self.seal_encoded(value.subject(), context.digest(), dates, hint, encode)?;
+        let bytes = self.seal_encoded(
+            value.subject(),
+            C::NAME,
+            context.digest(),
+            dates,
+            hint,
+            encode,
+        )?;
         if let Some(e) = failed {
             return Err(VaultError::Plaintext(e));
         }
@@ -345,7 +353,8 @@ impl Vault {
         if now >= header.expired_by() {
             self.check_expiry(subject, header.expired_by(), purpose, C::NAME)?;
         }
-        let (dates, plain) = self.open_encoded(subject, bytes, header, context.digest())?;
+        let (dates, plain) =
+            self.open_encoded(subject, bytes, header, (C::NAME, context.digest()), purpose)?;
         if now >= dates.expires {
             self.check_expiry(subject, dates.expires, purpose, C::NAME)?;
         }
@@ -364,9 +373,14 @@ impl Vault {
         let subject = SubjectId::new(header.subject).map_err(|_| FormatError::BadSubject)?;
         let (dates, plain) =
             self.open_checked(&subject, sealed.as_bytes(), &header, context, None)?;
-        let bytes = self.seal_encoded(&subject, context.digest(), dates, plain.len(), |out| {
-            out.extend_from_slice(&plain)
-        })?;
+        let bytes = self.seal_encoded(
+            &subject,
+            C::NAME,
+            context.digest(),
+            dates,
+            plain.len(),
+            |out| out.extend_from_slice(&plain),
+        )?;
         Ok(Sealed::from_trusted(bytes))
     }
 
@@ -382,8 +396,13 @@ impl Vault {
     ) -> Result<Dates, VaultError> {
         let header = sealed.header()?;
         let subject = SubjectId::new(header.subject).map_err(|_| FormatError::BadSubject)?;
-        let (dates, _) =
-            self.open_encoded(&subject, sealed.as_bytes(), &header, context.digest())?;
+        let (dates, _) = self.open_encoded(
+            &subject,
+            sealed.as_bytes(),
+            &header,
+            (C::NAME, context.digest()),
+            None,
+        )?;
         Ok(dates)
     }
 
@@ -431,9 +450,11 @@ impl Vault {
         self.cache.len()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn seal_encoded(
         &self,
         subject: &SubjectId,
+        category: &'static str,
         context: &[u8; CONTEXT_DIGEST_LEN],
         dates: Dates,
         size_hint: usize,
@@ -462,7 +483,7 @@ impl Vault {
         };
         let hit = self
             .cache
-            .with(subject, None, algorithm, epoch, |version, key| {
+            .with(subject, None, algorithm, epoch, category, |version, key| {
                 (version, seal(version, key, &mut encode))
             });
         match hit {
@@ -473,12 +494,13 @@ impl Vault {
                     version,
                     algorithm,
                     epoch,
+                    category,
                 };
                 self.cache.retire(subject.as_str(), slot)
             }
             None => {}
         }
-        let (slot, key) = self.load_current(subject, epoch)?;
+        let (slot, key) = self.load_current(subject, category, epoch)?;
         let key = self.cache_insert(subject, slot, false, key, true)?;
         // A key just loaded (or kept, only if it may still seal) in this process has
         // nonces ahead of it, so `None` cannot happen here; it is mapped, not unwrapped.
@@ -502,32 +524,42 @@ impl Vault {
             .map_err(|_| VaultError::Shredded)
     }
 
+    /// Decrypts a value; `place` is its category and context digest. `purpose` is only
+    /// used when the subject was erased with an exception for the category: the kept
+    /// key opens the value for that exception's purpose alone.
     fn open_encoded(
         &self,
         subject: &SubjectId,
         bytes: &[u8],
         header: &Header<'_>,
-        context: &[u8; CONTEXT_DIGEST_LEN],
+        place: (&'static str, &[u8; CONTEXT_DIGEST_LEN]),
+        purpose: Option<&'static str>,
     ) -> Result<(Dates, Zeroizing<Vec<u8>>), VaultError> {
+        let (category, context) = place;
         let slot = Slot {
             version: header.key_version,
             algorithm: header.algorithm,
             epoch: header.epoch(),
+            category,
         };
         let hit = self.cache.with(
             subject,
             Some(slot.version),
             slot.algorithm,
             slot.epoch,
+            slot.category,
             |_, key| format::open(key.key(), bytes, header, context),
         );
         let opened = match hit {
             Some(opened) => opened,
-            None => {
-                let (key, escrowed) = self.load_for_open(subject, slot, header.expired_by())?;
-                let key = self.cache_insert(subject, slot, escrowed, key, false)?;
-                format::open(key.key(), bytes, header, context)
-            }
+            None => match self.load_for_open(subject, slot, header.expired_by(), purpose)? {
+                Loaded::Cacheable(key, escrowed) => {
+                    let key = self.cache_insert(subject, slot, escrowed, key, false)?;
+                    format::open(key.key(), bytes, header, context)
+                }
+                // Never cached: the next open may be for another purpose.
+                Loaded::Excepted(key) => format::open(key.key(), bytes, header, context),
+            },
         };
         opened.map_err(|e| match e {
             OpenError::Unauthentic => VaultError::Decrypt,
@@ -539,6 +571,7 @@ impl Vault {
     fn load_current(
         &self,
         subject: &SubjectId,
+        category: &'static str,
         epoch: u32,
     ) -> Result<(Slot, CachedKey), VaultError> {
         let share = self.share_for_seal(subject, epoch)?;
@@ -554,20 +587,34 @@ impl Vault {
             version: row.version,
             algorithm: self.algorithm,
             epoch,
+            category,
         };
-        Ok((slot, self.data_key(&subject_key, &share, subject, slot)?))
+        let category_key = format::category_key(&subject_key, category);
+        Ok((slot, self.data_key(&category_key, &share, subject, slot)?))
     }
 
-    /// The key that opens a value in `slot`, and whether it came from an escrow.
+    /// The key that opens a value in `slot`: from the subject key (and whether the
+    /// epoch share came from an escrow), or, for an erased subject, from an erasure
+    /// exception's kept category key, for its purpose only.
     fn load_for_open(
         &self,
         subject: &SubjectId,
         slot: Slot,
         expires: i64,
-    ) -> Result<(CachedKey, bool), VaultError> {
+        purpose: Option<&'static str>,
+    ) -> Result<Loaded, VaultError> {
         let row = match self.store.get(subject, slot.version)? {
             Some(row) => row,
-            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
+            None if self.is_shredded(subject)? => {
+                let category_key = self.excepted_key(subject, slot, purpose)?;
+                let (share, _) = self.share_for_open(subject, slot.epoch, expires)?;
+                return Ok(Loaded::Excepted(self.data_key(
+                    &category_key,
+                    &share,
+                    subject,
+                    slot,
+                )?));
+            }
             // Versions are created in order from 1; one missing below the newest was
             // retired.
             None if self
@@ -587,8 +634,9 @@ impl Vault {
         };
         let (share, escrowed) = self.share_for_open(subject, slot.epoch, expires)?;
         let subject_key = self.unwrap_row(&row)?;
-        Ok((
-            self.data_key(&subject_key, &share, subject, slot)?,
+        let category_key = format::category_key(&subject_key, slot.category);
+        Ok(Loaded::Cacheable(
+            self.data_key(&category_key, &share, subject, slot)?,
             escrowed,
         ))
     }
@@ -691,13 +739,13 @@ impl Vault {
 
     fn data_key(
         &self,
-        subject_key: &[u8],
+        category_key: &[u8; 32],
         share: &[u8; 32],
         subject: &SubjectId,
         slot: Slot,
     ) -> Result<CachedKey, VaultError> {
         let data_key = format::derive_data_key(
-            subject_key,
+            category_key,
             share,
             slot.algorithm,
             subject.as_str(),
@@ -708,6 +756,14 @@ impl Vault {
             format::aead_key(slot.algorithm, &data_key).ok_or(KeyError::Length { len: 32 })?;
         Ok(CachedKey::new(aead, &self.rng)?)
     }
+}
+
+/// A key loaded for an open.
+enum Loaded {
+    /// From the subject key; `bool`: the epoch share came from a hold's escrow.
+    Cacheable(CachedKey, bool),
+    /// From an erasure exception's kept category key: used once, never cached.
+    Excepted(CachedKey),
 }
 
 /// Every stored key (subject key, epoch key, escrowed share, secret) is this long.

@@ -15,9 +15,9 @@ use crate::format::{self, Dates, EPOCH_SECONDS, NEVER, NO_EPOCH};
 use crate::keys::{KeyError, KeyName};
 use crate::purpose::Purpose;
 use crate::retention::{
-    ErasedField, ErasureReceipt, HoldBasis, HoldError, HoldId, HoldScope, HoldSubject,
-    IntegrityKey, JournalPurge, LegalHold, Retention, RetentionReport, ShredCounts, SubjectRef,
-    check_hold_reason,
+    ErasedField, ErasureException, ErasureReceipt, HoldBasis, HoldError, HoldId, HoldScope,
+    HoldSubject, IntegrityKey, JournalPurge, LegalHold, Retention, RetentionReport, ShredCounts,
+    SubjectRef, check_hold_reason,
 };
 use crate::sealed::Context;
 use crate::store::StoreError;
@@ -328,6 +328,10 @@ impl Vault {
             self.cache.evict(subject);
         }
         report.escrows_released = swept.escrows_released.len();
+        // Erasure exceptions that ended: their erasures finish here.
+        report.exceptions_ended = self.store.end_exceptions(now)?;
+        // Erasures requested under holds that have ended.
+        (report.erasures_completed, report.erasures_waiting) = self.complete_queued_erasures()?;
         report.journal = self.purge_journal();
         self.audit_event(EventKind::Sweep, None, None, Outcome::Allowed)?;
         Ok(report)
@@ -564,12 +568,20 @@ impl Vault {
     /// ```
     pub fn erase(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
         self.audited(EventKind::Erasure, subject, || {
-            self.erase_unaudited(subject)
+            self.erase_unaudited(subject, &[])
         })
     }
 
-    fn erase_unaudited(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
+    pub(super) fn erase_unaudited(
+        &self,
+        subject: &SubjectId,
+        exceptions: &[ErasureException],
+    ) -> Result<ErasureReceipt, VaultError> {
         let reference = self.subject_ref(subject)?;
+        let checked = self.check_exceptions(exceptions)?;
+        // Refused before anything is kept or destroyed while a hold binds the subject.
+        self.refuse_if_held(subject)?;
+        let kept = self.keep_excepted(subject, checked)?;
         let report = self.shred_unaudited(subject)?;
         // Keys first: a hold refuses the shred before any consent ends. Ending consent
         // is idempotent, so a failure here is repaired by erasing again.
@@ -578,17 +590,27 @@ impl Vault {
                 .erase(subject)
                 .map_err(|e| VaultError::ConsentNotEnded(Box::new(e)))?;
         }
+        // A request queued under a hold is done now.
+        self.store.dequeue_erasure(subject)?;
+        // What became unreadable: the registered fields of categories not kept, and
+        // nothing if no key was destroyed (the subject had none, or was erased before).
+        let erased = report.keys_destroyed > 0;
+        let is_kept = |category: &str| kept.iter().any(|k| k.exception.category == category);
         let data = self
             .records
             .iter()
+            .filter(|_| erased)
             .flat_map(|(record, fields)| {
-                fields.iter().map(move |f| ErasedField {
-                    record: (*record).to_owned(),
-                    field: f.name.to_owned(),
-                    category: f.category.name.to_owned(),
-                    sensitivity: f.category.sensitivity,
-                    retention: f.retention,
-                })
+                fields
+                    .iter()
+                    .filter(|f| !is_kept(f.category.name))
+                    .map(move |f| ErasedField {
+                        record: (*record).to_owned(),
+                        field: f.name.to_owned(),
+                        category: f.category.name.to_owned(),
+                        sensitivity: f.category.sensitivity,
+                        retention: f.retention,
+                    })
             })
             .collect();
         Ok(ErasureReceipt {
@@ -597,6 +619,7 @@ impl Vault {
             subject_keys_destroyed: report.keys_destroyed,
             escrowed_keys_destroyed: report.escrows_destroyed,
             data,
+            kept,
             journal: report.journal,
         })
     }

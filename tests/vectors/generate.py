@@ -36,11 +36,16 @@ def epoch_share(epoch_key, subject, epoch):
     return hkdf(b"custodian.v2.epoch-share-salt", epoch_key, info)
 
 
-def data_key(subject_key, share, alg_id, subject, version, epoch):
+def category_key(subject_key, category):
+    c = category.encode()
+    return hkdf(b"custodian.v3.category-key-salt", subject_key, b"custodian.v3.category-key" + bytes([len(c)]) + c)
+
+
+def data_key(category_key, share, alg_id, subject, version, epoch):
     s = subject.encode()
     info = (b"custodian.v3.data-key" + bytes([VERSION, alg_id, len(s)]) + s
             + version.to_bytes(4, "big") + epoch.to_bytes(4, "big"))
-    return hkdf(b"custodian.v3.data-key-salt", subject_key + share, info)
+    return hkdf(b"custodian.v3.data-key-salt", category_key + share, info)
 
 
 # The one-byte codes of a category's classification in the context digest.
@@ -99,7 +104,8 @@ vectors = []
 for name, alg, sk, ek, subject, version, collected, expires, nonce, record, field, (category, sensitivity, ccpa), pt in CASES:
     epoch = epoch_of(expires)
     share = epoch_share(ek, subject, epoch)
-    key = data_key(sk, share, alg, subject, version, epoch)
+    ck = category_key(sk, category)
+    key = data_key(ck, share, alg, subject, version, epoch)
     digest = context_digest(record, field, category, sensitivity, ccpa)
     vectors.append({
         "name": name,
@@ -119,6 +125,7 @@ for name, alg, sk, ek, subject, version, collected, expires, nonce, record, fiel
         "ccpa_sensitive": ccpa,
         "plaintext": pt.hex(),
         "epoch_share": share.hex(),
+        "category_key": ck.hex(),
         "data_key": key.hex(),
         "context_digest": digest.hex(),
         "sealed": seal(key, alg, subject, version, collected, expires, nonce, digest, pt).hex(),

@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use super::integrity::{self, authentic_holds, check_head, write_head};
 use crate::keys::{KeyName, KeyStore, StoredKey, WrappedKey};
 use crate::retention::{
-    EpochSweep, HoldId, HoldSubject, IntegrityKey, JournalPurge, LegalHold, RetentionCounts,
-    ShredCounts, SubjectRef,
+    EpochSweep, HoldId, HoldSubject, IntegrityKey, JournalPurge, LegalHold, QueuedErasure,
+    RetentionCounts, ShredCounts, StoredException, SubjectRef,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -297,6 +297,35 @@ impl KeyStore for SqliteStore {
 
     fn verify_retention(&self, key: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
         self.verify_retention_records(key)
+    }
+
+    fn insert_exception(&self, kept: &StoredException) -> Result<(), StoreError> {
+        self.store_exception(kept)
+    }
+
+    fn exception(
+        &self,
+        subject: &SubjectId,
+        version: u32,
+        category: &str,
+    ) -> Result<Option<StoredException>, StoreError> {
+        self.load_exception(subject, version, category)
+    }
+
+    fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.delete_ended_exceptions(now)
+    }
+
+    fn queue_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {
+        self.store_queued_erasure(queued)
+    }
+
+    fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+        self.load_queued_erasures()
+    }
+
+    fn dequeue_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
+        self.delete_queued_erasure(subject)
     }
 
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {

@@ -16,6 +16,7 @@
 mod audit;
 mod consent;
 mod consent_rows;
+mod exceptions;
 mod integrity;
 mod keys;
 mod retention;
@@ -32,7 +33,7 @@ use super::StoreError;
 use crate::retention::JournalPurge;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 12;
+const SCHEMA_VERSION: i64 = 14;
 
 /// How long a connection waits for another's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -401,6 +402,33 @@ WHEN NEW.scope IS NOT OLD.scope
 BEGIN SELECT RAISE(ABORT, 'consent evidence is append-only'); END;
 "#;
 
+/// Version 14: the kept category keys of erasure exceptions (`exceptions.rs`): one
+/// row per erased subject, key version and excepted category, until the exception
+/// ends and a sweep deletes it. The wrapped key's associated data binds every column
+/// but `master_id`, so an edited purpose, law or date makes it fail to unwrap. And the
+/// erasures requested under a legal hold, queued until a sweep after the hold ends
+/// (`queued_erasures`, exceptions as JSON).
+const SCHEMA_V14: &str = r#"
+CREATE TABLE erasure_exceptions (
+    subject   TEXT    NOT NULL,
+    version   INTEGER NOT NULL,
+    category  TEXT    NOT NULL,
+    purpose   TEXT    NOT NULL,
+    law       TEXT    NOT NULL,
+    until_us  INTEGER NOT NULL,
+    master_id TEXT    NOT NULL,
+    wrapped   BLOB    NOT NULL,
+    PRIMARY KEY (subject, version, category)
+);
+CREATE INDEX erasure_exceptions_by_until ON erasure_exceptions (until_us);
+CREATE TABLE queued_erasures (
+    subject      TEXT    PRIMARY KEY,
+    requested_us INTEGER NOT NULL,
+    exceptions   TEXT    NOT NULL,
+    mac          BLOB    NOT NULL
+);
+"#;
+
 /// The migration steps, oldest first: (version reached, SQL). Versions may have gaps
 /// (no build ever wrote version 5).
 const STEPS: &[(i64, &str)] = &[
@@ -415,10 +443,11 @@ const STEPS: &[(i64, &str)] = &[
     (10, SCHEMA_V10),
     (11, SCHEMA_V11),
     (12, SCHEMA_V12),
+    (14, SCHEMA_V14),
 ];
 
 /// Versions a file may have: 0 (new) and every version a step reaches.
-const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12];
+const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 14];
 
 /// The embedded store: a SQLite file. Cheap to clone (a shared handle); `Send + Sync`.
 ///
