@@ -4,26 +4,20 @@
 //! the next scheduled checkpoint does not get it signed, on SQLite (shared, read back
 //! at each checkpoint) nor on a JSON Lines file reopened after a restart.
 
+#[allow(dead_code)]
+mod common;
+
+use common::{signer, t0};
+
 use std::path::Path;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
 use custodian::ActorKind;
 use custodian::audit::{
     ActorRecord, AuditError, AuditEvent, AuditTrail, Checkpoint, EventKind, JsonLinesSink,
     TrustedKey, VerifyError, chain_hash,
 };
 use custodian::store::SqliteStore;
-use ring::rand::SystemRandom;
-use ring::signature::Ed25519KeyPair;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
-}
-
-fn signer() -> Ed25519KeyPair {
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
-    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
-}
 
 /// An access by `actor`, `i` seconds after t0.
 fn access(i: i64, actor: &str) -> AuditEvent {

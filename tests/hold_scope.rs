@@ -3,6 +3,11 @@
 //! hold's scope; every other purpose is refused; data within its retention is not
 //! affected. On the memory store and on SQLite, across vaults sharing one file.
 
+#[allow(dead_code)]
+mod common;
+
+use common::sid;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
@@ -30,10 +35,6 @@ custodian::purpose! {
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
 }
 
 fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {

@@ -1,6 +1,11 @@
 //! Key handling against a careless or buggy caller: keys of the wrong length from a
 //! custom master key, and cache lifetimes at the ends of their range.
 
+#[allow(dead_code)]
+mod common;
+
+use common::sid;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,10 +17,6 @@ use zeroize::Zeroizing;
 
 custodian::purpose! {
     pub struct Crm { basis: Contract, description: "Serve your account.", uses: [Email] }
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
 }
 
 fn master() -> LocalMasterKey {

@@ -3,6 +3,11 @@
 //! triggers is found by the keyed MACs and counts before anything is destroyed or
 //! sealed (`docs/retention.md`, "Threat model").
 
+#[allow(dead_code)]
+mod common;
+
+use common::sid;
+
 use std::path::Path;
 
 use chrono::{Duration, Utc};
@@ -21,10 +26,6 @@ custodian::purpose! {
         description: "Establish, exercise or defend legal claims.",
         uses: [Email],
     }
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
 }
 
 fn vault(path: &Path, clock: &ManualClock) -> Vault {
