@@ -8,10 +8,10 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use common::sid;
 use common::stores::{Forwarding, StoreHook};
+use common::{sid, vault_on};
 use custodian::categories::Email;
-use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
+use custodian::keys::{KeyName, KeyStore, MemoryKeyStore};
 use custodian::retention::{HoldScope, LegalHold, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
@@ -25,14 +25,6 @@ custodian::purpose! {
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
-fn master() -> LocalMasterKey {
-    LocalMasterKey::from_slice("kek", &[7; 32]).unwrap()
-}
-
-fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
-    Vault::builder(master(), store).clock(clock.clone()).build()
 }
 
 fn access(s: &SubjectId) -> Access<Crm> {

@@ -51,6 +51,13 @@ pub fn audited_vault(
         .build()
 }
 
+/// A vault under master key "kek" (bytes of 7) on `store`, on `clock`, without a trail.
+pub fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
+    Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
+        .clock(clock.clone())
+        .build()
+}
+
 /// `email` sealed for `s` in the email context, kept for `days`.
 pub fn seal_email(v: &Vault, s: &SubjectId, email: &str, days: u32) -> Sealed<String, Email> {
     v.seal(
