@@ -159,16 +159,20 @@ fn a_checkpoint_does_not_certify_history_rewritten_in_the_sqlite_file() {
     still_refuses_the_rewrite(&job, &cp1, &trusted, &key);
 }
 
+/// Ten entries written to the JSON Lines file at `path` and checkpointed under `key`,
+/// by a trail that is then closed (the process stops).
+fn ten_checkpointed_then_closed(path: &Path, key: &Ed25519KeyPair) -> Checkpoint {
+    let trail = AuditTrail::new(JsonLinesSink::open(path).unwrap()).unwrap();
+    record_ten(&trail);
+    trail.checkpoint(key, t0()).unwrap()
+}
+
 #[test]
 fn a_checkpoint_does_not_certify_history_rewritten_in_a_json_lines_file_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.jsonl");
     let key = signer();
-    let cp1 = {
-        let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
-        record_ten(&trail);
-        trail.checkpoint(&key, t0()).unwrap()
-    };
+    let cp1 = ten_checkpointed_then_closed(&path, &key);
     // While the process is down.
     rewrite_json_lines(&path);
     let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
@@ -189,11 +193,7 @@ fn after_a_restart_a_checkpoint_extends_the_verified_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.jsonl");
     let key = signer();
-    let cp1 = {
-        let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
-        record_ten(&trail);
-        trail.checkpoint(&key, t0()).unwrap()
-    };
+    let cp1 = ten_checkpointed_then_closed(&path, &key);
     let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
     let trusted = TrustedKey::of(trail.id(), &key);
     trail.record(&access(10, "emp-ok")).unwrap();
