@@ -2,25 +2,26 @@
 //! in any stored byte, per-subject queries before and after erasure, tamper evidence on
 //! the memory and SQLite sinks, and fail-closed behaviour.
 
+#[allow(dead_code)]
+mod common;
+
+use common::{audited_vault, ctx, seal_email, sid, signer, t0};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
 use custodian::audit::{
     AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, AuditSink, AuditTrail, EventKind,
     HistoryActor, JsonLinesSink, MemorySink, Outcome, TrustedKey, VerifyError, chain_hash,
 };
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
-use custodian::keys::{LocalMasterKey, MemoryKeyStore};
+use custodian::keys::MemoryKeyStore;
 use custodian::retention::{Clock, ManualClock};
 use custodian::store::SqliteStore;
-use custodian::{
-    Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
-};
+use custodian::{Access, Actor, Sealed, SubjectId, Vault, VaultError};
 use proptest::prelude::*;
-use ring::rand::SystemRandom;
-use ring::signature::Ed25519KeyPair;
 
 custodian::purpose! {
     struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
@@ -30,45 +31,16 @@ custodian::purpose! {
 
 const EMAIL: &str = "alice.secret@example.com";
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
-fn master(id: &str, b: u8) -> LocalMasterKey {
-    LocalMasterKey::from_slice(id, &[b; 32]).unwrap()
-}
-
-fn ctx() -> Context<Email> {
-    Context::new("customer", "email").unwrap()
-}
-
 fn vault(trail: &Arc<AuditTrail>, clock: &ManualClock) -> Vault {
-    Vault::builder(master("kek", 1), MemoryKeyStore::new())
-        .clock(clock.clone())
-        .audit(Arc::clone(trail))
-        .operator(Actor::staff("emp-7", "privacy-officer"))
-        .build()
+    audited_vault(MemoryKeyStore::new(), trail, clock)
 }
 
 fn seal(v: &Vault, s: &SubjectId, days: u32) -> Sealed<String, Email> {
-    v.seal(
-        &Personal::new(s.clone(), EMAIL.to_string()),
-        &ctx().retain(Retention::Days(days)),
-    )
-    .unwrap()
+    seal_email(v, s, EMAIL, days)
 }
 
 fn support(s: &SubjectId) -> Access<Support> {
     Access::new(s.clone(), Actor::staff("emp-42", "support"))
-}
-
-fn signer() -> Ed25519KeyPair {
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
-    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
 }
 
 fn events(sink: &MemorySink) -> Vec<AuditEvent> {

@@ -4,26 +4,21 @@
 //! the next scheduled checkpoint does not get it signed, on SQLite (shared, read back
 //! at each checkpoint) nor on a JSON Lines file reopened after a restart.
 
+#[allow(dead_code)]
+mod common;
+
+use common::{signer, t0};
+
 use std::path::Path;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
 use custodian::ActorKind;
 use custodian::audit::{
     ActorRecord, AuditError, AuditEvent, AuditTrail, Checkpoint, EventKind, JsonLinesSink,
     TrustedKey, VerifyError, chain_hash,
 };
 use custodian::store::SqliteStore;
-use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
-}
-
-fn signer() -> Ed25519KeyPair {
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
-    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
-}
 
 /// An access by `actor`, `i` seconds after t0.
 fn access(i: i64, actor: &str) -> AuditEvent {
@@ -106,6 +101,25 @@ fn certifies(trail: &AuditTrail, cp: &Result<Checkpoint, AuditError>, key: &Trus
         .is_ok_and(|cp| trail.verify(Some((cp, key))).is_ok())
 }
 
+/// After the rewrite at position 9: verifying against the first checkpoint says where,
+/// and no further checkpoint is signed.
+#[track_caller]
+fn still_refuses_the_rewrite(
+    trail: &AuditTrail,
+    cp1: &Checkpoint,
+    trusted: &TrustedKey,
+    key: &Ed25519KeyPair,
+) {
+    assert_eq!(
+        trail.verify(Some((cp1, trusted))),
+        Err(VerifyError::Rewritten { position: 9 })
+    );
+    assert!(matches!(
+        trail.checkpoint(key, t0()),
+        Err(AuditError::Unanchored)
+    ));
+}
+
 #[test]
 fn a_checkpoint_does_not_certify_history_rewritten_in_the_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -142,14 +156,15 @@ fn a_checkpoint_does_not_certify_history_rewritten_in_the_sqlite_file() {
         job.checkpoint(&key, t0()),
         Err(AuditError::Unanchored)
     ));
-    assert_eq!(
-        job.verify(Some((&cp1, &trusted))),
-        Err(VerifyError::Rewritten { position: 9 })
-    );
-    assert!(matches!(
-        job.checkpoint(&key, t0()),
-        Err(AuditError::Unanchored)
-    ));
+    still_refuses_the_rewrite(&job, &cp1, &trusted, &key);
+}
+
+/// Ten entries written to the JSON Lines file at `path` and checkpointed under `key`,
+/// by a trail that is then closed (the process stops).
+fn ten_checkpointed_then_closed(path: &Path, key: &Ed25519KeyPair) -> Checkpoint {
+    let trail = AuditTrail::new(JsonLinesSink::open(path).unwrap()).unwrap();
+    record_ten(&trail);
+    trail.checkpoint(key, t0()).unwrap()
 }
 
 #[test]
@@ -157,11 +172,7 @@ fn a_checkpoint_does_not_certify_history_rewritten_in_a_json_lines_file_after_a_
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.jsonl");
     let key = signer();
-    let cp1 = {
-        let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
-        record_ten(&trail);
-        trail.checkpoint(&key, t0()).unwrap()
-    };
+    let cp1 = ten_checkpointed_then_closed(&path, &key);
     // While the process is down.
     rewrite_json_lines(&path);
     let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
@@ -174,14 +185,7 @@ fn a_checkpoint_does_not_certify_history_rewritten_in_a_json_lines_file_after_a_
         "a checkpoint certifies the rewritten history: {cp2:?}"
     );
     assert!(matches!(cp2, Err(AuditError::Unanchored)), "{cp2:?}");
-    assert_eq!(
-        trail.verify(Some((&cp1, &trusted))),
-        Err(VerifyError::Rewritten { position: 9 })
-    );
-    assert!(matches!(
-        trail.checkpoint(&key, t0()),
-        Err(AuditError::Unanchored)
-    ));
+    still_refuses_the_rewrite(&trail, &cp1, &trusted, &key);
 }
 
 #[test]
@@ -189,11 +193,7 @@ fn after_a_restart_a_checkpoint_extends_the_verified_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.jsonl");
     let key = signer();
-    let cp1 = {
-        let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
-        record_ten(&trail);
-        trail.checkpoint(&key, t0()).unwrap()
-    };
+    let cp1 = ten_checkpointed_then_closed(&path, &key);
     let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
     let trusted = TrustedKey::of(trail.id(), &key);
     trail.record(&access(10, "emp-ok")).unwrap();

@@ -3,10 +3,15 @@
 //! size, head and time; SQLite's query columns and the JSON Lines `event` are covered by
 //! verification; evidence kept after erasure (consent, holds) cannot re-link accesses.
 
+#[allow(dead_code)]
+mod common;
+
+use common::{audited_vault, ctx, seal_email, sid, signer, t0};
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
 use custodian::audit::{
     AuditEvent, AuditQuery, AuditSink, AuditTrail, EventKind, JsonLinesSink, MemorySink,
     TrustedKey, VerifyError,
@@ -16,50 +21,23 @@ use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, Eviden
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
 use custodian::store::SqliteStore;
-use custodian::{Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault};
-use ring::rand::SystemRandom;
-use ring::signature::Ed25519KeyPair;
+use custodian::{Access, Actor, Sealed, SubjectId, Vault};
 
 custodian::purpose! {
     struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
     struct Offers { basis: Consent, description: "Email offers.", uses: [Email] }
 }
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
-fn ctx() -> Context<Email> {
-    Context::new("customer", "email").unwrap()
-}
-
 fn vault(trail: &Arc<AuditTrail>, store: SqliteStore, clock: &ManualClock) -> Vault {
-    Vault::builder(LocalMasterKey::from_slice("kek", &[1; 32]).unwrap(), store)
-        .clock(clock.clone())
-        .audit(Arc::clone(trail))
-        .operator(Actor::staff("emp-7", "privacy-officer"))
-        .build()
+    audited_vault(store, trail, clock)
 }
 
 fn seal(v: &Vault, s: &SubjectId) -> Sealed<String, Email> {
-    v.seal(
-        &Personal::new(s.clone(), "alice.secret@example.com".to_string()),
-        &ctx().retain(Retention::Days(30)),
-    )
-    .unwrap()
+    seal_email(v, s, "alice.secret@example.com", 30)
 }
 
 fn support(s: &SubjectId) -> Access<Support> {
     Access::new(s.clone(), Actor::staff("emp-42", "support"))
-}
-
-fn signer() -> Ed25519KeyPair {
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
-    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
 }
 
 /// A memory trail of `n` events, and its sink.

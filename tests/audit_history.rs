@@ -3,15 +3,20 @@
 //! identity (Art. 15(1)(c) recipients are not the controller's staff; CJEU C-579/21).
 //! Staff identities come out only through an audited read for a declared purpose.
 
+#[allow(dead_code)]
+mod common;
+
+use common::{audited_vault, ctx, seal_email, sid, t0};
+
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
 use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink};
 use custodian::categories::Email;
-use custodian::keys::{LocalMasterKey, MemoryKeyStore};
+use custodian::keys::MemoryKeyStore;
 use custodian::retention::ManualClock;
 use custodian::store::SqliteStore;
-use custodian::{Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault};
+use custodian::{Access, Actor, Sealed, SubjectId, Vault};
 
 custodian::purpose! {
     struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
@@ -22,35 +27,12 @@ custodian::purpose! {
     }
 }
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
-fn ctx() -> Context<Email> {
-    Context::new("customer", "email").unwrap()
-}
-
 fn vault(trail: &Arc<AuditTrail>, clock: &ManualClock) -> Vault {
-    Vault::builder(
-        LocalMasterKey::from_slice("kek", &[1; 32]).unwrap(),
-        MemoryKeyStore::new(),
-    )
-    .clock(clock.clone())
-    .audit(Arc::clone(trail))
-    .operator(Actor::staff("emp-7", "privacy-officer"))
-    .build()
+    audited_vault(MemoryKeyStore::new(), trail, clock)
 }
 
 fn seal(v: &Vault, s: &SubjectId) -> Sealed<String, Email> {
-    v.seal(
-        &Personal::new(s.clone(), "alice@example.com".to_string()),
-        &ctx().retain(Retention::Days(30)),
-    )
-    .unwrap()
+    seal_email(v, s, "alice@example.com", 30)
 }
 
 /// Alice's data opened by a staff member, then by a service; then exported by the

@@ -7,18 +7,22 @@
 //! The two-process tests run this test binary again as the other process:
 //! `child_process_entry` does nothing unless `CUSTODIAN_AUDIT_CHILD` names a role.
 
+#[allow(dead_code)]
+mod common;
+
+use common::{ctx, t0, wait_for};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeZone, Utc};
 use custodian::audit::{AuditEvent, AuditQuery, AuditTrail, EventKind};
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
 use custodian::store::SqliteStore;
-use custodian::{Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault};
+use custodian::{Access, Actor, Personal, Retention, Sealed, SubjectId, Vault};
 
 custodian::purpose! {
     struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
@@ -26,14 +30,6 @@ custodian::purpose! {
 
 const ROLE: &str = "CUSTODIAN_AUDIT_CHILD";
 const DIR: &str = "CUSTODIAN_AUDIT_CHILD_DIR";
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
-}
-
-fn ctx() -> Context<Email> {
-    Context::new("customer", "email").unwrap()
-}
 
 fn alice() -> SubjectId {
     SubjectId::new("cus_alice").unwrap()
@@ -285,17 +281,6 @@ fn a_vault_in_another_process_stops_linking_a_subject_erased_here() {
         4,
         "open, erasure, open, export"
     );
-}
-
-fn wait_for(file: &Path) {
-    let start = Instant::now();
-    while !file.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the other process stalled"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// The other process of the two-process tests (see the module's docs).

@@ -5,9 +5,13 @@
 //! The two-process test runs this test binary again as the other process:
 //! `child_process_entry` does nothing unless `CUSTODIAN_JSONL_CHILD_DIR` is set.
 
+#[allow(dead_code)]
+mod common;
+
+use common::wait_for;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use custodian::audit::{AuditError, AuditEvent, AuditTrail, EventKind, JsonLinesSink};
@@ -60,17 +64,6 @@ fn a_second_writer_on_a_json_lines_file_in_this_process_is_refused() {
     let next = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
     assert_eq!(next.record(&event(3)).unwrap(), 3);
     assert_eq!(next.verify(None).unwrap().entries, 4);
-}
-
-fn wait_for(file: &Path) {
-    let start = Instant::now();
-    while !file.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the other process stalled"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]

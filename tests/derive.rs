@@ -1,5 +1,10 @@
 //! `#[derive(PersonalData)]` on a realistic customer record.
 
+#[allow(dead_code)]
+mod common;
+
+use common::sid;
+
 use chrono::NaiveDate;
 use custodian::categories::{DateOfBirth, Email, Name, PaymentCard, Phone, PostalAddress};
 use custodian::keys::LocalMasterKey;
@@ -37,10 +42,6 @@ pub struct Customer {
     pub card: Personal<String, PaymentCard>,
     pub plan: String,
     pub loyalty_points: u32,
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
 }
 
 fn customer(id: &str, name: &str, phone: Option<&str>) -> Customer {

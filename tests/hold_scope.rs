@@ -3,13 +3,18 @@
 //! hold's scope; every other purpose is refused; data within its retention is not
 //! affected. On the memory store and on SQLite, across vaults sharing one file.
 
+#[allow(dead_code)]
+mod common;
+
+use common::{sid, vault_on};
+
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::audit::{AuditTrail, EventKind, MemorySink};
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
-use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
+use custodian::keys::{LocalMasterKey, MemoryKeyStore};
 use custodian::retention::{Clock, HoldError, HoldScope, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
@@ -30,16 +35,6 @@ custodian::purpose! {
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
-fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
-    Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
-        .clock(clock.clone())
-        .build()
 }
 
 fn email_ctx() -> Context<Email> {

@@ -1,6 +1,11 @@
 //! Key handling against a careless or buggy caller: keys of the wrong length from a
 //! custom master key, and cache lifetimes at the ends of their range.
 
+#[allow(dead_code)]
+mod common;
+
+use common::sid;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,10 +17,6 @@ use zeroize::Zeroizing;
 
 custodian::purpose! {
     pub struct Crm { basis: Contract, description: "Serve your account.", uses: [Email] }
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
 }
 
 fn master() -> LocalMasterKey {
@@ -103,6 +104,18 @@ fn a_key_of_the_wrong_length_from_a_custom_master_key_is_refused() {
     }
 }
 
+/// Shreds `s` straight in the shared store, as another process would, behind `v`.
+fn shred_in_store(store: &MemoryKeyStore, v: &Vault, s: &SubjectId) {
+    store
+        .shred(
+            s,
+            &v.subject_ref(s).unwrap(),
+            chrono::Utc::now(),
+            &IntegrityKey::from_secret(&[0; 32]),
+        )
+        .unwrap();
+}
+
 #[test]
 fn a_cache_ttl_of_duration_max_neither_panics_nor_disables_the_cache() {
     let store = Arc::new(MemoryKeyStore::new());
@@ -117,14 +130,7 @@ fn a_cache_ttl_of_duration_max_neither_panics_nor_disables_the_cache() {
     assert_ne!(na, nb);
     // Cached means not re-read: another process's shred (straight in the shared
     // store) shows here only once the (clamped) TTL has passed.
-    store
-        .shred(
-            &s,
-            &v.subject_ref(&s).unwrap(),
-            chrono::Utc::now(),
-            &IntegrityKey::from_secret(&[0; 32]),
-        )
-        .unwrap();
+    shred_in_store(&store, &v, &s);
     assert_eq!(open(&v, &a, &s).unwrap(), "a@example.com");
     assert!(seal(&v, &s).is_ok());
 }
@@ -148,14 +154,7 @@ fn a_cache_ttl_of_zero_rereads_the_store_but_never_redraws_the_nonce_prefix() {
     // (here, straight in the shared store) takes effect at once.
     let sealed = seal(&v, &s).unwrap();
     assert_eq!(open(&v, &sealed, &s).unwrap(), "a@example.com");
-    store
-        .shred(
-            &s,
-            &v.subject_ref(&s).unwrap(),
-            chrono::Utc::now(),
-            &IntegrityKey::from_secret(&[0; 32]),
-        )
-        .unwrap();
+    shred_in_store(&store, &v, &s);
     assert!(matches!(open(&v, &sealed, &s), Err(VaultError::Shredded)));
     assert!(matches!(seal(&v, &s), Err(VaultError::Shredded)));
 }

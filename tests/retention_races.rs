@@ -2,16 +2,18 @@
 //! store (a key-store wrapper runs the other operation at the racy step inside the
 //! sweep), and in another OS process on the same SQLite file.
 
+#[allow(dead_code)]
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::stores::{Forwarding, StoreHook};
+use common::{sid, vault_on};
 use custodian::categories::Email;
-use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
-use custodian::retention::{
-    EpochSweep, HoldId, HoldScope, IntegrityKey, JournalPurge, LegalHold, ManualClock,
-    RetentionCounts, ShredCounts, SubjectRef,
-};
-use custodian::store::{SqliteStore, StoreError};
+use custodian::keys::{KeyName, KeyStore, MemoryKeyStore};
+use custodian::retention::{HoldScope, LegalHold, ManualClock};
+use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
 };
@@ -23,18 +25,6 @@ custodian::purpose! {
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
-fn master() -> LocalMasterKey {
-    LocalMasterKey::from_slice("kek", &[7; 32]).unwrap()
-}
-
-fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
-    Vault::builder(master(), store).clock(clock.clone()).build()
 }
 
 fn access(s: &SubjectId) -> Access<Crm> {
@@ -67,23 +57,25 @@ type Hook = Mutex<Option<Box<dyn FnOnce() + Send>>>;
 /// A key store that runs a hook once, at one step of a sweep: after the sweep read
 /// the holds (when it asks for the epochs to destroy), or just before it stores an
 /// escrow.
-struct Hooked<S> {
-    inner: S,
+type Hooked<S> = Forwarding<S, Races>;
+
+/// The hooks of a [`Hooked`] store, each run once.
+struct Races {
     after_holds_read: Hook,
     before_escrow: Hook,
     after_subject_holds_read: Hook,
     pause_ms: u64,
 }
 
-impl<S> Hooked<S> {
-    fn new(inner: S) -> Self {
-        Hooked {
-            inner,
+fn hooked<S>(inner: S) -> Hooked<S> {
+    Forwarding {
+        inner,
+        hook: Races {
             after_holds_read: Mutex::new(None),
             before_escrow: Mutex::new(None),
             after_subject_holds_read: Mutex::new(None),
             pause_ms: 0,
-        }
+        },
     }
 }
 
@@ -94,105 +86,20 @@ fn run(hook: &Hook) {
     }
 }
 
-impl<S: KeyStore> KeyStore for Hooked<S> {
-    fn latest(&self, s: &SubjectId) -> Result<Option<StoredKey>, StoreError> {
-        self.inner.latest(s)
-    }
-    fn get(&self, s: &SubjectId, v: u32) -> Result<Option<StoredKey>, StoreError> {
-        self.inner.get(s, v)
-    }
-    fn insert(&self, k: &StoredKey, r: &SubjectRef) -> Result<Option<StoredKey>, StoreError> {
-        self.inner.insert(k, r)
-    }
-    fn is_shredded(&self, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
-        self.inner.is_shredded(r, k)
-    }
-    fn shred(
-        &self,
-        s: &SubjectId,
-        r: &SubjectRef,
-        now: DateTime<Utc>,
-        k: &IntegrityKey,
-    ) -> Result<Option<ShredCounts>, StoreError> {
-        self.inner.shred(s, r, now, k)
-    }
-    fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
-        self.inner.retire_versions(s, below)
-    }
-    fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
-        self.inner.wrapped_by_other(id, limit)
-    }
-    fn rewrap(&self, old: &str, new: &StoredKey) -> Result<bool, StoreError> {
-        self.inner.rewrap(old, new)
-    }
-    fn wrapped(&self, n: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
-        self.inner.wrapped(n)
-    }
-    fn insert_wrapped(
-        &self,
-        n: &KeyName,
-        k: &WrappedKey,
-        r: Option<&SubjectRef>,
-    ) -> Result<Option<WrappedKey>, StoreError> {
+impl StoreHook for Races {
+    fn before_insert_wrapped(&self, n: &KeyName) {
         if matches!(n, KeyName::Escrow { .. }) {
             run(&self.before_escrow);
         }
-        self.inner.insert_wrapped(n, k, r)
     }
-    fn swept_before(&self) -> Result<u32, StoreError> {
-        self.inner.swept_before()
-    }
-    fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
+    fn before_epochs_before(&self) {
         run(&self.after_holds_read);
         std::thread::sleep(std::time::Duration::from_millis(self.pause_ms));
-        self.inner.epochs_before(before)
     }
-    fn sweep_epochs(
-        &self,
-        before: u32,
-        now: DateTime<Utc>,
-        k: &IntegrityKey,
-    ) -> Result<EpochSweep, StoreError> {
-        self.inner.sweep_epochs(before, now, k)
-    }
-    fn named_wrapped_by_other(
-        &self,
-        id: &str,
-        limit: usize,
-    ) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
-        self.inner.named_wrapped_by_other(id, limit)
-    }
-    fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
-        self.inner.rewrap_named(old, n, new)
-    }
-    fn place_hold(
-        &self,
-        h: &LegalHold,
-        r: &SubjectRef,
-        k: &IntegrityKey,
-    ) -> Result<bool, StoreError> {
-        self.inner.place_hold(h, r, k)
-    }
-    fn release_hold(
-        &self,
-        id: &HoldId,
-        at: DateTime<Utc>,
-        k: &IntegrityKey,
-    ) -> Result<Option<LegalHold>, StoreError> {
-        self.inner.release_hold(id, at, k)
-    }
-    fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
-        self.inner.verify_retention(k)
-    }
-    fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
-        let holds = self.inner.holds(s, k);
+    fn after_holds(&self, s: Option<&SubjectId>) {
         if s.is_some() {
             run(&self.after_subject_holds_read);
         }
-        holds
-    }
-    fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
-        self.inner.purge_journal()
     }
 }
 
@@ -202,7 +109,7 @@ impl<S: KeyStore> KeyStore for Hooked<S> {
 fn hold_placed_during_sweep(store: Arc<dyn KeyStore>) {
     let clock = ManualClock::new(t0());
     let other = vault_on(Arc::clone(&store), &clock);
-    let hooked = Arc::new(Hooked::new(Arc::clone(&store)));
+    let hooked = Arc::new(hooked(Arc::clone(&store)));
     let sweeper = vault_on(Arc::clone(&hooked), &clock);
     let a = sid("cus_a");
     let sealed = seal(&other, &a, 1);
@@ -211,7 +118,7 @@ fn hold_placed_during_sweep(store: Arc<dyn KeyStore>) {
     let (p, o) = (Arc::clone(&placed), Arc::new(other));
     let o2 = Arc::clone(&o);
     let who = a.clone();
-    *hooked.after_holds_read.lock().unwrap() = Some(Box::new(move || {
+    *hooked.hook.after_holds_read.lock().unwrap() = Some(Box::new(move || {
         *p.lock().unwrap() = Some(
             o2.hold::<Crm>(&who, "case 2027-99: litigation hold", None)
                 .unwrap(),
@@ -246,7 +153,7 @@ fn a_hold_placed_while_a_sweep_runs_keeps_the_data_on_sqlite() {
 fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
     let clock = ManualClock::new(t0());
     let other = Arc::new(vault_on(Arc::clone(&store), &clock));
-    let hooked = Arc::new(Hooked::new(Arc::clone(&store)));
+    let hooked = Arc::new(hooked(Arc::clone(&store)));
     let sweeper = vault_on(Arc::clone(&hooked), &clock);
     let a = sid("cus_a");
     let sealed = seal(&other, &a, 1);
@@ -254,7 +161,7 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
     let hold = other.hold::<Crm>(&a, "case 2027-98", None).unwrap();
     clock.advance(TimeDelta::days(3));
     let o2 = Arc::clone(&other);
-    *hooked.before_escrow.lock().unwrap() = Some(Box::new(move || {
+    *hooked.hook.before_escrow.lock().unwrap() = Some(Box::new(move || {
         o2.release(&hold.id).unwrap();
     }));
     sweeper.sweep().unwrap();
@@ -296,13 +203,13 @@ fn a_hold_released_while_a_sweep_runs_leaves_no_escrow_on_sqlite() {
 fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
     let clock = ManualClock::new(t0());
     let other = Arc::new(vault_on(Arc::clone(&store), &clock));
-    let hooked = Arc::new(Hooked::new(Arc::clone(&store)));
+    let hooked = Arc::new(hooked(Arc::clone(&store)));
     let eraser = vault_on(Arc::clone(&hooked), &clock);
     let a = sid("cus_a");
     let sealed = seal(&other, &a, 30);
     eraser.subject_ref(&a).unwrap();
     let (o2, who) = (Arc::clone(&other), a.clone());
-    *hooked.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
+    *hooked.hook.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
         o2.hold::<Crm>(&who, "case 2027-96: preservation order", None)
             .unwrap();
     }));
@@ -342,10 +249,10 @@ fn sweeper_child_process() {
     let Ok(path) = std::env::var(SWEEPER_ENV) else {
         return;
     };
-    let mut store = Hooked::new(SqliteStore::open(&path).unwrap());
+    let mut store = hooked(SqliteStore::open(&path).unwrap());
     // Pause inside each sweep, between reading the holds and destroying the epoch, so
     // that the other process's hold lands inside a sweep as often as not.
-    store.pause_ms = 15;
+    store.hook.pause_ms = 15;
     let clock = ManualClock::new(t0());
     let v = vault_on(store, &clock);
     for _ in 0..=DAYS + 1 {

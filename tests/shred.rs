@@ -1,15 +1,16 @@
 //! Crypto-shredding, key rotation and master-key rotation, on both key stores.
 
+#[allow(dead_code)]
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use common::sid;
+use common::stores::{Forwarding, StoreHook};
 use custodian::categories::{Email, Name};
-use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore, StoredKey, WrappedKey};
-use custodian::retention::{
-    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, RetentionCounts, ShredCounts,
-    SubjectRef,
-};
+use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
+use custodian::retention::JournalPurge;
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{
     Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -17,10 +18,6 @@ use custodian::{
 
 custodian::purpose! {
     pub struct Crm { basis: Contract, description: "Serve your account.", uses: [Name, Email] }
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
 }
 
 fn m(id: &str, byte: u8) -> LocalMasterKey {
@@ -186,105 +183,18 @@ fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
 }
 
 /// A key store that fails after a number of re-wraps: an interrupted rotation.
-struct Interrupting<S> {
-    inner: S,
-    left: AtomicUsize,
-}
+type Interrupting<S> = Forwarding<S, RewrapsLeft>;
 
-impl<S: KeyStore> KeyStore for Interrupting<S> {
-    fn latest(&self, s: &SubjectId) -> Result<Option<StoredKey>, StoreError> {
-        self.inner.latest(s)
-    }
-    fn get(&self, s: &SubjectId, v: u32) -> Result<Option<StoredKey>, StoreError> {
-        self.inner.get(s, v)
-    }
-    fn insert(&self, k: &StoredKey, r: &SubjectRef) -> Result<Option<StoredKey>, StoreError> {
-        self.inner.insert(k, r)
-    }
-    fn is_shredded(&self, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
-        self.inner.is_shredded(r, k)
-    }
-    fn shred(
-        &self,
-        s: &SubjectId,
-        r: &SubjectRef,
-        now: DateTime<Utc>,
-        k: &IntegrityKey,
-    ) -> Result<Option<ShredCounts>, StoreError> {
-        self.inner.shred(s, r, now, k)
-    }
-    fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
-        self.inner.retire_versions(s, below)
-    }
-    fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
-        self.inner.wrapped_by_other(id, limit)
-    }
-    fn rewrap(&self, old: &str, new: &StoredKey) -> Result<bool, StoreError> {
-        if self.left.fetch_sub(1, Ordering::SeqCst) == 0 {
-            self.left.store(0, Ordering::SeqCst);
+/// How many re-wraps an [`Interrupting`] store lets through before it fails.
+struct RewrapsLeft(AtomicUsize);
+
+impl StoreHook for RewrapsLeft {
+    fn before_rewrap(&self) -> Result<(), StoreError> {
+        if self.0.fetch_sub(1, Ordering::SeqCst) == 0 {
+            self.0.store(0, Ordering::SeqCst);
             return Err(StoreError::Poisoned);
         }
-        self.inner.rewrap(old, new)
-    }
-    fn wrapped(&self, n: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
-        self.inner.wrapped(n)
-    }
-    fn insert_wrapped(
-        &self,
-        n: &KeyName,
-        k: &WrappedKey,
-        r: Option<&SubjectRef>,
-    ) -> Result<Option<WrappedKey>, StoreError> {
-        self.inner.insert_wrapped(n, k, r)
-    }
-    fn swept_before(&self) -> Result<u32, StoreError> {
-        self.inner.swept_before()
-    }
-    fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
-        self.inner.epochs_before(before)
-    }
-    fn sweep_epochs(
-        &self,
-        before: u32,
-        now: DateTime<Utc>,
-        k: &IntegrityKey,
-    ) -> Result<EpochSweep, StoreError> {
-        self.inner.sweep_epochs(before, now, k)
-    }
-    fn named_wrapped_by_other(
-        &self,
-        id: &str,
-        limit: usize,
-    ) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
-        self.inner.named_wrapped_by_other(id, limit)
-    }
-    fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
-        self.inner.rewrap_named(old, n, new)
-    }
-    fn place_hold(
-        &self,
-        h: &LegalHold,
-        r: &SubjectRef,
-        k: &IntegrityKey,
-    ) -> Result<bool, StoreError> {
-        self.inner.place_hold(h, r, k)
-    }
-    fn release_hold(
-        &self,
-        id: &HoldId,
-        at: DateTime<Utc>,
-        k: &IntegrityKey,
-    ) -> Result<Option<LegalHold>, StoreError> {
-        self.inner.release_hold(id, at, k)
-    }
-    fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
-        self.inner.verify_retention(k)
-    }
-    fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
-        self.inner.holds(s, k)
-    }
-    fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
-        self.inner.purge_journal()
+        Ok(())
     }
 }
 
@@ -307,7 +217,7 @@ fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
         m("kek-2026", 2),
         Interrupting {
             inner: open_store().store(),
-            left: AtomicUsize::new(7),
+            hook: RewrapsLeft(AtomicUsize::new(7)),
         },
     )
     .previous_master_key(m("kek-2025", 1))

@@ -3,6 +3,11 @@
 //! triggers is found by the keyed MACs and counts before anything is destroyed or
 //! sealed (`docs/retention.md`, "Threat model").
 
+#[allow(dead_code)]
+mod common;
+
+use common::sid;
+
 use std::path::Path;
 
 use chrono::{Duration, Utc};
@@ -23,10 +28,6 @@ custodian::purpose! {
     }
 }
 
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
 fn vault(path: &Path, clock: &ManualClock) -> Vault {
     Vault::builder(
         LocalMasterKey::from_slice("kek-1", &[4; 32]).unwrap(),
@@ -34,6 +35,16 @@ fn vault(path: &Path, clock: &ManualClock) -> Vault {
     )
     .clock(clock.clone())
     .build()
+}
+
+/// A fresh store file "s.db" in a temporary directory (kept while the test runs), a
+/// clock at now, and a vault on the file.
+fn on_file() -> (tempfile::TempDir, std::path::PathBuf, ManualClock, Vault) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let clock = ManualClock::new(Utc::now());
+    let v = vault(&path, &clock);
+    (dir, path, clock, v)
 }
 
 fn ctx() -> Context<Email> {
@@ -94,10 +105,7 @@ fn tampered(r: &Result<impl std::fmt::Debug, VaultError>) -> bool {
 
 #[test]
 fn deleting_or_replacing_hold_rows_with_plain_sql_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let clock = ManualClock::new(Utc::now());
-    let v = vault(&path, &clock);
+    let (_dir, path, _clock, v) = on_file();
     let alice = sid("cus_alice");
     let hold = v.hold::<Claims>(&alice, "case 2027-14", None).unwrap();
     let c = sql(&path);
@@ -133,10 +141,7 @@ fn deleting_or_replacing_hold_rows_with_plain_sql_is_refused() {
 
 #[test]
 fn deleting_or_replacing_tombstones_with_plain_sql_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let clock = ManualClock::new(Utc::now());
-    let v = vault(&path, &clock);
+    let (_dir, path, clock, v) = on_file();
     let alice = sid("cus_alice");
     seal(&v, &alice);
     v.erase(&alice).unwrap();
@@ -202,10 +207,7 @@ fn sweep_refuses_after_a_hold_row_was_deleted_and_the_held_data_survives() {
 
 #[test]
 fn forged_hold_row_is_refused_and_does_not_block_erasure_silently() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let clock = ManualClock::new(Utc::now());
-    let v = vault(&path, &clock);
+    let (_dir, path, _clock, v) = on_file();
     let (alice, bob) = (sid("cus_alice"), sid("cus_bob"));
     seal(&v, &bob);
     let real = v.hold::<Claims>(&alice, "case 2027-14", None).unwrap();
@@ -230,10 +232,7 @@ fn forged_hold_row_is_refused_and_does_not_block_erasure_silently() {
 
 #[test]
 fn reverting_a_release_to_its_earlier_authentic_row_is_found() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let clock = ManualClock::new(Utc::now());
-    let v = vault(&path, &clock);
+    let (_dir, path, _clock, v) = on_file();
     let alice = sid("cus_alice");
     seal(&v, &alice);
     let hold = v.hold::<Claims>(&alice, "case 2027-14", None).unwrap();
@@ -253,10 +252,7 @@ fn reverting_a_release_to_its_earlier_authentic_row_is_found() {
 /// erased subject.
 #[test]
 fn deleted_tombstone_is_found_before_sealing_for_the_erased_subject() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let clock = ManualClock::new(Utc::now());
-    let v = vault(&path, &clock);
+    let (_dir, path, clock, v) = on_file();
     let alice = sid("cus_alice");
     seal(&v, &alice);
     v.erase(&alice).unwrap();
@@ -277,10 +273,7 @@ fn deleted_tombstone_is_found_before_sealing_for_the_erased_subject() {
 
 #[test]
 fn erasing_a_subject_that_never_existed_writes_no_tombstone() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let clock = ManualClock::new(Utc::now());
-    let v = vault(&path, &clock);
+    let (_dir, path, _clock, v) = on_file();
     let count = || -> i64 {
         sql(&path)
             .query_row("SELECT count(*) FROM shredded_subjects", [], |r| r.get(0))
@@ -351,10 +344,7 @@ fn a_store_rolled_back_with_its_head_is_found_only_against_an_anchor() {
 /// adopted.
 #[test]
 fn records_without_macs_are_adopted_once_and_a_stripped_head_alone_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let clock = ManualClock::new(Utc::now());
-    let v = vault(&path, &clock);
+    let (_dir, path, clock, v) = on_file();
     let alice = sid("cus_alice");
     let hold = v.hold::<Claims>(&alice, "case 1", None).unwrap();
     let bob = sid("cus_bob");
@@ -421,10 +411,7 @@ fn the_memory_store_keeps_the_same_records_and_reports_them() {
 /// could be sealed for again. The head's MAC covers a check value of that secret.
 #[test]
 fn a_replaced_subject_reference_secret_is_found_before_sealing_for_an_erased_subject() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let clock = ManualClock::new(Utc::now());
-    let v = vault(&path, &clock);
+    let (_dir, path, clock, v) = on_file();
     let alice = sid("cus_alice");
     seal(&v, &alice);
     v.erase(&alice).unwrap();
