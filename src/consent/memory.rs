@@ -1,15 +1,24 @@
 //! [`MemoryConsentStore`]: consent evidence in this process's memory.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
+use super::PurposeScope;
 use super::chain::{ChainedEvent, ChainedFloor, ChainedNotice, EvidenceKey, RegisteredNotice};
 use super::evidence::{ConsentEvent, EvidenceRef};
 use super::store::{ConsentStatus, ConsentStore, StoredErasure, erasure_of};
 use crate::store::StoreError;
-use crate::subject::SubjectId;
+use crate::subject::{SubjectId, SubjectMap};
+
+/// A map on the check path: `foldhash`, seeded per process (keys are purpose names and
+/// notice ids, fixed by the application, and subject ids: see [`SubjectMap`]).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Distinct scopes interned at most: declarations are compiled in, so a process has
+/// few; past this, a status keeps its own copy (still correct, only colder).
+const SCOPES_CAP: usize = 64;
 
 /// Consent evidence held in memory: fast, and gone when the process ends.
 ///
@@ -33,7 +42,7 @@ struct Current {
 
 #[derive(Default)]
 struct MemoryInner {
-    current: HashMap<String, HashMap<SubjectId, Current>>,
+    current: FastMap<String, SubjectMap<Current>>,
     /// Every link, in position order (position = index + 1), and the event at it
     /// unless erasure removed it.
     log: Vec<([u8; 32], Option<ChainedEvent>)>,
@@ -41,9 +50,32 @@ struct MemoryInner {
     by_subject: HashMap<SubjectId, Vec<usize>>,
     /// Erased subjects: index of their erasure in `log`.
     erased: HashMap<EvidenceRef, usize>,
-    floors: HashMap<(String, Option<String>), u32>,
+    /// Notice floors per purpose: the one for every notice (`all`) and per notice id,
+    /// nested so a check looks them up by `&str` without allocating.
+    floors: FastMap<String, Floors>,
     floor_log: Vec<ChainedFloor>,
     notices: Vec<ChainedNotice>,
+    /// One allocation per distinct notice id and scope, shared by every status that
+    /// names it: a check then reads memory other checks keep warm, instead of one
+    /// cold allocation per subject.
+    notice_ids: HashSet<Arc<str>, foldhash::fast::RandomState>,
+    scopes: Vec<Arc<PurposeScope>>,
+}
+
+/// The notice floors of one purpose.
+#[derive(Default)]
+struct Floors {
+    all: Option<u32>,
+    by_notice: FastMap<String, u32>,
+}
+
+impl Floors {
+    fn get(&self, notice: Option<&str>) -> Option<u32> {
+        match notice {
+            None => self.all,
+            Some(n) => self.by_notice.get(n).copied(),
+        }
+    }
 }
 
 impl MemoryConsentStore {
@@ -54,6 +86,25 @@ impl MemoryConsentStore {
 }
 
 impl MemoryInner {
+    /// `status` with its notice id and scope replaced by the shared copies of equal
+    /// values (interning them on first sight).
+    fn intern(&mut self, mut status: ConsentStatus) -> ConsentStatus {
+        match self.notice_ids.get(&status.notice_id) {
+            Some(shared) => status.notice_id = Arc::clone(shared),
+            None => {
+                self.notice_ids.insert(Arc::clone(&status.notice_id));
+            }
+        }
+        if let Some(scope) = &status.scope {
+            match self.scopes.iter().find(|s| **s == *scope) {
+                Some(shared) => status.scope = Some(Arc::clone(shared)),
+                None if self.scopes.len() < SCOPES_CAP => self.scopes.push(Arc::clone(scope)),
+                None => {}
+            }
+        }
+        status
+    }
+
     fn push(&mut self, event: ConsentEvent, kept: Option<Vec<u8>>, key: &EvidenceKey) -> u64 {
         let seq = self.log.len() as u64 + 1;
         let prev = self.log.last().map_or([0u8; 32], |(mac, _)| *mac);
@@ -122,6 +173,7 @@ impl ConsentStore for MemoryConsentStore {
                     .map(|e| &e.event),
             ),
         };
+        let status = status.map(|s| inner.intern(s));
         let latest_us = before.map_or(at_us, |c| c.latest_us.max(at_us));
         let by_subject = inner.current.entry(event.purpose().to_owned()).or_default();
         by_subject.insert(
@@ -171,12 +223,11 @@ impl ConsentStore for MemoryConsentStore {
         _key: &EvidenceKey,
     ) -> Result<u32, StoreError> {
         let inner = self.inner.read().map_err(|_| StoreError::Poisoned)?;
-        let all = inner.floors.get(&(purpose.to_owned(), None)).copied();
-        let own = inner
-            .floors
-            .get(&(purpose.to_owned(), Some(notice.to_owned())))
-            .copied();
-        Ok(all.unwrap_or(0).max(own.unwrap_or(0)))
+        let Some(floors) = inner.floors.get(purpose) else {
+            return Ok(0);
+        };
+        let all = floors.get(None).unwrap_or(0);
+        Ok(all.max(floors.get(Some(notice)).unwrap_or(0)))
     }
 
     fn raise_notice_floor(
@@ -188,8 +239,12 @@ impl ConsentStore for MemoryConsentStore {
     ) -> Result<(), StoreError> {
         let mut guard = self.inner.write().map_err(|_| StoreError::Poisoned)?;
         let inner = &mut *guard;
-        let slot = (purpose.to_owned(), notice.map(str::to_owned));
-        if inner.floors.get(&slot).is_some_and(|f| *f >= version) {
+        if inner
+            .floors
+            .get(purpose)
+            .and_then(|f| f.get(notice))
+            .is_some_and(|f| f >= version)
+        {
             return Ok(());
         }
         let seq = inner.floor_log.len() as u64 + 1;
@@ -201,7 +256,13 @@ impl ConsentStore for MemoryConsentStore {
             version,
             mac: key.notice_floor_mac(&prev, seq, purpose, notice, version),
         });
-        inner.floors.insert(slot, version);
+        let floors = inner.floors.entry(purpose.to_owned()).or_default();
+        match notice {
+            None => floors.all = Some(version),
+            Some(n) => {
+                floors.by_notice.insert(n.to_owned(), version);
+            }
+        }
         Ok(())
     }
 

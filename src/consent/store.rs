@@ -20,8 +20,9 @@ pub struct ConsentStatus {
     /// When the consent in force was given (the latest-dated one no withdrawal ends;
     /// see [`fold`](Self::fold)).
     pub given_at: DateTime<Utc>,
-    /// The notice it was given to.
-    pub notice_id: String,
+    /// The notice it was given to (shared: a store may hand out one allocation for
+    /// every status given to the same notice, so reading a status does not copy it).
+    pub notice_id: Arc<str>,
     /// The notice version it was given to.
     pub notice_version: u32,
     /// When it lapses, if it does.
@@ -46,7 +47,7 @@ impl ConsentStatus {
     pub(crate) fn given(g: &ConsentGiven) -> ConsentStatus {
         ConsentStatus {
             given_at: g.at,
-            notice_id: g.notice.id.clone(),
+            notice_id: Arc::from(g.notice.id.as_str()),
             notice_version: g.notice.version,
             expires_at: g.expires_at,
             withdrawn_at: None,

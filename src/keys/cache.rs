@@ -24,10 +24,11 @@
 //!
 //! # The per-thread front
 //!
-//! Every thread remembers the last key it used (one entry, stamped with the cache's
-//! generation). A hit there costs no lock and no hash: the shared map's read lock and
-//! hash are ~30 ns on the 2-core CI machine, a sixth of a 64-byte seal. Sealing the
-//! fields of one record hits it. Shredding, retiring a key or changing a subject's
+//! Every thread remembers the last few keys it used ([`FRONT_LEN`] entries, each
+//! stamped with the cache's generation). A hit there costs no lock and no hash: the
+//! shared map's read lock and hash are ~30 ns on the 2-core CI machine, a sixth of a
+//! 64-byte seal. Sealing the fields of one record hits it even though each category
+//! has its own data key (one entry per category). Shredding, retiring a key or changing a subject's
 //! current version bumps the generation, which invalidates every thread's front at
 //! once; the front keeps its own copy of the entry's expiry.
 
@@ -232,8 +233,13 @@ struct Front {
     nonces: NonceBlock,
 }
 
+/// Keys a thread's front remembers: enough for the categories of a typical record
+/// (a linear scan of this many entries is cheaper than one hash of the subject id).
+const FRONT_LEN: usize = 8;
+
 thread_local! {
-    static FRONT: RefCell<Option<Front>> = const { RefCell::new(None) };
+    /// Most recently used last.
+    static FRONT: RefCell<Vec<Front>> = const { RefCell::new(Vec::new()) };
 }
 
 impl KeyCache {
@@ -264,21 +270,21 @@ impl KeyCache {
         let generation = self.generation.load(Ordering::Acquire);
         let hit = FRONT.with(|front| {
             let front = front.try_borrow().ok()?;
-            let e = front.as_ref()?;
-            let same_version = match version {
-                None => e.current,
-                Some(v) => v == e.slot.version,
-            };
-            if e.cache != self.id
-                || e.generation != generation
-                || !same_version
-                || e.slot.epoch != epoch
-                || e.slot.algorithm != algorithm
-                || e.slot.category != category
-                // `Arc<str>` equality checks the pointer first: free for clones.
-                || e.subject != *subject
-                || Instant::now() >= e.expires
-            {
+            let e = front.iter().rev().find(|e| {
+                let same_version = match version {
+                    None => e.current,
+                    Some(v) => v == e.slot.version,
+                };
+                e.cache == self.id
+                    && e.generation == generation
+                    && same_version
+                    && e.slot.epoch == epoch
+                    && e.slot.algorithm == algorithm
+                    && e.slot.category == category
+                    // `Arc<str>` equality checks the pointer first: free for clones.
+                    && e.subject == *subject
+            })?;
+            if Instant::now() >= e.expires {
                 return None;
             }
             // Two uncontended atomic operations (the upgrade and the drop), the price
@@ -329,7 +335,17 @@ impl KeyCache {
         );
         FRONT.with(|front| {
             if let Ok(mut front) = front.try_borrow_mut() {
-                *front = Some(Front {
+                // Entries of this cache from an older generation can never hit again,
+                // and one for the same key is replaced (its unused nonces are dropped).
+                front.retain(|e| {
+                    e.cache != self.id
+                        || (e.generation == generation
+                            && !(e.slot == slot && e.subject == entry_subject))
+                });
+                if front.len() >= FRONT_LEN {
+                    front.remove(0);
+                }
+                front.push(Front {
                     cache: self.id,
                     generation,
                     subject: entry_subject,
@@ -537,6 +553,45 @@ mod tests {
         // The watermark never goes down.
         cache.sweep(5);
         assert!(cache.with(&a, None, aes, 10, "t", |_, _| ()).is_none());
+    }
+
+    #[test]
+    fn fields_of_several_categories_all_stay_in_the_threads_front() {
+        let rng = SystemRandom::new();
+        let cache = KeyCache::new(8, Duration::from_secs(60));
+        let a = sid("a");
+        let aes = Algorithm::Aes256Gcm;
+        let categories = ["contact.email", "contact.phone", "identity.name", "address"];
+        // Held here, as a caller sealing with them would: the front keeps only `Weak`s.
+        let mut held = Vec::new();
+        for category in categories {
+            let s = Slot {
+                category,
+                ..slot(1, aes, 0)
+            };
+            held.extend(cache.insert(&a, s, false, key(&rng), true).ok());
+        }
+        assert_eq!(held.len(), categories.len());
+        // A record's fields, one per category: each misses once, then is in the front.
+        for category in categories {
+            assert!(cache.with(&a, None, aes, 0, category, |_, _| ()).is_some());
+        }
+        // Take the shared map away without invalidating the fronts (test only): what
+        // still answers comes from this thread's front, with no lock and no hash.
+        if let Ok(mut inner) = cache.inner.write() {
+            inner.subjects.clear();
+        }
+        for category in categories {
+            assert!(
+                cache.with(&a, None, aes, 0, category, |_, _| ()).is_some(),
+                "a record's earlier category fell out of the front"
+            );
+        }
+        // A shred still invalidates every entry at once.
+        cache.shred(&a);
+        for category in categories {
+            assert!(cache.with(&a, None, aes, 0, category, |_, _| ()).is_none());
+        }
     }
 
     #[test]
