@@ -128,7 +128,12 @@ fn opening_json_without_escapes_leaves_no_plaintext_in_freed_heap() {
 /// More than that would be a leak of custodian's own.
 #[test]
 fn opening_json_with_escapes_leaves_no_more_than_serde_jsons_unescape_scratch() {
-    let longest = marked(true).len();
+    // Built and freed under the lock: a marked string freed while another test's
+    // measurement is armed would count there.
+    let longest = {
+        let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+        marked(true).len()
+    };
     let doublings = (usize::BITS - longest.leading_zeros()) as usize;
     let open = seal_and_open(true).1;
     assert!(
