@@ -137,18 +137,7 @@ pub struct CategoryInfo {
 
 /// Whether two strings are equal, byte by byte (`==` on `str` is not `const`).
 pub(crate) const fn same_str(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    crate::bytes::eq(a.as_bytes(), b.as_bytes())
 }
 
 /// Whether `name` is the name of a built-in category ([`categories::ALL`](crate::categories::ALL));
@@ -178,7 +167,7 @@ pub const fn unlike_restricted_parent(name: &str, sensitivity: Sensitivity) -> b
     while i < all.len() {
         let parent = all[i];
         if parent.sensitivity.needs_condition()
-            && !same_sensitivity(parent.sensitivity, sensitivity)
+            && parent.sensitivity as u8 != sensitivity as u8
             && is_under(name, parent.name)
         {
             return true;
@@ -188,30 +177,10 @@ pub const fn unlike_restricted_parent(name: &str, sensitivity: Sensitivity) -> b
     false
 }
 
-/// `==` on [`Sensitivity`], in a `const fn`.
-const fn same_sensitivity(a: Sensitivity, b: Sensitivity) -> bool {
-    matches!(
-        (a, b),
-        (Sensitivity::Ordinary, Sensitivity::Ordinary)
-            | (Sensitivity::Special, Sensitivity::Special)
-            | (Sensitivity::CriminalOffence, Sensitivity::CriminalOffence)
-    )
-}
-
 /// Whether `name` is `parent` followed by `.` and more.
 const fn is_under(name: &str, parent: &str) -> bool {
     let (n, p) = (name.as_bytes(), parent.as_bytes());
-    if n.len() <= p.len() + 1 || n[p.len()] != b'.' {
-        return false;
-    }
-    let mut i = 0;
-    while i < p.len() {
-        if n[i] != p[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    n.len() > p.len() + 1 && n[p.len()] == b'.' && crate::bytes::starts_with(n, p)
 }
 
 /// Checks a dotted category name at compile time: lowercase ASCII letters, digits and

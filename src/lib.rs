@@ -146,6 +146,7 @@
 pub mod access;
 pub mod audit;
 pub mod basis;
+mod bytes;
 pub mod categories;
 pub mod category;
 pub mod condition;

@@ -109,7 +109,7 @@ impl Retention {
     /// cannot disagree about what a literal means.
     pub const fn from_literal(s: &str) -> Option<Self> {
         let b = s.as_bytes();
-        if eq_bytes(b, b"until_erased") {
+        if crate::bytes::eq(b, b"until_erased") {
             return Some(Retention::UntilErased);
         }
         // "<n>y from end of year[ <sign>HH:MM]"
@@ -278,20 +278,6 @@ const fn anchor_suffix(b: &[u8], at: usize) -> Option<i16> {
         return None;
     }
     Some(minutes)
-}
-
-const fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 impl fmt::Display for Retention {
