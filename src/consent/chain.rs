@@ -95,10 +95,7 @@ impl EvidenceKey {
         stream_prev: u64,
         event: &ConsentEvent,
     ) -> [u8; 32] {
-        let msg = event_message(prev, seq, stream_prev, event);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(hmac::sign(&self.hmac_key(), &msg).as_ref());
-        out
+        self.sign(&event_message(prev, seq, stream_prev, event))
     }
 
     /// Whether `mac` is the link of event `seq` after `prev` (compared in constant
@@ -167,10 +164,7 @@ impl EvidenceKey {
 
     /// The link of notice-floor raise `seq` after `prev`.
     pub fn floor_mac(&self, prev: &[u8; 32], seq: u64, purpose: &str, version: u32) -> [u8; 32] {
-        let msg = floor_message(prev, seq, purpose, version);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(hmac::sign(&self.hmac_key(), &msg).as_ref());
-        out
+        self.sign(&floor_message(prev, seq, purpose, version))
     }
 
     /// Whether `mac` is the link of registered notice `seq` after `prev` (compared in
