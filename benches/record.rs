@@ -44,7 +44,8 @@ const FIELDS: [&str; 5] = [
     "4111111111111111",                                             // 16 B
 ];
 
-fn record_seal(c: &mut Criterion) {
+/// A vault and the benchmark's customer (`FIELDS` in its five personal fields).
+fn vault_and_customer() -> (Vault, Customer) {
     let vault = Vault::in_memory(LocalMasterKey::from_slice("bench", &[0x42; 32]).unwrap());
     let id = SubjectId::new("cus_00000001").unwrap();
     fn p<C: custodian::Category>(id: &SubjectId, i: usize) -> Personal<String, C> {
@@ -59,6 +60,11 @@ fn record_seal(c: &mut Criterion) {
         card: p(&id, 4),
         plan: "gold".into(),
     };
+    (vault, customer)
+}
+
+fn record_seal(c: &mut Criterion) {
+    let (vault, customer) = vault_and_customer();
     customer.seal(&vault).unwrap(); // warm the key cache
 
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[0x42; 32]).unwrap());
@@ -93,22 +99,9 @@ fn record_seal(c: &mut Criterion) {
 }
 
 fn record_open(c: &mut Criterion) {
-    let vault = Vault::in_memory(LocalMasterKey::from_slice("bench", &[0x42; 32]).unwrap());
-    let id = SubjectId::new("cus_00000001").unwrap();
-    fn p<C: custodian::Category>(id: &SubjectId, i: usize) -> Personal<String, C> {
-        Personal::new(id.clone(), FIELDS[i].to_owned())
-    }
-    let customer = Customer {
-        id: id.clone(),
-        name: p(&id, 0),
-        email: p(&id, 1),
-        phone: p(&id, 2),
-        address: p(&id, 3),
-        card: p(&id, 4),
-        plan: "gold".into(),
-    };
+    let (vault, customer) = vault_and_customer();
     let sealed = customer.seal(&vault).unwrap();
-    let access = Access::<Account>::new(id.clone(), Actor::service("bench"));
+    let access = Access::<Account>::new(customer.id.clone(), Actor::service("bench"));
     sealed.open(&vault, &access).unwrap(); // warm the key cache
 
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[0x42; 32]).unwrap());
