@@ -1,6 +1,13 @@
 //! Plaintext left in freed heap by `seal` and `open` of `Json<T>` values. A scanning
 //! global allocator looks for a marker in every block freed (or moved by `realloc`)
 //! while one call runs. Test code may use `unsafe`: the allocator needs it.
+//!
+//! The allocator zeroes every block it frees, measured or not. Without that, a block
+//! the test itself freed unwiped (the `format!` temporaries that build the marked
+//! strings) could be handed out again, to any thread, as spare capacity that its new
+//! owner never writes; freed later during a measurement, it would count that stale
+//! marker as custodian's. With it, a marker found in a freed block was written there
+//! during that block's life.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
@@ -19,7 +26,8 @@ static ONE: Mutex<()> = Mutex::new(());
 
 struct Scan;
 
-fn scan(p: *mut u8, n: usize) {
+/// Counts `p` if it holds the marker while a measurement runs, then zeroes it.
+fn scan_and_wipe(p: *mut u8, n: usize) {
     if ARMED.load(Ordering::Relaxed) && n >= MARK.len() {
         // SAFETY: `p` is a live allocation of `n` bytes, about to be freed or moved.
         let s = unsafe { std::slice::from_raw_parts(p, n) };
@@ -27,23 +35,25 @@ fn scan(p: *mut u8, n: usize) {
             HITS.fetch_add(1, Ordering::Relaxed);
         }
     }
+    // SAFETY: as above; nothing reads the block after this but the allocator.
+    unsafe { std::ptr::write_bytes(p, 0, n) };
 }
 
 // SAFETY: forwards to `System`; `realloc` is alloc + copy + dealloc so the old block can
-// be scanned before it is freed.
+// be scanned and wiped before it is freed.
 unsafe impl GlobalAlloc for Scan {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        scan(p, l.size());
+        scan_and_wipe(p, l.size());
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
         let q = unsafe { System.alloc(Layout::from_size_align_unchecked(new, l.align())) };
         if !q.is_null() {
             unsafe { std::ptr::copy_nonoverlapping(p, q, l.size().min(new)) };
-            scan(p, l.size());
+            scan_and_wipe(p, l.size());
             unsafe { System.dealloc(p, l) };
         }
         q
