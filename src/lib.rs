@@ -293,6 +293,11 @@ pub use zeroize;
 #[doc(hidden)]
 pub mod __private;
 
+/// The README's tour, compiled and run as a doc test so that it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The names every user of custodian needs, for `use custodian::prelude::*;` next to a
 /// backend's own globs: traits, the core types and the derive, nothing that clashes.
 ///
