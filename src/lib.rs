@@ -205,6 +205,8 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// On docs.rs, each item that needs a feature says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Public modules are namespaces a user names: the legal vocabulary (`basis`,
 // `categories`, `condition`), the setup and operations of each concern (`audit`,
