@@ -187,6 +187,18 @@
 //! fields, dates, consent evidence and hold records remain, and are personal data
 //! ([`manual::retention`], "Erasure"; [`manual::compliance`]).
 //!
+//! ## Where things are
+//!
+//! The types every use touches are at the crate root ([`Personal`], [`Access`],
+//! [`Vault`], [`Sealed`], [`Context`], [`SubjectId`], [`Retention`], their errors) and,
+//! for a glob import next to your own names, in [`prelude`]. A module is public where
+//! its names read best with it: the law's vocabulary ([`basis`], [`condition`],
+//! [`categories`]) and each concern's setup and operations ([`consent`], [`keys`],
+//! [`retention`], [`audit`], [`store`]). The sealed format's primitives are not public:
+//! only the vault seals, with nonces of its own. The crates in custodian's signatures
+//! are re-exported ([`secrecy`], [`zeroize`]), so you never match their versions by
+//! hand.
+//!
 //! ## The manual
 //!
 //! The design manual is part of these docs, in [`manual`] (the same text as
