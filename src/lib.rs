@@ -217,6 +217,9 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// A type in a public signature must be nameable: re-exported, not left in a private
+// module where a user cannot write it down.
+#![warn(unnameable_types)]
 // On docs.rs, each item that needs a feature says which.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -251,6 +254,7 @@ mod unit_tests;
 mod vault;
 
 /// Seals that only this crate implements: nothing outside it can name them.
+#[allow(unnameable_types)] // the point of a seal: reachable as a supertrait, never named
 mod private {
     /// Keeps the lawful bases, Art. 9(2) conditions and Art. 10 authorisations the
     /// law's, not the user's.
@@ -284,7 +288,7 @@ pub use personal::Personal;
 pub use plaintext::{Json, Plaintext, PlaintextError, wipe_bytes};
 pub use purpose::{AuthorisationInfo, ConditionInfo, Purpose, PurposeInfo, Uses};
 pub use record::{FieldInfo, PersonalData};
-pub use retention::{Retention, RetentionParseError};
+pub use retention::Retention;
 
 /// `#[derive(PersonalData)]`: see [`manual::derive`] and [`PersonalData`](trait@PersonalData).
 #[cfg(feature = "derive")]
