@@ -1,6 +1,6 @@
-//! What consent evidence holds (issue 14, defects 6 and 7): the notice registry, the
-//! evidence fields, who recorded it, the ledger's clock, versions per notice; and what
-//! is kept after erasure, for how long, and who may read it.
+//! What consent evidence holds: the notice registry, the evidence fields, who recorded
+//! it, the ledger's clock, versions per notice; and what is kept after erasure, for how
+//! long, and who may read it.
 
 use std::path::Path;
 use std::sync::Arc;

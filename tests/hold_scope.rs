@@ -82,7 +82,7 @@ where
     Access::new(s.clone(), Actor::staff("emp-12", "counsel"))
 }
 
-fn email_for<P: custodian::purpose::Uses<Email>>(
+fn email_for<P: custodian::Uses<Email>>(
     v: &Vault,
     sealed: &Sealed<String, Email>,
     a: &Access<P>,

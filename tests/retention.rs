@@ -87,7 +87,7 @@ fn the_header_records_collection_and_expiry_from_the_declared_retention() {
         .build();
     let a = sid("cus_1");
     // The exact dates are sealed inside the value (format v3); the vault reads them.
-    let h = |d: custodian::format::Dates| (d.collected, d.expires);
+    let h = |d: custodian::Dates| (d.collected, d.expires);
     let declared = seal(&v, &a, 30);
     assert_eq!(
         h(v.dates(&declared, &ctx(30)).unwrap()),
@@ -202,7 +202,8 @@ fn an_expired_value_is_refused_even_while_its_key_exists() {
     // Moving the expiry day forward in the header selects another key: it is bound.
     let mut bytes = sealed.into_bytes();
     let n = usize::from(bytes[2]);
-    let later = custodian::format::epoch_of((t0() + TimeDelta::days(60)).timestamp());
+    // The header's expiry day is the UTC day number of the expiry (docs/format.md).
+    let later = u32::try_from((t0() + TimeDelta::days(60)).timestamp() / 86_400).unwrap();
     bytes[7 + n..11 + n].copy_from_slice(&later.to_be_bytes());
     let edited = Sealed::<String, Email>::from_bytes(bytes).unwrap();
     let header = edited.header().unwrap();
