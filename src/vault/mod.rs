@@ -1,11 +1,16 @@
-//! The vault: seal, open, shred and rotate; retention, holds and erasure in
-//! `retention.rs`.
+//! The vault: seal and open here; retention checks in `retention.rs`, holds in
+//! `holds.rs`, the sweep in `sweep.rs`, shredding and erasure in `erase.rs`.
 
 mod audit;
+mod epochs;
+mod erase;
 mod error;
 mod exceptions;
+mod holds;
 mod retention;
 mod rotation;
+mod secrets;
+mod sweep;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -16,7 +21,7 @@ use zeroize::Zeroizing;
 pub use error::{RewrapReport, ShredReport, SweepReport, VaultError};
 
 use crate::access::{Access, Actor};
-use crate::audit::{AuditTrail, EventKind};
+use crate::audit::AuditTrail;
 use crate::category::Category;
 use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header, OpenError};
 use crate::keys::{
@@ -404,45 +409,6 @@ impl Vault {
             None,
         )?;
         Ok(dates)
-    }
-
-    /// Crypto-shreds `subject`: deletes every version of their key, and any epoch
-    /// share escrowed for them, from the key store and this process's cache. Every
-    /// value sealed for them, including copies in backups and exports, then fails with
-    /// [`VaultError::Shredded`]. Refused while they are under a legal hold.
-    /// [`erase`](Self::erase) does this and returns a receipt. Audited as `shred`.
-    pub fn shred(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
-        self.audited(EventKind::Shred, subject, || self.shred_unaudited(subject))
-    }
-
-    fn shred_unaudited(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
-        self.refuse_if_held(subject)?;
-        let reference = self.subject_ref(subject)?;
-        // Evict now; mark shredded here only once the store committed, so a shred that
-        // fails leaves nothing claiming otherwise. A key loaded meanwhile is evicted
-        // again by `cache.shred` below, and one inserted after it is refused.
-        self.cache.evict(subject);
-        let committed = self.store_shred(subject, &reference);
-        let counts = match committed {
-            Ok(counts) => counts,
-            Err(e) => {
-                self.cache.evict(subject);
-                return Err(e);
-            }
-        };
-        let (keys_destroyed, escrows_destroyed) = (counts.keys, counts.escrows);
-        // An id that never had key material gets no tombstone, here either.
-        if counts.tombstone {
-            self.cache.shred(subject);
-        } else {
-            self.cache.evict(subject);
-        }
-        self.forget_pseudonym(subject);
-        Ok(ShredReport {
-            keys_destroyed,
-            escrows_destroyed,
-            journal: self.purge_journal(),
-        })
     }
 
     /// Subjects whose derived keys are cached in this process.

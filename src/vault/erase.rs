@@ -1,0 +1,177 @@
+//! Crypto-shredding and erasure on the vault. See `docs/retention.md`, "Erasure".
+
+use super::{ShredReport, Vault, VaultError};
+use crate::audit::EventKind;
+use crate::retention::{
+    ErasedField, ErasureException, ErasureReceipt, JournalPurge, ShredCounts, SubjectRef,
+};
+use crate::store::StoreError;
+use crate::subject::SubjectId;
+
+impl Vault {
+    /// Erases `subject`'s sealed data (GDPR Art. 17, CCPA deletion): destroys their keys
+    /// and any escrowed epoch shares, so every value sealed for them, in every copy and
+    /// backup, can no longer be opened, once no key-store backup from before the erasure
+    /// remains; with a consent ledger attached
+    /// ([`VaultBuilder::consent`](super::VaultBuilder::consent)), ends every consent of
+    /// theirs with a terminal event and pseudonymises their consent evidence
+    /// (`docs/consent.md`). Returns the receipt to keep as proof. Only sealed contents
+    /// become unreadable: the subject id and dates in each value's header, plain fields,
+    /// kept consent evidence and hold records remain, and are yours to delete or keep on
+    /// their own ground (`docs/retention.md`, "Erasure"). Refused with
+    /// [`VaultError::UnderLegalHold`] while a hold applies.
+    ///
+    /// ```
+    /// use custodian::keys::LocalMasterKey;
+    /// use custodian::{SubjectId, Vault, VaultError};
+    /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
+    /// let alice = SubjectId::new("cus_1")?;
+    /// # custodian::purpose! {
+    /// #     pub struct LegalClaims { basis: LegitimateInterests, description: "Claims.", uses: [custodian::categories::Email] }
+    /// # }
+    /// let hold = vault.hold::<LegalClaims>(&alice, "case 2027-14: litigation hold", None)?;
+    /// assert!(matches!(vault.erase(&alice), Err(VaultError::UnderLegalHold { .. })));
+    /// vault.release(&hold.id)?;
+    /// let receipt = vault.erase(&alice)?;
+    /// assert_eq!(receipt.subject, vault.subject_ref(&alice)?);
+    /// assert!(!serde_json::to_string(&receipt)?.contains("cus_1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn erase(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
+        self.audited(EventKind::Erasure, subject, || {
+            self.erase_unaudited(subject, &[])
+        })
+    }
+
+    pub(super) fn erase_unaudited(
+        &self,
+        subject: &SubjectId,
+        exceptions: &[ErasureException],
+    ) -> Result<ErasureReceipt, VaultError> {
+        let reference = self.subject_ref(subject)?;
+        let checked = self.check_exceptions(exceptions)?;
+        // Refused before anything is kept or destroyed while a hold binds the subject.
+        self.refuse_if_held(subject)?;
+        let kept = self.keep_excepted(subject, checked)?;
+        let report = self.shred_unaudited(subject)?;
+        // Keys first: a hold refuses the shred before any consent ends. Ending consent
+        // is idempotent, so a failure here is repaired by erasing again.
+        if let Some(eraser) = &self.consent {
+            eraser
+                .erase(subject)
+                .map_err(|e| VaultError::ConsentNotEnded(Box::new(e)))?;
+        }
+        // A request queued under a hold is done now.
+        self.store.dequeue_erasure(subject)?;
+        // What became unreadable: the registered fields of categories not kept, and
+        // nothing if no key was destroyed (the subject had none, or was erased before).
+        let erased = report.keys_destroyed > 0;
+        let is_kept = |category: &str| kept.iter().any(|k| k.exception.category == category);
+        let data = self
+            .records
+            .iter()
+            .filter(|_| erased)
+            .flat_map(|(record, fields)| {
+                fields
+                    .iter()
+                    .filter(|f| !is_kept(f.category.name))
+                    .map(move |f| ErasedField {
+                        record: (*record).to_owned(),
+                        field: f.name.to_owned(),
+                        category: f.category.name.to_owned(),
+                        sensitivity: f.category.sensitivity,
+                        retention: f.retention,
+                    })
+            })
+            .collect();
+        Ok(ErasureReceipt {
+            subject: reference,
+            erased_at: self.clock.now(),
+            subject_keys_destroyed: report.keys_destroyed,
+            escrowed_keys_destroyed: report.escrows_destroyed,
+            data,
+            kept,
+            journal: report.journal,
+        })
+    }
+
+    /// The store's half of a shred: keys, escrows, pseudonym secret, tombstone and
+    /// holds in one transaction that re-checks the holds. Returns what was destroyed
+    /// and whether the subject has a tombstone (not an id that never had anything).
+    pub(super) fn store_shred(
+        &self,
+        subject: &SubjectId,
+        reference: &SubjectRef,
+    ) -> Result<ShredCounts, VaultError> {
+        // `None`: a hold was placed since `refuse_if_held` read the holds. Report it,
+        // or, if it was released meanwhile, try again.
+        for _ in 0..3 {
+            let key = self.retention_key()?;
+            match self
+                .store
+                .shred(subject, reference, self.clock.now(), key)?
+            {
+                Some(counts) => return Ok(counts),
+                None => self.refuse_if_held(subject)?,
+            }
+        }
+        Err(StoreError::Corrupt {
+            what: "the store keeps refusing a shred for a hold it does not list",
+        }
+        .into())
+    }
+
+    /// Retries a purge of the store's journal left pending by a deletion; errors count
+    /// as pending (the deletion itself is committed).
+    pub(super) fn purge_journal(&self) -> JournalPurge {
+        self.store.purge_journal().unwrap_or(JournalPurge::Pending)
+    }
+
+    /// Completes a purge of deleted key material from the store's journal that a
+    /// shred, erasure, sweep or re-wrap left [`JournalPurge::Pending`] (a long-running
+    /// reader in another connection kept the SQLite write-ahead log from being
+    /// emptied). Any later write through the store also retries it. Schedule it after
+    /// erasures if your readers hold long transactions.
+    pub fn checkpoint(&self) -> Result<JournalPurge, VaultError> {
+        Ok(self.store.purge_journal()?)
+    }
+
+    /// Crypto-shreds `subject`: deletes every version of their key, and any epoch
+    /// share escrowed for them, from the key store and this process's cache. Every
+    /// value sealed for them, including copies in backups and exports, then fails with
+    /// [`VaultError::Shredded`]. Refused while they are under a legal hold.
+    /// [`erase`](Self::erase) does this and returns a receipt. Audited as `shred`.
+    pub fn shred(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
+        self.audited(EventKind::Shred, subject, || self.shred_unaudited(subject))
+    }
+
+    fn shred_unaudited(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
+        self.refuse_if_held(subject)?;
+        let reference = self.subject_ref(subject)?;
+        // Evict now; mark shredded here only once the store committed, so a shred that
+        // fails leaves nothing claiming otherwise. A key loaded meanwhile is evicted
+        // again by `cache.shred` below, and one inserted after it is refused.
+        self.cache.evict(subject);
+        let committed = self.store_shred(subject, &reference);
+        let counts = match committed {
+            Ok(counts) => counts,
+            Err(e) => {
+                self.cache.evict(subject);
+                return Err(e);
+            }
+        };
+        let (keys_destroyed, escrows_destroyed) = (counts.keys, counts.escrows);
+        // An id that never had key material gets no tombstone, here either.
+        if counts.tombstone {
+            self.cache.shred(subject);
+        } else {
+            self.cache.evict(subject);
+        }
+        self.forget_pseudonym(subject);
+        Ok(ShredReport {
+            keys_destroyed,
+            escrows_destroyed,
+            journal: self.purge_journal(),
+        })
+    }
+}
