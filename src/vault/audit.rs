@@ -206,20 +206,20 @@ impl Vault {
         subject: &SubjectId,
         create: Create,
     ) -> Result<Option<Pseudonyms>, VaultError> {
-        if let Some(p) = self.pseudonym_memo.get(subject, self.cache_ttl) {
+        if let Some(p) = self.pseudonym_memo.get(subject, self.keys.cache_ttl()) {
             return Ok(Some(p));
         }
         let name = KeyName::Pseudonym(subject.clone());
-        let mut secret = self.named_secret(&name, false)?;
+        let mut secret = self.keys.named_secret(&name, false)?;
         if secret.is_none() {
             let may_create = match create {
                 Create::No => false,
                 Create::Yes => true,
-                Create::IfKnown => self.store.latest(subject)?.is_some(),
+                Create::IfKnown => self.keys.store.latest(subject)?.is_some(),
             };
             if may_create {
                 // Refused for a shredded subject: they get no new pseudonym.
-                secret = self.named_secret(&name, true)?;
+                secret = self.keys.named_secret(&name, true)?;
             }
         }
         let Some(secret) = secret else {
@@ -232,7 +232,7 @@ impl Vault {
             lifecycle: derive(LIFECYCLE_LABEL),
         };
         self.pseudonym_memo
-            .put(subject, &pseudonyms, self.cache_ttl);
+            .put(subject, &pseudonyms, self.keys.cache_ttl());
         Ok(Some(pseudonyms))
     }
 

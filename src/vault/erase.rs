@@ -62,7 +62,7 @@ impl Vault {
                 .map_err(|e| VaultError::ConsentNotEnded(Box::new(e)))?;
         }
         // A request queued under a hold is done now.
-        self.store.dequeue_erasure(subject)?;
+        self.keys.store.dequeue_erasure(subject)?;
         // What became unreadable: the registered fields of categories not kept, and
         // nothing if no key was destroyed (the subject had none, or was erased before).
         let erased = report.keys_destroyed > 0;
@@ -106,8 +106,9 @@ impl Vault {
         // `None`: a hold was placed since `refuse_if_held` read the holds. Report it,
         // or, if it was released meanwhile, try again.
         for _ in 0..3 {
-            let key = self.retention_key()?;
+            let key = self.keys.retention_key()?;
             match self
+                .keys
                 .store
                 .shred(subject, reference, self.clock.now(), key)?
             {
@@ -124,7 +125,10 @@ impl Vault {
     /// Retries a purge of the store's journal left pending by a deletion; errors count
     /// as pending (the deletion itself is committed).
     pub(super) fn purge_journal(&self) -> JournalPurge {
-        self.store.purge_journal().unwrap_or(JournalPurge::Pending)
+        self.keys
+            .store
+            .purge_journal()
+            .unwrap_or(JournalPurge::Pending)
     }
 
     /// Completes a purge of deleted key material from the store's journal that a
@@ -133,7 +137,7 @@ impl Vault {
     /// emptied). Any later write through the store also retries it. Schedule it after
     /// erasures if your readers hold long transactions.
     pub fn checkpoint(&self) -> Result<JournalPurge, VaultError> {
-        Ok(self.store.purge_journal()?)
+        Ok(self.keys.store.purge_journal()?)
     }
 
     /// Crypto-shreds `subject`: deletes every version of their key, and any epoch
@@ -151,21 +155,21 @@ impl Vault {
         // Evict now; mark shredded here only once the store committed, so a shred that
         // fails leaves nothing claiming otherwise. A key loaded meanwhile is evicted
         // again by `cache.shred` below, and one inserted after it is refused.
-        self.cache.evict(subject);
+        self.keys.evict(subject);
         let committed = self.store_shred(subject, &reference);
         let counts = match committed {
             Ok(counts) => counts,
             Err(e) => {
-                self.cache.evict(subject);
+                self.keys.evict(subject);
                 return Err(e);
             }
         };
         let (keys_destroyed, escrows_destroyed) = (counts.keys, counts.escrows);
         // An id that never had key material gets no tombstone, here either.
         if counts.tombstone {
-            self.cache.shred(subject);
+            self.keys.forget_shredded(subject);
         } else {
-            self.cache.evict(subject);
+            self.keys.evict(subject);
         }
         self.forget_pseudonym(subject);
         Ok(ShredReport {
@@ -173,5 +177,11 @@ impl Vault {
             escrows_destroyed,
             journal: self.purge_journal(),
         })
+    }
+
+    /// The pseudonymous reference of `subject` used in erasure receipts: the same for
+    /// the same subject in every vault sharing this key store and master key.
+    pub fn subject_ref(&self, subject: &SubjectId) -> Result<SubjectRef, VaultError> {
+        self.keys.subject_ref(subject)
     }
 }

@@ -3,22 +3,15 @@
 //! See `docs/retention.md`, "Erasure exceptions".
 
 use chrono::{DateTime, Utc};
-use zeroize::Zeroizing;
 
 use super::{Vault, VaultError};
 use crate::audit::EventKind;
-use crate::format;
-use crate::keys::KeyName;
-use crate::keys::Slot;
 use crate::retention::{
     ErasureBlocked, ErasureException, ErasureOutcome, ErasureReceipt, ExceptionRecord, KeptData,
-    QueuedErasure, StoredException, check_hold_reason,
+    QueuedErasure, check_hold_reason,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
-
-/// The name of the vault secret that keys the MACs of queued erasures.
-const QUEUE_SECRET: &str = "erasure-queue";
 
 impl Vault {
     /// Erases `subject` as [`erase`](Self::erase) does, except the categories a law
@@ -125,25 +118,7 @@ impl Vault {
         if kept.is_empty() {
             return Ok(kept);
         }
-        let newest = self.store.latest(subject)?.map_or(0, |row| row.version);
-        for version in 1..=newest {
-            // Retired versions are gone already.
-            let Some(row) = self.store.get(subject, version)? else {
-                continue;
-            };
-            let subject_key = self.unwrap_row(&row)?;
-            for k in &mut kept {
-                let category_key = format::category_key(&subject_key, &k.exception.category);
-                let aad = StoredException::aad(subject, version, &k.exception);
-                self.store.insert_exception(&StoredException {
-                    subject: subject.clone(),
-                    version,
-                    exception: k.exception.clone(),
-                    key: self.wrap(&category_key[..], &aad)?,
-                })?;
-                k.key_versions += 1;
-            }
-        }
+        self.keys.keep_category_keys(subject, &mut kept)?;
         Ok(kept)
     }
 
@@ -178,9 +153,9 @@ impl Vault {
                     mac: Vec::new(),
                 };
                 queued.mac = self.queue_mac(&queued)?.as_ref().to_vec();
-                self.store.queue_erasure(&queued)?;
+                self.keys.store.queue_erasure(&queued)?;
                 Ok(ErasureOutcome::Pending {
-                    subject: self.subject_ref(subject)?,
+                    subject: self.keys.subject_ref(subject)?,
                     requested_at,
                     blocked_by: ErasureBlocked {
                         hold,
@@ -201,9 +176,11 @@ impl Vault {
         let now = self.clock.now();
         let mut done = Vec::new();
         let mut waiting = 0;
-        for queued in self.store.queued_erasures()? {
+        for queued in self.keys.store.queued_erasures()? {
             // Fails closed: a forged or edited entry could keep data for any purpose.
-            if ring::hmac::verify(&self.queue_key()?, &queued.mac_input(), &queued.mac).is_err() {
+            if ring::hmac::verify(&self.keys.queue_key()?, &queued.mac_input(), &queued.mac)
+                .is_err()
+            {
                 return Err(StoreError::RetentionTampered {
                     what: "a queued erasure does not verify",
                 }
@@ -226,53 +203,10 @@ impl Vault {
     }
 
     fn queue_mac(&self, queued: &QueuedErasure) -> Result<ring::hmac::Tag, VaultError> {
-        Ok(ring::hmac::sign(&self.queue_key()?, &queued.mac_input()))
-    }
-
-    /// The key of the queue's MACs: the vault secret `erasure-queue`, created on first
-    /// use and wrapped by the master key like every vault secret.
-    fn queue_key(&self) -> Result<ring::hmac::Key, VaultError> {
-        let name = KeyName::Secret(QUEUE_SECRET.to_owned());
-        // A store never refuses a vault secret; `None` would be a broken store.
-        let secret = self.named_secret(&name, true)?.ok_or(StoreError::Corrupt {
-            what: "vault secret refused by the key store",
-        })?;
-        Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret))
-    }
-
-    /// The kept category key for a value in `slot` of an erased subject, if an
-    /// erasure exception keeps its category for `purpose` and has not ended;
-    /// `Shredded` if none keeps it (any more).
-    pub(super) fn excepted_key(
-        &self,
-        subject: &SubjectId,
-        slot: Slot,
-        purpose: Option<&'static str>,
-    ) -> Result<Zeroizing<[u8; 32]>, VaultError> {
-        let Some(kept) = self.store.exception(subject, slot.version, slot.category)? else {
-            return Err(VaultError::Shredded);
-        };
-        let e = &kept.exception;
-        if e.until <= self.clock.now() {
-            return Err(VaultError::Shredded);
-        }
-        if purpose != Some(e.purpose.as_str()) {
-            return Err(VaultError::RestrictedByErasureException {
-                purpose,
-                category: slot.category,
-                kept_for: e.purpose.clone(),
-                law: e.law.clone(),
-                until: e.until,
-            });
-        }
-        let aad = StoredException::aad(subject, slot.version, e);
-        let key = self.unwrap_with(&kept.key, &aad)?;
-        if key.len() != 32 {
-            return Err(crate::keys::KeyError::Length { len: key.len() }.into());
-        }
-        let mut out = Zeroizing::new([0u8; 32]);
-        out.copy_from_slice(&key[..]);
-        Ok(out)
+        Ok(ring::hmac::sign(
+            &self.keys.queue_key()?,
+            &queued.mac_input(),
+        ))
     }
 }
 

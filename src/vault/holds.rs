@@ -2,11 +2,9 @@
 //! `docs/retention.md`, "Legal holds".
 
 use chrono::{DateTime, Utc};
-use ring::rand::SecureRandom;
 
 use super::{Vault, VaultError};
 use crate::audit::{EventKind, Outcome};
-use crate::keys::KeyError;
 use crate::purpose::Purpose;
 use crate::retention::{
     HoldBasis, HoldError, HoldId, HoldScope, HoldSubject, LegalHold, check_hold_reason,
@@ -75,8 +73,7 @@ impl Vault {
         if until.is_some_and(|u| u <= now) {
             return Err(HoldError::UntilInPast.into());
         }
-        let mut id = [0u8; 16];
-        self.rng.fill(&mut id).map_err(|_| KeyError::Random)?;
+        let id = self.keys.random_id()?;
         let hold = LegalHold {
             id: HoldId::from_random(id),
             subject: HoldSubject::Subject(subject.clone()),
@@ -87,10 +84,11 @@ impl Vault {
             released_at: None,
         };
         // Refused in the store's transaction if the subject was shredded.
-        if !self
-            .store
-            .place_hold(&hold, &self.subject_ref(subject)?, self.retention_key()?)?
-        {
+        if !self.keys.store.place_hold(
+            &hold,
+            &self.subject_ref(subject)?,
+            self.keys.retention_key()?,
+        )? {
             return Err(VaultError::Shredded);
         }
         self.audit_hold(EventKind::HoldPlaced, subject, &hold.scope)?;
@@ -101,8 +99,9 @@ impl Vault {
     /// escrowed for them are destroyed: data that expired meanwhile becomes unreadable.
     pub fn release(&self, id: &HoldId) -> Result<LegalHold, VaultError> {
         let now = self.clock.now();
-        let key = self.retention_key()?;
+        let key = self.keys.retention_key()?;
         let Some(before) = self
+            .keys
             .store
             .holds(None, key)?
             .into_iter()
@@ -116,12 +115,13 @@ impl Vault {
         // The store destroys the escrows in the same transaction if this was the
         // subject's last binding hold.
         let released = self
+            .keys
             .store
             .release_hold(id, now, key)?
             .ok_or_else(|| HoldError::NotFound(id.clone()))?;
         if let Some(subject) = released.subject_id() {
             if self.active_hold(subject)?.is_none() {
-                self.cache.evict(subject);
+                self.keys.evict(subject);
             }
             self.audit_hold(EventKind::HoldReleased, subject, &released.scope)?;
         } else {
@@ -132,14 +132,17 @@ impl Vault {
 
     /// Every legal hold, active or not, oldest first: the record of what was held, why
     /// and until when.
-    /// [`VaultError::Store`] with [`StoreError::RetentionTampered`] if a hold record
+    /// [`VaultError::Store`] with [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered) if a hold record
     /// was forged, edited or deleted in the store.
     pub fn holds(&self) -> Result<Vec<LegalHold>, VaultError> {
-        Ok(self.store.holds(None, self.retention_key()?)?)
+        Ok(self.keys.store.holds(None, self.keys.retention_key()?)?)
     }
 
     /// The holds of one subject, oldest first.
     pub fn holds_of(&self, subject: &SubjectId) -> Result<Vec<LegalHold>, VaultError> {
-        Ok(self.store.holds(Some(subject), self.retention_key()?)?)
+        Ok(self
+            .keys
+            .store
+            .holds(Some(subject), self.keys.retention_key()?)?)
     }
 }

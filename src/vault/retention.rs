@@ -74,7 +74,10 @@ impl Vault {
             return Ok(());
         }
         let now = self.clock.now();
-        let holds = self.store.holds(Some(subject), self.retention_key()?)?;
+        let holds = self
+            .keys
+            .store
+            .holds(Some(subject), self.keys.retention_key()?)?;
         let keeping: Vec<&LegalHold> = holds
             .iter()
             .filter(|h| h.is_active(now) && h.scope.covers(category))
@@ -106,8 +109,9 @@ impl Vault {
     pub(super) fn active_hold(&self, subject: &SubjectId) -> Result<Option<LegalHold>, VaultError> {
         let now = self.clock.now();
         Ok(self
+            .keys
             .store
-            .holds(Some(subject), self.retention_key()?)?
+            .holds(Some(subject), self.keys.retention_key()?)?
             .into_iter()
             .find(|h| h.is_active(now)))
     }
@@ -117,8 +121,9 @@ impl Vault {
     pub(super) fn refuse_if_held(&self, subject: &SubjectId) -> Result<(), VaultError> {
         let now = self.clock.now();
         match self
+            .keys
             .store
-            .holds(Some(subject), self.retention_key()?)?
+            .holds(Some(subject), self.keys.retention_key()?)?
             .into_iter()
             .find(|h| h.binds(now))
         {
@@ -129,15 +134,6 @@ impl Vault {
             }),
             None => Ok(()),
         }
-    }
-
-    /// Whether the store holds the subject's tombstone (their keyed reference). The
-    /// store first checks that no tombstone was deleted or forged: a subject key is
-    /// only created after this says no (`VaultError::Store(RetentionTampered)` on a
-    /// tampered store, so nothing is sealed for a subject whose erasure was hidden).
-    pub(super) fn is_shredded(&self, subject: &SubjectId) -> Result<bool, VaultError> {
-        let reference = self.subject_ref(subject)?;
-        Ok(self.store.is_shredded(&reference, self.retention_key()?)?)
     }
 
     /// Verifies every legal-hold record and erasure tombstone in the key store: each
@@ -154,7 +150,10 @@ impl Vault {
         &self,
         expected: Option<&RetentionReport>,
     ) -> Result<RetentionReport, VaultError> {
-        let counts = self.store.verify_retention(self.retention_key()?)?;
+        let counts = self
+            .keys
+            .store
+            .verify_retention(self.keys.retention_key()?)?;
         if let Some(e) = expected
             && !counts.covers(&e.counts)
         {

@@ -3,28 +3,20 @@
 
 use super::{RewrapReport, Vault, VaultError};
 use crate::audit::{EventKind, Outcome};
-use crate::keys::{StoredKey, subject_key_aad};
 use crate::subject::SubjectId;
 
 impl Vault {
     /// Starts a new key version for `subject`: new seals use it, old values still open,
     /// and [`reseal`](Self::reseal) upgrades them. Returns the new version.
     pub fn rotate_subject_key(&self, subject: &SubjectId) -> Result<u32, VaultError> {
-        let next = match self.store.latest(subject)? {
-            Some(row) => row.version.saturating_add(1),
-            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
-            None => 1,
-        };
-        let (row, _) = self.create_key(subject, next)?;
-        // Fronts and the cache still name the old version current: drop them.
-        self.cache.evict(subject);
+        let version = self.keys.rotate(subject)?;
         self.audit_event(
             EventKind::SubjectKeyRotation,
             Some(subject),
             None,
             Outcome::Allowed,
         )?;
-        Ok(row.version)
+        Ok(version)
     }
 
     /// Destroys `subject`'s key versions below `below` (never the newest), from the key
@@ -62,19 +54,7 @@ impl Vault {
         below: u32,
     ) -> Result<usize, VaultError> {
         self.refuse_if_held(subject)?;
-        let newest = match self.store.latest(subject)? {
-            Some(row) => row.version,
-            None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
-            None => return Ok(0),
-        };
-        if below > newest {
-            return Err(VaultError::WouldRetireNewestKey { below, newest });
-        }
-        // Before and after the deletion: an open that loaded an old version meanwhile
-        // may have cached it again.
-        self.cache.evict(subject);
-        let destroyed = self.store.retire_versions(subject, below)?;
-        self.cache.evict(subject);
+        let destroyed = self.keys.retire_versions(subject, below)?;
         self.audit_event(
             EventKind::SubjectKeyRotation,
             Some(subject),
@@ -90,40 +70,10 @@ impl Vault {
     /// touched. Each key is swapped on its own, so an interrupted run loses nothing and
     /// the next run carries on where it stopped.
     pub fn rewrap_keys(&self) -> Result<RewrapReport, VaultError> {
-        let mut report = RewrapReport::default();
-        loop {
-            let batch = self.store.named_wrapped_by_other(self.master.id(), 256)?;
-            if batch.is_empty() {
-                break;
-            }
-            for (name, key) in batch {
-                let plain = self.unwrap_with(&key, &name.aad())?;
-                let new = self.wrap(&plain, &name.aad())?;
-                if self.store.rewrap_named(&key.master_id, &name, &new)? {
-                    report.rewrapped += 1;
-                }
-            }
-        }
-        loop {
-            let batch = self.store.wrapped_by_other(self.master.id(), 256)?;
-            if batch.is_empty() {
-                // The old wrappings linger in the store's journal until purged.
-                report.journal = self.purge_journal();
-                self.audit_event(EventKind::MasterKeyRotation, None, None, Outcome::Allowed)?;
-                return Ok(report);
-            }
-            for row in batch {
-                let key = self.unwrap_row(&row)?;
-                let aad = subject_key_aad(&row.subject, row.version);
-                let new = StoredKey {
-                    wrapped: self.master.wrap(&key, &aad)?,
-                    master_id: self.master.id().to_owned(),
-                    ..row.clone()
-                };
-                if self.store.rewrap(&row.master_id, &new)? {
-                    report.rewrapped += 1;
-                }
-            }
-        }
+        let rewrapped = self.keys.rewrap_all()?;
+        // The old wrappings linger in the store's journal until purged.
+        let journal = self.purge_journal();
+        self.audit_event(EventKind::MasterKeyRotation, None, None, Outcome::Allowed)?;
+        Ok(RewrapReport { rewrapped, journal })
     }
 }

@@ -5,8 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{SweepReport, Vault, VaultError};
 use crate::audit::{EventKind, Outcome};
-use crate::format::{self, EPOCH_SECONDS};
-use crate::keys::KeyName;
+use crate::format::EPOCH_SECONDS;
 use crate::retention::LegalHold;
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -37,20 +36,21 @@ impl Vault {
             attempt += 1;
             // Fails closed: a hold record missing, forged or edited stops the sweep
             // before anything is escrowed or destroyed.
-            let holds = self.store.holds(None, self.retention_key()?)?;
+            let holds = self.keys.store.holds(None, self.keys.retention_key()?)?;
             let held: BTreeSet<&SubjectId> = holds
                 .iter()
                 .filter(|h| h.binds(now))
                 .filter_map(LegalHold::subject_id)
                 .collect();
-            let epochs = self.store.epochs_before(today)?;
-            report.escrowed = self.escrow(&epochs, &held)?;
+            let epochs = self.keys.store.epochs_before(today)?;
+            report.escrowed = self.keys.escrow(&epochs, &held)?;
             // Forget our unwrapped copies and stop cached keys before the store deletes.
-            if let Ok(mut kept) = self.epoch_keys.lock() {
-                kept.retain(|(e, _, _)| *e >= today);
-            }
-            self.cache.sweep(today);
-            match self.store.sweep_epochs(today, now, self.retention_key()?) {
+            self.keys.forget_epochs_before(today);
+            match self
+                .keys
+                .store
+                .sweep_epochs(today, now, self.keys.retention_key()?)
+            {
                 Ok(swept) => break (epochs, swept),
                 Err(StoreError::HeldWithoutEscrow) if attempt < SWEEP_ATTEMPTS => continue,
                 Err(e) => return Err(e.into()),
@@ -59,45 +59,15 @@ impl Vault {
         report.epochs_destroyed = epochs;
         // Escrows of holds that were released or lapsed went in the same transaction.
         for subject in &swept.escrows_released {
-            self.cache.evict(subject);
+            self.keys.evict(subject);
         }
         report.escrows_released = swept.escrows_released.len();
         // Erasure exceptions that ended: their erasures finish here.
-        report.exceptions_ended = self.store.end_exceptions(now)?;
+        report.exceptions_ended = self.keys.store.end_exceptions(now)?;
         // Erasures requested under holds that have ended.
         (report.erasures_completed, report.erasures_waiting) = self.complete_queued_erasures()?;
         report.journal = self.purge_journal();
         self.audit_event(EventKind::Sweep, None, None, Outcome::Allowed)?;
         Ok(report)
-    }
-
-    /// Escrows each held subject's share of each epoch; returns how many were stored.
-    fn escrow(&self, epochs: &[u32], held: &BTreeSet<&SubjectId>) -> Result<usize, VaultError> {
-        let mut escrowed = 0;
-        if held.is_empty() {
-            return Ok(0);
-        }
-        for &epoch in epochs {
-            let Some(key) = self.epoch_key(epoch, false)? else {
-                continue;
-            };
-            for subject in held {
-                let name = KeyName::Escrow {
-                    subject: (*subject).clone(),
-                    epoch,
-                };
-                let share = format::epoch_share(&key[..], subject.as_str(), epoch);
-                let wrapped = self.wrap(&share[..], &name.aad())?;
-                let reference = self.subject_ref(subject)?;
-                if self
-                    .store
-                    .insert_wrapped(&name, &wrapped, Some(&reference))?
-                    .is_some()
-                {
-                    escrowed += 1;
-                }
-            }
-        }
-        Ok(escrowed)
     }
 }

@@ -1,18 +1,23 @@
-//! Epoch keys on the vault: one per UTC day of expiry, and each subject's share of it.
+//! Epoch keys (one per UTC day of expiry, created on first use, destroyed by the
+//! sweep) and each subject's share of one: for sealing, for opening, and escrowed for
+//! subjects under a legal hold.
+
+use std::collections::BTreeSet;
 
 use zeroize::Zeroizing;
 
-use super::retention::expired;
+use super::KeyRing;
 use super::secrets::to_key32;
-use super::{Vault, VaultError};
 use crate::format::{self, NO_EPOCH};
 use crate::keys::KeyName;
 use crate::subject::SubjectId;
+use crate::vault::VaultError;
+use crate::vault::retention::expired;
 
 /// Epoch keys kept unwrapped in memory at most (one per day of expiry in use).
 const EPOCH_KEYS_KEPT: usize = 1024;
 
-impl Vault {
+impl KeyRing {
     /// The subject's share of `epoch` for sealing: the epoch key is created on first use.
     pub(super) fn share_for_seal(
         &self,
@@ -91,5 +96,48 @@ impl Vault {
             }
             kept.push((epoch, coarsetime::Instant::now(), Box::new(key.clone())));
         }
+    }
+
+    /// Escrows each held subject's share of each epoch; returns how many were stored.
+    pub(in crate::vault) fn escrow(
+        &self,
+        epochs: &[u32],
+        held: &BTreeSet<&SubjectId>,
+    ) -> Result<usize, VaultError> {
+        let mut escrowed = 0;
+        if held.is_empty() {
+            return Ok(0);
+        }
+        for &epoch in epochs {
+            let Some(key) = self.epoch_key(epoch, false)? else {
+                continue;
+            };
+            for subject in held {
+                let name = KeyName::Escrow {
+                    subject: (*subject).clone(),
+                    epoch,
+                };
+                let share = format::epoch_share(&key[..], subject.as_str(), epoch);
+                let wrapped = self.wrap(&share[..], &name.aad())?;
+                let reference = self.subject_ref(subject)?;
+                if self
+                    .store
+                    .insert_wrapped(&name, &wrapped, Some(&reference))?
+                    .is_some()
+                {
+                    escrowed += 1;
+                }
+            }
+        }
+        Ok(escrowed)
+    }
+
+    /// Before a sweep destroys the epochs below `today`: forgets this process's
+    /// unwrapped copies and stops cached keys derived from them (in every thread).
+    pub(in crate::vault) fn forget_epochs_before(&self, today: u32) {
+        if let Ok(mut kept) = self.epoch_keys.lock() {
+            kept.retain(|(e, _, _)| *e >= today);
+        }
+        self.cache.sweep(today);
     }
 }
