@@ -82,10 +82,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .clock(clock.clone())
         .record::<Customer>()
         .audit(std::sync::Arc::clone(&trail))
-        .operator(Actor::staff("emp-7", "privacy-officer"))
         // Erasure ends the customer's consents in this ledger too.
         .consent(ledger.eraser())
         .build();
+    // Erasure, holds and sweeps are on an operator handle, audited as its actor's.
+    let dpo = vault.operator(Actor::staff("emp-7", "privacy-officer"));
 
     let alice = SubjectId::new("cus_0001")?;
     let name: Personal<String, Name> = Personal::new(alice.clone(), "Alice Example".into());
@@ -188,7 +189,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => return Err(e.into()),
         Ok(_) => println!("31 days later, the support message: opened (this is a bug)"),
     }
-    let swept = vault.sweep()?;
+    let swept = dpo.sweep()?;
     println!(
         "The daily sweep destroyed {} day key(s): the message's sealed content is now unreadable \
          wherever it was copied, once no key-store backup from before the sweep remains",
@@ -223,7 +224,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 10. A legal hold keeps Alice's messages for the dispute, and only for it (GDPR
     // Art. 18(2)): past their retention, support may no longer read them, the lawyers
     // may. It also blocks erasure until it is released.
-    let hold = vault.hold_scoped(
+    let hold = dpo.hold_scoped(
         &alice,
         HoldScope::purpose::<LegalClaims>().only::<Communications>(),
         "case 2027-14: payment dispute",
@@ -232,7 +233,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let complaint = Personal::new(alice.clone(), "The parcel was empty".to_owned());
     let complaint = vault.seal(&complaint, &chat_ctx)?;
     clock.advance(Duration::days(31));
-    vault.sweep()?;
+    dpo.sweep()?;
     match vault.open(&complaint, &chat_ctx, &support) {
         Err(e @ VaultError::RestrictedByHold { .. }) => {
             println!("Under the hold, support reads the expired complaint: refused, because {e}")
@@ -250,19 +251,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .read(&lawyer)?
             .len()
     );
-    match vault.erase(&alice) {
+    match dpo.erase(&alice) {
         Err(e @ VaultError::UnderLegalHold { .. }) => println!("Erasure: refused, because {e}"),
         Err(e) => return Err(e.into()),
         Ok(_) => println!("Erasure under hold: done (this is a bug)"),
     }
-    vault.release(&hold.id)?;
+    dpo.release(&hold.id)?;
 
     // 11. Erasure destroys Alice's keys: the sealed contents of her fields become
     // unreadable in every copy (once no key-store backup still holds the keys). Her
     // subject id, the plain `plan` field, dates, the kept consent and hold evidence
     // remain: delete those rows yourself. The receipt names her by a keyed reference,
     // which is pseudonymous, so still personal data.
-    let receipt = vault.erase(&alice)?;
+    let receipt = dpo.erase(&alice)?;
     println!(
         "Erased the keys. Receipt (pseudonymous; keep it apart, to replay erasures after a \
          restore): {}",

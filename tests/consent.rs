@@ -437,7 +437,10 @@ fn erasure_ends_every_consent_and_no_consent_is_accepted_after_it() {
                 .retain(custodian::Retention::UntilErased),
         )
         .unwrap();
-    vault.erase(&alice).unwrap();
+    vault
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     for r in [
         ledger.check::<Promo>(&alice, t0()),
         ledger.check::<Survey>(&alice, t0()),
@@ -449,7 +452,10 @@ fn erasure_ends_every_consent_and_no_consent_is_accepted_after_it() {
     let r = ledger.withdraw::<Promo>(&alice, Actor::data_subject(), Channel::Web);
     assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
     // Erasing again changes nothing; the chain still verifies.
-    vault.erase(&alice).unwrap();
+    vault
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     ledger.verify(None).unwrap();
 }
 
@@ -469,7 +475,10 @@ fn a_ledger_in_another_process_refuses_a_subject_erased_elsewhere_at_once() {
     ledger_b.give::<Promo>(&alice, evidence(1)).unwrap();
     let now = Utc::now();
     ledger_b.check::<Promo>(&alice, now).unwrap();
-    vault_a.erase(&alice).unwrap();
+    vault_a
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     let r = ledger_b.check::<Promo>(&alice, now);
     assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
     let r = ledger_b.give::<Promo>(&alice, evidence(1));

@@ -362,7 +362,10 @@ fn kept_evidence_is_purged_after_its_retention_and_the_chain_still_verifies() {
     l.give::<Promo>(&alice, ev()).unwrap();
     l.give::<Promo>(&bob, ev()).unwrap();
     l.give::<Survey>(&alice, ev()).unwrap_err(); // not registered for Survey
-    vault.erase(&alice).unwrap();
+    vault
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     l.give::<Promo>(&bob, ev()).unwrap(); // the chain goes on after the erasure
     let report = l.verify(None).unwrap();
     assert_eq!(report.events, 4, "two removed, the erasure, bob's renewal");
@@ -419,7 +422,10 @@ fn removed_evidence_cannot_be_faked_by_sql() {
     let ev = || Evidence::new(notice.clone(), ConsentMethod::TickedCheckbox, Channel::Web);
     l.give::<Promo>(&sid("a"), ev()).unwrap(); // 1
     l.give::<Promo>(&sid("b"), ev()).unwrap(); // 2
-    vault.erase(&sid("a")).unwrap(); // 3
+    vault
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&sid("a"))
+        .unwrap(); // 3
     clock.advance(Duration::minutes(1));
     l.withdraw::<Promo>(&sid("b"), Actor::data_subject(), Channel::Web)
         .unwrap(); // 4
@@ -479,7 +485,9 @@ fn erasure_refuses_to_vouch_for_a_forged_row() {
     )
     .unwrap();
     // Listing the edited row's link under an authentic erasure would launder it.
-    let r = vault.erase(&sid("a"));
+    let r = vault
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&sid("a"));
     assert!(r.is_err(), "{r:?}");
     assert_eq!(is_tampered(l.verify(None)), Some(1));
 }

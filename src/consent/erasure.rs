@@ -19,7 +19,7 @@ use crate::subject::SubjectId;
 
 /// The ledger's side of an erasure, handed to a vault
 /// ([`VaultBuilder::consent`](crate::vault::VaultBuilder::consent)) so that
-/// [`Vault::erase`](crate::Vault::erase) ends the subject's consents in the same call.
+/// [`Operator::erase`](crate::Operator::erase) ends the subject's consents in the same call.
 /// Holds the store, the evidence key, the clock and the evidence retention; cheap to
 /// clone.
 #[derive(Clone)]
@@ -121,7 +121,7 @@ impl ConsentLedger {
 
     /// Ends every consent of `subject` (see [`ConsentEraser::erase`]). A vault built
     /// with [`VaultBuilder::consent`](crate::vault::VaultBuilder::consent) calls it from
-    /// [`Vault::erase`](crate::Vault::erase); call it yourself only for a subject with
+    /// [`Operator::erase`](crate::Operator::erase); call it yourself only for a subject with
     /// no data in a vault.
     pub fn erase(&self, subject: &SubjectId) -> Result<Option<u64>, ConsentError> {
         self.eraser().erase(subject)

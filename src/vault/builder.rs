@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use super::keyring::{KeyRing, KeyRingConfig};
 use super::{Vault, audit};
-use crate::access::Actor;
 use crate::audit::AuditTrail;
 use crate::category::Category;
 use crate::keys::{Algorithm, KeyStore, MasterKey};
@@ -24,7 +23,6 @@ pub struct VaultBuilder {
     pub(super) defaults: Vec<(&'static str, Retention)>,
     pub(super) records: Vec<(&'static str, &'static [FieldInfo])>,
     pub(super) audit: Option<Arc<AuditTrail>>,
-    pub(super) operator: Option<Actor>,
     pub(super) consent: Option<crate::consent::ConsentEraser>,
 }
 
@@ -43,14 +41,6 @@ impl VaultBuilder {
     /// recorded fails.
     pub fn audit(mut self, trail: Arc<AuditTrail>) -> Self {
         self.audit = Some(trail);
-        self
-    }
-
-    /// The actor that administrative events (erase, hold, release, rotations, sweep)
-    /// are recorded as: the service or tool this vault serves. Opens record the
-    /// access's own actor.
-    pub fn operator(mut self, actor: Actor) -> Self {
-        self.operator = Some(actor);
         self
     }
 
@@ -81,7 +71,7 @@ impl VaultBuilder {
     }
 
     /// A master key that wrapped keys before the current one: keys it wrapped still
-    /// unwrap, and [`Vault::rewrap_keys`] moves them to the current one.
+    /// unwrap, and [`Operator::rewrap_keys`](super::Operator::rewrap_keys) moves them to the current one.
     pub fn previous_master_key(mut self, master: impl MasterKey + 'static) -> Self {
         self.previous.push(Box::new(master));
         self
@@ -128,7 +118,6 @@ impl VaultBuilder {
             defaults: self.defaults,
             records: self.records,
             audit: self.audit,
-            operator: self.operator,
             pseudonym_memo: audit::PseudonymMemo::default(),
             consent: self.consent,
         }

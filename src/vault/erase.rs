@@ -1,6 +1,7 @@
 //! Crypto-shredding and erasure on the vault. See `docs/retention.md`, "Erasure".
 
 use super::{ShredReport, Vault, VaultError};
+use crate::access::Actor;
 use crate::audit::EventKind;
 use crate::retention::{
     ErasedField, ErasureException, ErasureReceipt, JournalPurge, ShredCounts, SubjectRef,
@@ -9,36 +10,13 @@ use crate::store::StoreError;
 use crate::subject::SubjectId;
 
 impl Vault {
-    /// Erases `subject`'s sealed data (GDPR Art. 17, CCPA deletion): destroys their keys
-    /// and any escrowed epoch shares, so every value sealed for them, in every copy and
-    /// backup, can no longer be opened, once no key-store backup from before the erasure
-    /// remains; with a consent ledger attached
-    /// ([`VaultBuilder::consent`](super::VaultBuilder::consent)), ends every consent of
-    /// theirs with a terminal event and pseudonymises their consent evidence
-    /// (`docs/consent.md`). Returns the receipt to keep as proof. Only sealed contents
-    /// become unreadable: the subject id and dates in each value's header, plain fields,
-    /// kept consent evidence and hold records remain, and are yours to delete or keep on
-    /// their own ground (`docs/retention.md`, "Erasure"). Refused with
-    /// [`VaultError::UnderLegalHold`] while a hold applies.
-    ///
-    /// ```
-    /// use custodian::keys::LocalMasterKey;
-    /// use custodian::{SubjectId, Vault, VaultError};
-    /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
-    /// let alice = SubjectId::new("cus_1")?;
-    /// # custodian::purpose! {
-    /// #     pub struct LegalClaims { basis: LegitimateInterests, description: "Claims.", uses: [custodian::categories::Email] }
-    /// # }
-    /// let hold = vault.hold::<LegalClaims>(&alice, "case 2027-14: litigation hold", None)?;
-    /// assert!(matches!(vault.erase(&alice), Err(VaultError::UnderLegalHold { .. })));
-    /// vault.release(&hold.id)?;
-    /// let receipt = vault.erase(&alice)?;
-    /// assert_eq!(receipt.subject, vault.subject_ref(&alice)?);
-    /// assert!(!serde_json::to_string(&receipt)?.contains("cus_1"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn erase(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
-        self.audited(EventKind::Erasure, subject, || {
+    /// [`Operator::erase`](super::Operator::erase), by `by`.
+    pub(super) fn op_erase(
+        &self,
+        by: &Actor,
+        subject: &SubjectId,
+    ) -> Result<ErasureReceipt, VaultError> {
+        self.audited(EventKind::Erasure, subject, by, || {
             self.erase_unaudited(subject, &[])
         })
     }
@@ -140,13 +118,15 @@ impl Vault {
         Ok(self.keys.store.purge_journal()?)
     }
 
-    /// Crypto-shreds `subject`: deletes every version of their key, and any epoch
-    /// share escrowed for them, from the key store and this process's cache. Every
-    /// value sealed for them, including copies in backups and exports, then fails with
-    /// [`VaultError::Shredded`]. Refused while they are under a legal hold.
-    /// [`erase`](Self::erase) does this and returns a receipt. Audited as `shred`.
-    pub fn shred(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
-        self.audited(EventKind::Shred, subject, || self.shred_unaudited(subject))
+    /// [`Operator::shred`](super::Operator::shred), by `by`.
+    pub(super) fn op_shred(
+        &self,
+        by: &Actor,
+        subject: &SubjectId,
+    ) -> Result<ShredReport, VaultError> {
+        self.audited(EventKind::Shred, subject, by, || {
+            self.shred_unaudited(subject)
+        })
     }
 
     fn shred_unaudited(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {

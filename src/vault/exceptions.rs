@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Vault, VaultError};
+use crate::access::Actor;
 use crate::audit::EventKind;
 use crate::retention::{
     ErasureBlocked, ErasureException, ErasureOutcome, ErasureReceipt, ExceptionRecord, KeptData,
@@ -14,57 +15,14 @@ use crate::store::StoreError;
 use crate::subject::SubjectId;
 
 impl Vault {
-    /// Erases `subject` as [`erase`](Self::erase) does, except the categories a law
-    /// requires to be kept (GDPR Art. 17(3)(b)): for each [`ErasureException`], the
-    /// subject's key for that one category is kept (wrapped by the master key, bound
-    /// to the exception) before the subject key is destroyed. Then:
-    ///
-    /// - data of every other category is unreadable at once, as after `erase`;
-    /// - data of an excepted category opens only for the exception's purpose, and
-    ///   only until its `until` (every other purpose gets
-    ///   [`VaultError::RestrictedByErasureException`]); its own retention still
-    ///   applies;
-    /// - the first [`sweep`](Self::sweep) after `until` destroys the kept key: the
-    ///   erasure then completes by itself.
-    ///
-    /// The receipt lists what was made unreadable (`data`) and what was kept (`kept`).
-    /// Refused with [`VaultError::UnderLegalHold`] while a hold binds the subject
-    /// (nothing is kept or destroyed), and with [`VaultError::BadErasureException`]
-    /// for an empty law reference, an end not in the future, or a category listed
-    /// twice.
-    ///
-    /// ```
-    /// use custodian::categories::PostalAddress;
-    /// use custodian::keys::LocalMasterKey;
-    /// use custodian::retention::ErasureException;
-    /// use custodian::{Access, Actor, Context, Personal, SubjectId, Vault};
-    /// custodian::purpose! {
-    ///     pub struct TaxRecords {
-    ///         name: "tax-records",
-    ///         basis: LegalObligation { law: "§ 147 AO" },
-    ///         description: "Keep invoices as tax law requires.",
-    ///         uses: [PostalAddress],
-    ///     }
-    /// }
-    /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
-    /// let alice = SubjectId::new("cus_1")?;
-    /// let until = chrono::Utc::now() + chrono::TimeDelta::days(8 * 365);
-    /// let keep = ErasureException::keep::<TaxRecords, PostalAddress>("§ 147 AO", until);
-    /// let address: Context<PostalAddress> =
-    ///     Context::new("customer", "billing_address")?.retain(custodian::Retention::Years(11));
-    /// let sealed = vault.seal(&Personal::new(alice.clone(), "1 Main St".to_owned()), &address)?;
-    /// let receipt = vault.erase_with(&alice, &[keep])?;
-    /// assert_eq!(receipt.kept[0].key_versions, 1);
-    /// let tax = Access::<TaxRecords>::new(alice.clone(), Actor::service("accounting"));
-    /// assert_eq!(vault.open(&sealed, &address, &tax)?.read(&tax)?, "1 Main St");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn erase_with(
+    /// [`Operator::erase_with`](super::Operator::erase_with), by `by`.
+    pub(super) fn op_erase_with(
         &self,
+        by: &Actor,
         subject: &SubjectId,
         exceptions: &[ErasureException],
     ) -> Result<ErasureReceipt, VaultError> {
-        self.audited(EventKind::Erasure, subject, || {
+        self.audited(EventKind::Erasure, subject, by, || {
             self.erase_unaudited(subject, exceptions)
         })
     }
@@ -122,23 +80,15 @@ impl Vault {
         Ok(kept)
     }
 
-    /// Erases `subject` now, as [`erase_with`](Self::erase_with), or, while a legal
-    /// hold binds them, records the request and says why it waits (GDPR Art. 12(4)):
-    /// [`ErasureOutcome::Pending`] names the hold, its reason and when it lapses. The
-    /// first [`sweep`](Self::sweep) after the subject's last hold ends (released or
-    /// lapsed) carries the erasure out, with the exceptions whose `until` has not
-    /// passed, and returns its receipt in `SweepReport::erasures_completed`. A later
-    /// request for the same subject replaces a queued one; an `erase` removes it.
-    ///
-    /// The refused attempt is audited as a denied erasure; the completion as an
-    /// erasure. The queue holds the subject id until then, as the hold does.
-    pub fn request_erasure(
+    /// [`Operator::request_erasure`](super::Operator::request_erasure), by `by`.
+    pub(super) fn op_request_erasure(
         &self,
+        by: &Actor,
         subject: &SubjectId,
         exceptions: &[ErasureException],
     ) -> Result<ErasureOutcome, VaultError> {
         let checked = self.check_exceptions(exceptions)?;
-        match self.erase_with(subject, exceptions) {
+        match self.op_erase_with(by, subject, exceptions) {
             Ok(receipt) => Ok(ErasureOutcome::Erased(receipt)),
             Err(VaultError::UnderLegalHold {
                 hold,
@@ -172,6 +122,7 @@ impl Vault {
     /// their receipts and how many still wait.
     pub(super) fn complete_queued_erasures(
         &self,
+        by: &Actor,
     ) -> Result<(Vec<ErasureReceipt>, usize), VaultError> {
         let now = self.clock.now();
         let mut done = Vec::new();
@@ -193,7 +144,7 @@ impl Vault {
                 .filter(|e| e.until > now)
                 .map(ErasureException::from_record)
                 .collect();
-            match self.erase_with(&queued.subject, &exceptions) {
+            match self.op_erase_with(by, &queued.subject, &exceptions) {
                 Ok(receipt) => done.push(receipt),
                 Err(VaultError::UnderLegalHold { .. }) => waiting += 1,
                 Err(e) => return Err(e),

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Vault, VaultError};
+use crate::access::Actor;
 use crate::audit::{EventKind, Outcome};
 use crate::purpose::Purpose;
 use crate::retention::{
@@ -12,29 +13,10 @@ use crate::retention::{
 use crate::subject::SubjectId;
 
 impl Vault {
-    /// Places a legal hold on `subject` for purpose `P` and every category `P`
-    /// declares: see [`hold_scoped`](Self::hold_scoped). `P` must not rest on consent.
-    ///
-    /// ```
-    /// use custodian::categories::Email;
-    /// use custodian::keys::LocalMasterKey;
-    /// use custodian::{SubjectId, Vault};
-    /// custodian::purpose! {
-    ///     pub struct LegalClaims {
-    ///         name: "legal-claims",
-    ///         basis: LegitimateInterests,
-    ///         description: "Establish, exercise or defend legal claims.",
-    ///         uses: [Email],
-    ///     }
-    /// }
-    /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
-    /// let alice = SubjectId::new("cus_1")?;
-    /// let hold = vault.hold::<LegalClaims>(&alice, "case 2027-14: payment dispute", None)?;
-    /// assert_eq!(hold.scope.purposes(), ["legal-claims"]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn hold<P: Purpose>(
+    /// [`Operator::hold`](super::Operator::hold), by `by`.
+    pub(super) fn op_hold<P: Purpose>(
         &self,
+        by: &Actor,
         subject: &SubjectId,
         reason: &str,
         until: Option<DateTime<Utc>>,
@@ -42,26 +24,13 @@ impl Vault {
     where
         P::Basis: HoldBasis<P>,
     {
-        self.hold_scoped(subject, HoldScope::purpose::<P>(), reason, until)
+        self.op_hold_scoped(by, subject, HoldScope::purpose::<P>(), reason, until)
     }
 
-    /// Places a legal hold on `subject` that keeps their data of the scope's categories
-    /// for the scope's purposes (GDPR Art. 17(3)(e), 18(2)), until it is released or
-    /// `until` passes:
-    ///
-    /// - past its retention, such data still opens, but only for a purpose of the
-    ///   scope; every other purpose gets [`VaultError::RestrictedByHold`], and data of
-    ///   other categories stays [`VaultError::Expired`];
-    /// - data still within its retention is not affected;
-    /// - sweeps escrow the subject's share of every epoch they destroy (escrows are per
-    ///   subject and day, not per category: the scope is enforced when opening);
-    /// - the subject's erasure is refused.
-    ///
-    /// `reason` names the matter and the obligation; it must not contain personal data.
-    /// The hold is recorded in the audit trail with its scope (purpose and category
-    /// names).
-    pub fn hold_scoped(
+    /// [`Operator::hold_scoped`](super::Operator::hold_scoped), by `by`.
+    pub(super) fn op_hold_scoped(
         &self,
+        by: &Actor,
         subject: &SubjectId,
         scope: HoldScope,
         reason: &str,
@@ -91,13 +60,12 @@ impl Vault {
         )? {
             return Err(VaultError::Shredded);
         }
-        self.audit_hold(EventKind::HoldPlaced, subject, &hold.scope)?;
+        self.audit_hold(EventKind::HoldPlaced, subject, &hold.scope, by)?;
         Ok(hold)
     }
 
-    /// Releases a hold. If it was the subject's last active one, the epoch shares
-    /// escrowed for them are destroyed: data that expired meanwhile becomes unreadable.
-    pub fn release(&self, id: &HoldId) -> Result<LegalHold, VaultError> {
+    /// [`Operator::release`](super::Operator::release), by `by`.
+    pub(super) fn op_release(&self, by: &Actor, id: &HoldId) -> Result<LegalHold, VaultError> {
         let now = self.clock.now();
         let key = self.keys.retention_key()?;
         let Some(before) = self
@@ -123,9 +91,9 @@ impl Vault {
             if self.active_hold(subject)?.is_none() {
                 self.keys.evict(subject);
             }
-            self.audit_hold(EventKind::HoldReleased, subject, &released.scope)?;
+            self.audit_hold(EventKind::HoldReleased, subject, &released.scope, by)?;
         } else {
-            self.audit_event(EventKind::HoldReleased, None, None, Outcome::Allowed)?;
+            self.audit_event(EventKind::HoldReleased, None, Some(by), Outcome::Allowed)?;
         }
         Ok(released)
     }

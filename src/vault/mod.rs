@@ -8,6 +8,7 @@ mod error;
 mod exceptions;
 mod holds;
 mod keyring;
+mod operator;
 mod retention;
 mod rotation;
 mod sweep;
@@ -20,8 +21,9 @@ use zeroize::Zeroizing;
 pub use builder::VaultBuilder;
 pub use error::{RewrapReport, ShredReport, SweepReport, VaultError};
 use keyring::KeyRing;
+pub use operator::Operator;
 
-use crate::access::{Access, Actor};
+use crate::access::Access;
 use crate::audit::AuditTrail;
 use crate::category::Category;
 use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header, OpenError};
@@ -58,7 +60,7 @@ use crate::subject::SubjectId;
 /// let access = Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
 /// assert_eq!(vault.open(&sealed, &ctx, &access)?.read(&access)?, "alice@example.com");
 ///
-/// vault.shred(&alice)?;
+/// vault.operator(Actor::staff("emp-7", "privacy-officer")).shred(&alice)?;
 /// assert!(matches!(vault.open(&sealed, &ctx, &access), Err(VaultError::Shredded)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -71,8 +73,6 @@ pub struct Vault {
     /// Field inventories of registered record types, for erasure receipts.
     records: Vec<(&'static str, &'static [FieldInfo])>,
     audit: Option<Arc<AuditTrail>>,
-    /// Who administrative events (erase, hold, rotate, sweep) are recorded as.
-    operator: Option<Actor>,
     /// Audit pseudonyms of recently seen subjects, kept no longer than the cache TTL.
     pseudonym_memo: audit::PseudonymMemo,
     /// Ends a subject's consents at erasure.
@@ -96,7 +96,6 @@ impl Vault {
             defaults: Vec::new(),
             records: Vec::new(),
             audit: None,
-            operator: None,
             consent: None,
         }
     }
@@ -224,7 +223,7 @@ impl Vault {
     }
 
     /// Re-seals `sealed` under its subject's current key version (after
-    /// [`rotate_subject_key`](Self::rotate_subject_key)), keeping its collection and
+    /// [`rotate_subject_key`](Operator::rotate_subject_key)), keeping its collection and
     /// expiry dates. The plaintext never leaves the vault, so no purpose is needed.
     pub fn reseal<T: Plaintext, C: Category>(
         &self,

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::{SweepReport, Vault, VaultError};
+use crate::access::Actor;
 use crate::audit::{EventKind, Outcome};
 use crate::format::EPOCH_SECONDS;
 use crate::retention::LegalHold;
@@ -14,16 +15,8 @@ use crate::subject::SubjectId;
 const SWEEP_ATTEMPTS: usize = 16;
 
 impl Vault {
-    /// Destroys the keys of every retention epoch that ended before now (by the vault's
-    /// clock): the sealed contents of every value that expired on those days, in every
-    /// copy, become undecryptable (a key-store backup from before the sweep still holds
-    /// the keys; value headers stay readable). Subjects under an active legal hold get their share of each such
-    /// epoch escrowed first, so their data stays readable while held; escrows of
-    /// subjects whose holds have all ended are destroyed.
-    ///
-    /// Schedule it (daily, say). Its cost grows with the epochs it destroys and the
-    /// subjects under hold, not with the number of subjects or records.
-    pub fn sweep(&self) -> Result<SweepReport, VaultError> {
+    /// [`Operator::sweep`](super::Operator::sweep), by `by`.
+    pub(super) fn op_sweep(&self, by: &Actor) -> Result<SweepReport, VaultError> {
         let now = self.clock.now();
         let Ok(today) = u32::try_from(now.timestamp().div_euclid(EPOCH_SECONDS)) else {
             return Err(VaultError::RetentionOutOfRange);
@@ -65,9 +58,9 @@ impl Vault {
         // Erasure exceptions that ended: their erasures finish here.
         report.exceptions_ended = self.keys.store.end_exceptions(now)?;
         // Erasures requested under holds that have ended.
-        (report.erasures_completed, report.erasures_waiting) = self.complete_queued_erasures()?;
+        (report.erasures_completed, report.erasures_waiting) = self.complete_queued_erasures(by)?;
         report.journal = self.purge_journal();
-        self.audit_event(EventKind::Sweep, None, None, Outcome::Allowed)?;
+        self.audit_event(EventKind::Sweep, None, Some(by), Outcome::Allowed)?;
         Ok(report)
     }
 }

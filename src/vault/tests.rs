@@ -63,7 +63,10 @@ fn the_epoch_key_memo_never_moves_a_kept_key_when_it_grows_or_shrinks() {
     // Growth reallocates the memo; a sweep shifts what is left to the front.
     (21..=200).for_each(seal_for);
     clock.advance(chrono::TimeDelta::days(10));
-    vault.sweep().unwrap();
+    vault
+        .operator(crate::Actor::service("sweeper"))
+        .sweep()
+        .unwrap();
     let kept = vault.keys.epoch_keys().lock().unwrap().len();
     assert!(kept < 200, "the sweep forgot the destroyed days");
     assert_eq!(
