@@ -106,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. Marketing rests on consent: refused until the customer gives it.
     let now = ledger.now();
     let mailer = || Actor::service("newsletter-sender");
-    match ledger.access::<Marketing>(&alice, mailer(), now) {
+    match ledger.access::<Marketing>(&alice, mailer()) {
         Ok(_) => println!("Marketing before consent: allowed (this is a bug)"),
         Err(e) => println!("Marketing before consent: refused, because {e}"),
     }
@@ -121,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let evidence = Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web)
         .expires_at(now + Duration::days(365));
     ledger.give::<Marketing>(&alice, evidence)?;
-    let marketing = ledger.access::<Marketing>(&alice, mailer(), now)?;
+    let marketing = ledger.access::<Marketing>(&alice, mailer())?;
     let domain = email.map(&marketing, |e| e.rsplit('@').next().map(str::to_owned))?;
     println!(
         "Marketing after consent: allowed; the mailer reads the email (domain {})",
@@ -130,9 +130,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 4. One click on "unsubscribe": withdrawn, and refused again.
     clock.advance(Duration::minutes(1));
-    let later = ledger.now();
     ledger.withdraw::<Marketing>(&alice, Actor::data_subject(), Channel::Email)?;
-    match ledger.access::<Marketing>(&alice, mailer(), later) {
+    match ledger.access::<Marketing>(&alice, mailer()) {
         Ok(_) => println!("Marketing after withdrawal: allowed (this is a bug)"),
         Err(e) => println!("Marketing after withdrawal: refused, because {e}"),
     }
@@ -277,7 +276,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => println!("Opening the stored email again: allowed (this is a bug)"),
     }
 
-    match ledger.check::<Marketing>(&alice, ledger.now()) {
+    match ledger.check::<Marketing>(&alice) {
         Err(e) => println!("Consent after erasure: refused, because {e}"),
         Ok(()) => println!("Consent after erasure: in force (this is a bug)"),
     }

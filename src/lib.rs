@@ -71,12 +71,12 @@
 //!
 //! // Consent: only through the ledger, and only once consent is recorded.
 //! let ledger = ConsentLedger::in_memory();
-//! assert!(ledger.access::<Offers>(&alice, Actor::service("mailer"), Utc::now()).is_err());
+//! assert!(ledger.access::<Offers>(&alice, Actor::service("mailer")).is_err());
 //! // The notice's exact text is registered for the purpose, then consent is recorded
 //! // (dated by the ledger's clock).
 //! let notice = ledger.register_notice::<Offers>("offers", 1, "Email me offers.")?;
 //! ledger.give::<Offers>(&alice, Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web))?;
-//! let offers = ledger.access::<Offers>(&alice, Actor::service("mailer"), Utc::now())?;
+//! let offers = ledger.access::<Offers>(&alice, Actor::service("mailer"))?;
 //! assert_eq!(email.read(&offers)?, "alice@example.com");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

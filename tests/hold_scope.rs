@@ -15,7 +15,7 @@ use custodian::audit::{AuditTrail, EventKind, MemorySink};
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
 use custodian::keys::{LocalMasterKey, MemoryKeyStore};
-use custodian::retention::{Clock, HoldError, HoldScope, ManualClock};
+use custodian::retention::{HoldError, HoldScope, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -71,7 +71,7 @@ fn marketing_access(s: &SubjectId, clock: &ManualClock) -> Access<Marketing> {
     let evidence = Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web);
     ledger.give::<Marketing>(s, evidence).unwrap();
     ledger
-        .access::<Marketing>(s, Actor::service("mailer"), clock.now())
+        .access::<Marketing>(s, Actor::service("mailer"))
         .unwrap()
 }
 

@@ -176,8 +176,8 @@ impl ConsentLedger {
         }))
     }
 
-    /// The categories of data `P` used that no longer have a basis for `subject` at
-    /// `now` (Art. 17(1)(b)): none while consent to `P` is live; otherwise each
+    /// The categories of data `P` used that no longer have a basis for `subject` now,
+    /// by the ledger's clock (Art. 17(1)(b)): none while consent to `P` is live; otherwise each
     /// category of `P` that no purpose in `others` still uses (a purpose on another
     /// basis always counts, a consent purpose only while its consent is live).
     ///
@@ -189,9 +189,10 @@ impl ConsentLedger {
         &self,
         subject: &SubjectId,
         others: &[PurposeInfo],
-        now: DateTime<Utc>,
     ) -> Result<Vec<&'static str>, ConsentError> {
-        match self.check::<P>(subject, now) {
+        // One reading of the clock for every purpose compared.
+        let now = self.clock.now();
+        match self.check_named(&P::INFO, subject, now) {
             Ok(()) => return Ok(Vec::new()),
             Err(ConsentError::Store(e)) => return Err(e.into()),
             Err(_) => {}

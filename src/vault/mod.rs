@@ -267,6 +267,14 @@ impl Vault {
         Ok(dates)
     }
 
+    /// The clock this vault reads (collection dates, expiry, holds, sweeps). Give it to
+    /// the consent ledger of the same service
+    /// ([`ConsentLedger::with_clock`](crate::consent::ConsentLedger::with_clock)), so
+    /// that consent and retention are decided on one time.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
+    }
+
     /// Subjects whose derived keys are cached in this process.
     pub fn cached_subjects(&self) -> usize {
         self.keys.cached_subjects()
