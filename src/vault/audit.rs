@@ -199,7 +199,7 @@ impl Vault {
             let may_create = match create {
                 Create::No => false,
                 Create::Yes => true,
-                Create::IfKnown => self.keys.store.latest(subject)?.is_some(),
+                Create::IfKnown => self.keys.has_subject_key(subject)?,
             };
             if may_create {
                 // Refused for a shredded subject: they get no new pseudonym.

@@ -182,6 +182,11 @@ impl KeyRing {
         })
     }
 
+    /// Whether `subject` has a subject key in the store (any version).
+    pub(super) fn has_subject_key(&self, subject: &SubjectId) -> Result<bool, VaultError> {
+        Ok(self.store.latest(subject)?.is_some())
+    }
+
     /// How long a loaded key (or secret) is used without re-reading the store.
     pub(super) fn cache_ttl(&self) -> coarsetime::Duration {
         self.cache_ttl
