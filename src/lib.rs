@@ -50,8 +50,10 @@
 //! let back = row.open(&vault, &billing)?;
 //! assert_eq!(back.email.read(&billing)?, "alice@example.com");
 //!
-//! vault.sweep()?; // daily: destroys the keys of the days that have ended
-//! vault.erase(&alice)?; // on request: her keys are gone, every copy of `row` is unreadable
+//! // Sweeps, erasure, holds and rotation: on an operator handle, audited as its actor.
+//! let dpo = vault.operator(Actor::staff("emp-7", "privacy-officer"));
+//! dpo.sweep()?; // daily: destroys the keys of the days that have ended
+//! dpo.erase(&alice)?; // on request: her keys are gone, every copy of `row` is unreadable
 //! assert!(row.open(&vault, &billing).is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -78,17 +80,17 @@
 //! - The [`Vault`] seals a `Personal<T, C>` into a [`Sealed<T, C>`] for your tables:
 //!   AES-256-GCM under a key of that subject's own, bound to its [`Context`] (record
 //!   type, field, category). [`Vault::open`] needs an `Access<P>` with `P: Uses<C>`;
-//!   [`Vault::shred`] deletes the subject's keys, so the sealed contents of their
+//!   [`Operator::shred`] deletes the subject's keys, so the sealed contents of their
 //!   fields can no longer be opened, in any copy, once no key-store backup still holds
 //!   those keys. What was not sealed stays readable: the subject id and dates in each
 //!   header, plain fields, consent evidence (below, "Keys apart from evidence"). Keys
 //!   live in a [`KeyStore`](keys::KeyStore), wrapped by a
 //!   [`MasterKey`](keys::MasterKey).
 //! - Every sealed value carries its collection time and expiry (its field's
-//!   [`Retention`]); [`Vault::open`] refuses it once expired, and [`Vault::sweep`]
+//!   [`Retention`]); [`Vault::open`] refuses it once expired, and [`Operator::sweep`]
 //!   destroys the key of each day that has ended. A [`LegalHold`](retention::LegalHold)
-//!   ([`Vault::hold`]) keeps a subject's data past its retention for the purposes it
-//!   names, refuses it to every other purpose, and blocks [`Vault::erase`], which
+//!   ([`Operator::hold`]) keeps a subject's data past its retention for the purposes it
+//!   names, refuses it to every other purpose, and blocks [`Operator::erase`], which
 //!   otherwise returns an [`ErasureReceipt`](retention::ErasureReceipt). See
 //!   [`retention`].
 //! - An [`AuditTrail`](audit::AuditTrail) records every open (allowed or refused),
@@ -125,12 +127,12 @@
 //!
 //! // Consent: only through the ledger, and only once consent is recorded.
 //! let ledger = ConsentLedger::in_memory();
-//! assert!(ledger.access::<Offers>(&alice, Actor::service("mailer"), Utc::now()).is_err());
+//! assert!(ledger.access::<Offers>(&alice, Actor::service("mailer")).is_err());
 //! // The notice's exact text is registered for the purpose, then consent is recorded
 //! // (dated by the ledger's clock).
 //! let notice = ledger.register_notice::<Offers>("offers", 1, "Email me offers.")?;
 //! ledger.give::<Offers>(&alice, Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web))?;
-//! let offers = ledger.access::<Offers>(&alice, Actor::service("mailer"), Utc::now())?;
+//! let offers = ledger.access::<Offers>(&alice, Actor::service("mailer"))?;
 //! assert_eq!(email.read(&offers)?, "alice@example.com");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -163,7 +165,6 @@
 //! let vault = Arc::new(
 //!     Vault::builder(LocalMasterKey::generate("kek")?, keys)
 //!         .audit(Arc::clone(&trail))
-//!         .operator(Actor::service("privacy-desk"))
 //!         .build(),
 //! );
 //! let ledger = ConsentLedger::new(evidence, EvidenceKey::generate()?)?.audited(Arc::clone(&vault));
@@ -174,7 +175,7 @@
 //!
 //! let ctx = Context::<Email>::new("customer", "email")?.retain(Retention::Years(2));
 //! let sealed = vault.seal(&Personal::new(alice.clone(), "alice@example.com".to_string()), &ctx)?;
-//! let receipt = vault.erase(&alice)?;
+//! let receipt = vault.operator(Actor::service("privacy-desk")).erase(&alice)?;
 //! assert_eq!(receipt.subject, vault.subject_ref(&alice)?);
 //! # custodian::purpose! { pub struct Receipts { basis: Contract, description: "Email receipts.", uses: [Email] } }
 //! # let access = custodian::Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
@@ -295,7 +296,9 @@ pub use retention::Retention;
 pub use custodian_derive::PersonalData;
 pub use sealed::{Context, ContextError, Sealed};
 pub use subject::{InvalidSubjectId, MAX_SUBJECT_ID_LEN, SubjectId};
-pub use vault::{RewrapReport, ShredReport, SweepReport, Vault, VaultBuilder, VaultError};
+pub use vault::{
+    Operator, RewrapReport, ShredReport, SweepReport, Vault, VaultBuilder, VaultError,
+};
 
 /// The `secrecy` crate, as custodian uses it: key material passed in by value
 /// ([`keys::LocalMasterKey::from_bytes`], [`consent::EvidenceKey::from_bytes`]) is a

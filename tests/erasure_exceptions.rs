@@ -146,7 +146,9 @@ fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_un
         let alice = SubjectId::new("cus_1").unwrap();
         let sealed = seal_both(&v, &alice);
         let until = t0() + TimeDelta::days(3 * 365);
-        v.erase_with(&alice, &[keep_address(until)]).unwrap();
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase_with(&alice, &[keep_address(until)])
+            .unwrap();
         // Everything else is unreadable at once.
         assert!(
             matches!(
@@ -204,8 +206,22 @@ fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_un
             ),
             "{name}: the exception ended"
         );
-        assert_eq!(v.sweep().unwrap().exceptions_ended, 1, "{name}");
-        assert_eq!(v.sweep().unwrap().exceptions_ended, 0, "{name}");
+        assert_eq!(
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .sweep()
+                .unwrap()
+                .exceptions_ended,
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .sweep()
+                .unwrap()
+                .exceptions_ended,
+            0,
+            "{name}"
+        );
     }
 }
 
@@ -217,10 +233,18 @@ fn a_sweep_after_the_exception_ends_destroys_the_kept_key_even_if_the_clock_goes
         let v = vault_on(open_store(), &clock);
         let alice = SubjectId::new("cus_1").unwrap();
         let sealed = seal_both(&v, &alice);
-        v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
             .unwrap();
         clock.advance(TimeDelta::days(31));
-        assert_eq!(v.sweep().unwrap().exceptions_ended, 1, "{name}");
+        assert_eq!(
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .sweep()
+                .unwrap()
+                .exceptions_ended,
+            1,
+            "{name}"
+        );
         // The key is gone, not just refused by the clock.
         clock.set(t0());
         assert!(
@@ -239,9 +263,14 @@ fn the_receipt_lists_what_was_erased_and_what_was_kept() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let alice = SubjectId::new("cus_1").unwrap();
     seal_both(&v, &alice);
-    v.rotate_subject_key(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .rotate_subject_key(&alice)
+        .unwrap();
     let until = t0() + TimeDelta::days(365);
-    let receipt = v.erase_with(&alice, &[keep_address(until)]).unwrap();
+    let receipt = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase_with(&alice, &[keep_address(until)])
+        .unwrap();
     assert_eq!(receipt.subject_keys_destroyed, 2);
     let erased: Vec<(&str, &str)> = receipt
         .data
@@ -267,7 +296,10 @@ fn the_receipt_lists_what_was_erased_and_what_was_kept() {
     assert!(!json.contains("cus_1") && !json.contains("1 Main St"));
 
     // Erasing again destroys nothing, and the receipt says so.
-    let again = v.erase(&alice).unwrap();
+    let again = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     assert_eq!(again.subject_keys_destroyed, 0);
     assert!(again.data.is_empty() && again.kept.is_empty());
 }
@@ -278,7 +310,8 @@ fn a_moved_value_of_a_non_excepted_category_cannot_use_the_exception_key() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
-    v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
         .unwrap();
     // The email's bytes, re-typed as an address and read from the address's place.
     let moved: Sealed<String, PostalAddress> =
@@ -303,9 +336,13 @@ fn an_erasure_under_hold_keeps_nothing_and_says_why() {
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
         .unwrap();
-    match v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))]) {
+    match v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
+    {
         Err(e @ VaultError::UnderLegalHold { .. }) => {
             assert!(
                 e.to_string().contains("audit 2027-3"),
@@ -319,8 +356,12 @@ fn an_erasure_under_hold_keeps_nothing_and_says_why() {
         open_email(&v, &sealed.email, &alice).unwrap(),
         "a@example.com"
     );
-    v.release(&hold.id).unwrap();
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     assert!(matches!(
         open_address_for_tax(&v, &sealed.address, &alice),
         Err(VaultError::Shredded)
@@ -342,7 +383,8 @@ fn bad_exceptions_are_refused_before_anything_is_erased() {
         vec![keep_address(future), keep_address(future)],
     ] {
         assert!(matches!(
-            v.erase_with(&alice, &bad),
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .erase_with(&alice, &bad),
             Err(VaultError::BadErasureException { .. })
         ));
     }
@@ -360,7 +402,8 @@ fn an_edited_exception_row_does_not_unwrap() {
     let v = vault_on(SqliteStore::open(&path).unwrap(), &clock);
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
-    v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
         .unwrap();
     // An insider lengthens the exception in the database.
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -382,10 +425,15 @@ fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_aft
         let alice = SubjectId::new("cus_1").unwrap();
         let sealed = seal_both(&v, &alice);
         let hold = v
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
             .unwrap();
         let until = t0() + TimeDelta::days(365);
-        match v.request_erasure(&alice, &[keep_address(until)]).unwrap() {
+        match v
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .request_erasure(&alice, &[keep_address(until)])
+            .unwrap()
+        {
             ErasureOutcome::Pending {
                 blocked_by,
                 subject,
@@ -402,13 +450,21 @@ fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_aft
             open_email(&v, &sealed.email, &alice).unwrap(),
             "a@example.com"
         );
-        let report = v.sweep().unwrap();
+        let report = v
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap();
         assert!(report.erasures_completed.is_empty(), "{name}");
         assert_eq!(report.erasures_waiting, 1, "{name}");
         // The hold ends; the next sweep (by another vault on the same store) erases.
-        v.release(&hold.id).unwrap();
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .release(&hold.id)
+            .unwrap();
         let v2 = vault_on(open_store(), &clock);
-        let report = v2.sweep().unwrap();
+        let report = v2
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap();
         assert_eq!(report.erasures_completed.len(), 1, "{name}");
         let receipt = &report.erasures_completed[0];
         assert_eq!(receipt.subject, v.subject_ref(&alice).unwrap());
@@ -422,7 +478,10 @@ fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_aft
             "1 Main St"
         );
         // Done once: the queue is empty.
-        let report = v2.sweep().unwrap();
+        let report = v2
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap();
         assert!(
             report.erasures_completed.is_empty() && report.erasures_waiting == 0,
             "{name}"
@@ -438,14 +497,20 @@ fn an_erasure_requested_without_hold_is_carried_out_at_once() {
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
     assert!(matches!(
-        v.request_erasure(&alice, &[]).unwrap(),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer")).request_erasure(&alice, &[]).unwrap(),
         ErasureOutcome::Erased(r) if r.subject_keys_destroyed == 1
     ));
     assert!(matches!(
         open_email(&v, &sealed.email, &alice),
         Err(VaultError::Shredded)
     ));
-    assert_eq!(v.sweep().unwrap().erasures_waiting, 0);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap()
+            .erasures_waiting,
+        0
+    );
 }
 
 #[test]
@@ -458,11 +523,14 @@ fn a_queued_erasure_edited_in_the_store_is_refused_by_the_sweep() {
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
         .unwrap();
     let until = t0() + TimeDelta::days(365);
     assert!(matches!(
-        v.request_erasure(&alice, &[keep_address(until)]).unwrap(),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .request_erasure(&alice, &[keep_address(until)])
+            .unwrap(),
         ErasureOutcome::Pending { .. }
     ));
     // An insider turns the tax exception into one that keeps the address for the CRM.
@@ -473,9 +541,12 @@ fn a_queued_erasure_edited_in_the_store_is_refused_by_the_sweep() {
     )
     .unwrap();
     drop(conn);
-    v.release(&hold.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     assert!(matches!(
-        v.sweep(),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep(),
         Err(VaultError::Store(
             custodian::store::StoreError::RetentionTampered { .. }
         ))

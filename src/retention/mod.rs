@@ -10,7 +10,7 @@
 //! - [`Vault::open`](crate::Vault::open) refuses an expired value with
 //!   [`VaultError::Expired`](crate::VaultError::Expired), unless its subject is under a
 //!   [`LegalHold`] whose scope covers its category;
-//! - [`Vault::sweep`](crate::Vault::sweep) destroys the keys of epochs that have ended:
+//! - [`Operator::sweep`](crate::Operator::sweep) destroys the keys of epochs that have ended:
 //!   the sealed contents of every value expiring in them, in every copy and backup,
 //!   become undecryptable at once (once no key-store backup from before the sweep
 //!   remains), without touching a record; headers (subject id, dates) stay readable. A
@@ -18,7 +18,7 @@
 //!   opens only for the purposes and categories of the hold's [`HoldScope`] (GDPR
 //!   Art. 18(2)), every other purpose gets
 //!   [`VaultError::RestrictedByHold`](crate::VaultError::RestrictedByHold);
-//! - [`Vault::erase`](crate::Vault::erase) destroys a subject's keys and escrows, so
+//! - [`Operator::erase`](crate::Operator::erase) destroys a subject's keys and escrows, so
 //!   their sealed contents become unreadable (subject ids, dates, plain fields and kept
 //!   evidence remain: `docs/retention.md`), and returns an [`ErasureReceipt`].
 //!

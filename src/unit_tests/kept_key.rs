@@ -93,7 +93,8 @@ fn the_kept_key_decrypts_only_its_category_even_for_a_master_key_holder() {
             &address_ctx,
         )
         .unwrap();
-    v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
+    v.operator(crate::Actor::staff("emp-7", "privacy-officer"))
+        .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
         .unwrap();
 
     let kept = store
