@@ -20,7 +20,7 @@
 //!   consent, only the [`ConsentLedger`](consent::ConsentLedger) grants one, after
 //!   checking the evidence: given, not withdrawn, not expired, current notice.
 //! - The ledger's evidence lives in a [`ConsentStore`](consent::ConsentStore): in
-//!   memory, or the embedded SQLite [`SqliteStore`](store::SqliteStore).
+//!   memory, or the embedded SQLite [`SqliteStore`](sqlite::SqliteStore).
 //! - The [`Vault`] seals a `Personal<T, C>` into a [`Sealed<T, C>`] for your tables:
 //!   AES-256-GCM under a key of that subject's own, bound to its [`Context`] (record
 //!   type, field, category). [`Vault::open`] needs an `Access<P>` with `P: Uses<C>`;
@@ -95,7 +95,7 @@
 //! use custodian::audit::AuditTrail;
 //! use custodian::consent::{ConsentLedger, EvidenceKey};
 //! use custodian::keys::LocalMasterKey;
-//! use custodian::store::SqliteStore;
+//! use custodian::sqlite::SqliteStore;
 //! use custodian::{Actor, Context, Personal, Retention, SubjectId, Vault, VaultError, categories::Email};
 //!
 //! # let dir = tempfile::tempdir()?;
@@ -154,12 +154,14 @@ pub mod consent;
 pub mod format;
 mod hex;
 pub mod keys;
+pub mod memory;
 pub mod personal;
 pub mod plaintext;
 pub mod purpose;
 pub mod record;
 pub mod retention;
 pub mod sealed;
+pub mod sqlite;
 pub mod store;
 pub mod subject;
 pub mod vault;

@@ -8,7 +8,7 @@ use custodian::consent::{
 };
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{Actor, Context, Personal, Purpose, SubjectId, Vault};
 use proptest::prelude::*;
 

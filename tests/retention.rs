@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::{Email, Phone};
-use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
+use custodian::keys::{KeyName, KeyStore, LocalMasterKey};
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::{Clock, ErasureException, HoldScope, ManualClock};
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
+use custodian::vault::VaultStore;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
 };
@@ -32,7 +34,7 @@ fn master() -> LocalMasterKey {
     LocalMasterKey::from_slice("kek", &[7; 32]).unwrap()
 }
 
-fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
+fn vault_on(store: impl VaultStore + 'static, clock: &ManualClock) -> Vault {
     Vault::builder(master(), store).clock(clock.clone()).build()
 }
 
@@ -226,7 +228,7 @@ fn a_sweep_destroys_ended_epochs_only_and_costs_nothing_per_record() {
     assert_eq!(report.epochs_destroyed.len(), 1);
     assert!(
         store
-            .wrapped(&KeyName::Epoch(report.epochs_destroyed[0]))
+            .get(&KeyName::Epoch(report.epochs_destroyed[0]))
             .unwrap()
             .is_none()
     );
@@ -309,9 +311,9 @@ fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
         subject: a.clone(),
         epoch,
     };
-    assert!(store.wrapped(&escrow).unwrap().is_some());
+    assert!(store.get(&escrow).unwrap().is_some());
     assert_eq!(v.sweep().unwrap().escrows_released, 1);
-    assert!(store.wrapped(&escrow).unwrap().is_none());
+    assert!(store.get(&escrow).unwrap().is_none());
     assert!(matches!(
         v.hold::<Crm>(&a, "late", Some(clock.now())),
         Err(VaultError::Hold(_))
@@ -467,11 +469,7 @@ fn sqlite_sweep_leaves_no_copy_of_the_epoch_key_on_disk() {
     let a = sid("cus_a");
     let sealed = seal(&v, &a, 1);
     let epoch = sealed.header().unwrap().epoch();
-    let wrapped = store
-        .wrapped(&KeyName::Epoch(epoch))
-        .unwrap()
-        .unwrap()
-        .wrapped;
+    let wrapped = store.get(&KeyName::Epoch(epoch)).unwrap().unwrap().wrapped;
     let on_disk = || {
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.extend(std::fs::read(dir.path().join("c.db-wal")).unwrap_or_default());
@@ -634,7 +632,7 @@ impl Model {
     }
 }
 
-fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
+fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn VaultStore>) {
     let clock = ManualClock::new(t0());
     let subjects: Vec<SubjectId> = (0..SUBJECTS).map(|i| sid(&format!("cus_{i}"))).collect();
     let mut vault = vault_on(open_store(), &clock);

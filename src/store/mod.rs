@@ -1,11 +1,12 @@
-//! Durable storage behind the library: the embedded SQLite store and its errors.
+//! The error of every storage trait ([`KeyStore`](crate::keys::KeyStore), the
+//! retention stores, [`ConsentStore`](crate::consent::ConsentStore),
+//! [`AuditSink`](crate::audit::AuditSink)), whatever the backend.
 //!
-//! custodian never stores your sealed records: they live in your own tables. Only
-//! consent evidence, wrapped keys (and, as the library grows, the audit trail) live here.
-
-mod sqlite;
-
-pub use sqlite::SqliteStore;
+//! This module sits at the bottom of the crate: it names no other custodian module, so
+//! the traits above can use [`StoreError`] and the backends (`memory`, `sqlite`) above
+//! them can implement the traits without a cycle. custodian never stores your sealed
+//! records: they live in your own tables. Only wrapped keys, retention state, consent
+//! evidence and the audit trail live in a backend.
 
 /// A storage backend failed.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +109,12 @@ pub enum StoreError {
         /// The operation.
         what: &'static str,
     },
+    /// A key that belongs to a subject was stored without the subject's reference, so
+    /// the store could not check that the subject was not shredded. Nothing was stored.
+    #[error(
+        "a subject key was stored without its subject reference: pass the reference the vault computed (Vault::subject_ref)"
+    )]
+    SubjectRefRequired,
     /// A thread panicked while holding the store's lock.
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,

@@ -125,13 +125,17 @@ impl Vault {
         if kept.is_empty() {
             return Ok(kept);
         }
-        let newest = self.store.latest(subject)?.map_or(0, |row| row.version);
+        let newest = self
+            .store
+            .latest(subject)?
+            .map_or(0, |(version, _)| version);
         for version in 1..=newest {
             // Retired versions are gone already.
-            let Some(row) = self.store.get(subject, version)? else {
+            let name = super::subject_key_name(subject, version);
+            let Some(row) = self.store.get(&name)? else {
                 continue;
             };
-            let subject_key = self.unwrap_row(&row)?;
+            let subject_key = self.unwrap_with(&row, &name.aad())?;
             for k in &mut kept {
                 let category_key = format::category_key(&subject_key, &k.exception.category);
                 let aad = StoredException::aad(subject, version, &k.exception);

@@ -6,6 +6,7 @@ mod error;
 mod exceptions;
 mod retention;
 mod rotation;
+mod store;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -14,14 +15,15 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 pub use error::{RewrapReport, ShredReport, SweepReport, VaultError};
+pub use store::VaultStore;
+use store::subject_key_name;
 
 use crate::access::{Access, Actor};
 use crate::audit::{AuditTrail, EventKind};
 use crate::category::Category;
 use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header, OpenError};
 use crate::keys::{
-    Algorithm, CachedKey, KeyCache, KeyError, KeyRef, KeyStore, MasterKey, MemoryKeyStore, Slot,
-    StoredKey, WrappedKey, subject_key_aad,
+    Algorithm, CachedKey, KeyCache, KeyError, KeyName, KeyRef, MasterKey, Slot, WrappedKey,
 };
 use crate::personal::Personal;
 use crate::plaintext::Plaintext;
@@ -62,7 +64,7 @@ use crate::subject::SubjectId;
 pub struct Vault {
     master: Box<dyn MasterKey>,
     previous: Vec<Box<dyn MasterKey>>,
-    store: Box<dyn KeyStore>,
+    store: Box<dyn VaultStore>,
     cache: KeyCache,
     algorithm: Algorithm,
     rng: SystemRandom,
@@ -97,7 +99,7 @@ type KeptEpochKey = (u32, coarsetime::Instant, Box<Zeroizing<[u8; 32]>>);
 pub struct VaultBuilder {
     master: Box<dyn MasterKey>,
     previous: Vec<Box<dyn MasterKey>>,
-    store: Box<dyn KeyStore>,
+    store: Box<dyn VaultStore>,
     algorithm: Algorithm,
     cache_capacity: usize,
     cache_ttl: Duration,
@@ -221,7 +223,7 @@ impl Vault {
     /// Configures a vault over `master` and `store`.
     pub fn builder(
         master: impl MasterKey + 'static,
-        store: impl KeyStore + 'static,
+        store: impl VaultStore + 'static,
     ) -> VaultBuilder {
         VaultBuilder {
             master: Box::new(master),
@@ -240,13 +242,13 @@ impl Vault {
     }
 
     /// A vault with default settings over `master` and `store`.
-    pub fn new(master: impl MasterKey + 'static, store: impl KeyStore + 'static) -> Vault {
+    pub fn new(master: impl MasterKey + 'static, store: impl VaultStore + 'static) -> Vault {
         Vault::builder(master, store).build()
     }
 
     /// A vault whose keys live in memory only: for tests.
     pub fn in_memory(master: impl MasterKey + 'static) -> Vault {
-        Vault::new(master, MemoryKeyStore::new())
+        Vault::new(master, crate::memory::MemoryKeyStore::new())
     }
 
     /// Seals `value` for storage in the place `context` names, under its subject's
@@ -575,16 +577,16 @@ impl Vault {
         epoch: u32,
     ) -> Result<(Slot, CachedKey), VaultError> {
         let share = self.share_for_seal(subject, epoch)?;
-        let (row, subject_key) = match self.store.latest(subject)? {
-            Some(row) => {
-                let key = self.unwrap_row(&row)?;
-                (row, key)
+        let (version, subject_key) = match self.store.latest(subject)? {
+            Some((version, row)) => {
+                let key = self.unwrap_with(&row, &subject_key_name(subject, version).aad())?;
+                (version, key)
             }
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => self.create_key(subject, 1)?,
         };
         let slot = Slot {
-            version: row.version,
+            version,
             algorithm: self.algorithm,
             epoch,
             category,
@@ -603,7 +605,8 @@ impl Vault {
         expires: i64,
         purpose: Option<&'static str>,
     ) -> Result<Loaded, VaultError> {
-        let row = match self.store.get(subject, slot.version)? {
+        let name = subject_key_name(subject, slot.version);
+        let row = match self.store.get(&name)? {
             Some(row) => row,
             None if self.is_shredded(subject)? => {
                 let category_key = self.excepted_key(subject, slot, purpose)?;
@@ -620,7 +623,7 @@ impl Vault {
             None if self
                 .store
                 .latest(subject)?
-                .is_some_and(|newest| newest.version > slot.version) =>
+                .is_some_and(|(newest, _)| newest > slot.version) =>
             {
                 return Err(VaultError::KeyRetired {
                     version: slot.version,
@@ -633,7 +636,7 @@ impl Vault {
             }
         };
         let (share, escrowed) = self.share_for_open(subject, slot.epoch, expires)?;
-        let subject_key = self.unwrap_row(&row)?;
+        let subject_key = self.unwrap_with(&row, &name.aad())?;
         let category_key = format::category_key(&subject_key, slot.category);
         Ok(Loaded::Cacheable(
             self.data_key(&category_key, &share, subject, slot)?,
@@ -642,32 +645,29 @@ impl Vault {
     }
 
     /// Generates, wraps and stores a subject key; if another thread or process stored
-    /// that version first, uses theirs. Returns the stored row and the key.
+    /// that version first, uses theirs. Returns the version and the key.
     fn create_key(
         &self,
         subject: &SubjectId,
         version: u32,
-    ) -> Result<(StoredKey, Zeroizing<Vec<u8>>), VaultError> {
+    ) -> Result<(u32, Zeroizing<Vec<u8>>), VaultError> {
         let mut key = Zeroizing::new(vec![0u8; 32]);
         self.rng.fill(&mut key[..]).map_err(|_| KeyError::Random)?;
-        let row = StoredKey {
-            subject: subject.clone(),
-            version,
+        let name = subject_key_name(subject, version);
+        let row = WrappedKey {
             master_id: self.master.id().to_owned(),
-            wrapped: self
-                .master
-                .wrap(&key[..], &subject_key_aad(subject, version))?,
+            wrapped: self.master.wrap(&key[..], &name.aad())?,
         };
         let reference = self.subject_ref(subject)?;
         let stored = self
             .store
-            .insert(&row, &reference)?
+            .insert(&name, &row, Some(&reference))?
             .ok_or(VaultError::Shredded)?;
         if stored.wrapped == row.wrapped {
-            Ok((stored, key))
+            Ok((version, key))
         } else {
-            let key = self.unwrap_row(&stored)?;
-            Ok((stored, key))
+            let key = self.unwrap_with(&stored, &name.aad())?;
+            Ok((version, key))
         }
     }
 
@@ -685,12 +685,6 @@ impl Vault {
             })
     }
 
-    fn unwrap_row(&self, row: &StoredKey) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        let master = self.master_named(&row.master_id)?;
-        let key = master.unwrap(&row.wrapped, &subject_key_aad(&row.subject, row.version))?;
-        Ok(checked_len(master, key)?)
-    }
-
     /// The 32-byte secret stored as `name`, created first if missing and `create`.
     /// `None` if missing and not created, or if the store refused it (the secret of a
     /// shredded subject).
@@ -699,7 +693,7 @@ impl Vault {
         name: &crate::keys::KeyName,
         create: bool,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
-        let wrapped = match self.store.wrapped(name)? {
+        let wrapped = match self.store.get(name)? {
             Some(w) => w,
             None if !create => return Ok(None),
             None => {
@@ -709,14 +703,12 @@ impl Vault {
                     .map_err(|_| KeyError::Random)?;
                 let wrapped = self.wrap(&secret[..], &name.aad())?;
                 let reference = match name {
-                    crate::keys::KeyName::Escrow { subject, .. }
-                    | crate::keys::KeyName::Pseudonym(subject) => Some(self.subject_ref(subject)?),
+                    KeyName::Escrow { subject, .. } | KeyName::Pseudonym(subject) => {
+                        Some(self.subject_ref(subject)?)
+                    }
                     _ => None,
                 };
-                match self
-                    .store
-                    .insert_wrapped(name, &wrapped, reference.as_ref())?
-                {
+                match self.store.insert(name, &wrapped, reference.as_ref())? {
                     Some(stored) => stored,
                     None => return Ok(None),
                 }
@@ -828,7 +820,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(start));
         let vault = Vault::builder(
             LocalMasterKey::from_slice("m", &[1; 32]).unwrap(),
-            MemoryKeyStore::new(),
+            crate::memory::MemoryKeyStore::new(),
         )
         .clock(clock.clone())
         .build();

@@ -237,7 +237,7 @@ impl Vault {
             subject: subject.clone(),
             epoch,
         };
-        if let Some(wrapped) = self.store.wrapped(&name)? {
+        if let Some(wrapped) = self.store.get(&name)? {
             return Ok((to_key32(self.unwrap_with(&wrapped, &name.aad())?)?, true));
         }
         if epoch < self.store.swept_before()? {
@@ -357,7 +357,7 @@ impl Vault {
                 let reference = self.subject_ref(subject)?;
                 if self
                     .store
-                    .insert_wrapped(&name, &wrapped, Some(&reference))?
+                    .insert(&name, &wrapped, Some(&reference))?
                     .is_some()
                 {
                     escrowed += 1;

@@ -3,7 +3,6 @@
 
 use super::{RewrapReport, Vault, VaultError};
 use crate::audit::{EventKind, Outcome};
-use crate::keys::{StoredKey, subject_key_aad};
 use crate::subject::SubjectId;
 
 impl Vault {
@@ -11,11 +10,11 @@ impl Vault {
     /// and [`reseal`](Self::reseal) upgrades them. Returns the new version.
     pub fn rotate_subject_key(&self, subject: &SubjectId) -> Result<u32, VaultError> {
         let next = match self.store.latest(subject)? {
-            Some(row) => row.version.saturating_add(1),
+            Some((version, _)) => version.saturating_add(1),
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => 1,
         };
-        let (row, _) = self.create_key(subject, next)?;
+        let (version, _) = self.create_key(subject, next)?;
         // Fronts and the cache still name the old version current: drop them.
         self.cache.evict(subject);
         self.audit_event(
@@ -24,7 +23,7 @@ impl Vault {
             None,
             Outcome::Allowed,
         )?;
-        Ok(row.version)
+        Ok(version)
     }
 
     /// Destroys `subject`'s key versions below `below` (never the newest), from the key
@@ -63,7 +62,7 @@ impl Vault {
     ) -> Result<usize, VaultError> {
         self.refuse_if_held(subject)?;
         let newest = match self.store.latest(subject)? {
-            Some(row) => row.version,
+            Some((version, _)) => version,
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => return Ok(0),
         };
@@ -92,19 +91,6 @@ impl Vault {
     pub fn rewrap_keys(&self) -> Result<RewrapReport, VaultError> {
         let mut report = RewrapReport::default();
         loop {
-            let batch = self.store.named_wrapped_by_other(self.master.id(), 256)?;
-            if batch.is_empty() {
-                break;
-            }
-            for (name, key) in batch {
-                let plain = self.unwrap_with(&key, &name.aad())?;
-                let new = self.wrap(&plain, &name.aad())?;
-                if self.store.rewrap_named(&key.master_id, &name, &new)? {
-                    report.rewrapped += 1;
-                }
-            }
-        }
-        loop {
             let batch = self.store.wrapped_by_other(self.master.id(), 256)?;
             if batch.is_empty() {
                 // The old wrappings linger in the store's journal until purged.
@@ -112,15 +98,10 @@ impl Vault {
                 self.audit_event(EventKind::MasterKeyRotation, None, None, Outcome::Allowed)?;
                 return Ok(report);
             }
-            for row in batch {
-                let key = self.unwrap_row(&row)?;
-                let aad = subject_key_aad(&row.subject, row.version);
-                let new = StoredKey {
-                    wrapped: self.master.wrap(&key, &aad)?,
-                    master_id: self.master.id().to_owned(),
-                    ..row.clone()
-                };
-                if self.store.rewrap(&row.master_id, &new)? {
+            for (name, key) in batch {
+                let plain = self.unwrap_with(&key, &name.aad())?;
+                let new = self.wrap(&plain, &name.aad())?;
+                if self.store.rewrap(&key.master_id, &name, &new)? {
                     report.rewrapped += 1;
                 }
             }

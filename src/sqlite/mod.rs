@@ -11,7 +11,7 @@
 //! another connection can keep that checkpoint from completing: the deletion still
 //! stands and is reported as done, the purge as [`JournalPurge::Pending`], and the
 //! next key-store write through this handle (or
-//! [`KeyStore::purge_journal`](crate::keys::KeyStore::purge_journal)) tries again.
+//! [`RetentionStore::purge_journal`](crate::retention::RetentionStore::purge_journal)) tries again.
 
 mod audit;
 mod consent;
@@ -29,8 +29,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::StoreError;
 use crate::retention::JournalPurge;
+use crate::store::StoreError;
 
 /// Schema version this build writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 14;
@@ -453,7 +453,7 @@ const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 14];
 ///
 /// ```
 /// # let dir = tempfile::tempdir()?;
-/// use custodian::{consent::ConsentLedger, store::SqliteStore};
+/// use custodian::{consent::ConsentLedger, sqlite::SqliteStore};
 /// let store = SqliteStore::open(dir.path().join("custodian.db"))?;
 /// let key = custodian::consent::EvidenceKey::generate()?; // keep its bytes in a secret manager
 /// let ledger = ConsentLedger::new(store.clone(), key)?;
@@ -617,15 +617,6 @@ impl SqliteStore {
         } else {
             JournalPurge::Pending
         }
-    }
-
-    /// Retries a purge left pending by a deletion through this handle.
-    pub(super) fn purge_pending_journal(&self) -> Result<JournalPurge, StoreError> {
-        if !self.purge_pending.load(Ordering::Acquire) {
-            return Ok(JournalPurge::Complete);
-        }
-        let conn = self.conn()?;
-        Ok(self.purge(&conn))
     }
 }
 
