@@ -161,6 +161,7 @@ pub mod purpose;
 pub mod record;
 pub mod retention;
 pub mod sealed;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;
 pub mod subject;

@@ -170,6 +170,7 @@ impl SubjectRef {
     }
 
     /// A reference as a store kept it (written from [`as_str`](Self::as_str)).
+    #[cfg(any(feature = "sqlite", test))]
     pub(crate) fn from_stored(text: String) -> Self {
         SubjectRef(text)
     }

@@ -629,3 +629,32 @@ fn to_micros(t: DateTime<Utc>) -> i64 {
 fn from_micros(us: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_micros(us).ok_or(StoreError::Corrupt { what: "timestamp" })
 }
+
+/// SQLite's errors are kept whole, as the source of the backend-neutral variant.
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Backend {
+            backend: "SQLite",
+            source: Box::new(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sqlite_driver_error_is_kept_as_the_source_of_a_backend_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory is not a database file: SQLite refuses to open it.
+        let err = SqliteStore::open(dir.path()).err().unwrap();
+        let StoreError::Backend { backend, source } = &err else {
+            panic!("not a backend error: {err:?}");
+        };
+        assert_eq!(*backend, "SQLite");
+        assert!(source.downcast_ref::<rusqlite::Error>().is_some());
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(source.downcast_ref::<rusqlite::Error>().is_some());
+    }
+}

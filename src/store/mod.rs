@@ -12,9 +12,20 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// SQLite reported an error (I/O, locking, a full disk).
-    #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The backend's driver reported an error (I/O, locking, a full disk, a lost
+    /// connection). The driver's own error is the [`source`](std::error::Error::source)
+    /// (for `SqliteStore`, a `rusqlite::Error`), so a backend never puts its driver's
+    /// type in this enum.
+    #[error(
+        "the {backend} store failed (I/O, locking, a full disk or a lost connection): retry, and if it persists check the storage it runs on"
+    )]
+    Backend {
+        /// Which backend (`"SQLite"`, `"PostgreSQL"`, ...).
+        backend: &'static str,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// A stored row cannot be read back.
     #[error(
         "the store holds a value it cannot read ({what}): the file may be damaged or written by a newer custodian"
@@ -118,4 +129,28 @@ pub enum StoreError {
     /// A thread panicked while holding the store's lock.
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_drivers_error_is_kept_as_the_source_of_a_backend_error() {
+        let driver = std::io::Error::other("connection reset by peer for row cus_42");
+        let err = StoreError::Backend {
+            backend: "PostgreSQL",
+            source: Box::new(driver),
+        };
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+        // The message names the backend and what to do; the driver's text (which may
+        // quote a value) stays in the source.
+        let shown = err.to_string();
+        assert!(
+            shown.contains("PostgreSQL") && shown.contains("retry"),
+            "{shown}"
+        );
+        assert!(!shown.contains("cus_42"), "{shown}");
+    }
 }
