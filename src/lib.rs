@@ -165,6 +165,8 @@ pub mod sealed;
 pub mod sqlite;
 pub mod store;
 pub mod subject;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod vault;
 
 /// Seals that only this crate implements: nothing outside it can name them.
