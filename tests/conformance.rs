@@ -101,3 +101,13 @@ fn sqlite_consent_store_conforms() {
 fn sqlite_audit_sink_conforms() {
     testkit::audit_sink(&SqliteFiles::new());
 }
+
+#[test]
+fn memory_vault_store_conforms() {
+    testkit::vault_store(&memory_keys);
+}
+
+#[test]
+fn sqlite_vault_store_conforms() {
+    testkit::vault_store(&SqliteFiles::new());
+}

@@ -10,6 +10,7 @@
 //! | [`retention_store`] | [`RetentionStore`](crate::retention::RetentionStore) | shred (keys, escrows, pseudonym secret, tombstone, holds re-pointed), refusal under a binding hold, sweep watermark and escrows, counts that only rise, two handles racing sweeps |
 //! | [`erasure_store`] | [`ErasureStore`](crate::retention::ErasureStore) | kept category keys replaced, looked up and ended; queued erasures; or a consistent refusal |
 //! | [`consent_store`] | [`ConsentStore`](crate::consent::ConsentStore) | the consent ledger's model test (two ledgers on skewed clocks, erasure, notice floors, reopening), positions, two handles racing an erasure against a consent |
+//! | [`vault_store`] | [`VaultStore`](crate::vault::VaultStore) (all of the above for keys) | a vault on the backend follows the retention model: seals, expiry, sweeps, scoped holds, erasures with exceptions, reopening |
 //! | [`audit_sink`] | [`AuditSink`](crate::audit::AuditSink) | a trail on the sink records, reads back, queries and verifies, continues on another handle; a shared sink: two handles racing appends make one chain |
 //!
 //! Each suite takes a [`StoreFactory`]: fresh, empty stores, and a second handle on a
@@ -59,12 +60,14 @@ mod consent;
 mod erasure;
 mod keys;
 mod retention;
+mod vault;
 
 pub use audit::audit_sink;
 pub use consent::consent_store;
 pub use erasure::erasure_store;
 pub use keys::key_store;
 pub use retention::{hold_store, retention_store};
+pub use vault::vault_store;
 
 use std::fmt::Debug;
 
