@@ -111,10 +111,10 @@ pub enum StoreError {
         what: &'static str,
     },
     /// The store does not implement this operation (a custom
-    /// [`KeyStore`](crate::keys::KeyStore) without erasure exceptions). Nothing was
-    /// changed.
+    /// [`ErasureStore`](crate::retention::ErasureStore) that keeps the trait's
+    /// defaults). Nothing was changed.
     #[error(
-        "the key store does not support {what}: use MemoryKeyStore or SqliteStore, or implement it"
+        "the store does not support {what}: use MemoryKeyStore or SqliteStore, or implement ErasureStore for it"
     )]
     Unsupported {
         /// The operation.

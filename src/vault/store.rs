@@ -11,6 +11,11 @@ use crate::subject::SubjectId;
 /// ([`ErasureStore`]). Implemented for every type that implements those traits
 /// (`MemoryKeyStore`, `SqliteStore`, `Arc`/`Box` of either, your own backend); it has
 /// no methods of its own.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a complete store for a vault",
+    label = "a vault needs KeyStore, HoldStore, RetentionStore and ErasureStore on one store",
+    note = "implement the retention traits (custodian::retention::{{HoldStore, RetentionStore, ErasureStore}}) for `{Self}` on the same storage as its keys; `impl ErasureStore for {Self} {{}}` keeps its refusing defaults"
+)]
 pub trait VaultStore: KeyStore + RetentionStore + ErasureStore {}
 
 impl<S: KeyStore + RetentionStore + ErasureStore + ?Sized> VaultStore for S {}
