@@ -14,9 +14,10 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::audit::{AuditTrail, EventKind, MemorySink};
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
-use custodian::keys::{LocalMasterKey, MemoryKeyStore};
+use custodian::keys::LocalMasterKey;
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::{HoldError, HoldScope, ManualClock};
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
 };

@@ -203,6 +203,7 @@ impl HoldScope {
     }
 
     /// A scope as a store recorded it; its categories count as declared.
+    #[cfg(any(feature = "sqlite", feature = "testkit", test))]
     pub(crate) fn from_stored(purposes: Vec<String>, categories: Vec<String>) -> Self {
         HoldScope {
             purposes,
