@@ -74,7 +74,7 @@ pub(super) fn hold_from_row(row: &Row<'_>) -> Result<LegalHold, StoreError> {
         id: HoldId::parse(&id).map_err(|_| StoreError::Corrupt { what: "hold id" })?,
         subject,
         reason: row.get(2)?,
-        scope: HoldScope::from_stored(names(7)?, names(8)?),
+        scope: HoldScope::from_stored(names(7)?, names(8)?)?,
         placed_at: from_micros(row.get(3)?)?,
         until: opt(row.get(4)?)?,
         released_at: opt(row.get(5)?)?,

@@ -146,7 +146,10 @@ fn hold(n: usize, id: u8, at: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Le
         id: HoldId::from_random([id; 16]),
         subject: HoldSubject::Subject(subject(n)),
         reason: format!("testkit claim {id}"),
-        scope: HoldScope::from_stored(vec!["testkit.claims".into()], Vec::new()),
+        scope: ok(
+            HoldScope::from_stored(vec!["testkit.claims".into()], Vec::new()),
+            "HoldScope::from_stored",
+        ),
         placed_at: at,
         until,
         released_at: None,
