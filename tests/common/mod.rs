@@ -1,6 +1,10 @@
-//! Helpers shared by the integration tests. Each test file is its own crate and uses
-//! only part of this module, hence `#[allow(dead_code)]` at its `mod common;`.
+//! Helpers shared by the integration tests.
 
+// Each test file is its own crate and uses only part of this module: what one leaves
+// unused is not dead code.
+#![allow(dead_code)]
+
+pub mod crypto;
 pub mod stores;
 
 use std::path::Path;
@@ -24,6 +28,11 @@ pub fn t0() -> DateTime<Utc> {
 /// A subject id from a literal the test knows to be valid.
 pub fn sid(s: &str) -> SubjectId {
     SubjectId::new(s).unwrap()
+}
+
+/// A local master key named `id` whose 32 bytes are all `byte`.
+pub fn master(id: &str, byte: u8) -> LocalMasterKey {
+    LocalMasterKey::from_slice(id, &[byte; 32]).unwrap()
 }
 
 /// The email context without a retention (callers add theirs).
