@@ -1,10 +1,15 @@
 //! The consent ledger's rules, and a model test over both stores.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::consent::{key, t0};
+use common::sid as subject;
+
 use custodian::categories::{Email, Phone};
 use custodian::consent::{
-    Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence, EvidenceKey,
-    MAX_CLOCK_SKEW, MAX_LATE_EVIDENCE, MemoryConsentStore, Notice, Withdrawal,
+    Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence, MAX_CLOCK_SKEW,
+    MAX_LATE_EVIDENCE, MemoryConsentStore, Notice, Withdrawal,
 };
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
@@ -26,14 +31,6 @@ custodian::purpose! {
     pub struct Calls { basis: Consent, description: "Call you with offers.", uses: [Email, Phone] }
     /// A contract purpose that also uses email.
     pub struct Receipts { basis: Contract, description: "Send receipts.", uses: [Email] }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-}
-
-fn key() -> EvidenceKey {
-    EvidenceKey::from_slice(&[7u8; 32]).unwrap()
 }
 
 fn text(version: u32) -> String {
@@ -65,10 +62,6 @@ fn memory() -> (ConsentLedger, ManualClock) {
     let ledger = ConsentLedger::in_memory().with_clock(clock.clone());
     register(&ledger);
     (ledger, clock)
-}
-
-fn subject(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
 }
 
 fn evidence(version: u32) -> Evidence {

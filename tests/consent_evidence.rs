@@ -2,6 +2,11 @@
 //! it, the ledger's clock, versions per notice; and what is kept after erasure, for how
 //! long, and who may read it.
 
+mod common;
+
+use common::consent::{drop_triggers, is_tampered, key};
+use common::sid;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,8 +19,8 @@ use custodian::consent::{
 };
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
-use custodian::store::{SqliteStore, StoreError};
-use custodian::{Actor, SubjectId, Vault};
+use custodian::store::SqliteStore;
+use custodian::{Actor, Vault};
 use rusqlite::{Connection, params};
 
 custodian::purpose! {
@@ -36,14 +41,6 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap()
 }
 
-fn key() -> EvidenceKey {
-    EvidenceKey::from_slice(&[7u8; 32]).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
 fn ledger(path: &Path, clock: &ManualClock) -> ConsentLedger {
     ConsentLedger::new(SqliteStore::open(path).unwrap(), key())
         .unwrap()
@@ -53,26 +50,6 @@ fn ledger(path: &Path, clock: &ManualClock) -> ConsentLedger {
 fn file_holds(path: &Path, needle: &str) -> bool {
     let bytes = std::fs::read(path).unwrap();
     bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
-fn drop_triggers(conn: &Connection) {
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for n in names {
-        conn.execute_batch(&format!("DROP TRIGGER {n}")).unwrap();
-    }
-}
-
-fn is_tampered<T: std::fmt::Debug>(r: Result<T, ConsentError>) -> Option<u64> {
-    match r {
-        Err(ConsentError::Store(StoreError::Tampered { position, .. })) => Some(position),
-        _ => None,
-    }
 }
 
 #[test]

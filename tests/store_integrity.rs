@@ -79,20 +79,7 @@ fn sql(path: &Path) -> rusqlite::Connection {
 /// tombstones and their head.
 fn insider(path: &Path) -> rusqlite::Connection {
     let c = sql(path);
-    let names: Vec<String> = c
-        .prepare(
-            "SELECT name FROM sqlite_schema WHERE type = 'trigger'
-             AND tbl_name IN ('legal_holds', 'shredded_subjects', 'retention_head')",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for name in names {
-        c.execute_batch(&format!("DROP TRIGGER \"{name}\""))
-            .unwrap();
-    }
+    common::drop_triggers_on(&c, &["legal_holds", "shredded_subjects", "retention_head"]);
     c
 }
 

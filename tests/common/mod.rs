@@ -4,6 +4,7 @@
 // unused is not dead code.
 #![allow(dead_code)]
 
+pub mod consent;
 pub mod crypto;
 pub mod stores;
 
@@ -73,6 +74,24 @@ pub fn seal_email(v: &Vault, s: &SubjectId, email: &str, days: u32) -> Sealed<St
         &ctx().retain(Retention::Days(days)),
     )
     .unwrap()
+}
+
+/// Drops the triggers on the tables `tables` names (on every table when it is empty)
+/// from the SQLite file `conn` is open on: an insider's first step.
+pub fn drop_triggers_on(conn: &rusqlite::Connection, tables: &[&str]) {
+    let triggers: Vec<(String, String)> = conn
+        .prepare("SELECT name, tbl_name FROM sqlite_schema WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (name, table) in triggers {
+        if tables.is_empty() || tables.contains(&table.as_str()) {
+            conn.execute_batch(&format!("DROP TRIGGER \"{name}\""))
+                .unwrap();
+        }
+    }
 }
 
 /// Waits (up to a minute) for the other process of a two-process test to create `file`.
