@@ -3,7 +3,12 @@
 //! makes everything else unreadable at once, and completes by itself at the first
 //! sweep after the date. The receipt says what was erased and what was kept.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+mod common;
+
+use common::email_ctx;
+use common::retention::t0;
+
+use chrono::{DateTime, TimeDelta, Utc};
 use custodian::categories::{Email, PostalAddress};
 use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
 use custodian::retention::{ErasureException, ManualClock};
@@ -37,21 +42,11 @@ struct Customer {
 
 const LAW: &str = "§ 147 AO";
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
 fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
     Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
         .clock(clock.clone())
         .record::<Customer>()
         .build()
-}
-
-fn email_ctx() -> Context<Email> {
-    Context::new("customer", "email")
-        .unwrap()
-        .retain(Retention::UntilErased)
 }
 
 fn address_ctx() -> Context<PostalAddress> {

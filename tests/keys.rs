@@ -4,7 +4,7 @@
 #[allow(dead_code)]
 mod common;
 
-use common::sid;
+use common::{email_ctx, sid};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use custodian::categories::Email;
 use custodian::keys::{KeyError, KeyStore, LocalMasterKey, MasterKey, MemoryKeyStore};
 use custodian::retention::IntegrityKey;
-use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
+use custodian::{Access, Actor, Personal, Sealed, SubjectId, Vault, VaultError};
 use zeroize::Zeroizing;
 
 custodian::purpose! {
@@ -23,22 +23,16 @@ fn master() -> LocalMasterKey {
     LocalMasterKey::from_slice("m1", &[1; 32]).unwrap()
 }
 
-fn ctx() -> Context<Email> {
-    Context::new("customer", "email")
-        .unwrap()
-        .retain(custodian::Retention::UntilErased)
-}
-
 fn seal(v: &Vault, s: &SubjectId) -> Result<Sealed<String, Email>, VaultError> {
     v.seal(
         &Personal::<String, Email>::new(s.clone(), "a@example.com".into()),
-        &ctx(),
+        &email_ctx(),
     )
 }
 
 fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
     let access = Access::<Crm>::new(s.clone(), Actor::service("tests"));
-    v.open(sealed, &ctx(), &access)
+    v.open(sealed, &email_ctx(), &access)
         .map(|p| p.read(&access).unwrap().clone())
 }
 

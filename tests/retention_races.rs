@@ -7,34 +7,23 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
+use common::retention::{ctx, t0};
 use common::stores::{Forwarding, StoreHook};
 use common::{sid, vault_on};
 use custodian::categories::Email;
 use custodian::keys::{KeyName, KeyStore, MemoryKeyStore};
 use custodian::retention::{HoldScope, LegalHold, ManualClock};
 use custodian::store::SqliteStore;
-use custodian::{
-    Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
-};
+use custodian::{Access, Actor, Personal, Sealed, SubjectId, Vault, VaultError};
 
 custodian::purpose! {
     struct Crm { basis: Contract, description: "Serve the account.", uses: [Email] }
     struct Claims { basis: LegitimateInterests, description: "Defend legal claims.", uses: [Email] }
 }
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
 fn access(s: &SubjectId) -> Access<Crm> {
     Access::new(s.clone(), Actor::service("test"))
-}
-
-fn ctx(days: u32) -> Context<Email> {
-    Context::new("customer", "email")
-        .unwrap()
-        .retain(Retention::Days(days))
 }
 
 fn seal(v: &Vault, s: &SubjectId, days: u32) -> Sealed<String, Email> {

@@ -6,8 +6,8 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::sid;
 use common::stores::{Forwarding, StoreHook};
+use common::{email_ctx, sid};
 use custodian::categories::{Email, Name};
 use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
 use custodian::retention::JournalPurge;
@@ -28,22 +28,16 @@ fn access(s: &SubjectId) -> Access<Crm> {
     Access::new(s.clone(), Actor::service("tests"))
 }
 
-fn ctx() -> Context<Email> {
-    Context::new("customer", "email")
-        .unwrap()
-        .retain(custodian::Retention::UntilErased)
-}
-
 fn seal(v: &Vault, s: &SubjectId, email: &str) -> Sealed<String, Email> {
     v.seal(
         &Personal::<String, Email>::new(s.clone(), email.into()),
-        &ctx(),
+        &email_ctx(),
     )
     .unwrap()
 }
 
 fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
-    v.open(sealed, &ctx(), &access(s))
+    v.open(sealed, &email_ctx(), &access(s))
         .map(|p| p.read(&access(s)).unwrap().clone())
 }
 
@@ -67,7 +61,7 @@ fn shred_then_open(v: &Vault) {
     let err = v
         .seal(
             &Personal::<String, Email>::new(alice.clone(), "again@example.com".into()),
-            &ctx(),
+            &email_ctx(),
         )
         .unwrap_err();
     assert!(matches!(err, VaultError::Shredded));
@@ -178,7 +172,7 @@ fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
     let new = seal(&v, &alice, "alice@new.example");
     assert_eq!(new.header().unwrap().key_version, 2);
     assert_eq!(open(&v, &old, &alice).unwrap(), "alice@example.com");
-    let upgraded = v.reseal(&old, &ctx()).unwrap();
+    let upgraded = v.reseal(&old, &email_ctx()).unwrap();
     assert_eq!(upgraded.header().unwrap().key_version, 2);
     assert_eq!(open(&v, &upgraded, &alice).unwrap(), "alice@example.com");
     // Reseal keeps the binding: in another place it does not open.
@@ -227,7 +221,9 @@ fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
             .map(|s| seal(&v, s, &format!("{s}@example.com").replace("cus_", "u")))
             .collect();
         let p = Personal::<String, Email>::new(subjects[0].clone(), "kept@example.com".into());
-        let retained = v.seal(&p, &ctx().retain(Retention::Days(30))).unwrap();
+        let retained = v
+            .seal(&p, &email_ctx().retain(Retention::Days(30)))
+            .unwrap();
         (sealed, retained, v.subject_ref(&subjects[0]).unwrap())
     };
     // Interrupted after 7 keys.
@@ -366,7 +362,10 @@ fn the_store_file_alone_does_not_confirm_a_guessed_erased_id() {
         Err(VaultError::Shredded)
     ));
     let again = Personal::<String, Email>::new(alice.clone(), "again@example.com".into());
-    assert!(matches!(v.seal(&again, &ctx()), Err(VaultError::Shredded)));
+    assert!(matches!(
+        v.seal(&again, &email_ctx()),
+        Err(VaultError::Shredded)
+    ));
 }
 
 /// A reader in another connection, holding a read transaction open on `path`.
@@ -485,7 +484,8 @@ fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compro
     let subjects: Vec<SubjectId> = (0..4).map(|i| sid(&format!("cus_{i}"))).collect();
     let retained = |s: &SubjectId, v: &Vault| {
         let p = Personal::<String, Email>::new(s.clone(), "kept@example.com".into());
-        v.seal(&p, &ctx().retain(Retention::Days(30))).unwrap()
+        v.seal(&p, &email_ctx().retain(Retention::Days(30)))
+            .unwrap()
     };
     // Before the compromise: values kept until erased and values with a retention.
     let before: Vec<_> = {
@@ -518,8 +518,9 @@ fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compro
         .iter()
         .map(|(a, b)| {
             (
-                v.reseal(a, &ctx()).unwrap(),
-                v.reseal(b, &ctx().retain(Retention::Days(30))).unwrap(),
+                v.reseal(a, &email_ctx()).unwrap(),
+                v.reseal(b, &email_ctx().retain(Retention::Days(30)))
+                    .unwrap(),
             )
         })
         .collect();
@@ -538,7 +539,7 @@ fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compro
 
     // The thief's vault: the old master key over the stolen copy.
     let thief = Vault::new(m("kek-1", 1), SqliteStore::open(&stolen).unwrap());
-    let kept_ctx = ctx().retain(Retention::Days(30));
+    let kept_ctx = email_ctx().retain(Retention::Days(30));
     for (s, ((a, b), (c, d))) in subjects.iter().zip(resealed.iter().zip(&after)) {
         for x in [a, c] {
             assert!(open(&thief, x, s).is_err(), "the thief opened a new value");
@@ -590,7 +591,7 @@ fn retire(v: &Vault) {
     );
     // Opened now, so version 1 is in this process's cache.
     assert_eq!(open(v, &old, &alice).unwrap(), "alice@example.com");
-    let resealed = v.reseal(&old, &ctx()).unwrap();
+    let resealed = v.reseal(&old, &email_ctx()).unwrap();
     assert_eq!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .retire_subject_key_versions(&alice, 2)
@@ -646,7 +647,7 @@ fn retired_subject_key_versions_leave_no_copy_in_the_sqlite_file_or_its_wal() {
     v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .rotate_subject_key(&alice)
         .unwrap();
-    v.reseal(&first, &ctx()).unwrap();
+    v.reseal(&first, &email_ctx()).unwrap();
     assert_eq!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .retire_subject_key_versions(&alice, 2)

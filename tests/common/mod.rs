@@ -6,6 +6,7 @@
 
 pub mod consent;
 pub mod crypto;
+pub mod retention;
 pub mod stores;
 
 use std::path::Path;
@@ -65,6 +66,11 @@ pub fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
     Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
         .clock(clock.clone())
         .build()
+}
+
+/// The email context, kept until the subject is erased.
+pub fn email_ctx() -> Context<Email> {
+    ctx().retain(Retention::UntilErased)
 }
 
 /// `email` sealed for `s` in the email context, kept for `days`.
