@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod common;
 
+use common::audit::{Support, support};
 use common::{audited_vault, ctx, seal_email, sid, signer, t0};
 
 use std::collections::BTreeSet;
@@ -24,7 +25,6 @@ use custodian::store::SqliteStore;
 use custodian::{Access, Actor, Sealed, SubjectId, Vault};
 
 custodian::purpose! {
-    struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
     struct Offers { basis: Consent, description: "Email offers.", uses: [Email] }
 }
 
@@ -34,10 +34,6 @@ fn vault(trail: &Arc<AuditTrail>, store: SqliteStore, clock: &ManualClock) -> Va
 
 fn seal(v: &Vault, s: &SubjectId) -> Sealed<String, Email> {
     seal_email(v, s, "alice.secret@example.com", 30)
-}
-
-fn support(s: &SubjectId) -> Access<Support> {
-    Access::new(s.clone(), Actor::staff("emp-42", "support"))
 }
 
 /// A memory trail of `n` events, and its sink.

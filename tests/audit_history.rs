@@ -6,29 +6,24 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{audited_vault, ctx, seal_email, sid, t0};
+use common::audit::{Support, vault};
+use common::{ctx, seal_email, sid, t0};
 
 use std::sync::Arc;
 
 use chrono::TimeDelta;
 use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink};
 use custodian::categories::Email;
-use custodian::keys::MemoryKeyStore;
 use custodian::retention::ManualClock;
 use custodian::store::SqliteStore;
 use custodian::{Access, Actor, Sealed, SubjectId, Vault};
 
 custodian::purpose! {
-    struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
     struct Investigation {
         basis: LegitimateInterests,
         description: "Investigate suspected misuse of customer data by staff.",
         uses: []
     }
-}
-
-fn vault(trail: &Arc<AuditTrail>, clock: &ManualClock) -> Vault {
-    audited_vault(MemoryKeyStore::new(), trail, clock)
 }
 
 fn seal(v: &Vault, s: &SubjectId) -> Sealed<String, Email> {

@@ -10,6 +10,7 @@
 #[allow(dead_code)]
 mod common;
 
+use common::audit::support;
 use common::{ctx, t0, wait_for};
 
 use std::collections::BTreeMap;
@@ -22,21 +23,13 @@ use custodian::audit::{AuditEvent, AuditQuery, AuditTrail, EventKind};
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
 use custodian::store::SqliteStore;
-use custodian::{Access, Actor, Personal, Retention, Sealed, SubjectId, Vault};
-
-custodian::purpose! {
-    struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
-}
+use custodian::{Actor, Personal, Retention, Sealed, SubjectId, Vault};
 
 const ROLE: &str = "CUSTODIAN_AUDIT_CHILD";
 const DIR: &str = "CUSTODIAN_AUDIT_CHILD_DIR";
 
 fn alice() -> SubjectId {
     SubjectId::new("cus_alice").unwrap()
-}
-
-fn support(s: &SubjectId) -> Access<Support> {
-    Access::new(s.clone(), Actor::staff("emp-42", "support"))
 }
 
 /// An audited vault on the store file at `path`, as every process of a fleet builds it.

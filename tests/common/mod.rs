@@ -4,6 +4,7 @@
 // unused is not dead code.
 #![allow(dead_code)]
 
+pub mod audit;
 pub mod consent;
 pub mod crypto;
 pub mod retention;
