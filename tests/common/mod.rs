@@ -9,6 +9,7 @@ pub mod consent;
 pub mod crypto;
 pub mod ledger;
 pub mod retention;
+pub mod shred;
 pub mod stores;
 
 use std::path::Path;
