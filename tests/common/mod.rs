@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod consent;
 pub mod crypto;
+pub mod erasure;
 pub mod ledger;
 pub mod retention;
 pub mod shred;
