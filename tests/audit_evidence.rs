@@ -7,7 +7,7 @@
 mod common;
 
 use common::audit::{Support, support};
-use common::{audited_vault, ctx, seal_email, sid, signer, t0};
+use common::{audited_vault, ctx, officer, seal_email, sid, signer, t0};
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -293,15 +293,13 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     tick();
     let hold = v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .hold::<Support>(&alice, "case 12", None)
         .unwrap();
     tick();
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     tick();
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .release(&hold.id)
-        .unwrap();
+    v.operator(officer()).release(&hold.id).unwrap();
     tick();
     ledger
         .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email)
@@ -336,9 +334,7 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
             EventKind::StaffHistoryRead,
         ]
     );
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    v.operator(officer()).erase(&alice).unwrap();
     assert!(v.access_history(&alice).unwrap().is_empty());
 
     // Art. 17(3)(e): the minimum of the consent evidence and the hold records stay,

@@ -11,7 +11,7 @@
 mod common;
 
 use common::audit::support;
-use common::{ctx, t0, wait_for};
+use common::{ctx, officer, t0, wait_for};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -203,9 +203,7 @@ fn erased_meanwhile(path: &Path, ttl: Duration) -> (Vault, Arc<AuditTrail>, Seal
     let (b, trail) = vault(path, ttl);
     b.open(&sealed, &ctx(), &support(&alice())).unwrap();
     assert_eq!(b.access_history(&alice()).unwrap().len(), 1);
-    a.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice())
-        .unwrap();
+    a.operator(officer()).erase(&alice()).unwrap();
     assert_eq!(pseudonym_rows(path), 0);
     (b, trail, sealed)
 }
@@ -268,9 +266,7 @@ fn a_vault_in_another_process_stops_linking_a_subject_erased_here() {
     .unwrap();
     let mut b = child("vault-b", dir.path());
     wait_for(&dir.path().join("b-opened"));
-    a.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice())
-        .unwrap();
+    a.operator(officer()).erase(&alice()).unwrap();
     std::fs::write(dir.path().join("erased"), b"").unwrap();
     assert!(b.wait().unwrap().success(), "vault B still linked alice");
     assert_eq!(pseudonym_rows(&path), 0);

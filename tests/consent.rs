@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::officer;
+
 use chrono::Duration;
 use common::consent::{key, t0};
 use common::ledger::{
@@ -352,10 +354,7 @@ fn erasure_ends_every_consent_and_no_consent_is_accepted_after_it() {
                 .retain(custodian::Retention::UntilErased),
         )
         .unwrap();
-    vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    vault.operator(officer()).erase(&alice).unwrap();
     for r in [
         ledger.check::<Promo>(&alice),
         ledger.check::<Survey>(&alice),
@@ -367,10 +366,7 @@ fn erasure_ends_every_consent_and_no_consent_is_accepted_after_it() {
     let r = ledger.withdraw::<Promo>(&alice, Actor::data_subject(), Channel::Web);
     assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
     // Erasing again changes nothing; the chain still verifies.
-    vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    vault.operator(officer()).erase(&alice).unwrap();
     ledger.verify(None).unwrap();
 }
 
@@ -389,10 +385,7 @@ fn a_ledger_in_another_process_refuses_a_subject_erased_elsewhere_at_once() {
     let alice = subject("cus_alice");
     ledger_b.give::<Promo>(&alice, evidence(1)).unwrap();
     ledger_b.check::<Promo>(&alice).unwrap();
-    vault_a
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    vault_a.operator(officer()).erase(&alice).unwrap();
     let r = ledger_b.check::<Promo>(&alice);
     assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
     let r = ledger_b.give::<Promo>(&alice, evidence(1));

@@ -5,7 +5,7 @@
 mod common;
 
 use common::consent::{drop_triggers, is_tampered, key};
-use common::sid;
+use common::{officer, sid};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -352,10 +352,7 @@ fn kept_evidence_is_purged_after_its_retention_and_the_chain_still_verifies() {
     l.give::<Promo>(&alice, ev()).unwrap();
     l.give::<Promo>(&bob, ev()).unwrap();
     l.give::<Survey>(&alice, ev()).unwrap_err(); // not registered for Survey
-    vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    vault.operator(officer()).erase(&alice).unwrap();
     l.give::<Promo>(&bob, ev()).unwrap(); // the chain goes on after the erasure
     let report = l.verify(None).unwrap();
     assert_eq!(report.events, 4, "two removed, the erasure, bob's renewal");
@@ -408,10 +405,7 @@ fn removed_evidence_cannot_be_faked_by_sql() {
     let ev = || Evidence::new(notice.clone(), ConsentMethod::TickedCheckbox, Channel::Web);
     l.give::<Promo>(&sid("a"), ev()).unwrap(); // 1
     l.give::<Promo>(&sid("b"), ev()).unwrap(); // 2
-    vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&sid("a"))
-        .unwrap(); // 3
+    vault.operator(officer()).erase(&sid("a")).unwrap(); // 3
     clock.advance(Duration::minutes(1));
     l.withdraw::<Promo>(&sid("b"), Actor::data_subject(), Channel::Web)
         .unwrap(); // 4
@@ -471,9 +465,7 @@ fn erasure_refuses_to_vouch_for_a_forged_row() {
     )
     .unwrap();
     // Listing the edited row's link under an authentic erasure would launder it.
-    let r = vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&sid("a"));
+    let r = vault.operator(officer()).erase(&sid("a"));
     assert!(r.is_err(), "{r:?}");
     assert_eq!(is_tampered(l.verify(None)), Some(1));
 }

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::officer;
+
 use common::erasure::{
     LAW, TaxRecords, address_ctx, keep_address, open_address_for_crm, open_address_for_tax,
     open_email, seal_both, stores, vault_on,
@@ -27,7 +29,7 @@ fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_un
         let alice = SubjectId::new("cus_1").unwrap();
         let sealed = seal_both(&v, &alice);
         let until = t0() + TimeDelta::days(3 * 365);
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        v.operator(officer())
             .erase_with(&alice, &[keep_address(until)])
             .unwrap();
         // Everything else is unreadable at once.
@@ -88,18 +90,12 @@ fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_un
             "{name}: the exception ended"
         );
         assert_eq!(
-            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-                .sweep()
-                .unwrap()
-                .exceptions_ended,
+            v.operator(officer()).sweep().unwrap().exceptions_ended,
             1,
             "{name}"
         );
         assert_eq!(
-            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-                .sweep()
-                .unwrap()
-                .exceptions_ended,
+            v.operator(officer()).sweep().unwrap().exceptions_ended,
             0,
             "{name}"
         );
@@ -114,15 +110,12 @@ fn a_sweep_after_the_exception_ends_destroys_the_kept_key_even_if_the_clock_goes
         let v = vault_on(open_store(), &clock);
         let alice = SubjectId::new("cus_1").unwrap();
         let sealed = seal_both(&v, &alice);
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        v.operator(officer())
             .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
             .unwrap();
         clock.advance(TimeDelta::days(31));
         assert_eq!(
-            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-                .sweep()
-                .unwrap()
-                .exceptions_ended,
+            v.operator(officer()).sweep().unwrap().exceptions_ended,
             1,
             "{name}"
         );
@@ -144,12 +137,10 @@ fn the_receipt_lists_what_was_erased_and_what_was_kept() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let alice = SubjectId::new("cus_1").unwrap();
     seal_both(&v, &alice);
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .rotate_subject_key(&alice)
-        .unwrap();
+    v.operator(officer()).rotate_subject_key(&alice).unwrap();
     let until = t0() + TimeDelta::days(365);
     let receipt = v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .erase_with(&alice, &[keep_address(until)])
         .unwrap();
     assert_eq!(receipt.subject_keys_destroyed, 2);
@@ -177,10 +168,7 @@ fn the_receipt_lists_what_was_erased_and_what_was_kept() {
     assert!(!json.contains("cus_1") && !json.contains("1 Main St"));
 
     // Erasing again destroys nothing, and the receipt says so.
-    let again = v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    let again = v.operator(officer()).erase(&alice).unwrap();
     assert_eq!(again.subject_keys_destroyed, 0);
     assert!(again.data.is_empty() && again.kept.is_empty());
 }
@@ -191,7 +179,7 @@ fn a_moved_value_of_a_non_excepted_category_cannot_use_the_exception_key() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+    v.operator(officer())
         .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
         .unwrap();
     // The email's bytes, re-typed as an address and read from the address's place.
@@ -225,8 +213,7 @@ fn bad_exceptions_are_refused_before_anything_is_erased() {
         vec![keep_address(future), keep_address(future)],
     ] {
         assert!(matches!(
-            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-                .erase_with(&alice, &bad),
+            v.operator(officer()).erase_with(&alice, &bad),
             Err(VaultError::BadErasureException { .. })
         ));
     }
@@ -244,7 +231,7 @@ fn an_edited_exception_row_does_not_unwrap() {
     let v = vault_on(SqliteStore::open(&path).unwrap(), &clock);
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+    v.operator(officer())
         .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
         .unwrap();
     // An insider lengthens the exception in the database.

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::officer;
+
 use common::erasure::{
     TaxRecords, keep_address, open_address_for_crm, open_address_for_tax, open_email, seal_both,
     stores, vault_on,
@@ -23,11 +25,11 @@ fn an_erasure_under_hold_keeps_nothing_and_says_why() {
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
     let hold = v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
         .unwrap();
     match v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
     {
         Err(e @ VaultError::UnderLegalHold { .. }) => {
@@ -43,12 +45,8 @@ fn an_erasure_under_hold_keeps_nothing_and_says_why() {
         open_email(&v, &sealed.email, &alice).unwrap(),
         "a@example.com"
     );
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .release(&hold.id)
-        .unwrap();
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    v.operator(officer()).release(&hold.id).unwrap();
+    v.operator(officer()).erase(&alice).unwrap();
     assert!(matches!(
         open_address_for_tax(&v, &sealed.address, &alice),
         Err(VaultError::Shredded)
@@ -65,12 +63,12 @@ fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_aft
         let alice = SubjectId::new("cus_1").unwrap();
         let sealed = seal_both(&v, &alice);
         let hold = v
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .operator(officer())
             .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
             .unwrap();
         let until = t0() + TimeDelta::days(365);
         match v
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .operator(officer())
             .request_erasure(&alice, &[keep_address(until)])
             .unwrap()
         {
@@ -90,21 +88,13 @@ fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_aft
             open_email(&v, &sealed.email, &alice).unwrap(),
             "a@example.com"
         );
-        let report = v
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .sweep()
-            .unwrap();
+        let report = v.operator(officer()).sweep().unwrap();
         assert!(report.erasures_completed.is_empty(), "{name}");
         assert_eq!(report.erasures_waiting, 1, "{name}");
         // The hold ends; the next sweep (by another vault on the same store) erases.
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .release(&hold.id)
-            .unwrap();
+        v.operator(officer()).release(&hold.id).unwrap();
         let v2 = vault_on(open_store(), &clock);
-        let report = v2
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .sweep()
-            .unwrap();
+        let report = v2.operator(officer()).sweep().unwrap();
         assert_eq!(report.erasures_completed.len(), 1, "{name}");
         let receipt = &report.erasures_completed[0];
         assert_eq!(receipt.subject, v.subject_ref(&alice).unwrap());
@@ -118,10 +108,7 @@ fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_aft
             "1 Main St"
         );
         // Done once: the queue is empty.
-        let report = v2
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .sweep()
-            .unwrap();
+        let report = v2.operator(officer()).sweep().unwrap();
         assert!(
             report.erasures_completed.is_empty() && report.erasures_waiting == 0,
             "{name}"
@@ -137,20 +124,14 @@ fn an_erasure_requested_without_hold_is_carried_out_at_once() {
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
     assert!(matches!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer")).request_erasure(&alice, &[]).unwrap(),
+        v.operator(officer()).request_erasure(&alice, &[]).unwrap(),
         ErasureOutcome::Erased(r) if r.subject_keys_destroyed == 1
     ));
     assert!(matches!(
         open_email(&v, &sealed.email, &alice),
         Err(VaultError::Shredded)
     ));
-    assert_eq!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .sweep()
-            .unwrap()
-            .erasures_waiting,
-        0
-    );
+    assert_eq!(v.operator(officer()).sweep().unwrap().erasures_waiting, 0);
 }
 
 #[test]
@@ -163,12 +144,12 @@ fn a_queued_erasure_edited_in_the_store_is_refused_by_the_sweep() {
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
     let hold = v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
         .unwrap();
     let until = t0() + TimeDelta::days(365);
     assert!(matches!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        v.operator(officer())
             .request_erasure(&alice, &[keep_address(until)])
             .unwrap(),
         ErasureOutcome::Pending { .. }
@@ -181,12 +162,9 @@ fn a_queued_erasure_edited_in_the_store_is_refused_by_the_sweep() {
     )
     .unwrap();
     drop(conn);
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .release(&hold.id)
-        .unwrap();
+    v.operator(officer()).release(&hold.id).unwrap();
     assert!(matches!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .sweep(),
+        v.operator(officer()).sweep(),
         Err(VaultError::Store(
             custodian::store::StoreError::RetentionTampered { .. }
         ))

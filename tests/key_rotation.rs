@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::shred::{Crm, access, file_bytes, open, seal};
 use common::stores::{Forwarding, StoreHook};
-use common::{email_ctx, master as m, sid};
+use common::{email_ctx, master as m, officer, sid};
 use custodian::categories::Email;
 use custodian::keys::{KeyStore, MemoryKeyStore};
 use custodian::retention::JournalPurge;
@@ -20,12 +20,7 @@ fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
     let alice = sid("cus_alice");
     let old = seal(&v, &alice, "alice@example.com");
     assert_eq!(old.header().unwrap().key_version, 1);
-    assert_eq!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .rotate_subject_key(&alice)
-            .unwrap(),
-        2
-    );
+    assert_eq!(v.operator(officer()).rotate_subject_key(&alice).unwrap(), 2);
     let new = seal(&v, &alice, "alice@new.example");
     assert_eq!(new.header().unwrap().key_version, 2);
     assert_eq!(open(&v, &old, &alice).unwrap(), "alice@example.com");
@@ -39,10 +34,7 @@ fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
     assert!(v.reseal(&old, &other).is_err());
     // Shredding destroys every version.
     assert_eq!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .shred(&alice)
-            .unwrap()
-            .keys_destroyed,
+        v.operator(officer()).shred(&alice).unwrap().keys_destroyed,
         2
     );
     assert!(matches!(
@@ -93,12 +85,7 @@ fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
     )
     .previous_master_key(m("kek-2025", 1))
     .build();
-    assert!(
-        interrupted
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .rewrap_keys()
-            .is_err()
-    );
+    assert!(interrupted.operator(officer()).rewrap_keys().is_err());
     // Mid-rotation, everything still opens with both keys given.
     for (s, x) in subjects.iter().zip(&sealed) {
         assert!(open(&interrupted, x, s).is_ok());
@@ -108,19 +95,11 @@ fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
         .previous_master_key(m("kek-2025", 1))
         .build();
     assert_eq!(
-        resumed
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .rewrap_keys()
-            .unwrap()
-            .rewrapped,
+        resumed.operator(officer()).rewrap_keys().unwrap().rewrapped,
         13
     );
     assert_eq!(
-        resumed
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .rewrap_keys()
-            .unwrap()
-            .rewrapped,
+        resumed.operator(officer()).rewrap_keys().unwrap().rewrapped,
         0,
         "idempotent"
     );
@@ -192,10 +171,7 @@ fn master_key_rotation_leaves_no_old_wrapping_in_the_file_or_its_wal() {
         .previous_master_key(m("kek-2025", 1))
         .build();
     assert_eq!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .rewrap_keys()
-            .unwrap()
-            .journal,
+        v.operator(officer()).rewrap_keys().unwrap().journal,
         JournalPurge::Complete
     );
     assert!(
@@ -239,16 +215,10 @@ fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compro
     let v = Vault::builder(m("kek-2", 2), SqliteStore::open(&live).unwrap())
         .previous_master_key(m("kek-1", 1))
         .build();
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .rewrap_keys()
-        .unwrap();
+    v.operator(officer()).rewrap_keys().unwrap();
     let newest: Vec<u32> = subjects
         .iter()
-        .map(|s| {
-            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-                .rotate_subject_key(s)
-                .unwrap()
-        })
+        .map(|s| v.operator(officer()).rotate_subject_key(s).unwrap())
         .collect();
     // (Here every other process's cache TTL is waited out.)
     let resealed: Vec<_> = before
@@ -263,7 +233,7 @@ fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compro
         .collect();
     for (s, newest) in subjects.iter().zip(newest) {
         assert_eq!(
-            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            v.operator(officer())
                 .retire_subject_key_versions(s, newest)
                 .unwrap(),
             1
@@ -307,30 +277,24 @@ fn retire(v: &Vault) {
     let alice = sid("cus_alice");
     let old = seal(v, &alice, "alice@example.com");
     assert!(matches!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .retire_subject_key_versions(&alice, 2),
+        v.operator(officer()).retire_subject_key_versions(&alice, 2),
         Err(VaultError::WouldRetireNewestKey {
             below: 2,
             newest: 1
         })
     ));
     assert_eq!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        v.operator(officer())
             .retire_subject_key_versions(&alice, 1)
             .unwrap(),
         0
     );
-    assert_eq!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .rotate_subject_key(&alice)
-            .unwrap(),
-        2
-    );
+    assert_eq!(v.operator(officer()).rotate_subject_key(&alice).unwrap(), 2);
     // Opened now, so version 1 is in this process's cache.
     assert_eq!(open(v, &old, &alice).unwrap(), "alice@example.com");
     let resealed = v.reseal(&old, &email_ctx()).unwrap();
     assert_eq!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        v.operator(officer())
             .retire_subject_key_versions(&alice, 2)
             .unwrap(),
         1
@@ -345,23 +309,17 @@ fn retire(v: &Vault) {
     assert_eq!(new.header().unwrap().key_version, 2);
     // Retiring under a legal hold is refused, as shredding is.
     let hold = v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .hold::<Crm>(&alice, "case 1: litigation hold", None)
         .unwrap();
     assert!(matches!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .retire_subject_key_versions(&alice, 2),
+        v.operator(officer()).retire_subject_key_versions(&alice, 2),
         Err(VaultError::UnderLegalHold { .. })
     ));
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .release(&hold.id)
-        .unwrap();
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .shred(&alice)
-        .unwrap();
+    v.operator(officer()).release(&hold.id).unwrap();
+    v.operator(officer()).shred(&alice).unwrap();
     assert!(matches!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .retire_subject_key_versions(&alice, 2),
+        v.operator(officer()).retire_subject_key_versions(&alice, 2),
         Err(VaultError::Shredded)
     ));
 }
@@ -381,12 +339,10 @@ fn retired_subject_key_versions_leave_no_copy_in_the_sqlite_file_or_its_wal() {
     let first = seal(&v, &alice, "alice@example.com");
     let v1 = store.get(&alice, 1).unwrap().unwrap().wrapped;
     assert!(file_bytes(&path).windows(v1.len()).any(|w| w == v1));
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .rotate_subject_key(&alice)
-        .unwrap();
+    v.operator(officer()).rotate_subject_key(&alice).unwrap();
     v.reseal(&first, &email_ctx()).unwrap();
     assert_eq!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        v.operator(officer())
             .retire_subject_key_versions(&alice, 2)
             .unwrap(),
         1

@@ -4,7 +4,7 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{email_ctx, sid};
+use common::{email_ctx, officer, sid};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,12 +93,7 @@ fn a_key_of_the_wrong_length_from_a_custom_master_key_is_refused() {
         })
         .build();
         assert!(
-            wrong(
-                rotating
-                    .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-                    .rewrap_keys()
-                    .map(drop)
-            ),
+            wrong(rotating.operator(officer()).rewrap_keys().map(drop)),
             "rewrap, {len}"
         );
         assert_eq!(store.latest(&s).unwrap().unwrap().master_id, "m1");

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use chrono::TimeDelta;
 use common::retention::{ctx, t0};
 use common::stores::{Forwarding, StoreHook};
-use common::{sid, vault_on};
+use common::{officer, sid, vault_on};
 use custodian::categories::Email;
 use custodian::keys::{KeyName, KeyStore, MemoryKeyStore};
 use custodian::retention::{HoldScope, LegalHold, ManualClock};
@@ -109,15 +109,12 @@ fn hold_placed_during_sweep(store: Arc<dyn KeyStore>) {
     let who = a.clone();
     *hooked.hook.after_holds_read.lock().unwrap() = Some(Box::new(move || {
         *p.lock().unwrap() = Some(
-            o2.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            o2.operator(officer())
                 .hold::<Crm>(&who, "case 2027-99: litigation hold", None)
                 .unwrap(),
         );
     }));
-    sweeper
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .sweep()
-        .unwrap();
+    sweeper.operator(officer()).sweep().unwrap();
     assert!(placed.lock().unwrap().is_some(), "the hook ran");
     assert_eq!(
         open(&o, &sealed, &a).unwrap(),
@@ -152,20 +149,15 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
     let sealed = seal(&other, &a, 1);
     let epoch = sealed.header().unwrap().epoch();
     let hold = other
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .hold::<Crm>(&a, "case 2027-98", None)
         .unwrap();
     clock.advance(TimeDelta::days(3));
     let o2 = Arc::clone(&other);
     *hooked.hook.before_escrow.lock().unwrap() = Some(Box::new(move || {
-        o2.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .release(&hold.id)
-            .unwrap();
+        o2.operator(officer()).release(&hold.id).unwrap();
     }));
-    sweeper
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .sweep()
-        .unwrap();
+    sweeper.operator(officer()).sweep().unwrap();
     let escrow = KeyName::Escrow {
         subject: a.clone(),
         epoch,
@@ -176,10 +168,7 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
     );
     // And no later sweep leaves one behind either.
     clock.advance(TimeDelta::days(1));
-    sweeper
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .sweep()
-        .unwrap();
+    sweeper.operator(officer()).sweep().unwrap();
     assert!(store.wrapped(&escrow).unwrap().is_none());
     let fresh = vault_on(Arc::clone(&store), &clock);
     assert!(matches!(
@@ -214,14 +203,12 @@ fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
     eraser.subject_ref(&a).unwrap();
     let (o2, who) = (Arc::clone(&other), a.clone());
     *hooked.hook.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
-        o2.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        o2.operator(officer())
             .hold::<Crm>(&who, "case 2027-96: preservation order", None)
             .unwrap();
     }));
     assert!(matches!(
-        eraser
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .erase(&a),
+        eraser.operator(officer()).erase(&a),
         Err(VaultError::UnderLegalHold { .. })
     ));
     let fresh = vault_on(Arc::clone(&store), &clock);
@@ -264,9 +251,7 @@ fn sweeper_child_process() {
     let v = vault_on(store, &clock);
     for _ in 0..=DAYS + 1 {
         clock.advance(TimeDelta::days(1));
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .sweep()
-            .unwrap();
+        v.operator(officer()).sweep().unwrap();
     }
 }
 
@@ -292,7 +277,7 @@ fn a_hold_placed_from_another_process_during_sweeps_keeps_the_data() {
     while store.swept_before().unwrap() < first + DAYS / 3 {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+    v.operator(officer())
         .hold::<Crm>(&a, "case 2027-97: litigation hold", None)
         .unwrap();
     let protected_from = store.swept_before().unwrap();
@@ -335,14 +320,12 @@ fn holder_child_process() {
     let v = vault_on(SqliteStore::open(path).unwrap(), &clock);
     let a = sid("cus_a");
     if action == "place" {
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        v.operator(officer())
             .hold_scoped(&a, HoldScope::purpose::<Claims>(), "case 2027-95", None)
             .unwrap();
     } else {
         for h in v.holds_of(&a).unwrap() {
-            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-                .release(&h.id)
-                .unwrap();
+            v.operator(officer()).release(&h.id).unwrap();
         }
     }
 }

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::shred::{file_bytes, open, seal};
-use common::{email_ctx, master as m, sid};
+use common::{email_ctx, master as m, officer, sid};
 use custodian::categories::Email;
 use custodian::keys::KeyStore;
 use custodian::store::{SqliteStore, StoreError};
@@ -21,10 +21,7 @@ fn shred_then_open(v: &Vault) {
     let b = seal(v, &bob, "bob@example.com");
     assert_eq!(open(v, &a, &alice).unwrap(), "alice@example.com");
 
-    let report = v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .shred(&alice)
-        .unwrap();
+    let report = v.operator(officer()).shred(&alice).unwrap();
     assert_eq!(report.keys_destroyed, 1);
     // The key was cached: shredding evicts it at once.
     assert!(matches!(open(v, &a, &alice), Err(VaultError::Shredded)));
@@ -73,9 +70,7 @@ fn shred_on_sqlite_survives_reopen_and_leaves_no_key_bytes_on_disk() {
                 .windows(wrapped.len())
                 .any(|w| w == wrapped)
         );
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .shred(&alice)
-            .unwrap();
+        v.operator(officer()).shred(&alice).unwrap();
         // Checked while the store is still open: closing the last connection would
         // checkpoint the WAL anyway, so this is where `shred`'s own checkpoint shows.
         assert!(
@@ -110,9 +105,7 @@ fn another_vault_on_the_same_store_stops_within_its_cache_ttl() {
     let alice = sid("cus_alice");
     let sealed = seal(&here, &alice, "alice@example.com");
     assert!(open(&peer, &sealed, &alice).is_ok()); // the peer caches the key
-    here.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .shred(&alice)
-        .unwrap();
+    here.operator(officer()).shred(&alice).unwrap();
     std::thread::sleep(Duration::from_millis(150));
     assert!(matches!(
         open(&peer, &sealed, &alice),
@@ -141,9 +134,7 @@ fn the_store_file_alone_does_not_confirm_a_guessed_erased_id() {
         let store = SqliteStore::open(&path).unwrap();
         let v = Vault::new(m("m1", 1), store.clone());
         sealed = seal(&v, &alice, "alice@example.com");
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .erase(&alice)
-            .unwrap();
+        v.operator(officer()).erase(&alice).unwrap();
         let bytes = file_bytes(&path);
         // What someone with the file and a list of customer ids would compute: the
         // hash of a guess, bare or with the (public) label of the old construction.
@@ -190,7 +181,7 @@ fn a_shred_whose_checkpoint_is_busy_commits_and_returns_its_receipt() {
     let wrapped = store.latest(&alice).unwrap().unwrap().wrapped;
     let reader = open_reader(&path);
     let receipt = v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .erase(&alice)
         .expect("the erasure committed: it must report success");
     assert_eq!(receipt.subject_keys_destroyed, 1);
@@ -219,11 +210,7 @@ fn a_shred_that_fails_before_its_commit_does_not_leave_the_subject_shredded_here
     // Another connection holds the write lock past the store's busy timeout.
     let writer = rusqlite::Connection::open(&path).unwrap();
     writer.execute_batch("BEGIN IMMEDIATE").unwrap();
-    assert!(
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .shred(&alice)
-            .is_err()
-    );
+    assert!(v.operator(officer()).shred(&alice).is_err());
     drop(writer);
     // Nothing was destroyed: this process must not claim otherwise.
     assert_eq!(open(&v, &sealed, &alice).unwrap(), "alice@example.com");

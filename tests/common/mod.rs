@@ -22,7 +22,7 @@ use custodian::audit::AuditTrail;
 use custodian::categories::Email;
 use custodian::keys::{KeyStore, LocalMasterKey};
 use custodian::retention::ManualClock;
-use custodian::{Context, Personal, Retention, Sealed, SubjectId, Vault};
+use custodian::{Actor, Context, Personal, Retention, Sealed, SubjectId, Vault};
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
 
@@ -39,6 +39,11 @@ pub fn sid(s: &str) -> SubjectId {
 /// A local master key named `id` whose 32 bytes are all `byte`.
 pub fn master(id: &str, byte: u8) -> LocalMasterKey {
     LocalMasterKey::from_slice(id, &[byte; 32]).unwrap()
+}
+
+/// The privacy officer "emp-7", who runs the operator's operations in the tests.
+pub fn officer() -> Actor {
+    Actor::staff("emp-7", "privacy-officer")
 }
 
 /// The email context without a retention (callers add theirs).
