@@ -2,10 +2,15 @@
 //! rule, then a model test of every rule together, on the memory store and on the
 //! SQLite store reopened from disk.
 
+mod common;
+
+use common::retention::{ctx, is_expired, seal, t0};
+use common::{sid, vault_on};
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{TimeDelta, TimeZone, Utc};
 use custodian::categories::{Email, Phone};
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
 use custodian::retention::{Clock, ErasureException, HoldScope, ManualClock};
@@ -20,38 +25,12 @@ custodian::purpose! {
     struct Claims { basis: LegitimateInterests, description: "Defend legal claims.", uses: [Email, Phone] }
 }
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
 fn master() -> LocalMasterKey {
-    LocalMasterKey::from_slice("kek", &[7; 32]).unwrap()
-}
-
-fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
-    Vault::builder(master(), store).clock(clock.clone()).build()
+    common::master("kek", 7)
 }
 
 fn access(s: &SubjectId) -> Access<Crm> {
     Access::new(s.clone(), Actor::service("test"))
-}
-
-fn ctx(days: u32) -> Context<Email> {
-    Context::new("customer", "email")
-        .unwrap()
-        .retain(Retention::Days(days))
-}
-
-fn seal(v: &Vault, s: &SubjectId, days: u32) -> Sealed<String, Email> {
-    v.seal(
-        &Personal::new(s.clone(), format!("{s}@example.com")),
-        &ctx(days),
-    )
-    .unwrap()
 }
 
 fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
@@ -72,10 +51,6 @@ fn open_for_claims(
         .read(&claims)
         .unwrap()
         .clone())
-}
-
-fn is_expired(r: &Result<String, VaultError>) -> bool {
-    matches!(r, Err(VaultError::Expired { .. }))
 }
 
 #[test]

@@ -8,14 +8,14 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use chrono::TimeDelta;
-use common::retention::{ctx, t0};
+use common::retention::{ctx, seal, t0};
 use common::stores::{Forwarding, StoreHook};
 use common::{officer, sid, vault_on};
 use custodian::categories::Email;
 use custodian::keys::{KeyName, KeyStore, MemoryKeyStore};
 use custodian::retention::{HoldScope, LegalHold, ManualClock};
 use custodian::store::SqliteStore;
-use custodian::{Access, Actor, Personal, Sealed, SubjectId, Vault, VaultError};
+use custodian::{Access, Actor, Sealed, SubjectId, Vault, VaultError};
 
 custodian::purpose! {
     struct Crm { basis: Contract, description: "Serve the account.", uses: [Email] }
@@ -24,14 +24,6 @@ custodian::purpose! {
 
 fn access(s: &SubjectId) -> Access<Crm> {
     Access::new(s.clone(), Actor::service("test"))
-}
-
-fn seal(v: &Vault, s: &SubjectId, days: u32) -> Sealed<String, Email> {
-    v.seal(
-        &Personal::new(s.clone(), format!("{s}@example.com")),
-        &ctx(days),
-    )
-    .unwrap()
 }
 
 fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
