@@ -3,7 +3,6 @@
 //! behaviour. Its stores are tested in `audit_sinks.rs`, its tamper evidence in
 //! `audit_tamper.rs`.
 
-#[allow(dead_code)]
 mod common;
 
 use common::audit::{EMAIL, Support, events, seal, support, vault};

@@ -3,7 +3,6 @@
 //! size, head and time; SQLite's query columns and the JSON Lines `event` are covered by
 //! verification; evidence kept after erasure (consent, holds) cannot re-link accesses.
 
-#[allow(dead_code)]
 mod common;
 
 use common::audit::{Support, support};

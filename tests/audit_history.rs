@@ -3,7 +3,6 @@
 //! identity (Art. 15(1)(c) recipients are not the controller's staff; CJEU C-579/21).
 //! Staff identities come out only through an audited read for a declared purpose.
 
-#[allow(dead_code)]
 mod common;
 
 use common::audit::{Support, vault};

@@ -7,7 +7,6 @@
 //! The two-process tests run this test binary again as the other process:
 //! `child_process_entry` does nothing unless `CUSTODIAN_AUDIT_CHILD` names a role.
 
-#[allow(dead_code)]
 mod common;
 
 use common::audit::support;

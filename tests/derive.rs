@@ -1,6 +1,5 @@
 //! `#[derive(PersonalData)]` on a realistic customer record.
 
-#[allow(dead_code)]
 mod common;
 
 use common::{officer, sid};

@@ -1,7 +1,6 @@
 //! Key handling against a careless or buggy caller: keys of the wrong length from a
 //! custom master key, and cache lifetimes at the ends of their range.
 
-#[allow(dead_code)]
 mod common;
 
 use common::{email_ctx, officer, sid};

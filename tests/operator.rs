@@ -2,7 +2,6 @@
 //! actor the handle names, allowed or refused, and the request-time vault has none of
 //! them (`tests/ui/request_vault_cannot_erase.rs`).
 
-#[allow(dead_code)]
 mod common;
 
 use std::sync::Arc;

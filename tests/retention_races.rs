@@ -2,7 +2,6 @@
 //! store (a key-store wrapper runs the other operation at the racy step inside the
 //! sweep), and in another OS process on the same SQLite file.
 
-#[allow(dead_code)]
 mod common;
 
 use std::sync::{Arc, Mutex};

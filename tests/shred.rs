@@ -2,7 +2,6 @@
 //! SQLite file and its WAL, and shreds that fail or meet a busy checkpoint. Key rotation
 //! is tested in `key_rotation.rs`.
 
-#[allow(dead_code)]
 mod common;
 
 use std::time::Duration;

@@ -3,7 +3,6 @@
 //! triggers is found by the keyed MACs and counts before anything is destroyed or
 //! sealed (`docs/retention.md`, "Threat model").
 
-#[allow(dead_code)]
 mod common;
 
 use common::{officer, sid};
