@@ -3,7 +3,6 @@
 //! hold's scope; every other purpose is refused; data within its retention is not
 //! affected. On the memory store and on SQLite, across vaults sharing one file.
 
-#[allow(dead_code)]
 mod common;
 
 use common::retention::{is_expired, t0};
