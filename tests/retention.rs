@@ -2,10 +2,14 @@
 //! rule. The model test of every rule together is `custodian::testkit::vault_store`,
 //! run on the memory store and on the SQLite store reopened by `tests/conformance.rs`.
 
+mod common;
+
+use common::retention::{ctx, is_expired, seal, t0};
+use common::{sid, vault_on};
+
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use custodian::VaultStore;
+use chrono::{TimeDelta, TimeZone, Utc};
 use custodian::categories::{Email, Phone};
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey};
 use custodian::memory::MemoryKeyStore;
@@ -20,38 +24,12 @@ custodian::purpose! {
     struct Claims { basis: LegitimateInterests, description: "Defend legal claims.", uses: [Email, Phone] }
 }
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
 fn master() -> LocalMasterKey {
-    LocalMasterKey::from_slice("kek", &[7; 32]).unwrap()
-}
-
-fn vault_on(store: impl VaultStore + 'static, clock: &ManualClock) -> Vault {
-    Vault::builder(master(), store).clock(clock.clone()).build()
+    common::master("kek", 7)
 }
 
 fn access(s: &SubjectId) -> Access<Crm> {
     Access::new(s.clone(), Actor::service("test"))
-}
-
-fn ctx(days: u32) -> Context<Email> {
-    Context::new("customer", "email")
-        .unwrap()
-        .retain(Retention::Days(days))
-}
-
-fn seal(v: &Vault, s: &SubjectId, days: u32) -> Sealed<String, Email> {
-    v.seal(
-        &Personal::new(s.clone(), format!("{s}@example.com")),
-        &ctx(days),
-    )
-    .unwrap()
 }
 
 fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
@@ -60,10 +38,6 @@ fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<Stri
         .read(&access(s))
         .unwrap()
         .clone())
-}
-
-fn is_expired(r: &Result<String, VaultError>) -> bool {
-    matches!(r, Err(VaultError::Expired { .. }))
 }
 
 #[test]
