@@ -428,7 +428,8 @@ pub(super) fn event_from_row(row: &Row<'_>) -> Result<ConsentEvent, StoreError> 
 mod tests {
     use chrono::{Duration, TimeZone, Utc};
 
-    use super::super::{APPLICATION_ID, STEPS, SqliteStore};
+    use super::super::SqliteStore;
+    use super::super::schema::{APPLICATION_ID, STEPS};
     use crate::consent::{ConsentError, ConsentLedger, ConsentStore, EvidenceKey};
     use crate::retention::ManualClock;
 
