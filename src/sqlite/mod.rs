@@ -15,10 +15,13 @@
 
 mod audit;
 mod consent;
+mod consent_erasure;
 mod consent_rows;
 mod exceptions;
 mod integrity;
 mod keys;
+#[cfg(test)]
+mod migration_tests;
 mod retention;
 mod schema;
 
