@@ -4,7 +4,6 @@
 //! the next scheduled checkpoint does not get it signed, on SQLite (shared, read back
 //! at each checkpoint) nor on a JSON Lines file reopened after a restart.
 
-#[allow(dead_code)]
 mod common;
 
 use common::{signer, t0};

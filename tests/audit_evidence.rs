@@ -3,10 +3,10 @@
 //! size, head and time; SQLite's query columns and the JSON Lines `event` are covered by
 //! verification; evidence kept after erasure (consent, holds) cannot re-link accesses.
 
-#[allow(dead_code)]
 mod common;
 
-use common::{audited_vault, ctx, seal_email, sid, signer, t0};
+use common::audit::{Support, support};
+use common::{audited_vault, ctx, officer, seal_email, sid, signer, t0};
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -24,7 +24,6 @@ use custodian::sqlite::SqliteStore;
 use custodian::{Access, Actor, Sealed, SubjectId, Vault};
 
 custodian::purpose! {
-    struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
     struct Offers { basis: Consent, description: "Email offers.", uses: [Email] }
 }
 
@@ -34,10 +33,6 @@ fn vault(trail: &Arc<AuditTrail>, store: SqliteStore, clock: &ManualClock) -> Va
 
 fn seal(v: &Vault, s: &SubjectId) -> Sealed<String, Email> {
     seal_email(v, s, "alice.secret@example.com", 30)
-}
-
-fn support(s: &SubjectId) -> Access<Support> {
-    Access::new(s.clone(), Actor::staff("emp-42", "support"))
 }
 
 /// A memory trail of `n` events, and its sink.
@@ -297,15 +292,13 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     tick();
     let hold = v
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .hold::<Support>(&alice, "case 12", None)
         .unwrap();
     tick();
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     tick();
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .release(&hold.id)
-        .unwrap();
+    v.operator(officer()).release(&hold.id).unwrap();
     tick();
     ledger
         .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email)
@@ -340,9 +333,7 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
             EventKind::StaffHistoryRead,
         ]
     );
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    v.operator(officer()).erase(&alice).unwrap();
     assert!(v.access_history(&alice).unwrap().is_empty());
 
     // Art. 17(3)(e): the minimum of the consent evidence and the hold records stay,

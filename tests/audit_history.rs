@@ -3,32 +3,26 @@
 //! identity (Art. 15(1)(c) recipients are not the controller's staff; CJEU C-579/21).
 //! Staff identities come out only through an audited read for a declared purpose.
 
-#[allow(dead_code)]
 mod common;
 
-use common::{audited_vault, ctx, seal_email, sid, t0};
+use common::audit::{Support, vault};
+use common::{ctx, officer, seal_email, sid, t0};
 
 use std::sync::Arc;
 
 use chrono::TimeDelta;
 use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink};
 use custodian::categories::Email;
-use custodian::memory::MemoryKeyStore;
 use custodian::retention::ManualClock;
 use custodian::sqlite::SqliteStore;
 use custodian::{Access, Actor, Sealed, SubjectId, Vault};
 
 custodian::purpose! {
-    struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
     struct Investigation {
         basis: LegitimateInterests,
         description: "Investigate suspected misuse of customer data by staff.",
         uses: []
     }
-}
-
-fn vault(trail: &Arc<AuditTrail>, clock: &ManualClock) -> Vault {
-    audited_vault(MemoryKeyStore::new(), trail, clock)
 }
 
 fn seal(v: &Vault, s: &SubjectId) -> Sealed<String, Email> {
@@ -56,9 +50,7 @@ fn history_of_three(trail: &Arc<AuditTrail>) -> (Vault, SubjectId) {
     )
     .unwrap();
     clock.advance(TimeDelta::hours(1));
-    v.operator(Actor::staff("emp-7", "privacy-officer"))
-        .record_export(&alice)
-        .unwrap();
+    v.operator(officer()).record_export(&alice).unwrap();
     (v, alice)
 }
 
@@ -135,9 +127,7 @@ fn staff_identities_are_disclosed_only_through_an_audited_read_for_a_purpose() {
 fn a_staff_history_read_after_erasure_returns_nothing_and_is_still_recorded() {
     let trail = Arc::new(AuditTrail::new(MemorySink::new()).unwrap());
     let (v, alice) = history_of_three(&trail);
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    v.operator(officer()).erase(&alice).unwrap();
     let before = trail.query(&AuditQuery::default()).unwrap().len();
     let access = Access::<Investigation>::new(alice.clone(), Actor::staff("emp-3", "audit"));
     assert!(v.access_history_with_staff(&access).unwrap().is_empty());

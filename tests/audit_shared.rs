@@ -7,10 +7,10 @@
 //! The two-process tests run this test binary again as the other process:
 //! `child_process_entry` does nothing unless `CUSTODIAN_AUDIT_CHILD` names a role.
 
-#[allow(dead_code)]
 mod common;
 
-use common::{ctx, t0, wait_for};
+use common::audit::support;
+use common::{ctx, officer, t0, wait_for};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,21 +22,13 @@ use custodian::audit::{AuditEvent, AuditQuery, AuditTrail, EventKind};
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
 use custodian::sqlite::SqliteStore;
-use custodian::{Access, Actor, Personal, Retention, Sealed, SubjectId, Vault};
-
-custodian::purpose! {
-    struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
-}
+use custodian::{Actor, Personal, Retention, Sealed, SubjectId, Vault};
 
 const ROLE: &str = "CUSTODIAN_AUDIT_CHILD";
 const DIR: &str = "CUSTODIAN_AUDIT_CHILD_DIR";
 
 fn alice() -> SubjectId {
     SubjectId::new("cus_alice").unwrap()
-}
-
-fn support(s: &SubjectId) -> Access<Support> {
-    Access::new(s.clone(), Actor::staff("emp-42", "support"))
 }
 
 /// An audited vault on the store file at `path`, as every process of a fleet builds it.
@@ -210,9 +202,7 @@ fn erased_meanwhile(path: &Path, ttl: Duration) -> (Vault, Arc<AuditTrail>, Seal
     let (b, trail) = vault(path, ttl);
     b.open(&sealed, &ctx(), &support(&alice())).unwrap();
     assert_eq!(b.access_history(&alice()).unwrap().len(), 1);
-    a.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice())
-        .unwrap();
+    a.operator(officer()).erase(&alice()).unwrap();
     assert_eq!(pseudonym_rows(path), 0);
     (b, trail, sealed)
 }
@@ -275,9 +265,7 @@ fn a_vault_in_another_process_stops_linking_a_subject_erased_here() {
     .unwrap();
     let mut b = child("vault-b", dir.path());
     wait_for(&dir.path().join("b-opened"));
-    a.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice())
-        .unwrap();
+    a.operator(officer()).erase(&alice()).unwrap();
     std::fs::write(dir.path().join("erased"), b"").unwrap();
     assert!(b.wait().unwrap().success(), "vault B still linked alice");
     assert_eq!(pseudonym_rows(&path), 0);

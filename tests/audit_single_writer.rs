@@ -5,7 +5,6 @@
 //! The two-process test runs this test binary again as the other process:
 //! `child_process_entry` does nothing unless `CUSTODIAN_JSONL_CHILD_DIR` is set.
 
-#[allow(dead_code)]
 mod common;
 
 use common::wait_for;

@@ -1,82 +1,26 @@
-//! The consent ledger's rules, and a model test over both stores.
+//! The consent ledger's rules on both stores (the model test is
+//! `custodian::testkit::consent_store`, run by `tests/conformance.rs`).
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use custodian::categories::{Email, Phone};
+mod common;
+
+use common::officer;
+
+use chrono::Duration;
+use common::consent::{key, t0};
+use common::ledger::{
+    Calls, Promo, Receipts, Survey, evidence, ledgers, memory, register, sqlite_ledger, text,
+};
+use common::sid as subject;
+
+use custodian::categories::Email;
 use custodian::consent::{
-    Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence, EvidenceKey,
-    MAX_CLOCK_SKEW, MAX_LATE_EVIDENCE, MemoryConsentStore, Notice, Withdrawal,
+    Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, MAX_CLOCK_SKEW,
+    MAX_LATE_EVIDENCE, Notice, Withdrawal,
 };
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
 use custodian::sqlite::SqliteStore;
-use custodian::{Actor, Context, Personal, Purpose, SubjectId, Vault};
-
-custodian::purpose! {
-    /// Consent purpose, any notice version.
-    pub struct Promo { basis: Consent, description: "Offers by email.", uses: [Email] }
-    /// Consent purpose whose declaration already requires notice version 2.
-    pub struct Survey {
-        basis: Consent,
-        min_notice_version: 2,
-        description: "Ask your opinion.",
-        uses: [Email],
-    }
-    /// Consent purpose using email and phone.
-    pub struct Calls { basis: Consent, description: "Call you with offers.", uses: [Email, Phone] }
-    /// A contract purpose that also uses email.
-    pub struct Receipts { basis: Contract, description: "Send receipts.", uses: [Email] }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-}
-
-fn key() -> EvidenceKey {
-    EvidenceKey::from_slice(&[7u8; 32]).unwrap()
-}
-
-fn text(version: u32) -> String {
-    format!("Email me offers (v{version})")
-}
-
-/// Registers the `promo` notice, versions 1 to 5, for the test purposes.
-fn register(ledger: &ConsentLedger) {
-    for v in 1..=5 {
-        ledger
-            .register_notice::<Promo>("promo", v, &text(v))
-            .unwrap();
-        ledger
-            .register_notice::<Survey>("promo", v, &text(v))
-            .unwrap();
-        ledger
-            .register_notice::<Calls>("promo", v, &text(v))
-            .unwrap();
-    }
-}
-
-fn sqlite_ledger(path: &std::path::Path) -> ConsentLedger {
-    ConsentLedger::new(SqliteStore::open(path).unwrap(), key()).unwrap()
-}
-
-/// A memory ledger on a manual clock at `t0()`, with the notices registered.
-fn memory() -> (ConsentLedger, ManualClock) {
-    let clock = ManualClock::new(t0());
-    let ledger = ConsentLedger::in_memory().with_clock(clock.clone());
-    register(&ledger);
-    (ledger, clock)
-}
-
-fn subject(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
-fn evidence(version: u32) -> Evidence {
-    Evidence::new(
-        Notice::new("promo", version, &text(version)),
-        ConsentMethod::TickedCheckbox,
-        Channel::Web,
-    )
-}
+use custodian::{Actor, Context, Personal, Purpose, Vault};
 
 #[test]
 fn never_given_then_given_then_withdrawn() {
@@ -246,23 +190,6 @@ fn sqlite_history_survives_restart_and_is_append_only() {
     assert!(conn.execute("DELETE FROM consent_notices", []).is_err());
 }
 
-/// Both stores, on a clock at `now`, with the notices registered.
-fn ledgers(dir: &tempfile::TempDir, now: DateTime<Utc>) -> Vec<(ConsentLedger, ManualClock)> {
-    let clock = ManualClock::new(now);
-    let all = vec![
-        ConsentLedger::new(MemoryConsentStore::new(), key())
-            .unwrap()
-            .with_clock(clock.clone()),
-        sqlite_ledger(&dir.path().join("custodian.db")).with_clock(clock.clone()),
-    ];
-    all.into_iter()
-        .map(|l| {
-            register(&l);
-            (l, clock.clone())
-        })
-        .collect()
-}
-
 #[test]
 fn late_consent_dated_before_a_withdrawal_does_not_reenable_processing() {
     let dir = tempfile::tempdir().unwrap();
@@ -428,10 +355,7 @@ fn erasure_ends_every_consent_and_no_consent_is_accepted_after_it() {
                 .retain(custodian::Retention::UntilErased),
         )
         .unwrap();
-    vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    vault.operator(officer()).erase(&alice).unwrap();
     for r in [
         ledger.check::<Promo>(&alice),
         ledger.check::<Survey>(&alice),
@@ -443,10 +367,7 @@ fn erasure_ends_every_consent_and_no_consent_is_accepted_after_it() {
     let r = ledger.withdraw::<Promo>(&alice, Actor::data_subject(), Channel::Web);
     assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
     // Erasing again changes nothing; the chain still verifies.
-    vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    vault.operator(officer()).erase(&alice).unwrap();
     ledger.verify(None).unwrap();
 }
 
@@ -465,10 +386,7 @@ fn a_ledger_in_another_process_refuses_a_subject_erased_elsewhere_at_once() {
     let alice = subject("cus_alice");
     ledger_b.give::<Promo>(&alice, evidence(1)).unwrap();
     ledger_b.check::<Promo>(&alice).unwrap();
-    vault_a
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    vault_a.operator(officer()).erase(&alice).unwrap();
     let r = ledger_b.check::<Promo>(&alice);
     assert!(matches!(r, Err(ConsentError::Erased { .. })), "{r:?}");
     let r = ledger_b.give::<Promo>(&alice, evidence(1));

@@ -2,6 +2,11 @@
 //! it, the ledger's clock, versions per notice; and what is kept after erasure, for how
 //! long, and who may read it.
 
+mod common;
+
+use common::consent::{drop_triggers, is_tampered, key};
+use common::{officer, sid};
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,8 +20,7 @@ use custodian::consent::{
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
 use custodian::sqlite::SqliteStore;
-use custodian::store::StoreError;
-use custodian::{Actor, SubjectId, Vault};
+use custodian::{Actor, Vault};
 use rusqlite::{Connection, params};
 
 custodian::purpose! {
@@ -37,14 +41,6 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap()
 }
 
-fn key() -> EvidenceKey {
-    EvidenceKey::from_slice(&[7u8; 32]).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
 fn ledger(path: &Path, clock: &ManualClock) -> ConsentLedger {
     ConsentLedger::new(SqliteStore::open(path).unwrap(), key())
         .unwrap()
@@ -54,26 +50,6 @@ fn ledger(path: &Path, clock: &ManualClock) -> ConsentLedger {
 fn file_holds(path: &Path, needle: &str) -> bool {
     let bytes = std::fs::read(path).unwrap();
     bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
-fn drop_triggers(conn: &Connection) {
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for n in names {
-        conn.execute_batch(&format!("DROP TRIGGER {n}")).unwrap();
-    }
-}
-
-fn is_tampered<T: std::fmt::Debug>(r: Result<T, ConsentError>) -> Option<u64> {
-    match r {
-        Err(ConsentError::Store(StoreError::Tampered { position, .. })) => Some(position),
-        _ => None,
-    }
 }
 
 #[test]
@@ -376,10 +352,7 @@ fn kept_evidence_is_purged_after_its_retention_and_the_chain_still_verifies() {
     l.give::<Promo>(&alice, ev()).unwrap();
     l.give::<Promo>(&bob, ev()).unwrap();
     l.give::<Survey>(&alice, ev()).unwrap_err(); // not registered for Survey
-    vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&alice)
-        .unwrap();
+    vault.operator(officer()).erase(&alice).unwrap();
     l.give::<Promo>(&bob, ev()).unwrap(); // the chain goes on after the erasure
     let report = l.verify(None).unwrap();
     assert_eq!(report.events, 4, "two removed, the erasure, bob's renewal");
@@ -432,10 +405,7 @@ fn removed_evidence_cannot_be_faked_by_sql() {
     let ev = || Evidence::new(notice.clone(), ConsentMethod::TickedCheckbox, Channel::Web);
     l.give::<Promo>(&sid("a"), ev()).unwrap(); // 1
     l.give::<Promo>(&sid("b"), ev()).unwrap(); // 2
-    vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&sid("a"))
-        .unwrap(); // 3
+    vault.operator(officer()).erase(&sid("a")).unwrap(); // 3
     clock.advance(Duration::minutes(1));
     l.withdraw::<Promo>(&sid("b"), Actor::data_subject(), Channel::Web)
         .unwrap(); // 4
@@ -495,9 +465,7 @@ fn erasure_refuses_to_vouch_for_a_forged_row() {
     )
     .unwrap();
     // Listing the edited row's link under an authentic erasure would launder it.
-    let r = vault
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .erase(&sid("a"));
+    let r = vault.operator(officer()).erase(&sid("a"));
     assert!(r.is_err(), "{r:?}");
     assert_eq!(is_tampered(l.verify(None)), Some(1));
 }

@@ -1,13 +1,16 @@
 //! The in-memory consent store on the check path (`benches/consent.rs`): statuses share
 //! their notice id and scope, and notice floors answer per notice without allocating.
 
+mod common;
+
+use common::consent::{key, t0};
+
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
 use custodian::SubjectId;
 use custodian::categories::Email;
 use custodian::consent::{
-    Channel, ConsentLedger, ConsentMethod, ConsentStore, Evidence, EvidenceKey, MemoryConsentStore,
+    Channel, ConsentLedger, ConsentMethod, ConsentStore, Evidence, MemoryConsentStore,
 };
 use custodian::retention::ManualClock;
 
@@ -16,15 +19,10 @@ custodian::purpose! {
     pub struct Promo { basis: Consent, description: "Offers by email.", uses: [Email] }
 }
 
-fn key() -> EvidenceKey {
-    EvidenceKey::from_slice(&[7u8; 32]).unwrap()
-}
-
 fn ledger(store: &Arc<MemoryConsentStore>) -> ConsentLedger {
-    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     ConsentLedger::new(store.clone(), key())
         .unwrap()
-        .with_clock(ManualClock::new(now))
+        .with_clock(ManualClock::new(t0()))
 }
 
 #[test]

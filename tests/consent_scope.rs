@@ -2,9 +2,13 @@
 //! that widens the purpose (a new category, a special category with its condition,
 //! children's data) does not inherit it; a narrower one does.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+mod common;
+
+use chrono::Duration;
+use common::consent::{key, t0};
+
 use custodian::consent::{
-    Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence, EvidenceKey,
+    Channel, ConsentError, ConsentEvent, ConsentLedger, ConsentMethod, Evidence,
     MemoryConsentStore, Notice,
 };
 use custodian::retention::ManualClock;
@@ -50,14 +54,6 @@ mod with_address {
 }
 
 const TEXT: &str = "Send me news by email or phone.";
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-}
-
-fn key() -> EvidenceKey {
-    EvidenceKey::from_slice(&[7u8; 32]).unwrap()
-}
 
 fn evidence() -> Evidence {
     Evidence::new(

@@ -3,9 +3,15 @@
 //! the forger's own key, several writers on one file, and files that are not
 //! custodian's.
 
+mod common;
+
+use common::consent::{drop_triggers, is_tampered, key, t0};
+use common::sid;
+
 use std::path::Path;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
+use custodian::Actor;
 use custodian::categories::Email;
 use custodian::consent::{
     Channel, ConsentError, ConsentEvent, ConsentGiven, ConsentLedger, ConsentMethod, ConsentStore,
@@ -14,24 +20,11 @@ use custodian::consent::{
 use custodian::retention::ManualClock;
 use custodian::sqlite::SqliteStore;
 use custodian::store::StoreError;
-use custodian::{Actor, SubjectId};
 use rusqlite::{Connection, params};
 
 custodian::purpose! {
     /// Consent purpose.
     pub struct Promo { name: "Promo", basis: Consent, description: "Offers by email.", uses: [Email] }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-}
-
-fn key() -> EvidenceKey {
-    EvidenceKey::from_slice(&[7u8; 32]).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
 }
 
 fn evidence() -> Evidence {
@@ -63,28 +56,6 @@ fn withdrawn_store(dir: &tempfile::TempDir) -> std::path::PathBuf {
     l.withdraw::<Promo>(&sid("a"), Actor::data_subject(), Channel::Email)
         .unwrap();
     path
-}
-
-fn is_tampered<T: std::fmt::Debug>(r: Result<T, ConsentError>) -> Option<u64> {
-    match r {
-        Err(ConsentError::Store(StoreError::Tampered { position, .. })) => Some(position),
-        _ => None,
-    }
-}
-
-/// The forger's SQL: what a person with the file and the schema, but without the
-/// evidence key, can do once the triggers are out of the way.
-fn drop_triggers(conn: &Connection) {
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for n in names {
-        conn.execute_batch(&format!("DROP TRIGGER {n}")).unwrap();
-    }
 }
 
 const GIVEN_SQL: &str = "INTO consent_events (seq, subject, purpose, kind, at_us, channel,

@@ -6,13 +6,17 @@
 //! main thread, which waits) when it forks.
 #![cfg(unix)]
 
+mod common;
+
+use common::email_ctx;
+
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::os::fd::FromRawFd;
 
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
-use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault};
+use custodian::{Access, Actor, Personal, Sealed, SubjectId, Vault};
 
 custodian::purpose! {
     pub struct Crm { basis: Contract, description: "Serve your account.", uses: [Email] }
@@ -20,15 +24,9 @@ custodian::purpose! {
 
 const SEALS: usize = 64;
 
-fn ctx() -> Context<Email> {
-    Context::new("customer", "email")
-        .unwrap()
-        .retain(custodian::Retention::UntilErased)
-}
-
 fn seal(v: &Vault, s: &SubjectId) -> Option<Vec<u8>> {
     let p = Personal::<String, Email>::new(s.clone(), "a@example.com".into());
-    v.seal(&p, &ctx()).ok().map(Sealed::into_bytes)
+    v.seal(&p, &email_ctx()).ok().map(Sealed::into_bytes)
 }
 
 fn nonce(bytes: &[u8]) -> [u8; 12] {
@@ -133,7 +131,7 @@ fn a_forked_child_never_reuses_a_nonce_of_its_parent() {
         );
         assert!(child_nonces.insert(h.nonce), "the child repeated a nonce");
         // The child's values are sound: the parent opens them.
-        let opened = vault.open(&sealed, &ctx(), &access).unwrap();
+        let opened = vault.open(&sealed, &email_ctx(), &access).unwrap();
         assert_eq!(opened.read(&access).unwrap(), "a@example.com");
     }
 }

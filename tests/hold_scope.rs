@@ -3,14 +3,14 @@
 //! hold's scope; every other purpose is refused; data within its retention is not
 //! affected. On the memory store and on SQLite, across vaults sharing one file.
 
-#[allow(dead_code)]
 mod common;
 
+use common::retention::{is_expired, t0};
 use common::{sid, vault_on};
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
 use custodian::audit::{AuditTrail, EventKind, MemorySink};
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
@@ -33,10 +33,6 @@ custodian::purpose! {
         uses: [Email, Phone],
     }
     struct TaxAudit { name: "tax-audit", basis: LegalObligation { law: "§ 147 AO" }, description: "Answer the tax office.", uses: [Email] }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
 }
 
 fn email_ctx() -> Context<Email> {
@@ -94,10 +90,6 @@ fn email_for<P: custodian::Uses<Email>>(
 
 fn is_restricted(r: &Result<String, VaultError>) -> bool {
     matches!(r, Err(VaultError::RestrictedByHold { .. }))
-}
-
-fn is_expired(r: &Result<String, VaultError>) -> bool {
-    matches!(r, Err(VaultError::Expired { .. }))
 }
 
 #[test]

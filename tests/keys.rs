@@ -1,10 +1,9 @@
 //! Key handling against a careless or buggy caller: keys of the wrong length from a
 //! custom master key, and cache lifetimes at the ends of their range.
 
-#[allow(dead_code)]
 mod common;
 
-use common::sid;
+use common::{email_ctx, officer, sid};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +12,7 @@ use custodian::categories::Email;
 use custodian::keys::{KeyError, KeyStore, LocalMasterKey, MasterKey};
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::{IntegrityKey, RetentionStore};
-use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
+use custodian::{Access, Actor, Personal, Sealed, SubjectId, Vault, VaultError};
 use zeroize::Zeroizing;
 
 custodian::purpose! {
@@ -24,22 +23,16 @@ fn master() -> LocalMasterKey {
     LocalMasterKey::from_slice("m1", &[1; 32]).unwrap()
 }
 
-fn ctx() -> Context<Email> {
-    Context::new("customer", "email")
-        .unwrap()
-        .retain(custodian::Retention::UntilErased)
-}
-
 fn seal(v: &Vault, s: &SubjectId) -> Result<Sealed<String, Email>, VaultError> {
     v.seal(
         &Personal::<String, Email>::new(s.clone(), "a@example.com".into()),
-        &ctx(),
+        &email_ctx(),
     )
 }
 
 fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
     let access = Access::<Crm>::new(s.clone(), Actor::service("tests"));
-    v.open(sealed, &ctx(), &access)
+    v.open(sealed, &email_ctx(), &access)
         .map(|p| p.read(&access).unwrap().clone())
 }
 
@@ -100,12 +93,7 @@ fn a_key_of_the_wrong_length_from_a_custom_master_key_is_refused() {
         })
         .build();
         assert!(
-            wrong(
-                rotating
-                    .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-                    .rewrap_keys()
-                    .map(drop)
-            ),
+            wrong(rotating.operator(officer()).rewrap_keys().map(drop)),
             "rewrap, {len}"
         );
         assert_eq!(store.latest(&s).unwrap().unwrap().1.master_id, "m1");

@@ -2,13 +2,12 @@
 //! actor the handle names, allowed or refused, and the request-time vault has none of
 //! them (`tests/ui/request_vault_cannot_erase.rs`).
 
-#[allow(dead_code)]
 mod common;
 
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use common::{audited_vault, sid, t0};
+use common::{audited_vault, officer, sid, t0};
 use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink, Outcome};
 use custodian::categories::Email;
 use custodian::memory::MemoryKeyStore;
@@ -46,7 +45,7 @@ fn each_operation_is_audited_as_the_actor_of_its_handle() {
     common::seal_email(&vault, &alice, "alice@example.com", 30);
 
     let counsel = vault.operator(Actor::staff("emp-3", "counsel"));
-    let dpo = vault.operator(Actor::staff("emp-7", "privacy-officer"));
+    let dpo = vault.operator(officer());
     let sweeper = vault.operator(Actor::service("retention-job"));
     assert_eq!(dpo.actor().id(), "emp-7");
 
@@ -100,7 +99,7 @@ fn an_erasure_queued_under_a_hold_is_completed_as_the_sweeps_actor() {
         .hold::<LegalClaims>(&alice, "case 2027-15: hold until the hearing", Some(until))
         .unwrap();
     vault
-        .operator(Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .request_erasure(&alice, &[])
         .unwrap();
     clock.advance(TimeDelta::days(3));

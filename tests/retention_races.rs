@@ -2,49 +2,29 @@
 //! store (a key-store wrapper runs the other operation at the racy step inside the
 //! sweep), and in another OS process on the same SQLite file.
 
-#[allow(dead_code)]
 mod common;
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
+use common::retention::{ctx, seal, t0};
 use common::stores::{Forwarding, StoreHook};
-use common::{sid, vault_on};
+use common::{officer, sid, vault_on};
 use custodian::VaultStore;
 use custodian::categories::Email;
 use custodian::keys::{KeyName, KeyStore};
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::{HoldScope, LegalHold, ManualClock, RetentionStore};
 use custodian::sqlite::SqliteStore;
-use custodian::{
-    Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
-};
+use custodian::{Access, Actor, Sealed, SubjectId, Vault, VaultError};
 
 custodian::purpose! {
     struct Crm { basis: Contract, description: "Serve the account.", uses: [Email] }
     struct Claims { basis: LegitimateInterests, description: "Defend legal claims.", uses: [Email] }
 }
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
 fn access(s: &SubjectId) -> Access<Crm> {
     Access::new(s.clone(), Actor::service("test"))
-}
-
-fn ctx(days: u32) -> Context<Email> {
-    Context::new("customer", "email")
-        .unwrap()
-        .retain(Retention::Days(days))
-}
-
-fn seal(v: &Vault, s: &SubjectId, days: u32) -> Sealed<String, Email> {
-    v.seal(
-        &Personal::new(s.clone(), format!("{s}@example.com")),
-        &ctx(days),
-    )
-    .unwrap()
 }
 
 fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
@@ -122,15 +102,12 @@ fn hold_placed_during_sweep(store: Arc<dyn VaultStore>) {
     let who = a.clone();
     *hooked.hook.after_holds_read.lock().unwrap() = Some(Box::new(move || {
         *p.lock().unwrap() = Some(
-            o2.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            o2.operator(officer())
                 .hold::<Crm>(&who, "case 2027-99: litigation hold", None)
                 .unwrap(),
         );
     }));
-    sweeper
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .sweep()
-        .unwrap();
+    sweeper.operator(officer()).sweep().unwrap();
     assert!(placed.lock().unwrap().is_some(), "the hook ran");
     assert_eq!(
         open(&o, &sealed, &a).unwrap(),
@@ -165,20 +142,15 @@ fn hold_released_during_sweep(store: Arc<dyn VaultStore>) {
     let sealed = seal(&other, &a, 1);
     let epoch = sealed.header().unwrap().epoch();
     let hold = other
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .operator(officer())
         .hold::<Crm>(&a, "case 2027-98", None)
         .unwrap();
     clock.advance(TimeDelta::days(3));
     let o2 = Arc::clone(&other);
     *hooked.hook.before_escrow.lock().unwrap() = Some(Box::new(move || {
-        o2.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .release(&hold.id)
-            .unwrap();
+        o2.operator(officer()).release(&hold.id).unwrap();
     }));
-    sweeper
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .sweep()
-        .unwrap();
+    sweeper.operator(officer()).sweep().unwrap();
     let escrow = KeyName::Escrow {
         subject: a.clone(),
         epoch,
@@ -189,10 +161,7 @@ fn hold_released_during_sweep(store: Arc<dyn VaultStore>) {
     );
     // And no later sweep leaves one behind either.
     clock.advance(TimeDelta::days(1));
-    sweeper
-        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-        .sweep()
-        .unwrap();
+    sweeper.operator(officer()).sweep().unwrap();
     assert!(store.get(&escrow).unwrap().is_none());
     let fresh = vault_on(Arc::clone(&store), &clock);
     assert!(matches!(
@@ -227,14 +196,12 @@ fn hold_placed_during_erase(store: Arc<dyn VaultStore>) {
     eraser.subject_ref(&a).unwrap();
     let (o2, who) = (Arc::clone(&other), a.clone());
     *hooked.hook.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
-        o2.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        o2.operator(officer())
             .hold::<Crm>(&who, "case 2027-96: preservation order", None)
             .unwrap();
     }));
     assert!(matches!(
-        eraser
-            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .erase(&a),
+        eraser.operator(officer()).erase(&a),
         Err(VaultError::UnderLegalHold { .. })
     ));
     let fresh = vault_on(Arc::clone(&store), &clock);
@@ -277,9 +244,7 @@ fn sweeper_child_process() {
     let v = vault_on(store, &clock);
     for _ in 0..=DAYS + 1 {
         clock.advance(TimeDelta::days(1));
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-            .sweep()
-            .unwrap();
+        v.operator(officer()).sweep().unwrap();
     }
 }
 
@@ -305,7 +270,7 @@ fn a_hold_placed_from_another_process_during_sweeps_keeps_the_data() {
     while store.swept_before().unwrap() < first + DAYS / 3 {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+    v.operator(officer())
         .hold::<Crm>(&a, "case 2027-97: litigation hold", None)
         .unwrap();
     let protected_from = store.swept_before().unwrap();
@@ -348,14 +313,12 @@ fn holder_child_process() {
     let v = vault_on(SqliteStore::open(path).unwrap(), &clock);
     let a = sid("cus_a");
     if action == "place" {
-        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        v.operator(officer())
             .hold_scoped(&a, HoldScope::purpose::<Claims>(), "case 2027-95", None)
             .unwrap();
     } else {
         for h in v.holds_of(&a).unwrap() {
-            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
-                .release(&h.id)
-                .unwrap();
+            v.operator(officer()).release(&h.id).unwrap();
         }
     }
 }

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::PurposeScope;
 use super::chain::{ChainedEvent, ChainedFloor, ChainedNotice, EvidenceKey, RegisteredNotice};
-use super::evidence::{ConsentEvent, EvidenceRef};
+use super::events::ConsentEvent;
+use super::evidence::EvidenceRef;
 use super::store::{ConsentStatus, ConsentStore, StoredErasure, erasure_of};
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectMap};

@@ -4,7 +4,7 @@
 //! *demonstrate* consent). The ledger records who consented to which purpose, to which
 //! notice text, how, where and when, and later the withdrawal; it never deletes or
 //! rewrites evidence. [`ConsentLedger::access`] turns live consent into an
-//! [`Access<P>`], and is the only way to get one for a consent purpose.
+//! [`Access<P>`](crate::access::Access), and is the only way to get one for a consent purpose.
 //!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
@@ -46,10 +46,15 @@
 //! ```
 
 mod chain;
+mod check;
+mod encoding;
 mod erasure;
 mod error;
+mod events;
 mod evidence;
 mod memory;
+mod observer;
+mod record;
 mod registry;
 mod scope;
 mod store;
@@ -60,11 +65,14 @@ pub use chain::{
 };
 pub use erasure::{ConsentEraser, EvidenceRole, KeptErasure};
 pub use error::ConsentError;
-pub use evidence::{
-    Channel, ConsentConfirmed, ConsentErased, ConsentEvent, ConsentGiven, ConsentMethod,
-    ConsentWithdrawn, Evidence, EvidenceRef, KeptEvidence, Notice, RemovedLink,
+pub use events::{
+    ConsentConfirmed, ConsentErased, ConsentEvent, ConsentGiven, ConsentWithdrawn, KeptEvidence,
+    RemovedLink,
 };
+pub use evidence::{Channel, ConsentMethod, Evidence, EvidenceRef, Notice};
 pub use memory::MemoryConsentStore;
+pub use observer::ConsentObserver;
+pub use record::Withdrawal;
 pub use scope::{PurposeScope, ScopedCategory};
 #[cfg(feature = "sqlite")]
 pub(crate) use store::erasure_of;
@@ -76,70 +84,11 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::access::{Access, Actor};
-use crate::audit::{AuditError, EventKind};
-use crate::basis::Consent;
-use crate::purpose::Purpose;
+use crate::access::Actor;
+use crate::audit::EventKind;
 use crate::retention::{Clock, SystemClock};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
-
-/// Receives consent given, withdrawn and confirmed, and reads of kept evidence, for the
-/// audit trail: implemented by an audited [`Vault`](crate::Vault) (pass it as
-/// `Arc<Vault>` to [`ConsentLedger::audited`]).
-pub trait ConsentObserver: Send + Sync {
-    /// `kind` is [`EventKind::ConsentGiven`], [`EventKind::ConsentWithdrawn`] or
-    /// [`EventKind::ConsentConfirmed`]; `actor` is who recorded it.
-    fn consent_recorded(
-        &self,
-        kind: EventKind,
-        subject: &SubjectId,
-        purpose: &str,
-        actor: &Actor,
-        at: DateTime<Utc>,
-    ) -> Result<(), AuditError>;
-
-    /// Evidence kept after an erasure was read by `actor` for `reason`. The event names
-    /// no subject: the erased subject has no pseudonym any more, and the read must not
-    /// link the kept evidence to the trail.
-    fn kept_evidence_read(
-        &self,
-        actor: &Actor,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), AuditError>;
-}
-
-impl<O: ConsentObserver + ?Sized> ConsentObserver for std::sync::Arc<O> {
-    fn consent_recorded(
-        &self,
-        kind: EventKind,
-        subject: &SubjectId,
-        purpose: &str,
-        actor: &Actor,
-        at: DateTime<Utc>,
-    ) -> Result<(), AuditError> {
-        (**self).consent_recorded(kind, subject, purpose, actor, at)
-    }
-
-    fn kept_evidence_read(
-        &self,
-        actor: &Actor,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), AuditError> {
-        (**self).kept_evidence_read(actor, reason, at)
-    }
-}
-
-/// What a withdrawal ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Withdrawal {
-    /// A consent that had not been withdrawn before is now withdrawn.
-    Ended,
-    /// There was no consent left to withdraw; the request is recorded anyway.
-    NothingToEnd,
-}
 
 /// How far in the future (by the ledger's clock) a consent event may be dated: 5
 /// minutes, for clocks that drift between the machines that record and check consent.
@@ -323,131 +272,6 @@ impl ConsentLedger {
         )
     }
 
-    /// Records that `subject` consents to purpose `P` now, by the ledger's clock, with
-    /// its evidence.
-    ///
-    /// Refused when the notice is not registered for `P` with this text
-    /// ([`register_notice`](Self::register_notice)), when its version is older than `P`
-    /// requires for that notice (the subject was shown an outdated text), when the
-    /// consent would expire before it was given, when `P`'s condition is explicit
-    /// consent (Art. 9(2)(a)) and the evidence is not marked
-    /// [`explicit`](Evidence::explicit), when the subject was erased, and while the
-    /// evidence chain does not verify.
-    pub fn give<P: Purpose<Basis = Consent>>(
-        &self,
-        subject: &SubjectId,
-        evidence: Evidence,
-    ) -> Result<(), ConsentError> {
-        let now = self.clock.now();
-        self.record_given::<P>(subject, evidence, now, now)
-    }
-
-    /// Records consent that was given at `at`, before it reached the ledger (a paper
-    /// form, a recorded call transcribed later): both `at` and the ledger's time of
-    /// recording are kept. `at` takes its place by date, so it does not override a
-    /// withdrawal dated after it. Refused when `at` is more than [`MAX_LATE_EVIDENCE`]
-    /// before the ledger's clock or more than [`MAX_CLOCK_SKEW`] after it, and as
-    /// [`give`](Self::give) refuses.
-    pub fn give_at<P: Purpose<Basis = Consent>>(
-        &self,
-        subject: &SubjectId,
-        evidence: Evidence,
-        at: DateTime<Utc>,
-    ) -> Result<(), ConsentError> {
-        let now = self.clock.now();
-        if now
-            .checked_sub_signed(MAX_LATE_EVIDENCE)
-            .is_some_and(|oldest| at < oldest)
-        {
-            return Err(ConsentError::TooLate {
-                purpose: P::NAME,
-                at,
-                max_days: MAX_LATE_EVIDENCE.num_days(),
-            });
-        }
-        self.record_given::<P>(subject, evidence, at, now)
-    }
-
-    fn record_given<P: Purpose<Basis = Consent>>(
-        &self,
-        subject: &SubjectId,
-        evidence: Evidence,
-        at: DateTime<Utc>,
-        recorded_at: DateTime<Utc>,
-    ) -> Result<(), ConsentError> {
-        self.intact()?;
-        self.not_future(P::NAME, at)?;
-        self.registered::<P>(&evidence.notice)?;
-        let required = self.required_version::<P>(&evidence.notice.id)?;
-        if evidence.notice.version < required {
-            return Err(ConsentError::StaleNotice {
-                purpose: P::NAME,
-                given: evidence.notice.version,
-                required,
-            });
-        }
-        if evidence.expires_at.is_some_and(|e| e <= at) {
-            return Err(ConsentError::InvalidEvidence {
-                purpose: P::NAME,
-                reason: "it expires before it was given",
-            });
-        }
-        if let Some(r) = &evidence.form_ref {
-            check_reference(r, "form or recording reference")?;
-        }
-        if matches!(
-            P::INFO.condition,
-            Some(crate::purpose::ConditionInfo {
-                condition: crate::condition::Condition::ExplicitConsent,
-                ..
-            })
-        ) && !evidence.explicit
-        {
-            return Err(ConsentError::InvalidEvidence {
-                purpose: P::NAME,
-                reason: "the purpose rests on explicit consent (Art. 9(2)(a)): ask with an express statement, then mark the evidence explicit",
-            });
-        }
-        let recorded_by = evidence.recorded_by.clone();
-        let event = ConsentEvent::Given(ConsentGiven {
-            subject: subject.clone(),
-            purpose: P::NAME.to_owned(),
-            contact: evidence.contact().map(|c| self.key.contact_ref(c)),
-            parental: evidence.guardian().map(|g| self.key.guardian_ref(g)),
-            notice: evidence.notice,
-            method: evidence.method,
-            channel: evidence.channel,
-            at,
-            expires_at: evidence.expires_at,
-            recorded_at,
-            recorded_by: evidence.recorded_by,
-            explicit: evidence.explicit,
-            form_ref: evidence.form_ref,
-            scope: Some(Box::new(PurposeScope::of(&P::INFO))),
-        });
-        self.append::<P>(&event)?;
-        self.observe(
-            EventKind::ConsentGiven,
-            subject,
-            P::NAME,
-            &recorded_by,
-            recorded_at,
-        )
-    }
-
-    fn append<P: Purpose>(&self, event: &ConsentEvent) -> Result<u64, ConsentError> {
-        match self.store.append(event, &self.key) {
-            Err(StoreError::SubjectErased) => Err(ConsentError::Erased { purpose: P::NAME }),
-            Ok(seq) => {
-                if let Some(subject) = event.subject() {
-                    self.saw(P::NAME, subject, seq)?;
-                }
-                Ok(seq)
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Remembers that the pair's events reach `position` (0: the store does not report
     /// positions), and refuses when this ledger saw them reach further before: the
     /// events after `position` were deleted (a withdrawal, say), which the pair's own
@@ -477,169 +301,6 @@ impl ConsentLedger {
         }
         seen.insert(pair, position);
         Ok(())
-    }
-
-    /// Records that `subject`'s consent to `P` is withdrawn, now by the ledger's clock:
-    /// one call, as easy as giving (GDPR Art. 7(3)); `by` is who recorded the request.
-    /// The request is recorded even when there was nothing to end, and even while the
-    /// evidence chain does not verify (the answer is then [`Withdrawal::NothingToEnd`],
-    /// since the current state cannot be trusted). It ends every consent recorded
-    /// before it, even one dated after it (recorded on a machine whose clock is ahead),
-    /// and stays in force against any consent dated before it that arrives later. Refused for an erased subject
-    /// (whose consents ended with the erasure).
-    ///
-    /// If `P` was the only basis for some of the subject's data, that data is now due
-    /// for erasure (Art. 17(1)(b)): ask [`due_for_erasure`](Self::due_for_erasure).
-    pub fn withdraw<P: Purpose<Basis = Consent>>(
-        &self,
-        subject: &SubjectId,
-        by: Actor,
-        channel: Channel,
-    ) -> Result<Withdrawal, ConsentError> {
-        let at = self.clock.now();
-        let before = match self.intact() {
-            Ok(()) => self
-                .store
-                .status(subject, P::NAME, &self.key)
-                .ok()
-                .flatten(),
-            Err(_) => None,
-        };
-        self.append::<P>(&ConsentEvent::Withdrawn(ConsentWithdrawn {
-            subject: subject.clone(),
-            purpose: P::NAME.to_owned(),
-            by: by.clone(),
-            channel,
-            at,
-        }))?;
-        self.observe(EventKind::ConsentWithdrawn, subject, P::NAME, &by, at)?;
-        Ok(match before {
-            // It ends every consent recorded before it, even one dated after it (a fast
-            // clock), as well as every one dated before it.
-            Some(s) if s.withdrawn_at.is_none() => Withdrawal::Ended,
-            _ => Withdrawal::NothingToEnd,
-        })
-    }
-
-    /// Records that `subject` confirmed their double opt-in consent to `P` (clicked the
-    /// link sent to the contact point), now by the ledger's clock. A consent given with
-    /// [`ConsentMethod::DoubleOptIn`] is in force only from its confirmation. Refused
-    /// when no unconfirmed double opt-in consent is in force.
-    pub fn confirm<P: Purpose<Basis = Consent>>(
-        &self,
-        subject: &SubjectId,
-    ) -> Result<(), ConsentError> {
-        self.intact()?;
-        let at = self.clock.now();
-        let status = self.store.status(subject, P::NAME, &self.key)?;
-        if !status.is_some_and(|s| {
-            s.needs_confirmation
-                && s.confirmed_at.is_none()
-                && s.withdrawn_at.is_none()
-                && s.given_at <= at
-        }) {
-            if self.is_erased(subject)? {
-                return Err(ConsentError::Erased { purpose: P::NAME });
-            }
-            return Err(ConsentError::NothingToConfirm { purpose: P::NAME });
-        }
-        self.append::<P>(&ConsentEvent::Confirmed(ConsentConfirmed {
-            subject: subject.clone(),
-            purpose: P::NAME.to_owned(),
-            at,
-        }))?;
-        self.observe(
-            EventKind::ConsentConfirmed,
-            subject,
-            P::NAME,
-            &Actor::data_subject(),
-            at,
-        )
-    }
-
-    /// Checks that `subject`'s consent to `P` is live now, by the ledger's clock
-    /// ([`with_clock`](Self::with_clock); share the vault's with
-    /// [`Vault::clock`](crate::Vault::clock)): given (dated at or before now),
-    /// confirmed if by double opt-in, not withdrawn, not expired, given to a
-    /// declaration of `P` that covers its current one ([`PurposeScope`]), to a notice
-    /// version still accepted for its notice, and the subject not erased. Events count
-    /// in order of their dates, not of their arrival. Fails closed with
-    /// [`StoreError::Tampered`] when the evidence does not authenticate.
-    ///
-    /// The time is never the caller's: a rule (expiry, confirmation, a consent dated
-    /// ahead) is decided on the one clock the ledger records by, so a handler cannot
-    /// pass a stale or convenient `now`.
-    pub fn check<P: Purpose<Basis = Consent>>(
-        &self,
-        subject: &SubjectId,
-    ) -> Result<(), ConsentError> {
-        self.check_named(&P::INFO, subject, self.clock.now())
-    }
-
-    fn check_named(
-        &self,
-        info: &crate::purpose::PurposeInfo,
-        subject: &SubjectId,
-        now: DateTime<Utc>,
-    ) -> Result<(), ConsentError> {
-        let (purpose, declared_min) = (info.name, info.min_notice_version);
-        self.intact()?;
-        let Some(status) = self.store.status(subject, purpose, &self.key)? else {
-            // An erasure removes the subject's events: say so, rather than "never".
-            if self.is_erased(subject)? {
-                return Err(ConsentError::Erased { purpose });
-            }
-            return Err(ConsentError::NeverGiven { purpose });
-        };
-        self.saw(purpose, subject, status.last_position)?;
-        if let Some(at) = status.withdrawn_at {
-            return Err(ConsentError::Withdrawn { purpose, at });
-        }
-        if status.given_at > now {
-            return Err(ConsentError::NotYetInForce {
-                purpose,
-                from: status.given_at,
-            });
-        }
-        if status.needs_confirmation && status.confirmed_at.is_none_or(|c| c > now) {
-            return Err(ConsentError::Unconfirmed { purpose });
-        }
-        if let Some(at) = status.expires_at.filter(|e| *e <= now) {
-            return Err(ConsentError::Expired { purpose, at });
-        }
-        // Consent is specific (Art. 4(11)): a release that widened the purpose does not
-        // inherit consents given to the narrower declaration.
-        let uncovered = match &status.scope {
-            Some(scope) => scope.uncovered(info),
-            None => PurposeScope::uncovered_by_unscoped(info),
-        };
-        if let Some(uses) = uncovered {
-            return Err(ConsentError::PurposeChanged { purpose, uses });
-        }
-        let required = declared_min.max(self.store.notice_floor(
-            purpose,
-            &status.notice_id,
-            &self.key,
-        )?);
-        if status.notice_version < required {
-            return Err(ConsentError::StaleNotice {
-                purpose,
-                given: status.notice_version,
-                required,
-            });
-        }
-        Ok(())
-    }
-
-    /// The only way to get an [`Access<P>`] for a consent purpose: checks consent as
-    /// [`check`](Self::check) does, then grants access to `actor`.
-    pub fn access<P: Purpose<Basis = Consent>>(
-        &self,
-        subject: &SubjectId,
-        actor: Actor,
-    ) -> Result<Access<P>, ConsentError> {
-        self.check::<P>(subject)?;
-        Ok(Access::granted(subject.clone(), actor))
     }
 
     /// Every consent event about `subject`, oldest first: the evidence to show the

@@ -7,10 +7,8 @@ use chrono::{DateTime, Utc};
 use super::chain::{
     ChainReport, ChainedEvent, ChainedFloor, ChainedNotice, EvidenceKey, RegisteredNotice,
 };
-use super::evidence::{
-    ConsentErased, ConsentEvent, ConsentGiven, ConsentMethod, EvidenceRef, KeptEvidence,
-    RemovedLink,
-};
+use super::events::{ConsentErased, ConsentEvent, ConsentGiven, KeptEvidence, RemovedLink};
+use super::evidence::{ConsentMethod, EvidenceRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 

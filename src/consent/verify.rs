@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use super::chain::{
     ChainReport, ChainedEvent, ChainedFloor, ChainedNotice, EvidenceKey, stream_of,
 };
-use super::evidence::ConsentEvent;
+use super::events::ConsentEvent;
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 

@@ -1,6 +1,18 @@
-//! Helpers shared by the integration tests. Each test file is its own crate and uses
-//! only part of this module, hence `#[allow(dead_code)]` at its `mod common;`.
+//! Helpers shared by the integration tests.
 
+// Each test file is its own crate and uses only part of this module: what one leaves
+// unused is not dead code.
+#![allow(dead_code)]
+
+pub mod audit;
+pub mod consent;
+pub mod crypto;
+#[cfg(feature = "sqlite")]
+pub mod erasure;
+#[cfg(feature = "sqlite")]
+pub mod ledger;
+pub mod retention;
+pub mod shred;
 pub mod stores;
 
 use std::path::Path;
@@ -12,7 +24,7 @@ use custodian::audit::AuditTrail;
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
-use custodian::{Context, Personal, Retention, Sealed, SubjectId, Vault, VaultStore};
+use custodian::{Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultStore};
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
 
@@ -24,6 +36,16 @@ pub fn t0() -> DateTime<Utc> {
 /// A subject id from a literal the test knows to be valid.
 pub fn sid(s: &str) -> SubjectId {
     SubjectId::new(s).unwrap()
+}
+
+/// A local master key named `id` whose 32 bytes are all `byte`.
+pub fn master(id: &str, byte: u8) -> LocalMasterKey {
+    LocalMasterKey::from_slice(id, &[byte; 32]).unwrap()
+}
+
+/// The privacy officer "emp-7", who runs the operator's operations in the tests.
+pub fn officer() -> Actor {
+    Actor::staff("emp-7", "privacy-officer")
 }
 
 /// The email context without a retention (callers add theirs).
@@ -57,6 +79,11 @@ pub fn vault_on(store: impl VaultStore + 'static, clock: &ManualClock) -> Vault 
         .build()
 }
 
+/// The email context, kept until the subject is erased.
+pub fn email_ctx() -> Context<Email> {
+    ctx().retain(Retention::UntilErased)
+}
+
 /// `email` sealed for `s` in the email context, kept for `days`.
 pub fn seal_email(v: &Vault, s: &SubjectId, email: &str, days: u32) -> Sealed<String, Email> {
     v.seal(
@@ -64,6 +91,25 @@ pub fn seal_email(v: &Vault, s: &SubjectId, email: &str, days: u32) -> Sealed<St
         &ctx().retain(Retention::Days(days)),
     )
     .unwrap()
+}
+
+/// Drops the triggers on the tables `tables` names (on every table when it is empty)
+/// from the SQLite file `conn` is open on: an insider's first step.
+#[cfg(feature = "sqlite")]
+pub fn drop_triggers_on(conn: &rusqlite::Connection, tables: &[&str]) {
+    let triggers: Vec<(String, String)> = conn
+        .prepare("SELECT name, tbl_name FROM sqlite_schema WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (name, table) in triggers {
+        if tables.is_empty() || tables.contains(&table.as_str()) {
+            conn.execute_batch(&format!("DROP TRIGGER \"{name}\""))
+                .unwrap();
+        }
+    }
 }
 
 /// Waits (up to a minute) for the other process of a two-process test to create `file`.
