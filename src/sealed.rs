@@ -83,11 +83,12 @@ impl<T, C> Eq for Sealed<T, C> {}
 impl<T, C: Category> fmt::Debug for Sealed<T, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.header() {
+            // No subject id: a `Sealed` is logged where its `Personal` would be, and
+            // that prints no subject either.
             Ok(h) => write!(
                 f,
-                "Sealed<{}>(subject {:?}, key v{}, {} bytes)",
+                "Sealed<{}>(key v{}, {} bytes)",
                 C::NAME,
-                h.subject,
                 h.key_version,
                 self.bytes.len()
             ),

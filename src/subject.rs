@@ -159,10 +159,29 @@ impl<'de> serde::Deserialize<'de> for SubjectId {
 /// secret of the vault (created on first use, wrapped by the master key in the key
 /// store). Whoever holds the vault and a subject id can recompute it
 /// ([`Vault::subject_ref`](crate::Vault::subject_ref)) to find that subject's receipt
-/// later; without the vault it says nothing about who the subject was.
+/// later; without the vault it says nothing about who the subject was. Deserializing
+/// checks the form as [`parse`](Self::parse) does.
 #[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct SubjectRef(String);
+
+impl TryFrom<String> for SubjectRef {
+    type Error = InvalidSubjectRef;
+    fn try_from(s: String) -> Result<Self, InvalidSubjectRef> {
+        SubjectRef::parse(&s).ok_or(InvalidSubjectRef)
+    }
+}
+
+impl From<SubjectRef> for String {
+    fn from(r: SubjectRef) -> String {
+        r.0
+    }
+}
+
+/// A text that is not a [`SubjectRef`] (`sref1:` and 64 lowercase hex digits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not a subject reference: expected `sref1:` and 64 lowercase hex digits")]
+pub struct InvalidSubjectRef;
 
 impl SubjectRef {
     pub(crate) fn from_mac(mac: &[u8]) -> Self {
@@ -217,6 +236,16 @@ mod tests {
         let err = SubjectId::new("bob@example.com").unwrap_err();
         assert!(!err.to_string().contains("bob"));
         assert!(SubjectId::new("x".repeat(128)).is_ok());
+    }
+
+    #[test]
+    fn deserializing_a_subject_ref_checks_its_form() {
+        let good = format!("\"sref1:{}\"", "ab".repeat(32));
+        let r: SubjectRef = serde_json::from_str(&good).unwrap();
+        assert_eq!(serde_json::to_string(&r).unwrap(), good);
+        for bad in ["\"not-a-ref\n\"", "\"sref1:AB\"", "\"\""] {
+            assert!(serde_json::from_str::<SubjectRef>(bad).is_err(), "{bad}");
+        }
     }
 
     /// Ids a human cannot tell apart must be equal or refused: otherwise erasing

@@ -176,6 +176,20 @@ fn stored_json_and_debug_hold_no_plaintext() {
     );
 }
 
+/// A sealed value's `Debug` names no subject, as a `Personal`'s does not: a log line
+/// of a sealed field must not carry the id its keys are bound to.
+#[test]
+fn debug_of_a_sealed_value_names_no_subject() {
+    let v = vault();
+    let row = customer("cus_alice", "Alice", None).seal(&v).unwrap();
+    let debug = format!("{:?}", row.email);
+    assert!(
+        debug.starts_with("Sealed<user.contact.email>(key v1"),
+        "{debug}"
+    );
+    assert!(!debug.contains("cus_alice"), "{debug}");
+}
+
 #[test]
 fn moved_fields_fail_to_open() {
     let v = vault();

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::category::Sensitivity;
 use crate::retention::{JournalPurge, KeptData, Retention};
-pub use crate::subject::SubjectRef;
+pub use crate::subject::{InvalidSubjectRef, SubjectRef};
 
 /// One kind of personal data an erasure made unreadable, from the inventories of the
 /// record types registered with [`VaultBuilder::record`](crate::VaultBuilder::record).

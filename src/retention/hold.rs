@@ -19,10 +19,24 @@ use crate::retention::SubjectRef;
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
-/// Identifies one legal hold: 16 random bytes in lowercase hex.
+/// Identifies one legal hold: 16 random bytes in lowercase hex. Deserializing checks
+/// the form as [`parse`](Self::parse) does.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct HoldId(String);
+
+impl TryFrom<String> for HoldId {
+    type Error = HoldError;
+    fn try_from(s: String) -> Result<Self, HoldError> {
+        HoldId::parse(&s)
+    }
+}
+
+impl From<HoldId> for String {
+    fn from(id: HoldId) -> String {
+        id.0
+    }
+}
 
 impl HoldId {
     pub(crate) fn from_random(bytes: [u8; 16]) -> Self {
@@ -405,6 +419,16 @@ pub(crate) fn check_reason(reason: &str) -> Result<(), HoldError> {
 mod tests {
     use super::*;
     use chrono::TimeDelta;
+
+    #[test]
+    fn deserializing_a_hold_id_checks_its_form() {
+        let good = format!("\"{}\"", "0f".repeat(16));
+        let id: HoldId = serde_json::from_str(&good).unwrap();
+        assert_eq!(serde_json::to_string(&id).unwrap(), good);
+        for bad in ["\"not-a-hold-id\n\"", "\"0F0F\"", "\"\""] {
+            assert!(serde_json::from_str::<HoldId>(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_hold_is_active_until_released_or_lapsed() {

@@ -38,7 +38,7 @@ mod store;
 mod sweep;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use erasure::{ErasedField, ErasureReceipt, SubjectRef};
+pub use erasure::{ErasedField, ErasureReceipt, InvalidSubjectRef, SubjectRef};
 pub use exception::{
     ErasureBlocked, ErasureException, ErasureOutcome, ExceptionRecord, KeptData, QueuedErasure,
     StoredException,
