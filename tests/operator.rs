@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use common::{audited_vault, sid, t0};
-use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink, Outcome};
+use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink};
 use custodian::categories::Email;
 use custodian::keys::MemoryKeyStore;
 use custodian::retention::ManualClock;
@@ -31,7 +31,7 @@ fn events(trail: &AuditTrail) -> Vec<(EventKind, Option<String>, bool)> {
         .unwrap()
         .into_iter()
         .map(|e| {
-            let refused = matches!(e.outcome, Outcome::Refused(_));
+            let refused = e.outcome.is_refused();
             (e.kind, e.actor.map(|a| a.id), refused)
         })
         .collect()

@@ -334,6 +334,22 @@ pub enum HoldError {
     EmptyScope,
 }
 
+impl HoldError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            HoldError::NotFound(_) => K::HoldNotFound,
+            HoldError::AlreadyReleased(_) => K::HoldAlreadyReleased,
+            HoldError::BadReason
+            | HoldError::UntilInPast
+            | HoldError::BadId
+            | HoldError::CategoryNotDeclared { .. }
+            | HoldError::EmptyScope => K::InvalidInput,
+        }
+    }
+}
+
 /// Checks a hold's reason.
 pub(crate) fn check_reason(reason: &str) -> Result<(), HoldError> {
     if reason.trim().is_empty() || reason.len() > 1000 {

@@ -112,3 +112,22 @@ pub enum StoreError {
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,
 }
+
+impl StoreError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            StoreError::Sqlite(_) | StoreError::Poisoned => K::StoreUnavailable,
+            StoreError::Corrupt { .. }
+            | StoreError::SchemaTooNew { .. }
+            | StoreError::SchemaUnknown { .. }
+            | StoreError::ForeignDatabase { .. }
+            | StoreError::JournalMode { .. }
+            | StoreError::Unsupported { .. } => K::StoreIncompatible,
+            StoreError::Tampered { .. } | StoreError::RetentionTampered { .. } => K::Tampered,
+            StoreError::HeldWithoutEscrow => K::Retry,
+            StoreError::SubjectErased => K::Erased,
+        }
+    }
+}

@@ -197,6 +197,38 @@ pub enum VaultError {
     ConsentNotEnded(Box<crate::consent::ConsentError>),
 }
 
+impl VaultError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)): what the
+    /// audit trail records of a refusal.
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            VaultError::Shredded => K::Shredded,
+            VaultError::Expired { .. } => K::Expired,
+            VaultError::RestrictedByHold { .. } => K::RestrictedByHold,
+            VaultError::RestrictedByErasureException { .. } => K::RestrictedByErasureException,
+            VaultError::BadErasureException { .. } => K::InvalidInput,
+            VaultError::EpochSwept { .. } => K::EpochSwept,
+            VaultError::EpochKeyNotFound { .. } | VaultError::KeyNotFound { .. } => K::KeyNotFound,
+            VaultError::RetentionOutOfRange => K::RetentionOutOfRange,
+            VaultError::RetentionUndeclared { .. } => K::RetentionUndeclared,
+            VaultError::UnderLegalHold { .. } => K::UnderLegalHold,
+            VaultError::Hold(e) => e.kind(),
+            VaultError::KeyRetired { .. } => K::KeyRetired,
+            VaultError::WouldRetireNewestKey { .. } => K::WouldRetireNewestKey,
+            VaultError::SubjectMismatch => K::SubjectMismatch,
+            VaultError::Decrypt => K::Unauthentic,
+            VaultError::Format(e) => e.kind(),
+            VaultError::Plaintext(e) => e.kind(),
+            VaultError::Key(e) => e.kind(),
+            VaultError::UnknownMasterKey { .. } => K::MasterKeyInvalid,
+            VaultError::Store(e) => e.kind(),
+            VaultError::Audit(e) => e.kind(),
+            VaultError::ConsentNotEnded(_) => K::ConsentNotEnded,
+        }
+    }
+}
+
 /// What [`Operator::shred`](crate::Operator::shred) destroyed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShredReport {

@@ -26,7 +26,7 @@ pub use operator::Operator;
 use crate::access::Access;
 use crate::audit::AuditTrail;
 use crate::category::Category;
-use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header, OpenError};
+use crate::format::{self, BodyError, CONTEXT_DIGEST_LEN, Dates, FormatError, Header};
 use crate::keys::{Algorithm, KeyStore, MasterKey, MemoryKeyStore, Slot};
 use crate::personal::Personal;
 use crate::plaintext::Plaintext;
@@ -332,8 +332,8 @@ impl Vault {
                 format::open(key, bytes, header, context)
             })?
             .map_err(|e| match e {
-                OpenError::Unauthentic => VaultError::Decrypt,
-                OpenError::BadDates => VaultError::Format(FormatError::BadDates),
+                BodyError::Unauthentic => VaultError::Decrypt,
+                BodyError::BadDates => VaultError::Format(FormatError::BadDates),
             })
     }
 }
