@@ -152,7 +152,7 @@
 //! use custodian::consent::{ConsentLedger, EvidenceKey};
 //! use custodian::keys::LocalMasterKey;
 //! use custodian::store::SqliteStore;
-//! use custodian::{Actor, Context, Personal, Retention, SubjectId, Vault, VaultError, categories::Email};
+//! use custodian::{Actor, Context, OpenError, Personal, Retention, SubjectId, Vault, categories::Email};
 //!
 //! # let dir = tempfile::tempdir()?;
 //! # let (keys_path, evidence_path) = (dir.path().join("keys.db"), dir.path().join("evidence.db"));
@@ -179,7 +179,7 @@
 //! assert_eq!(receipt.subject, vault.subject_ref(&alice)?);
 //! # custodian::purpose! { pub struct Receipts { basis: Contract, description: "Email receipts.", uses: [Email] } }
 //! # let access = custodian::Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
-//! assert!(matches!(vault.open(&sealed, &ctx, &access), Err(VaultError::Shredded)));
+//! assert!(matches!(vault.open(&sealed, &ctx, &access), Err(OpenError::Shredded)));
 //! # drop(ledger);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -299,7 +299,8 @@ pub use custodian_derive::PersonalData;
 pub use sealed::{Context, ContextError, Sealed};
 pub use subject::{InvalidSubjectId, MAX_SUBJECT_ID_LEN, SubjectId};
 pub use vault::{
-    Operator, RewrapReport, ShredReport, SweepReport, Vault, VaultBuilder, VaultError,
+    AdminError, OpenError, Operator, RewrapReport, SealError, ShredReport, SweepReport, Vault,
+    VaultBuilder, VaultError,
 };
 
 /// The `secrecy` crate, as custodian uses it: key material passed in by value

@@ -455,7 +455,7 @@ mod tests {
         assert!(
             matches!(
                 result,
-                Err(crate::VaultError::Plaintext(PlaintextError::Encode { .. }))
+                Err(crate::SealError::Plaintext(PlaintextError::Encode { .. }))
             ),
             "sealing must fail, not store `null`"
         );

@@ -20,7 +20,7 @@ use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
 use custodian::keys::MemoryKeyStore;
 use custodian::retention::{Clock, ManualClock};
 use custodian::store::SqliteStore;
-use custodian::{Access, Actor, Sealed, SubjectId, Vault, VaultError};
+use custodian::{Access, Actor, AdminError, OpenError, Sealed, SubjectId, Vault};
 use proptest::prelude::*;
 
 custodian::purpose! {
@@ -67,7 +67,7 @@ fn every_audited_action_is_recorded_with_its_fields() {
     let bob = sid("cus_bob");
     assert!(matches!(
         v.open(&sealed, &ctx(), &support(&bob)),
-        Err(VaultError::SubjectMismatch)
+        Err(OpenError::SubjectMismatch)
     )); // 1 access refused
     let notice = ledger
         .register_notice::<Offers>("offers", 1, "Email me offers.")
@@ -88,7 +88,7 @@ fn every_audited_action_is_recorded_with_its_fields() {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .erase(&alice),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     )); // 5
     v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .release(&hold.id)
@@ -370,13 +370,13 @@ fn a_failing_sink_fails_the_access_closed_and_loses_nothing() {
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     down.store(true, Ordering::SeqCst);
     match v.open(&sealed, &ctx(), &support(&alice)) {
-        Err(VaultError::Audit(AuditError::Sink(m))) => assert_eq!(m.to_string(), "disk full"),
+        Err(OpenError::Audit(AuditError::Sink(m))) => assert_eq!(m.to_string(), "disk full"),
         other => panic!("expected an audit failure, got {other:?}"),
     }
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .hold::<Support>(&alice, "case", None),
-        Err(VaultError::Audit(_))
+        Err(AdminError::Audit(_))
     ));
     down.store(false, Ordering::SeqCst);
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
@@ -594,7 +594,7 @@ fn a_full_disk_fails_the_open_closed() {
     let sealed = seal(&v, &alice, 30);
     assert!(matches!(
         v.open(&sealed, &ctx(), &support(&alice)),
-        Err(VaultError::Audit(AuditError::Sink(_)))
+        Err(OpenError::Audit(AuditError::Sink(_)))
     ));
 }
 

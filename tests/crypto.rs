@@ -9,7 +9,9 @@ use custodian::keys::{
     Algorithm, KeyName, KeyStore, LocalMasterKey, MasterKey, MemoryKeyStore, StoredKey, WrappedKey,
 };
 use custodian::retention::ManualClock;
-use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
+use custodian::{
+    Access, Actor, Context, OpenError, Personal, SealError, Sealed, SubjectId, Vault, VaultError,
+};
 use proptest::prelude::*;
 
 custodian::purpose! {
@@ -155,7 +157,7 @@ fn moved_ciphertext_fails_to_open() {
         .retain(custodian::Retention::UntilErased);
     assert!(matches!(
         v.open(&sealed, &backup_ctx, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // Another record type.
     let lead_ctx: Context<Email> = Context::new("lead", "email")
@@ -163,7 +165,7 @@ fn moved_ciphertext_fails_to_open() {
         .retain(custodian::Retention::UntilErased);
     assert!(matches!(
         v.open(&sealed, &lead_ctx, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // Another category in the same place (bytes relabelled as a phone number).
     let as_phone = Sealed::<String, Phone>::from_bytes(sealed.as_bytes().to_vec()).unwrap();
@@ -172,12 +174,12 @@ fn moved_ciphertext_fails_to_open() {
         .retain(custodian::Retention::UntilErased);
     assert!(matches!(
         v.open(&as_phone, &phone_ctx, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // Another subject's row: refused before decryption.
     assert!(matches!(
         v.open(&sealed, &email_ctx, &access(&b)),
-        Err(VaultError::SubjectMismatch)
+        Err(OpenError::SubjectMismatch)
     ));
     // A header edited to name the other subject: b's key is used and the tag fails.
     let mut edited = sealed.as_bytes().to_vec();
@@ -186,7 +188,7 @@ fn moved_ciphertext_fails_to_open() {
     let edited = Sealed::<String, Email>::from_bytes(edited).unwrap();
     assert!(matches!(
         v.open(&edited, &email_ctx, &access(&b)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // And the original still opens in its own place.
     assert_eq!(
@@ -209,14 +211,11 @@ fn wrong_master_key_fails() {
     // Same id, other bytes.
     let wrong = Vault::new(master("m1", 2), store.clone());
     let err = wrong.open(&sealed, &body_ctx(), &access(&s)).unwrap_err();
-    assert!(matches!(err, VaultError::Key(_)), "{err:?}");
+    assert!(matches!(err, OpenError::Key(_)), "{err:?}");
     // Another id altogether.
     let other = Vault::new(master("m2", 1), store);
     let err = other.open(&sealed, &body_ctx(), &access(&s)).unwrap_err();
-    assert!(
-        matches!(err, VaultError::UnknownMasterKey { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, OpenError::UnknownMasterKey { .. }), "{err:?}");
     assert!(err.to_string().contains("m1"));
 }
 
@@ -246,7 +245,7 @@ fn wrapped_key_copied_to_another_subject_does_not_unwrap() {
             &body_ctx(),
         )
         .unwrap_err();
-    assert!(matches!(err, VaultError::Key(_)), "{err:?}");
+    assert!(matches!(err, SealError::Key(_)), "{err:?}");
 }
 
 #[test]
@@ -433,7 +432,7 @@ fn swapping_the_sealed_dates_of_two_values_of_one_subject_fails_to_open() {
         let swapped = Sealed::<String, Email>::from_bytes(swapped).unwrap();
         assert!(matches!(
             v.open(&swapped, &retained(30), &access(&a)),
-            Err(VaultError::Decrypt)
+            Err(OpenError::Decrypt)
         ));
         assert!(matches!(
             v.dates(&swapped, &retained(30)),
@@ -470,15 +469,15 @@ fn a_value_moved_between_two_fields_of_one_record_fails_to_open() {
     };
     assert!(matches!(
         swapped.open(&v, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     assert!(matches!(
         swapped.open_email(&v, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     assert!(matches!(
         swapped.open_backup_email(&v, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
 }
 
@@ -507,17 +506,17 @@ fn editing_the_clear_headers_expiry_day_fails_to_open() {
     // A later day (the value would live a day longer): another key, the tag fails.
     assert!(matches!(
         v.open(&edit(day_long), &retained(30), &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // Kept until erased: the key without any epoch share, the tag fails.
     assert!(matches!(
         v.open(&edit(custodian::NO_EPOCH), &retained(30), &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // A day no key was made for: nothing to open it with.
     assert!(matches!(
         v.open(&edit(day_long + 100), &retained(30), &access(&a)),
-        Err(VaultError::EpochKeyNotFound { .. })
+        Err(OpenError::EpochKeyNotFound { .. })
     ));
     // The unedited value still opens; its exact expiry is enforced to the second.
     assert!(v.open(&short, &retained(30), &access(&a)).is_ok());
@@ -526,7 +525,7 @@ fn editing_the_clear_headers_expiry_day_fails_to_open() {
     assert!(v.open(&short, &retained(30), &access(&a)).is_ok());
     clock.advance(chrono::TimeDelta::seconds(1));
     match v.open(&short, &retained(30), &access(&a)) {
-        Err(VaultError::Expired { at }) => assert_eq!(at.timestamp(), expires),
+        Err(OpenError::Expired { at }) => assert_eq!(at.timestamp(), expires),
         other => panic!("expected Expired, got {other:?}"),
     }
 }
@@ -635,7 +634,7 @@ fn a_health_value_retyped_to_a_look_alike_of_another_sensitivity_does_not_open()
     let access: Access<Invoicing> = Access::new(s.clone(), Actor::service("tests"));
     assert!(matches!(
         v.open(&retyped, &ctx, &access),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
 }
 
@@ -649,7 +648,7 @@ fn a_health_value_retyped_to_a_look_alike_with_another_ccpa_marking_does_not_ope
     let access: Access<Claims> = Access::new(s.clone(), Actor::service("tests"));
     assert!(matches!(
         v.open(&retyped, &ctx, &access),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
 }
 

@@ -9,8 +9,8 @@ use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
 use custodian::retention::{ErasureException, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
-    Access, Actor, Category, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault,
-    VaultError,
+    Access, Actor, AdminError, Category, Context, OpenError, Personal, PersonalData, Retention,
+    SealError, Sealed, SubjectId, Vault, VaultError,
 };
 
 custodian::purpose! {
@@ -195,7 +195,7 @@ fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_un
                 &Personal::new(alice.clone(), String::from("2 Side St")),
                 &address_ctx()
             ),
-            Err(VaultError::Shredded)
+            Err(SealError::Shredded)
         ));
         // The exception ends: unreadable at once, and the next sweep destroys the key.
         clock.advance(TimeDelta::days(3 * 365));
@@ -325,7 +325,7 @@ fn a_moved_value_of_a_non_excepted_category_cannot_use_the_exception_key() {
     let same_place: Context<PostalAddress> = Context::new("customer", "email").unwrap();
     assert!(matches!(
         v.open(&moved, &same_place, &a),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
 }
 
@@ -343,7 +343,7 @@ fn an_erasure_under_hold_keeps_nothing_and_says_why() {
         .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
     {
-        Err(e @ VaultError::UnderLegalHold { .. }) => {
+        Err(e @ AdminError::UnderLegalHold { .. }) => {
             assert!(
                 e.to_string().contains("audit 2027-3"),
                 "the refusal names the hold: {e}"
@@ -385,7 +385,7 @@ fn bad_exceptions_are_refused_before_anything_is_erased() {
         assert!(matches!(
             v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
                 .erase_with(&alice, &bad),
-            Err(VaultError::BadErasureException { .. })
+            Err(AdminError::BadErasureException { .. })
         ));
     }
     assert_eq!(
@@ -547,7 +547,7 @@ fn a_queued_erasure_edited_in_the_store_is_refused_by_the_sweep() {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .sweep(),
-        Err(VaultError::Store(
+        Err(AdminError::Store(
             custodian::store::StoreError::RetentionTampered { .. }
         ))
     ));

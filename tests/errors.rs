@@ -17,7 +17,7 @@ use custodian::categories::Email;
 use custodian::keys::{KeyError, MasterKey, MemoryKeyStore};
 use custodian::retention::ManualClock;
 use custodian::zeroize::Zeroizing;
-use custodian::{Access, Actor, Context, ErrorKind, Personal, Retention, Vault, VaultError};
+use custodian::{Access, Actor, Context, ErrorKind, OpenError, Personal, Retention, Vault};
 
 custodian::purpose! {
     struct Support { basis: Contract, description: "Answer requests.", uses: [Email] }
@@ -127,7 +127,7 @@ fn a_custom_sinks_error_is_downcast_back_from_source() {
         .unwrap();
     let access = Access::<Support>::new(alice, Actor::service("helpdesk"));
     let e = v.open(&sealed, &ctx(), &access).unwrap_err();
-    let Some(VaultError::Audit(audit)) = Some(&e) else {
+    let Some(OpenError::Audit(audit)) = Some(&e) else {
         panic!("expected an audit failure, got {e:?}");
     };
     let backend = audit

@@ -13,7 +13,7 @@ use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink};
 use custodian::categories::Email;
 use custodian::keys::MemoryKeyStore;
 use custodian::retention::ManualClock;
-use custodian::{Actor, VaultError};
+use custodian::{Actor, AdminError};
 
 custodian::purpose! {
     struct LegalClaims {
@@ -56,7 +56,7 @@ fn each_operation_is_audited_as_the_actor_of_its_handle() {
     // Refused under the hold, and recorded as refused for the one who tried.
     assert!(matches!(
         dpo.erase(&alice),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     ));
     counsel.release(&hold.id).unwrap();
     dpo.rotate_subject_key(&alice).unwrap();

@@ -11,7 +11,8 @@ use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
 use custodian::retention::{Clock, ErasureException, HoldScope, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
-    Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
+    Access, Actor, AdminError, Context, OpenError, Personal, PersonalData, Retention, SealError,
+    Sealed, SubjectId, Vault, VaultError,
 };
 use proptest::prelude::*;
 
@@ -294,7 +295,7 @@ fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .release(&hold.id),
-        Err(VaultError::Hold(
+        Err(AdminError::Hold(
             custodian::retention::HoldError::AlreadyReleased(_)
         ))
     ));
@@ -356,12 +357,12 @@ fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .hold::<Crm>(&a, "late", Some(clock.now())),
-        Err(VaultError::Hold(_))
+        Err(AdminError::Hold(_))
     ));
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .hold::<Crm>(&a, "  ", None),
-        Err(VaultError::Hold(_))
+        Err(AdminError::Hold(_))
     ));
 }
 
@@ -409,7 +410,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
         .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .erase(&a)
     {
-        Err(VaultError::UnderLegalHold {
+        Err(AdminError::UnderLegalHold {
             hold: id,
             reason,
             until,
@@ -424,7 +425,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .shred(&a),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     ));
     // Held: the expired phone is still there.
     let opened = sealed.open(&v, &access(&a)).unwrap();
@@ -438,7 +439,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
     assert!(opened.phone.is_none());
     assert!(matches!(
         sealed.open_phone(&v, &access(&a)),
-        Err(VaultError::Expired { .. })
+        Err(OpenError::Expired { .. })
     ));
 
     let receipt = v
@@ -468,12 +469,12 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
     }
     assert!(matches!(
         sealed.open(&v, &access(&a)),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .hold::<Crm>(&a, "too late", None),
-        Err(VaultError::Shredded)
+        Err(AdminError::Shredded)
     ));
 }
 
@@ -531,7 +532,7 @@ fn reseal_keeps_the_dates_and_a_clock_behind_the_sweep_cannot_seal_into_a_swept_
             &Personal::new(a.clone(), "x@example.com".to_string()),
             &ctx(1)
         ),
-        Err(VaultError::EpochSwept { .. })
+        Err(SealError::EpochSwept { .. })
     ));
 }
 
@@ -742,7 +743,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                         model.keyed[subject] = true;
                         values.push((subject, expires, sealed));
                     }
-                    Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                    Err(SealError::Shredded) => assert!(model.erased[subject], "step {step}"),
                     Err(e) => panic!("step {step}: seal failed: {e}"),
                 }
             }
@@ -779,7 +780,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                     model.scopes[subject].insert(scope);
                     model.known[subject] = true;
                 }
-                Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                Err(AdminError::Shredded) => assert!(model.erased[subject], "step {step}"),
                 Err(e) => panic!("step {step}: hold failed: {e}"),
             },
             Op::Release { subject } => {
@@ -804,7 +805,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                     model.keyed[subject] = false;
                     model.escrows.retain(|(s, _)| *s != subject);
                 }
-                Err(VaultError::UnderLegalHold { .. }) => {
+                Err(AdminError::UnderLegalHold { .. }) => {
                     assert!(model.held(subject), "step {step}: refused without a hold")
                 }
                 Err(e) => panic!("step {step}: erase failed: {e}"),
@@ -830,7 +831,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                         model.keyed[subject] = false;
                         model.escrows.retain(|(s, _)| *s != subject);
                     }
-                    Err(VaultError::UnderLegalHold { .. }) => {
+                    Err(AdminError::UnderLegalHold { .. }) => {
                         assert!(model.held(subject), "step {step}: refused without a hold")
                     }
                     Err(e) => panic!("step {step}: erase_with failed: {e}"),

@@ -15,7 +15,8 @@ use custodian::keys::{KeyName, KeyStore, MemoryKeyStore};
 use custodian::retention::{HoldScope, LegalHold, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
-    Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
+    Access, Actor, AdminError, Context, OpenError, Personal, Retention, Sealed, SubjectId, Vault,
+    VaultError,
 };
 
 custodian::purpose! {
@@ -233,7 +234,7 @@ fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
         eraser
             .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .erase(&a),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     ));
     let fresh = vault_on(Arc::clone(&store), &clock);
     assert_eq!(open(&fresh, &sealed, &a).unwrap(), "cus_a@example.com");
@@ -385,7 +386,7 @@ fn a_hold_placed_by_another_process_restricts_and_permits_opens_here_at_once() {
         "the key is cached from here on"
     );
     clock.advance(TimeDelta::days(31));
-    assert!(matches!(for_claims(&v), Err(VaultError::Expired { .. })));
+    assert!(matches!(for_claims(&v), Err(OpenError::Expired { .. })));
     run_holder(&path, "place");
     assert!(for_claims(&v).is_ok());
     assert!(matches!(
@@ -393,5 +394,5 @@ fn a_hold_placed_by_another_process_restricts_and_permits_opens_here_at_once() {
         Err(VaultError::RestrictedByHold { .. })
     ));
     run_holder(&path, "release");
-    assert!(matches!(for_claims(&v), Err(VaultError::Expired { .. })));
+    assert!(matches!(for_claims(&v), Err(OpenError::Expired { .. })));
 }

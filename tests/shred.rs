@@ -13,7 +13,8 @@ use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
 use custodian::retention::JournalPurge;
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{
-    Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
+    Access, Actor, AdminError, Context, OpenError, Personal, Retention, SealError, Sealed,
+    SubjectId, Vault,
 };
 
 custodian::purpose! {
@@ -42,7 +43,7 @@ fn seal(v: &Vault, s: &SubjectId, email: &str) -> Sealed<String, Email> {
     .unwrap()
 }
 
-fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
+fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, OpenError> {
     v.open(sealed, &ctx(), &access(s))
         .map(|p| p.read(&access(s)).unwrap().clone())
 }
@@ -60,9 +61,9 @@ fn shred_then_open(v: &Vault) {
         .unwrap();
     assert_eq!(report.keys_destroyed, 1);
     // The key was cached: shredding evicts it at once.
-    assert!(matches!(open(v, &a, &alice), Err(VaultError::Shredded)));
+    assert!(matches!(open(v, &a, &alice), Err(OpenError::Shredded)));
     let copy = Sealed::<String, Email>::from_bytes(backup_copy).unwrap();
-    assert!(matches!(open(v, &copy, &alice), Err(VaultError::Shredded)));
+    assert!(matches!(open(v, &copy, &alice), Err(OpenError::Shredded)));
     // Nothing new is sealed for a shredded subject.
     let err = v
         .seal(
@@ -70,7 +71,7 @@ fn shred_then_open(v: &Vault) {
             &ctx(),
         )
         .unwrap_err();
-    assert!(matches!(err, VaultError::Shredded));
+    assert!(matches!(err, SealError::Shredded));
     // Other subjects are unaffected.
     assert_eq!(open(v, &b, &bob).unwrap(), "bob@example.com");
 }
@@ -128,7 +129,7 @@ fn shred_on_sqlite_survives_reopen_and_leaves_no_key_bytes_on_disk() {
     let v = Vault::new(m("m1", 1), SqliteStore::open(&path).unwrap());
     assert!(matches!(
         open(&v, &sealed, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
 }
 
@@ -159,7 +160,7 @@ fn another_vault_on_the_same_store_stops_within_its_cache_ttl() {
     std::thread::sleep(Duration::from_millis(150));
     assert!(matches!(
         open(&peer, &sealed, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
 }
 
@@ -196,7 +197,7 @@ fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
     );
     assert!(matches!(
         open(&v, &upgraded, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
 }
 
@@ -286,7 +287,7 @@ fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
     for (s, x) in subjects.iter().zip(&sealed) {
         assert!(matches!(
             open(&old_only, x, s),
-            Err(VaultError::UnknownMasterKey { .. })
+            Err(OpenError::UnknownMasterKey { .. })
         ));
     }
 }
@@ -363,10 +364,10 @@ fn the_store_file_alone_does_not_confirm_a_guessed_erased_id() {
     let v = Vault::new(m("m1", 1), SqliteStore::open(&path).unwrap());
     assert!(matches!(
         open(&v, &sealed, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
     let again = Personal::<String, Email>::new(alice.clone(), "again@example.com".into());
-    assert!(matches!(v.seal(&again, &ctx()), Err(VaultError::Shredded)));
+    assert!(matches!(v.seal(&again, &ctx()), Err(SealError::Shredded)));
 }
 
 /// A reader in another connection, holding a read transaction open on `path`.
@@ -396,7 +397,7 @@ fn a_shred_whose_checkpoint_is_busy_commits_and_returns_its_receipt() {
     assert_eq!(receipt.subject_keys_destroyed, 1);
     assert!(matches!(
         open(&v, &sealed, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
     drop(reader);
     // The next checkpoint opportunity empties the log.
@@ -561,7 +562,7 @@ fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compro
     let (missed, _) = &before[0];
     assert!(matches!(
         open(&fresh, missed, &subjects[0]),
-        Err(VaultError::KeyRetired { version: 1 })
+        Err(OpenError::KeyRetired { version: 1 })
     ));
 }
 
@@ -571,7 +572,7 @@ fn retire(v: &Vault) {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .retire_subject_key_versions(&alice, 2),
-        Err(VaultError::WouldRetireNewestKey {
+        Err(AdminError::WouldRetireNewestKey {
             below: 2,
             newest: 1
         })
@@ -600,7 +601,7 @@ fn retire(v: &Vault) {
     // Evicted from the cache at once; the resealed value opens, new seals work.
     assert!(matches!(
         open(v, &old, &alice),
-        Err(VaultError::KeyRetired { version: 1 })
+        Err(OpenError::KeyRetired { version: 1 })
     ));
     assert_eq!(open(v, &resealed, &alice).unwrap(), "alice@example.com");
     let new = seal(v, &alice, "alice@new.example");
@@ -613,7 +614,7 @@ fn retire(v: &Vault) {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .retire_subject_key_versions(&alice, 2),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     ));
     v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .release(&hold.id)
@@ -624,7 +625,7 @@ fn retire(v: &Vault) {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .retire_subject_key_versions(&alice, 2),
-        Err(VaultError::Shredded)
+        Err(AdminError::Shredded)
     ));
 }
 
