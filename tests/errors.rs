@@ -233,3 +233,54 @@ fn refusals_are_recorded_as_codes_so_rewording_a_message_changes_no_record() {
         }
     }
 }
+
+#[test]
+fn every_operation_reports_its_refusal_by_code() {
+    let clock = ManualClock::new(t0());
+    let sink = Arc::new(MemorySink::new());
+    let trail = Arc::new(AuditTrail::new(Arc::clone(&sink)).unwrap());
+    let v = audited_vault(MemoryKeyStore::new(), &trail, &clock);
+    let alice = sid("cus_alice");
+    let sealed = seal_email(&v, &alice, "alice.secret@example.com", 30);
+    let op = v.operator(Actor::staff("emp-7", "privacy-officer"));
+    let hold = op.hold::<Support>(&alice, "case 12", None).unwrap();
+    let erase: custodian::AdminError = op.erase(&alice).unwrap_err();
+    assert_eq!(erase.kind(), ErrorKind::UnderLegalHold);
+    assert_eq!(erase.kind().http_status(), 409);
+    op.release(&hold.id).unwrap();
+    let again = op.release(&hold.id).unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::HoldAlreadyReleased);
+    op.erase(&alice).unwrap();
+    let access = Access::<Support>::new(alice.clone(), Actor::service("helpdesk"));
+    let open: OpenError = v.open(&sealed, &ctx(), &access).unwrap_err();
+    assert_eq!(open.kind(), ErrorKind::Shredded);
+    let seal: custodian::SealError = v
+        .seal(
+            &Personal::new(alice, "a@example.com".to_string()),
+            &ctx().retain(Retention::Days(3)),
+        )
+        .unwrap_err();
+    assert_eq!(seal.kind(), ErrorKind::Shredded);
+    // Every conversion to the cross-operation type keeps the code.
+    assert_eq!(
+        custodian::VaultError::from(open).kind(),
+        ErrorKind::Shredded
+    );
+    assert_eq!(
+        custodian::VaultError::from(erase).kind(),
+        ErrorKind::UnderLegalHold
+    );
+    // The small errors have codes too.
+    assert_eq!(
+        custodian::Retention::parse("forever").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        custodian::SubjectId::new("").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        Context::<Email>::new("", "email").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+}

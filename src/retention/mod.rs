@@ -88,7 +88,15 @@ pub enum Retention {
 #[error(
     "a retention period is a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), a number of years from the end of the calendar year (\"8y from end of year\", \"8y from end of year +01:00\"), or \"until_erased\""
 )]
+#[non_exhaustive]
 pub struct RetentionParseError;
+
+impl RetentionParseError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidInput
+    }
+}
 
 impl Retention {
     /// Parses `"30d"`, `"6m"`, `"7y"`, `"8y from end of year"` (optionally followed by
