@@ -99,6 +99,10 @@ pub enum ErrorKind {
     /// `consent_not_ended`: keys were destroyed but consents not ended; run the
     /// erasure again.
     ConsentNotEnded,
+    /// `subject_ref_required`: a subject key reached a store without its subject
+    /// reference; a bug in the caller of the key store (or its backend), not in the
+    /// data.
+    SubjectRefRequired,
 }
 
 impl ErrorKind {
@@ -142,6 +146,7 @@ impl ErrorKind {
         ErrorKind::AuditUnavailable,
         ErrorKind::Misconfigured,
         ErrorKind::ConsentNotEnded,
+        ErrorKind::SubjectRefRequired,
     ];
 
     /// The stable code: lowercase ASCII words joined by `_`.
@@ -185,6 +190,7 @@ impl ErrorKind {
             ErrorKind::AuditUnavailable => "audit_unavailable",
             ErrorKind::Misconfigured => "misconfigured",
             ErrorKind::ConsentNotEnded => "consent_not_ended",
+            ErrorKind::SubjectRefRequired => "subject_ref_required",
         }
     }
 
@@ -234,7 +240,8 @@ impl ErrorKind {
             | ErrorKind::StoreIncompatible
             | ErrorKind::Tampered
             | ErrorKind::Misconfigured
-            | ErrorKind::ConsentNotEnded => 500,
+            | ErrorKind::ConsentNotEnded
+            | ErrorKind::SubjectRefRequired => 500,
         }
     }
 }

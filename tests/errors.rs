@@ -14,7 +14,8 @@ use custodian::audit::{
     MemorySink, Outcome,
 };
 use custodian::categories::Email;
-use custodian::keys::{KeyError, MasterKey, MemoryKeyStore};
+use custodian::keys::{KeyError, MasterKey};
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::ManualClock;
 use custodian::zeroize::Zeroizing;
 use custodian::{Access, Actor, Context, ErrorKind, OpenError, Personal, Retention, Vault};
@@ -66,6 +67,7 @@ fn every_error_code_is_spelled_as_released() {
         "audit_unavailable",
         "misconfigured",
         "consent_not_ended",
+        "subject_ref_required",
     ];
     let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
     assert_eq!(codes, released);

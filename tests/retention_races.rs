@@ -10,10 +10,12 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::stores::{Forwarding, StoreHook};
 use common::{sid, vault_on};
+use custodian::VaultStore;
 use custodian::categories::Email;
-use custodian::keys::{KeyName, KeyStore, MemoryKeyStore};
-use custodian::retention::{HoldScope, LegalHold, ManualClock};
-use custodian::store::SqliteStore;
+use custodian::keys::{KeyName, KeyStore};
+use custodian::memory::MemoryKeyStore;
+use custodian::retention::{HoldScope, LegalHold, ManualClock, RetentionStore};
+use custodian::sqlite::SqliteStore;
 use custodian::{
     Access, Actor, AdminError, Context, OpenError, Personal, Retention, Sealed, SubjectId, Vault,
     VaultError,
@@ -88,7 +90,7 @@ fn run(hook: &Hook) {
 }
 
 impl StoreHook for Races {
-    fn before_insert_wrapped(&self, n: &KeyName) {
+    fn before_insert(&self, n: &KeyName) {
         if matches!(n, KeyName::Escrow { .. }) {
             run(&self.before_escrow);
         }
@@ -107,7 +109,7 @@ impl StoreHook for Races {
 /// A hold placed (through a second vault on the same store) after the sweep read the
 /// holds and before it destroyed the epoch: the hold returned `Ok`, so the data must
 /// survive the sweep.
-fn hold_placed_during_sweep(store: Arc<dyn KeyStore>) {
+fn hold_placed_during_sweep(store: Arc<dyn VaultStore>) {
     let clock = ManualClock::new(t0());
     let other = vault_on(Arc::clone(&store), &clock);
     let hooked = Arc::new(hooked(Arc::clone(&store)));
@@ -155,7 +157,7 @@ fn a_hold_placed_while_a_sweep_runs_keeps_the_data_on_sqlite() {
 
 /// A hold released (through a second vault) after the sweep read it as active and
 /// before the sweep stored the subject's escrow: no escrow may outlive the release.
-fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
+fn hold_released_during_sweep(store: Arc<dyn VaultStore>) {
     let clock = ManualClock::new(t0());
     let other = Arc::new(vault_on(Arc::clone(&store), &clock));
     let hooked = Arc::new(hooked(Arc::clone(&store)));
@@ -183,7 +185,7 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
         epoch,
     };
     assert!(
-        store.wrapped(&escrow).unwrap().is_none(),
+        store.get(&escrow).unwrap().is_none(),
         "an escrow outlived the release of the subject's last hold"
     );
     // And no later sweep leaves one behind either.
@@ -192,7 +194,7 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
         .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .sweep()
         .unwrap();
-    assert!(store.wrapped(&escrow).unwrap().is_none());
+    assert!(store.get(&escrow).unwrap().is_none());
     let fresh = vault_on(Arc::clone(&store), &clock);
     assert!(matches!(
         open(&fresh, &sealed, &a),
@@ -216,7 +218,7 @@ fn a_hold_released_while_a_sweep_runs_leaves_no_escrow_on_sqlite() {
 /// A hold placed (through a second vault) after the erasure checked the subject's
 /// holds and before it destroyed the keys: the hold returned `Ok`, so the erasure must
 /// be refused and the data kept.
-fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
+fn hold_placed_during_erase(store: Arc<dyn VaultStore>) {
     let clock = ManualClock::new(t0());
     let other = Arc::new(vault_on(Arc::clone(&store), &clock));
     let hooked = Arc::new(hooked(Arc::clone(&store)));

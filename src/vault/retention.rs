@@ -76,7 +76,7 @@ impl Vault {
         let now = self.clock.now();
         let holds = self
             .keys
-            .store
+            .holds()
             .holds(Some(subject), self.keys.retention_key()?)?;
         let keeping: Vec<&LegalHold> = holds
             .iter()
@@ -110,7 +110,7 @@ impl Vault {
         let now = self.clock.now();
         Ok(self
             .keys
-            .store
+            .holds()
             .holds(Some(subject), self.keys.retention_key()?)?
             .into_iter()
             .find(|h| h.is_active(now)))
@@ -122,7 +122,7 @@ impl Vault {
         let now = self.clock.now();
         match self
             .keys
-            .store
+            .holds()
             .holds(Some(subject), self.keys.retention_key()?)?
             .into_iter()
             .find(|h| h.binds(now))
@@ -152,7 +152,7 @@ impl Vault {
     ) -> Result<RetentionReport, VaultError> {
         let counts = self
             .keys
-            .store
+            .retention()
             .verify_retention(self.keys.retention_key()?)?;
         if let Some(e) = expected
             && !counts.covers(&e.counts)
