@@ -103,6 +103,10 @@ pub enum ErrorKind {
     /// reference; a bug in the caller of the key store (or its backend), not in the
     /// data.
     SubjectRefRequired,
+    /// `internal`: a step inside an operation failed in a way that operation cannot
+    /// report; it was refused (fail closed); a bug to report, with the error's
+    /// `Debug`, which names the step's own code.
+    Internal,
 }
 
 impl ErrorKind {
@@ -147,6 +151,7 @@ impl ErrorKind {
         ErrorKind::Misconfigured,
         ErrorKind::ConsentNotEnded,
         ErrorKind::SubjectRefRequired,
+        ErrorKind::Internal,
     ];
 
     /// The stable code: lowercase ASCII words joined by `_`.
@@ -191,6 +196,7 @@ impl ErrorKind {
             ErrorKind::Misconfigured => "misconfigured",
             ErrorKind::ConsentNotEnded => "consent_not_ended",
             ErrorKind::SubjectRefRequired => "subject_ref_required",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -241,7 +247,8 @@ impl ErrorKind {
             | ErrorKind::Tampered
             | ErrorKind::Misconfigured
             | ErrorKind::ConsentNotEnded
-            | ErrorKind::SubjectRefRequired => 500,
+            | ErrorKind::SubjectRefRequired
+            | ErrorKind::Internal => 500,
         }
     }
 }

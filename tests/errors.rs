@@ -68,6 +68,7 @@ fn every_error_code_is_spelled_as_released() {
         "misconfigured",
         "consent_not_ended",
         "subject_ref_required",
+        "internal",
     ];
     let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
     assert_eq!(codes, released);

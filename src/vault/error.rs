@@ -195,6 +195,16 @@ pub enum VaultError {
         "the data subject's keys were destroyed, but their consents could not be ended: run the erasure again; {0}"
     )]
     ConsentNotEnded(Box<crate::consent::ConsentError>),
+    /// A step inside the vault failed in a way its operation cannot report (a bug in
+    /// custodian): it was refused, fail closed. Its code is
+    /// [`ErrorKind::Internal`](crate::ErrorKind::Internal); `unexpected` is the step's own.
+    #[error(
+        "an internal step failed with `{unexpected}`, which its operation cannot report: it was refused; report this as a bug"
+    )]
+    Internal {
+        /// The code of the error the step returned.
+        unexpected: crate::ErrorKind,
+    },
 }
 
 impl VaultError {
@@ -225,6 +235,7 @@ impl VaultError {
             VaultError::Store(e) => e.kind(),
             VaultError::Audit(e) => e.kind(),
             VaultError::ConsentNotEnded(_) => K::ConsentNotEnded,
+            VaultError::Internal { .. } => K::Internal,
         }
     }
 }

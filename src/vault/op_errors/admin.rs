@@ -103,6 +103,16 @@ pub enum AdminError {
         "the data subject's keys were destroyed, but their consents could not be ended: run the erasure again; {0}"
     )]
     ConsentNotEnded(Box<crate::consent::ConsentError>),
+    /// A step inside the vault failed in a way an administrative operation cannot report (a bug in
+    /// custodian): it was refused, fail closed. Its code is
+    /// [`ErrorKind::Internal`](crate::ErrorKind::Internal); `unexpected` is the step's own.
+    #[error(
+        "an internal step failed with `{unexpected}`, which an administrative operation cannot report: it was refused; report this as a bug"
+    )]
+    Internal {
+        /// The code of the error the step returned.
+        unexpected: crate::ErrorKind,
+    },
 }
 
 impl AdminError {
@@ -123,6 +133,7 @@ impl AdminError {
             AdminError::Store(e) => e.kind(),
             AdminError::Audit(e) => e.kind(),
             AdminError::ConsentNotEnded(_) => K::ConsentNotEnded,
+            AdminError::Internal { .. } => K::Internal,
         }
     }
 
@@ -156,13 +167,12 @@ impl AdminError {
             VaultError::Store(e) => AdminError::Store(e),
             VaultError::Audit(e) => AdminError::Audit(e),
             VaultError::ConsentNotEnded(e) => AdminError::ConsentNotEnded(e),
-            other => {
-                debug_assert!(false, "AdminError cannot be {}", other.kind());
-                // Fail closed: refused, by this operation's most conservative variant.
-                AdminError::Store(StoreError::Corrupt {
-                    what: "an error this operation cannot meet",
-                })
-            }
+            VaultError::Internal { unexpected } => AdminError::Internal { unexpected },
+            // A step's error this operation cannot meet: refused, fail closed, under
+            // its own code, never a panic (a test drives it).
+            other => AdminError::Internal {
+                unexpected: other.kind(),
+            },
         }
     }
 }
@@ -197,6 +207,7 @@ impl From<AdminError> for VaultError {
             AdminError::Store(e) => VaultError::Store(e),
             AdminError::Audit(e) => VaultError::Audit(e),
             AdminError::ConsentNotEnded(e) => VaultError::ConsentNotEnded(e),
+            AdminError::Internal { unexpected } => VaultError::Internal { unexpected },
         }
     }
 }

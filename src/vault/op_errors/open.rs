@@ -131,6 +131,16 @@ pub enum OpenError {
     /// refused (an open returns no plaintext). Repair the audit sink.
     #[error("the audit trail could not record this action, so it was refused: {0}")]
     Audit(#[from] AuditError),
+    /// A step inside the vault failed in a way an open cannot report (a bug in
+    /// custodian): it was refused, fail closed. Its code is
+    /// [`ErrorKind::Internal`](crate::ErrorKind::Internal); `unexpected` is the step's own.
+    #[error(
+        "an internal step failed with `{unexpected}`, which an open cannot report: nothing was opened; report this as a bug"
+    )]
+    Internal {
+        /// The code of the error the step returned.
+        unexpected: crate::ErrorKind,
+    },
 }
 
 impl OpenError {
@@ -153,6 +163,7 @@ impl OpenError {
             OpenError::UnknownMasterKey { .. } => K::MasterKeyInvalid,
             OpenError::Store(e) => e.kind(),
             OpenError::Audit(e) => e.kind(),
+            OpenError::Internal { .. } => K::Internal,
         }
     }
 
@@ -196,11 +207,12 @@ impl OpenError {
             VaultError::UnknownMasterKey { master_id } => OpenError::UnknownMasterKey { master_id },
             VaultError::Store(e) => OpenError::Store(e),
             VaultError::Audit(e) => OpenError::Audit(e),
-            other => {
-                debug_assert!(false, "OpenError cannot be {}", other.kind());
-                // Fail closed: refused, by this operation's most conservative variant.
-                OpenError::Decrypt
-            }
+            VaultError::Internal { unexpected } => OpenError::Internal { unexpected },
+            // A step's error this operation cannot meet: refused, fail closed, under
+            // its own code, never a panic (a test drives it).
+            other => OpenError::Internal {
+                unexpected: other.kind(),
+            },
         }
     }
 }
@@ -245,6 +257,7 @@ impl From<OpenError> for VaultError {
             OpenError::UnknownMasterKey { master_id } => VaultError::UnknownMasterKey { master_id },
             OpenError::Store(e) => VaultError::Store(e),
             OpenError::Audit(e) => VaultError::Audit(e),
+            OpenError::Internal { unexpected } => VaultError::Internal { unexpected },
         }
     }
 }

@@ -70,6 +70,16 @@ pub enum SealError {
     /// The key store failed.
     #[error("the key store failed: {0}")]
     Store(#[from] StoreError),
+    /// A step inside the vault failed in a way a seal cannot report (a bug in
+    /// custodian): it was refused, fail closed. Its code is
+    /// [`ErrorKind::Internal`](crate::ErrorKind::Internal); `unexpected` is the step's own.
+    #[error(
+        "an internal step failed with `{unexpected}`, which a seal cannot report: nothing was sealed; report this as a bug"
+    )]
+    Internal {
+        /// The code of the error the step returned.
+        unexpected: crate::ErrorKind,
+    },
 }
 
 impl SealError {
@@ -87,6 +97,7 @@ impl SealError {
             SealError::Key(e) => e.kind(),
             SealError::UnknownMasterKey { .. } => K::MasterKeyInvalid,
             SealError::Store(e) => e.kind(),
+            SealError::Internal { .. } => K::Internal,
         }
     }
 
@@ -105,13 +116,12 @@ impl SealError {
             VaultError::Key(e) => SealError::Key(e),
             VaultError::UnknownMasterKey { master_id } => SealError::UnknownMasterKey { master_id },
             VaultError::Store(e) => SealError::Store(e),
-            other => {
-                debug_assert!(false, "SealError cannot be {}", other.kind());
-                // Fail closed: refused, by this operation's most conservative variant.
-                SealError::Store(StoreError::Corrupt {
-                    what: "an error this operation cannot meet",
-                })
-            }
+            VaultError::Internal { unexpected } => SealError::Internal { unexpected },
+            // A step's error this operation cannot meet: refused, fail closed, under
+            // its own code, never a panic (a test drives it).
+            other => SealError::Internal {
+                unexpected: other.kind(),
+            },
         }
     }
 }
@@ -131,6 +141,7 @@ impl From<SealError> for VaultError {
             SealError::Key(e) => VaultError::Key(e),
             SealError::UnknownMasterKey { master_id } => VaultError::UnknownMasterKey { master_id },
             SealError::Store(e) => VaultError::Store(e),
+            SealError::Internal { unexpected } => VaultError::Internal { unexpected },
         }
     }
 }
