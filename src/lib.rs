@@ -367,10 +367,16 @@ struct ReadmeDoctests;
 /// `use custodian::Context;` where you seal by hand), the macros (`custodian::purpose!`,
 /// `custodian::category!` read better by path), and setup types such as
 /// `LocalMasterKey` or the consent ledger, which one module names, not every one.
+///
+/// The per-operation errors ([`SealError`], [`OpenError`], [`AdminError`]) are in it,
+/// beside [`VaultError`]: a caller matches on them wherever it seals or opens, and no
+/// common crate exports those names. [`ErrorKind`] is not: `std::io::ErrorKind` and
+/// many crates' own `ErrorKind` would clash with it under two globs; write
+/// `custodian::ErrorKind` (or `err.kind().code()`).
 pub mod prelude {
     pub use crate::PersonalData;
     pub use crate::{
-        Access, Actor, Category, Personal, Purpose, Retention, Sealed, SubjectId, Uses, Vault,
-        VaultError,
+        Access, Actor, AdminError, Category, OpenError, Personal, Purpose, Retention, SealError,
+        Sealed, SubjectId, Uses, Vault, VaultError,
     };
 }
