@@ -10,7 +10,8 @@ use custodian::keys::LocalMasterKey;
 use custodian::retention::{HoldScope, ManualClock};
 use custodian::sqlite::SqliteStore;
 use custodian::{
-    Access, Actor, Context, Personal, PersonalData, Retention, SubjectId, Vault, VaultError,
+    Access, Actor, AdminError, Context, OpenError, Personal, PersonalData, Retention, SubjectId,
+    Vault,
 };
 
 custodian::purpose! {
@@ -182,7 +183,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let chat = vault.seal(&chat, &chat_ctx)?;
     clock.advance(Duration::days(31));
     match vault.open(&chat, &chat_ctx, &support) {
-        Err(e @ VaultError::Expired { .. }) => {
+        Err(e @ OpenError::Expired { .. }) => {
             println!("31 days later, the support message: refused, because {e}")
         }
         Err(e) => return Err(e.into()),
@@ -234,7 +235,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     clock.advance(Duration::days(31));
     dpo.sweep()?;
     match vault.open(&complaint, &chat_ctx, &support) {
-        Err(e @ VaultError::RestrictedByHold { .. }) => {
+        Err(e @ OpenError::RestrictedByHold { .. }) => {
             println!("Under the hold, support reads the expired complaint: refused, because {e}")
         }
         Err(e) => return Err(e.into()),
@@ -251,7 +252,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .len()
     );
     match dpo.erase(&alice) {
-        Err(e @ VaultError::UnderLegalHold { .. }) => println!("Erasure: refused, because {e}"),
+        Err(e @ AdminError::UnderLegalHold { .. }) => println!("Erasure: refused, because {e}"),
         Err(e) => return Err(e.into()),
         Ok(_) => println!("Erasure under hold: done (this is a bug)"),
     }
@@ -269,7 +270,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         serde_json::to_string(&receipt)?
     );
     match row.open_email(&vault, &billing) {
-        Err(e @ VaultError::Shredded) => {
+        Err(e @ OpenError::Shredded) => {
             println!("Opening the stored email again: refused, because {e}")
         }
         Err(e) => return Err(e.into()),

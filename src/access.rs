@@ -188,3 +188,12 @@ pub enum AccessError {
     )]
     SubjectMismatch,
 }
+
+impl AccessError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        match self {
+            AccessError::SubjectMismatch => crate::ErrorKind::SubjectMismatch,
+        }
+    }
+}

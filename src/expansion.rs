@@ -138,7 +138,7 @@ pub mod v1 {
     }
 
     use crate::{Access, Category, Context, Personal, Plaintext, Purpose, Sealed, SubjectId};
-    use crate::{Retention, Uses, Vault, VaultError};
+    use crate::{OpenError, Retention, SealError, Uses, Vault};
 
     /// A context whose names the derive checked at compile time.
     pub fn context<C: Category>(
@@ -158,9 +158,9 @@ pub mod v1 {
         sealed: Option<&Sealed<T, C>>,
         context: &Context<C>,
         access: &Access<P>,
-    ) -> Result<Option<Personal<T, C>>, VaultError> {
+    ) -> Result<Option<Personal<T, C>>, OpenError> {
         match sealed.map(|s| open(vault, subject, s, context, access)) {
-            None | Some(Err(VaultError::Expired { .. } | VaultError::RestrictedByHold { .. })) => {
+            None | Some(Err(OpenError::Expired { .. } | OpenError::RestrictedByHold { .. })) => {
                 Ok(None)
             }
             Some(result) => result.map(Some),
@@ -180,11 +180,13 @@ pub mod v1 {
         value: &Personal<T, C>,
         context: &Context<C>,
         collected: i64,
-    ) -> Result<Sealed<T, C>, VaultError> {
+    ) -> Result<Sealed<T, C>, SealError> {
         if value.subject() != subject {
-            return Err(VaultError::SubjectMismatch);
+            return Err(SealError::SubjectMismatch);
         }
-        vault.seal_collected_at(value, context, collected)
+        vault
+            .seal_collected_at(value, context, collected)
+            .map_err(SealError::narrow)
     }
 
     /// Opens one field of a record whose subject is `subject`.
@@ -194,7 +196,7 @@ pub mod v1 {
         sealed: &Sealed<T, C>,
         context: &Context<C>,
         access: &Access<P>,
-    ) -> Result<Personal<T, C>, VaultError> {
+    ) -> Result<Personal<T, C>, OpenError> {
         check_subject(subject, access)?;
         vault.open(sealed, context, access)
     }
@@ -203,11 +205,11 @@ pub mod v1 {
     pub fn check_subject<P: Purpose>(
         subject: &SubjectId,
         access: &Access<P>,
-    ) -> Result<(), VaultError> {
+    ) -> Result<(), OpenError> {
         if access.subject() == subject {
             Ok(())
         } else {
-            Err(VaultError::SubjectMismatch)
+            Err(OpenError::SubjectMismatch)
         }
     }
 }

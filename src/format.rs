@@ -106,6 +106,13 @@ pub enum FormatError {
     BadBase64,
 }
 
+impl FormatError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Malformed
+    }
+}
+
 /// The parsed clear header of a sealed value: what finding its key needs. The exact
 /// collection and expiry dates are sealed inside the value (see
 /// [`Vault::dates`](crate::Vault::dates)); the header gives the expiry's UTC day.
@@ -424,7 +431,7 @@ pub fn seal(
 
 /// Why [`open`] gave no plaintext.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OpenError {
+pub enum BodyError {
     /// The tag does not verify (wrong key: another subject, version, day, algorithm or
     /// format version; or edited bytes), or the value was sealed for another context.
     Unauthentic,
@@ -442,8 +449,8 @@ pub fn open(
     bytes: &[u8],
     header: &Header<'_>,
     context: &[u8; CONTEXT_DIGEST_LEN],
-) -> Result<(Dates, Zeroizing<Vec<u8>>), OpenError> {
-    let body = bytes.get(header.len..).ok_or(OpenError::Unauthentic)?;
+) -> Result<(Dates, Zeroizing<Vec<u8>>), BodyError> {
+    let body = bytes.get(header.len..).ok_or(BodyError::Unauthentic)?;
     let mut body = Zeroizing::new(body.to_vec());
     let len = key
         .open_in_place(
@@ -451,16 +458,16 @@ pub fn open(
             Aad::empty(),
             &mut body[..],
         )
-        .map_err(|_| OpenError::Unauthentic)?
+        .map_err(|_| BodyError::Unauthentic)?
         .len();
     // The plaintext is first, so it is already where the returned buffer starts.
     let plain_len = len
         .checked_sub(SEALED_TRAILER_LEN)
-        .ok_or(OpenError::Unauthentic)?;
+        .ok_or(BodyError::Unauthentic)?;
     let trailer = &body[plain_len..len];
     // The digest is of public names, so comparing it in variable time reveals nothing.
     if trailer[16..] != context[..] {
-        return Err(OpenError::Unauthentic);
+        return Err(BodyError::Unauthentic);
     }
     let mut date = [0u8; 8];
     date.copy_from_slice(&trailer[..8]);
@@ -468,7 +475,7 @@ pub fn open(
     date.copy_from_slice(&trailer[8..16]);
     let expires = i64::from_be_bytes(date);
     if expires <= collected || epoch_of(expires) != header.expiry_day {
-        return Err(OpenError::BadDates);
+        return Err(BodyError::BadDates);
     }
     // The bytes past the plaintext (trailer, tag) stay in the allocation, which is
     // wiped whole when the buffer, or the value made from it, is dropped.

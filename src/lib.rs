@@ -152,7 +152,7 @@
 //! use custodian::consent::{ConsentLedger, EvidenceKey};
 //! use custodian::keys::LocalMasterKey;
 //! use custodian::sqlite::SqliteStore;
-//! use custodian::{Actor, Context, Personal, Retention, SubjectId, Vault, VaultError, categories::Email};
+//! use custodian::{Actor, Context, OpenError, Personal, Retention, SubjectId, Vault, categories::Email};
 //!
 //! # let dir = tempfile::tempdir()?;
 //! # let (keys_path, evidence_path) = (dir.path().join("keys.db"), dir.path().join("evidence.db"));
@@ -179,7 +179,7 @@
 //! assert_eq!(receipt.subject, vault.subject_ref(&alice)?);
 //! # custodian::purpose! { pub struct Receipts { basis: Contract, description: "Email receipts.", uses: [Email] } }
 //! # let access = custodian::Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
-//! assert!(matches!(vault.open(&sealed, &ctx, &access), Err(VaultError::Shredded)));
+//! assert!(matches!(vault.open(&sealed, &ctx, &access), Err(OpenError::Shredded)));
 //! # drop(ledger);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -239,6 +239,7 @@ pub mod categories;
 mod category;
 pub mod condition;
 pub mod consent;
+mod error;
 mod expansion;
 mod format;
 mod hex;
@@ -291,6 +292,7 @@ pub use access::{Access, AccessError, Actor, ActorKind};
 pub use basis::{Basis, LawfulBasis, WithoutConsent};
 pub use category::{Category, CategoryInfo, CcpaSensitive, Sensitivity};
 pub use condition::{Art9Condition, Art10Authorisation, Condition};
+pub use error::{BoxError, Cause, ErrorKind};
 pub use format::{Dates, FormatError, Header, NEVER, NO_EPOCH};
 pub use personal::Personal;
 pub use plaintext::{Json, Plaintext, PlaintextError, wipe_bytes};
@@ -304,7 +306,8 @@ pub use custodian_derive::PersonalData;
 pub use sealed::{Context, ContextError, Sealed};
 pub use subject::{InvalidSubjectId, MAX_SUBJECT_ID_LEN, SubjectId};
 pub use vault::{
-    Operator, RewrapReport, ShredReport, SweepReport, Vault, VaultBuilder, VaultError, VaultStore,
+    AdminError, OpenError, Operator, RewrapReport, SealError, ShredReport, SweepReport, Vault,
+    VaultBuilder, VaultError, VaultStore,
 };
 
 /// The `secrecy` crate, as custodian uses it: key material passed in by value
@@ -364,10 +367,16 @@ struct ReadmeDoctests;
 /// `use custodian::Context;` where you seal by hand), the macros (`custodian::purpose!`,
 /// `custodian::category!` read better by path), and setup types such as
 /// `LocalMasterKey` or the consent ledger, which one module names, not every one.
+///
+/// The per-operation errors ([`SealError`], [`OpenError`], [`AdminError`]) are in it,
+/// beside [`VaultError`]: a caller matches on them wherever it seals or opens, and no
+/// common crate exports those names. [`ErrorKind`] is not: `std::io::ErrorKind` and
+/// many crates' own `ErrorKind` would clash with it under two globs; write
+/// `custodian::ErrorKind` (or `err.kind().code()`).
 pub mod prelude {
     pub use crate::PersonalData;
     pub use crate::{
-        Access, Actor, Category, Personal, Purpose, Retention, Sealed, SubjectId, Uses, Vault,
-        VaultError,
+        Access, Actor, AdminError, Category, OpenError, Personal, Purpose, Retention, SealError,
+        Sealed, SubjectId, Uses, Vault, VaultError,
     };
 }

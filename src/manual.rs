@@ -8,7 +8,8 @@
 //! one concern: [`consent`], [`retention`], [`audit`], [`crypto`] (threat model and
 //! key handling), [`format`](mod@format) (the sealed format, byte by byte),
 //! [`derive`](mod@derive)
-//! (`#[derive(PersonalData)]`) and [`performance`].
+//! (`#[derive(PersonalData)]`), [`performance`] and [`errors`] (one error type per
+//! operation, and the stable codes with what to do and an HTTP status for each).
 
 #[doc = include_str!("../docs/concepts.md")]
 pub mod concepts {}
@@ -39,3 +40,6 @@ pub mod derive {}
 
 #[doc = include_str!("../docs/performance.md")]
 pub mod performance {}
+
+#[doc = include_str!("../docs/errors.md")]
+pub mod errors {}

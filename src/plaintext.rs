@@ -61,6 +61,7 @@ pub fn wipe_bytes(buf: &mut Vec<u8>) {
 
 /// A decoded plaintext did not have the shape its type needs. Carries no bytes of it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlaintextError {
     /// The byte length was wrong for a fixed-width type.
     #[error("a `{ty}` is encoded in {expected} bytes, found {found}")]
@@ -88,6 +89,18 @@ pub enum PlaintextError {
         /// The type being encoded.
         ty: &'static str,
     },
+}
+
+impl PlaintextError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        match self {
+            PlaintextError::Length { .. } | PlaintextError::Invalid { .. } => {
+                crate::ErrorKind::WrongType
+            }
+            PlaintextError::Encode { .. } => crate::ErrorKind::Unencodable,
+        }
+    }
 }
 
 fn fixed<const N: usize>(bytes: &[u8], ty: &'static str) -> Result<[u8; N], PlaintextError> {
@@ -442,7 +455,7 @@ mod tests {
         assert!(
             matches!(
                 result,
-                Err(crate::VaultError::Plaintext(PlaintextError::Encode { .. }))
+                Err(crate::SealError::Plaintext(PlaintextError::Encode { .. }))
             ),
             "sealing must fail, not store `null`"
         );

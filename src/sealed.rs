@@ -174,6 +174,7 @@ pub struct Context<C> {
 
 /// A record type or field name cannot be bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ContextError {
     /// A name was empty.
     #[error("record type and field names must not be empty")]
@@ -184,6 +185,13 @@ pub enum ContextError {
         /// Its length.
         len: usize,
     },
+}
+
+impl ContextError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidInput
+    }
 }
 
 impl<C: Category> Context<C> {

@@ -60,6 +60,7 @@ pub const MAX_SUBJECT_ID_LEN: usize = 128;
 
 /// Why a string was refused as a [`SubjectId`]. Carries no part of the string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InvalidSubjectId {
     /// The string was empty.
     #[error("a subject id must not be empty")]
@@ -84,6 +85,13 @@ pub enum InvalidSubjectId {
         "a subject id must be printable ASCII (letters, digits, punctuation): invisible, right-to-left, full-width, combining and look-alike characters would let two ids that read the same name different people; map such ids to an opaque ASCII id, e.g. a UUID"
     )]
     NotPrintableAscii,
+}
+
+impl InvalidSubjectId {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidInput
+    }
 }
 
 impl SubjectId {

@@ -432,7 +432,7 @@ fn json_lines_entries_read_back_unchanged() {
     let path = dir.path().join("trail.jsonl");
     let trail = AuditTrail::new(JsonLinesSink::open(&path).unwrap()).unwrap();
     let mut refused = AuditEvent::new(EventKind::Access, t0());
-    refused.outcome = custodian::audit::Outcome::Refused("the value expired".into());
+    refused.outcome = custodian::audit::Outcome::RefusedWithCode("expired".into());
     refused.actor = Some(custodian::audit::ActorRecord::from(&Actor::staff(
         "emp-1", "support",
     )));

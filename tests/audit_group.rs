@@ -165,7 +165,7 @@ impl AuditSink for Grouping {
             commits.len() - 1
         };
         if (self.fail)(n) {
-            return Err(AuditError::Sink(format!("commit {n} rolled back")));
+            return Err(AuditError::sink(format!("commit {n} rolled back")));
         }
         entries.iter().try_for_each(|e| self.inner.append(*e))
     }
@@ -247,7 +247,7 @@ fn a_failed_commit_fails_the_appends_chained_onto_it_and_the_chain_goes_on_whole
     assert_eq!(commits, [1], "nothing was committed after the failure");
     for r in &results {
         match r {
-            Err(AuditError::Sink(m)) => assert_eq!(m, "commit 0 rolled back"),
+            Err(AuditError::Sink(m)) => assert_eq!(m.to_string(), "commit 0 rolled back"),
             other => panic!("expected the failed commit's error, got {other:?}"),
         }
     }

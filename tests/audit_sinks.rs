@@ -9,7 +9,6 @@ use common::{ctx, sid, signer, t0};
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use custodian::VaultError;
 use custodian::audit::{
     AuditError, AuditEvent, AuditQuery, AuditSink, AuditTrail, EventKind, JsonLinesSink,
     MemorySink, VerifyError,
@@ -84,7 +83,7 @@ fn a_json_lines_file_cut_short_by_a_crash_is_repaired_on_open_and_a_damaged_one_
     let sink = JsonLinesSink::open(&path).unwrap();
     let read = |from| {
         sink.read(from, 4096)
-            .map_err(|e| VerifyError::Read(e.to_string()))
+            .map_err(|e| VerifyError::Read(custodian::Cause::new(e)))
     };
     assert_eq!(
         custodian::audit::verify_entries(read, None),
@@ -148,7 +147,7 @@ fn a_stream_that_fails_before_writing_recovers_and_one_that_fails_mid_line_is_re
     assert!(matches!(trail.record(&e), Err(AuditError::Sink(_))));
     *stream.fail.lock().unwrap() = None;
     match trail.record(&e) {
-        Err(AuditError::Sink(m)) => assert!(m.contains("part of a line"), "{m}"),
+        Err(AuditError::Sink(m)) => assert!(m.to_string().contains("part of a line"), "{m}"),
         other => panic!("expected the stream to be refused, got {other:?}"),
     }
     let text = String::from_utf8(stream.bytes.lock().unwrap().clone()).unwrap();
@@ -167,7 +166,7 @@ fn a_stream_that_fails_before_writing_recovers_and_one_that_fails_mid_line_is_re
 fn a_full_disk_fails_the_open_closed() {
     assert!(matches!(
         JsonLinesSink::open("/dev/full"),
-        Err(AuditError::Sink(m)) if m.contains("not a regular file")
+        Err(AuditError::Sink(m)) if m.to_string().contains("not a regular file")
     ));
     let full = std::fs::OpenOptions::new()
         .write(true)
@@ -180,7 +179,7 @@ fn a_full_disk_fails_the_open_closed() {
     let sealed = seal(&v, &alice, 30);
     assert!(matches!(
         v.open(&sealed, &ctx(), &support(&alice)),
-        Err(VaultError::Audit(AuditError::Sink(_)))
+        Err(custodian::OpenError::Audit(AuditError::Sink(_)))
     ));
 }
 

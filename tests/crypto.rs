@@ -12,7 +12,7 @@ use common::{master, sid};
 use custodian::categories::{Communications, Email, Phone};
 use custodian::keys::{Algorithm, KeyName, KeyStore};
 use custodian::memory::MemoryKeyStore;
-use custodian::{Context, Personal, Sealed, SubjectId, Vault, VaultError};
+use custodian::{Context, OpenError, Personal, SealError, Sealed, SubjectId, Vault};
 use proptest::prelude::*;
 
 fn body_ctx() -> Context<Communications> {
@@ -132,7 +132,7 @@ fn moved_ciphertext_fails_to_open() {
         .retain(custodian::Retention::UntilErased);
     assert!(matches!(
         v.open(&sealed, &backup_ctx, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // Another record type.
     let lead_ctx: Context<Email> = Context::new("lead", "email")
@@ -140,7 +140,7 @@ fn moved_ciphertext_fails_to_open() {
         .retain(custodian::Retention::UntilErased);
     assert!(matches!(
         v.open(&sealed, &lead_ctx, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // Another category in the same place (bytes relabelled as a phone number).
     let as_phone = Sealed::<String, Phone>::from_bytes(sealed.as_bytes().to_vec()).unwrap();
@@ -149,12 +149,12 @@ fn moved_ciphertext_fails_to_open() {
         .retain(custodian::Retention::UntilErased);
     assert!(matches!(
         v.open(&as_phone, &phone_ctx, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // Another subject's row: refused before decryption.
     assert!(matches!(
         v.open(&sealed, &email_ctx, &access(&b)),
-        Err(VaultError::SubjectMismatch)
+        Err(OpenError::SubjectMismatch)
     ));
     // A header edited to name the other subject: b's key is used and the tag fails.
     let mut edited = sealed.as_bytes().to_vec();
@@ -163,7 +163,7 @@ fn moved_ciphertext_fails_to_open() {
     let edited = Sealed::<String, Email>::from_bytes(edited).unwrap();
     assert!(matches!(
         v.open(&edited, &email_ctx, &access(&b)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // And the original still opens in its own place.
     assert_eq!(
@@ -186,14 +186,11 @@ fn wrong_master_key_fails() {
     // Same id, other bytes.
     let wrong = Vault::new(master("m1", 2), store.clone());
     let err = wrong.open(&sealed, &body_ctx(), &access(&s)).unwrap_err();
-    assert!(matches!(err, VaultError::Key(_)), "{err:?}");
+    assert!(matches!(err, OpenError::Key(_)), "{err:?}");
     // Another id altogether.
     let other = Vault::new(master("m2", 1), store);
     let err = other.open(&sealed, &body_ctx(), &access(&s)).unwrap_err();
-    assert!(
-        matches!(err, VaultError::UnknownMasterKey { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, OpenError::UnknownMasterKey { .. }), "{err:?}");
     assert!(err.to_string().contains("m1"));
 }
 
@@ -224,7 +221,7 @@ fn wrapped_key_copied_to_another_subject_does_not_unwrap() {
             &body_ctx(),
         )
         .unwrap_err();
-    assert!(matches!(err, VaultError::Key(_)), "{err:?}");
+    assert!(matches!(err, SealError::Key(_)), "{err:?}");
 }
 
 #[test]

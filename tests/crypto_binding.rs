@@ -10,7 +10,9 @@ use custodian::categories::Email;
 use custodian::keys::Algorithm;
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::ManualClock;
-use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
+use custodian::{
+    Access, Actor, Context, OpenError, Personal, Sealed, SubjectId, Vault, VaultError,
+};
 
 // Format v3 binds the dates and the context inside the ciphertext and the clear header
 // through the key (docs/format.md, "What binds what"): moves and edits that this makes
@@ -68,7 +70,7 @@ fn swapping_the_sealed_dates_of_two_values_of_one_subject_fails_to_open() {
         let swapped = Sealed::<String, Email>::from_bytes(swapped).unwrap();
         assert!(matches!(
             v.open(&swapped, &retained(30), &access(&a)),
-            Err(VaultError::Decrypt)
+            Err(OpenError::Decrypt)
         ));
         assert!(matches!(
             v.dates(&swapped, &retained(30)),
@@ -105,15 +107,15 @@ fn a_value_moved_between_two_fields_of_one_record_fails_to_open() {
     };
     assert!(matches!(
         swapped.open(&v, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     assert!(matches!(
         swapped.open_email(&v, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     assert!(matches!(
         swapped.open_backup_email(&v, &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
 }
 
@@ -142,17 +144,17 @@ fn editing_the_clear_headers_expiry_day_fails_to_open() {
     // A later day (the value would live a day longer): another key, the tag fails.
     assert!(matches!(
         v.open(&edit(day_long), &retained(30), &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // Kept until erased: the key without any epoch share, the tag fails.
     assert!(matches!(
         v.open(&edit(custodian::NO_EPOCH), &retained(30), &access(&a)),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
     // A day no key was made for: nothing to open it with.
     assert!(matches!(
         v.open(&edit(day_long + 100), &retained(30), &access(&a)),
-        Err(VaultError::EpochKeyNotFound { .. })
+        Err(OpenError::EpochKeyNotFound { .. })
     ));
     // The unedited value still opens; its exact expiry is enforced to the second.
     assert!(v.open(&short, &retained(30), &access(&a)).is_ok());
@@ -161,7 +163,7 @@ fn editing_the_clear_headers_expiry_day_fails_to_open() {
     assert!(v.open(&short, &retained(30), &access(&a)).is_ok());
     clock.advance(chrono::TimeDelta::seconds(1));
     match v.open(&short, &retained(30), &access(&a)) {
-        Err(VaultError::Expired { at }) => assert_eq!(at.timestamp(), expires),
+        Err(OpenError::Expired { at }) => assert_eq!(at.timestamp(), expires),
         other => panic!("expected Expired, got {other:?}"),
     }
 }
@@ -270,7 +272,7 @@ fn a_health_value_retyped_to_a_look_alike_of_another_sensitivity_does_not_open()
     let access: Access<Invoicing> = Access::new(s.clone(), Actor::service("tests"));
     assert!(matches!(
         v.open(&retyped, &ctx, &access),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
 }
 
@@ -284,7 +286,7 @@ fn a_health_value_retyped_to_a_look_alike_with_another_ccpa_marking_does_not_ope
     let access: Access<Claims> = Access::new(s.clone(), Actor::service("tests"));
     assert!(matches!(
         v.open(&retyped, &ctx, &access),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
 }
 

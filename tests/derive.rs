@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 use custodian::categories::{DateOfBirth, Email, Name, PaymentCard, Phone, PostalAddress};
 use custodian::keys::LocalMasterKey;
 use custodian::{
-    Access, Actor, Category, Personal, PersonalData, Retention, SubjectId, Vault, VaultError,
+    Access, Actor, Category, OpenError, Personal, PersonalData, Retention, SealError, SubjectId,
+    Vault,
 };
 
 custodian::purpose! {
@@ -203,7 +204,7 @@ fn moved_fields_fail_to_open() {
     b.email = a.email.clone();
     assert!(matches!(
         b.open_email(&v, &bob_access),
-        Err(VaultError::SubjectMismatch)
+        Err(OpenError::SubjectMismatch)
     ));
     assert!(b.open(&v, &bob_access).is_err());
 
@@ -213,7 +214,7 @@ fn moved_fields_fail_to_open() {
     b.address = custodian::Sealed::from_bytes(b.name.as_bytes().to_vec()).unwrap();
     assert!(matches!(
         b.open_address(&v, &bob_access),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
 
     // An access for another subject than the record's is refused up front.
@@ -221,7 +222,7 @@ fn moved_fields_fail_to_open() {
     let b = bob.seal(&v).unwrap();
     assert!(matches!(
         b.open(&v, &alice_access),
-        Err(VaultError::SubjectMismatch)
+        Err(OpenError::SubjectMismatch)
     ));
 }
 
@@ -230,7 +231,7 @@ fn sealing_refuses_a_field_of_another_subject() {
     let v = vault();
     let mut alice = customer("cus_alice", "Alice", None);
     alice.email = Personal::new(sid("cus_mallory"), "m@example.com".into());
-    assert!(matches!(alice.seal(&v), Err(VaultError::SubjectMismatch)));
+    assert!(matches!(alice.seal(&v), Err(SealError::SubjectMismatch)));
 }
 
 #[test]
@@ -240,7 +241,7 @@ fn shredding_the_subject_closes_the_whole_record() {
     let sealed = alice.seal(&v).unwrap();
     v.operator(officer()).shred(&alice.id).unwrap();
     let all = Access::<AccountService>::new(alice.id.clone(), Actor::service("crm"));
-    assert!(matches!(sealed.open(&v, &all), Err(VaultError::Shredded)));
+    assert!(matches!(sealed.open(&v, &all), Err(OpenError::Shredded)));
 }
 
 // A struct written by a `macro_rules!` macro receives its field types as `$t:ty`

@@ -18,7 +18,10 @@ use custodian::categories::PostalAddress;
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::{ErasureException, ManualClock};
 use custodian::sqlite::SqliteStore;
-use custodian::{Access, Actor, Category, Context, Personal, Sealed, SubjectId, VaultError};
+use custodian::{
+    Access, Actor, AdminError, Category, Context, OpenError, Personal, SealError, Sealed,
+    SubjectId, VaultError,
+};
 
 #[test]
 fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_until_its_date() {
@@ -78,7 +81,7 @@ fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_un
                 &Personal::new(alice.clone(), String::from("2 Side St")),
                 &address_ctx()
             ),
-            Err(VaultError::Shredded)
+            Err(SealError::Shredded)
         ));
         // The exception ends: unreadable at once, and the next sweep destroys the key.
         clock.advance(TimeDelta::days(3 * 365));
@@ -194,7 +197,7 @@ fn a_moved_value_of_a_non_excepted_category_cannot_use_the_exception_key() {
     let same_place: Context<PostalAddress> = Context::new("customer", "email").unwrap();
     assert!(matches!(
         v.open(&moved, &same_place, &a),
-        Err(VaultError::Decrypt)
+        Err(OpenError::Decrypt)
     ));
 }
 
@@ -214,7 +217,7 @@ fn bad_exceptions_are_refused_before_anything_is_erased() {
     ] {
         assert!(matches!(
             v.operator(officer()).erase_with(&alice, &bad),
-            Err(VaultError::BadErasureException { .. })
+            Err(AdminError::BadErasureException { .. })
         ));
     }
     assert_eq!(

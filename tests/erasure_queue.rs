@@ -16,7 +16,7 @@ use chrono::TimeDelta;
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::ManualClock;
 use custodian::sqlite::SqliteStore;
-use custodian::{SubjectId, VaultError};
+use custodian::{AdminError, SubjectId, VaultError};
 
 #[test]
 fn an_erasure_under_hold_keeps_nothing_and_says_why() {
@@ -32,7 +32,7 @@ fn an_erasure_under_hold_keeps_nothing_and_says_why() {
         .operator(officer())
         .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
     {
-        Err(e @ VaultError::UnderLegalHold { .. }) => {
+        Err(e @ AdminError::UnderLegalHold { .. }) => {
             assert!(
                 e.to_string().contains("audit 2027-3"),
                 "the refusal names the hold: {e}"
@@ -165,7 +165,7 @@ fn a_queued_erasure_edited_in_the_store_is_refused_by_the_sweep() {
     v.operator(officer()).release(&hold.id).unwrap();
     assert!(matches!(
         v.operator(officer()).sweep(),
-        Err(VaultError::Store(
+        Err(AdminError::Store(
             custodian::store::StoreError::RetentionTampered { .. }
         ))
     ));

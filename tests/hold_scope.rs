@@ -20,7 +20,8 @@ use custodian::retention::{HoldError, HoldScope, ManualClock};
 use custodian::sqlite::SqliteStore;
 use custodian::store::StoreError;
 use custodian::{
-    Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
+    Access, Actor, AdminError, Context, OpenError, Personal, PersonalData, Retention, Sealed,
+    SubjectId, Vault, VaultError,
 };
 
 custodian::purpose! {
@@ -184,11 +185,11 @@ fn a_hold_keeps_only_the_categories_in_its_scope() {
     // The phone is not kept for the claim: expired, for the hold's purpose too.
     assert!(matches!(
         v.open(&phone, &phone_ctx(), &claims),
-        Err(VaultError::Expired { .. })
+        Err(OpenError::Expired { .. })
     ));
     assert!(matches!(
         v.open(&phone, &phone_ctx(), &access::<Crm>(&a)),
-        Err(VaultError::Expired { .. })
+        Err(OpenError::Expired { .. })
     ));
     // A scope may not keep a category none of its purposes declares.
     assert!(matches!(
@@ -199,7 +200,7 @@ fn a_hold_keeps_only_the_categories_in_its_scope() {
                 "case 8",
                 None
             ),
-        Err(VaultError::Hold(HoldError::CategoryNotDeclared { .. }))
+        Err(AdminError::Hold(HoldError::CategoryNotDeclared { .. }))
     ));
 }
 
@@ -245,7 +246,7 @@ fn several_holds_with_different_scopes_each_permit_only_their_purposes() {
     );
     assert!(matches!(
         v.open(&phone, &phone_ctx(), &access::<Crm>(&a)),
-        Err(VaultError::RestrictedByHold { .. })
+        Err(OpenError::RestrictedByHold { .. })
     ));
     // Releasing one hold ends what it permitted, and only that.
     v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
@@ -258,7 +259,7 @@ fn several_holds_with_different_scopes_each_permit_only_their_purposes() {
         .unwrap();
     assert!(matches!(
         v.open(&phone, &phone_ctx(), &access::<Claims>(&a)),
-        Err(VaultError::Expired { .. })
+        Err(OpenError::Expired { .. })
     ));
 }
 
@@ -313,7 +314,7 @@ fn a_whole_record_open_for_another_purpose_sees_a_held_expired_field_as_absent()
     assert!(sealed.open(&v, &access::<Crm>(&a)).unwrap().phone.is_none());
     assert!(matches!(
         sealed.open_phone(&v, &access::<Crm>(&a)),
-        Err(VaultError::RestrictedByHold { .. })
+        Err(OpenError::RestrictedByHold { .. })
     ));
     assert!(
         sealed
@@ -449,7 +450,7 @@ fn a_hold_stored_without_a_scope_keeps_data_but_opens_it_for_no_purpose() {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .erase(&a),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     ));
 }
 

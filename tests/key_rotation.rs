@@ -15,7 +15,7 @@ use custodian::memory::MemoryKeyStore;
 use custodian::retention::JournalPurge;
 use custodian::sqlite::SqliteStore;
 use custodian::store::StoreError;
-use custodian::{Context, Personal, Retention, SubjectId, Vault, VaultError};
+use custodian::{AdminError, Context, OpenError, Personal, Retention, SubjectId, Vault};
 
 #[test]
 fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
@@ -42,7 +42,7 @@ fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
     );
     assert!(matches!(
         open(&v, &upgraded, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
 }
 
@@ -123,7 +123,7 @@ fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
     for (s, x) in subjects.iter().zip(&sealed) {
         assert!(matches!(
             open(&old_only, x, s),
-            Err(VaultError::UnknownMasterKey { .. })
+            Err(OpenError::UnknownMasterKey { .. })
         ));
     }
 }
@@ -274,7 +274,7 @@ fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compro
     let (missed, _) = &before[0];
     assert!(matches!(
         open(&fresh, missed, &subjects[0]),
-        Err(VaultError::KeyRetired { version: 1 })
+        Err(OpenError::KeyRetired { version: 1 })
     ));
 }
 
@@ -283,7 +283,7 @@ fn retire(v: &Vault) {
     let old = seal(v, &alice, "alice@example.com");
     assert!(matches!(
         v.operator(officer()).retire_subject_key_versions(&alice, 2),
-        Err(VaultError::WouldRetireNewestKey {
+        Err(AdminError::WouldRetireNewestKey {
             below: 2,
             newest: 1
         })
@@ -307,7 +307,7 @@ fn retire(v: &Vault) {
     // Evicted from the cache at once; the resealed value opens, new seals work.
     assert!(matches!(
         open(v, &old, &alice),
-        Err(VaultError::KeyRetired { version: 1 })
+        Err(OpenError::KeyRetired { version: 1 })
     ));
     assert_eq!(open(v, &resealed, &alice).unwrap(), "alice@example.com");
     let new = seal(v, &alice, "alice@new.example");
@@ -319,13 +319,13 @@ fn retire(v: &Vault) {
         .unwrap();
     assert!(matches!(
         v.operator(officer()).retire_subject_key_versions(&alice, 2),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     ));
     v.operator(officer()).release(&hold.id).unwrap();
     v.operator(officer()).shred(&alice).unwrap();
     assert!(matches!(
         v.operator(officer()).retire_subject_key_versions(&alice, 2),
-        Err(VaultError::Shredded)
+        Err(AdminError::Shredded)
     ));
 }
 

@@ -16,7 +16,7 @@ use custodian::keys::{KeyName, KeyStore};
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::{Clock, ManualClock};
 use custodian::sqlite::SqliteStore;
-use custodian::{Personal, PersonalData, SubjectId, Vault, VaultError};
+use custodian::{AdminError, OpenError, Personal, PersonalData, SubjectId, Vault};
 
 #[test]
 fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
@@ -55,7 +55,7 @@ fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .release(&hold.id),
-        Err(VaultError::Hold(
+        Err(AdminError::Hold(
             custodian::retention::HoldError::AlreadyReleased(_)
         ))
     ));
@@ -117,12 +117,12 @@ fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .hold::<Crm>(&a, "late", Some(clock.now())),
-        Err(VaultError::Hold(_))
+        Err(AdminError::Hold(_))
     ));
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .hold::<Crm>(&a, "  ", None),
-        Err(VaultError::Hold(_))
+        Err(AdminError::Hold(_))
     ));
 }
 
@@ -170,7 +170,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
         .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .erase(&a)
     {
-        Err(VaultError::UnderLegalHold {
+        Err(AdminError::UnderLegalHold {
             hold: id,
             reason,
             until,
@@ -185,7 +185,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .shred(&a),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     ));
     // Held: the expired phone is still there.
     let opened = sealed.open(&v, &access(&a)).unwrap();
@@ -199,7 +199,7 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
     assert!(opened.phone.is_none());
     assert!(matches!(
         sealed.open_phone(&v, &access(&a)),
-        Err(VaultError::Expired { .. })
+        Err(OpenError::Expired { .. })
     ));
 
     let receipt = v
@@ -229,12 +229,12 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
     }
     assert!(matches!(
         sealed.open(&v, &access(&a)),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
     assert!(matches!(
         v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .hold::<Crm>(&a, "too late", None),
-        Err(VaultError::Shredded)
+        Err(AdminError::Shredded)
     ));
 }
 

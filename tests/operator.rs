@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use common::{audited_vault, officer, sid, t0};
-use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink, Outcome};
+use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink};
 use custodian::categories::Email;
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::ManualClock;
-use custodian::{Actor, VaultError};
+use custodian::{Actor, AdminError};
 
 custodian::purpose! {
     struct LegalClaims {
@@ -30,7 +30,7 @@ fn events(trail: &AuditTrail) -> Vec<(EventKind, Option<String>, bool)> {
         .unwrap()
         .into_iter()
         .map(|e| {
-            let refused = matches!(e.outcome, Outcome::Refused(_));
+            let refused = e.outcome.is_refused();
             (e.kind, e.actor.map(|a| a.id), refused)
         })
         .collect()
@@ -55,7 +55,7 @@ fn each_operation_is_audited_as_the_actor_of_its_handle() {
     // Refused under the hold, and recorded as refused for the one who tried.
     assert!(matches!(
         dpo.erase(&alice),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     ));
     counsel.release(&hold.id).unwrap();
     dpo.rotate_subject_key(&alice).unwrap();

@@ -1,5 +1,6 @@
 //! `use custodian::prelude::*` next to a backend's own globs: its domain types
-//! (`Name`, `Email`, `Phone`) and an `anyhow`-like `Context` trait. Two globs that
+//! (`Name`, `Email`, `Phone`), an `anyhow`-like `Context` trait and its own `ErrorKind`
+//! (as `std::io::ErrorKind` would be). Two globs that
 //! export one name make every use of it ambiguous (E0659), so this file compiles only
 //! if the prelude exports none of them; and it uses everything the prelude promises.
 
@@ -16,6 +17,12 @@ mod domain {
 }
 
 mod errors {
+    /// The backend's own error codes, like `std::io::ErrorKind`.
+    #[derive(Debug, PartialEq)]
+    pub enum ErrorKind {
+        /// Not found.
+        NotFound,
+    }
     /// Like `anyhow::Context`.
     pub trait Context<T> {
         /// Adds a message to the error.
@@ -82,4 +89,12 @@ fn prelude_glob_imports_beside_domain_types_and_an_anyhow_like_context() {
     );
     let refused: Result<(), VaultError> = Err(VaultError::SubjectMismatch);
     assert!(refused.context("checked").is_err());
+    // The per-operation errors, and the backend's own ErrorKind beside them.
+    let sealing: SealError = SealError::SubjectMismatch;
+    let opening: OpenError = OpenError::SubjectMismatch;
+    let erasing: AdminError = AdminError::Shredded;
+    assert_eq!(sealing.kind(), custodian::ErrorKind::SubjectMismatch);
+    assert_eq!(opening.kind(), custodian::ErrorKind::SubjectMismatch);
+    assert_eq!(erasing.kind(), custodian::ErrorKind::Shredded);
+    assert_eq!(ErrorKind::NotFound, ErrorKind::NotFound);
 }

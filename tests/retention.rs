@@ -17,7 +17,7 @@ use custodian::keys::{KeyName, KeyStore};
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::{Clock, ManualClock};
 use custodian::sqlite::SqliteStore;
-use custodian::{Context, Personal, Retention, Sealed, Vault, VaultError};
+use custodian::{Context, Personal, Retention, SealError, Sealed, Vault, VaultError};
 
 #[test]
 fn the_header_records_collection_and_expiry_from_the_declared_retention() {
@@ -227,7 +227,7 @@ fn reseal_keeps_the_dates_and_a_clock_behind_the_sweep_cannot_seal_into_a_swept_
             &Personal::new(a.clone(), "x@example.com".to_string()),
             &ctx(1)
         ),
-        Err(VaultError::EpochSwept { .. })
+        Err(SealError::EpochSwept { .. })
     ));
 }
 

@@ -16,7 +16,7 @@ use custodian::keys::{KeyName, KeyStore};
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::{HoldScope, LegalHold, ManualClock, RetentionStore};
 use custodian::sqlite::SqliteStore;
-use custodian::{Access, Actor, Sealed, SubjectId, Vault, VaultError};
+use custodian::{Access, Actor, AdminError, OpenError, Sealed, SubjectId, Vault, VaultError};
 
 custodian::purpose! {
     struct Crm { basis: Contract, description: "Serve the account.", uses: [Email] }
@@ -202,7 +202,7 @@ fn hold_placed_during_erase(store: Arc<dyn VaultStore>) {
     }));
     assert!(matches!(
         eraser.operator(officer()).erase(&a),
-        Err(VaultError::UnderLegalHold { .. })
+        Err(AdminError::UnderLegalHold { .. })
     ));
     let fresh = vault_on(Arc::clone(&store), &clock);
     assert_eq!(open(&fresh, &sealed, &a).unwrap(), "cus_a@example.com");
@@ -350,7 +350,7 @@ fn a_hold_placed_by_another_process_restricts_and_permits_opens_here_at_once() {
         "the key is cached from here on"
     );
     clock.advance(TimeDelta::days(31));
-    assert!(matches!(for_claims(&v), Err(VaultError::Expired { .. })));
+    assert!(matches!(for_claims(&v), Err(OpenError::Expired { .. })));
     run_holder(&path, "place");
     assert!(for_claims(&v).is_ok());
     assert!(matches!(
@@ -358,5 +358,5 @@ fn a_hold_placed_by_another_process_restricts_and_permits_opens_here_at_once() {
         Err(VaultError::RestrictedByHold { .. })
     ));
     run_holder(&path, "release");
-    assert!(matches!(for_claims(&v), Err(VaultError::Expired { .. })));
+    assert!(matches!(for_claims(&v), Err(OpenError::Expired { .. })));
 }

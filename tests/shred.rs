@@ -12,7 +12,7 @@ use custodian::categories::Email;
 use custodian::keys::KeyStore;
 use custodian::sqlite::SqliteStore;
 use custodian::store::StoreError;
-use custodian::{Personal, Sealed, Vault, VaultError};
+use custodian::{OpenError, Personal, SealError, Sealed, Vault};
 
 fn shred_then_open(v: &Vault) {
     let (alice, bob) = (sid("cus_alice"), sid("cus_bob"));
@@ -24,9 +24,9 @@ fn shred_then_open(v: &Vault) {
     let report = v.operator(officer()).shred(&alice).unwrap();
     assert_eq!(report.keys_destroyed, 1);
     // The key was cached: shredding evicts it at once.
-    assert!(matches!(open(v, &a, &alice), Err(VaultError::Shredded)));
+    assert!(matches!(open(v, &a, &alice), Err(OpenError::Shredded)));
     let copy = Sealed::<String, Email>::from_bytes(backup_copy).unwrap();
-    assert!(matches!(open(v, &copy, &alice), Err(VaultError::Shredded)));
+    assert!(matches!(open(v, &copy, &alice), Err(OpenError::Shredded)));
     // Nothing new is sealed for a shredded subject.
     let err = v
         .seal(
@@ -34,7 +34,7 @@ fn shred_then_open(v: &Vault) {
             &email_ctx(),
         )
         .unwrap_err();
-    assert!(matches!(err, VaultError::Shredded));
+    assert!(matches!(err, SealError::Shredded));
     // Other subjects are unaffected.
     assert_eq!(open(v, &b, &bob).unwrap(), "bob@example.com");
 }
@@ -90,7 +90,7 @@ fn shred_on_sqlite_survives_reopen_and_leaves_no_key_bytes_on_disk() {
     let v = Vault::new(m("m1", 1), SqliteStore::open(&path).unwrap());
     assert!(matches!(
         open(&v, &sealed, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
 }
 
@@ -109,7 +109,7 @@ fn another_vault_on_the_same_store_stops_within_its_cache_ttl() {
     std::thread::sleep(Duration::from_millis(150));
     assert!(matches!(
         open(&peer, &sealed, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
 }
 
@@ -151,12 +151,12 @@ fn the_store_file_alone_does_not_confirm_a_guessed_erased_id() {
     let v = Vault::new(m("m1", 1), SqliteStore::open(&path).unwrap());
     assert!(matches!(
         open(&v, &sealed, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
     let again = Personal::<String, Email>::new(alice.clone(), "again@example.com".into());
     assert!(matches!(
         v.seal(&again, &email_ctx()),
-        Err(VaultError::Shredded)
+        Err(SealError::Shredded)
     ));
 }
 
@@ -187,7 +187,7 @@ fn a_shred_whose_checkpoint_is_busy_commits_and_returns_its_receipt() {
     assert_eq!(receipt.subject_keys_destroyed, 1);
     assert!(matches!(
         open(&v, &sealed, &alice),
-        Err(VaultError::Shredded)
+        Err(OpenError::Shredded)
     ));
     drop(reader);
     // The next checkpoint opportunity empties the log.

@@ -16,7 +16,8 @@ use custodian::retention::ManualClock;
 use custodian::sqlite::SqliteStore;
 use custodian::store::StoreError;
 use custodian::{
-    Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
+    Access, Actor, AdminError, Context, OpenError, Personal, Retention, SealError, Sealed,
+    SubjectId, Vault, VaultError,
 };
 
 custodian::purpose! {
@@ -61,7 +62,7 @@ fn seal(v: &Vault, s: &SubjectId) -> Sealed<String, Email> {
     .unwrap()
 }
 
-fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<(), VaultError> {
+fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<(), OpenError> {
     v.open(
         sealed,
         &ctx(),
@@ -83,11 +84,25 @@ fn insider(path: &Path) -> rusqlite::Connection {
     c
 }
 
-fn tampered(r: &Result<impl std::fmt::Debug, VaultError>) -> bool {
-    matches!(
-        r,
-        Err(VaultError::Store(StoreError::RetentionTampered { .. }))
-    )
+/// Whether an operation's error is the store's retention-integrity refusal.
+trait RetentionTampered {
+    fn retention_tampered(&self) -> bool;
+}
+
+macro_rules! retention_tampered {
+    ($($ty:ident),*) => {$(
+        impl RetentionTampered for $ty {
+            fn retention_tampered(&self) -> bool {
+                matches!(self, $ty::Store(StoreError::RetentionTampered { .. }))
+            }
+        }
+    )*};
+}
+
+retention_tampered!(SealError, OpenError, AdminError, VaultError);
+
+fn tampered<T, E: RetentionTampered>(r: &Result<T, E>) -> bool {
+    matches!(r, Err(e) if e.retention_tampered())
 }
 
 #[test]
@@ -155,7 +170,7 @@ fn deleting_or_replacing_tombstones_with_plain_sql_is_refused() {
             &Personal::<String, Email>::new(alice.clone(), "a@x.io".into()),
             &ctx()
         ),
-        Err(VaultError::Shredded)
+        Err(SealError::Shredded)
     ));
 }
 

@@ -159,7 +159,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                 &self,
                 vault: &#k::Vault,
                 access: &#k::Access<P>,
-            ) -> ::core::result::Result<#opened_ty, #k::VaultError> {
+            ) -> ::core::result::Result<#opened_ty, #k::OpenError> {
                 #open_one
             }
         });
@@ -214,7 +214,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                 /// Seals every personal field under the record subject's key, with one
                 /// collection time for all. Fails if a personal field belongs to another
                 /// subject than the record's.
-                #vis fn seal(&self, vault: &#k::Vault) -> ::core::result::Result<#sealed_name, #k::VaultError> {
+                #vis fn seal(&self, vault: &#k::Vault) -> ::core::result::Result<#sealed_name, #k::SealError> {
                     let subject: &#k::SubjectId = &self.#subject;
                     let collected = #k::__private::v1::collected_now(vault);
                     ::core::result::Result::Ok(#sealed_name {
@@ -230,7 +230,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
                     &self,
                     vault: &#k::Vault,
                     access: &#k::Access<P>,
-                ) -> ::core::result::Result<#name, #k::VaultError>
+                ) -> ::core::result::Result<#name, #k::OpenError>
                 where
                     P: #k::Purpose #(+ #categories)*,
                 {

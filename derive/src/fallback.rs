@@ -79,7 +79,7 @@ pub fn expand(
                 &self,
                 vault: &#k::Vault,
                 access: &#k::Access<P>,
-            ) -> ::core::result::Result<#opened, #k::VaultError> {
+            ) -> ::core::result::Result<#opened, #k::OpenError> {
                 ::core::unreachable!()
             }
         })
@@ -106,7 +106,7 @@ pub fn expand(
                         &self,
                         vault: &#k::Vault,
                         access: &#k::Access<P>,
-                    ) -> ::core::result::Result<#name, #k::VaultError> {
+                    ) -> ::core::result::Result<#name, #k::OpenError> {
                         ::core::unreachable!()
                     }
 
@@ -132,7 +132,7 @@ pub fn expand(
         const _: () = {
             impl #impl_generics #name #ty_generics #where_clause {
                 #[allow(dead_code, unused_variables)]
-                #vis fn seal(&self, vault: &#k::Vault) -> ::core::result::Result<#sealed_name, #k::VaultError> {
+                #vis fn seal(&self, vault: &#k::Vault) -> ::core::result::Result<#sealed_name, #k::SealError> {
                     ::core::unreachable!()
                 }
             }

@@ -64,9 +64,9 @@
 //!   `Personal<T, C>` field and `Option<Sealed<T, C>>` for each `Option<Personal<T, C>>`,
 //!   the subject and plain fields as they are. Derives `Clone`, `Debug`, and serde's
 //!   `Serialize`/`Deserialize` unless `no_serde`.
-//! - `Customer::seal(&self, &Vault) -> Result<SealedCustomer, VaultError>`: every
+//! - `Customer::seal(&self, &Vault) -> Result<SealedCustomer, SealError>`: every
 //!   personal field sealed under the subject's key, with one collection time.
-//! - `SealedCustomer::open(&self, &Vault, &Access<P>)`: compiles only when the purpose
+//! - `SealedCustomer::open(&self, &Vault, &Access<P>) -> Result<Customer, OpenError>`: compiles only when the purpose
 //!   `P` is declared to use every category in the record.
 //! - `SealedCustomer::open_<field>(&self, &Vault, &Access<P>)`: one field, needing only
 //!   its category.

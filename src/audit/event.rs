@@ -123,8 +123,41 @@ impl fmt::Debug for SubjectPseudonym {
 pub enum Outcome {
     /// It happened.
     Allowed,
-    /// It was refused, for this reason (an error message: never a personal value).
-    Refused(String),
+    /// It was refused; the stable code of the error that refused it
+    /// ([`ErrorKind::code`](crate::ErrorKind::code), e.g. `"expired"`), never its
+    /// message, so rewording a message changes no stored record. A code that a newer
+    /// custodian wrote and this build does not know is kept as read.
+    #[serde(rename = "refused_with_code")]
+    RefusedWithCode(String),
+    /// It was refused, recorded before trails stored codes: the error's message then
+    /// (never a personal value), kept verbatim so that those trails still verify. Never
+    /// written now.
+    #[serde(rename = "refused")]
+    RefusedWithMessage(String),
+}
+
+impl Outcome {
+    /// The refusal's stable code, if it was refused with one this build knows.
+    pub fn kind(&self) -> Option<crate::ErrorKind> {
+        match self {
+            Outcome::RefusedWithCode(code) => crate::ErrorKind::from_code(code),
+            Outcome::Allowed | Outcome::RefusedWithMessage(_) => None,
+        }
+    }
+
+    /// Whether it was refused (with a code or, in an old trail, a message).
+    pub fn is_refused(&self) -> bool {
+        !matches!(self, Outcome::Allowed)
+    }
+}
+
+/// How a refusal is written in the canonical bytes: the outcome byte says which.
+#[derive(Clone, Copy)]
+pub(crate) enum Refusal<'a> {
+    /// Outcome byte 3: a stable code (written now).
+    Code(&'a str),
+    /// Outcome byte 2: an error message (written before codes; only re-encoded).
+    Message(&'a str),
 }
 
 /// Who acted, as recorded.
@@ -212,7 +245,8 @@ impl AuditEvent {
             category: self.category.as_deref(),
             refused: match &self.outcome {
                 Outcome::Allowed => None,
-                Outcome::Refused(r) => Some(r.as_str()),
+                Outcome::RefusedWithCode(c) => Some(Refusal::Code(c)),
+                Outcome::RefusedWithMessage(m) => Some(Refusal::Message(m)),
             },
         }
         .encode_into(out);
@@ -246,7 +280,8 @@ impl AuditEvent {
         };
         let outcome = match (outcome, reason) {
             (1, None) => Outcome::Allowed,
-            (2, Some(r)) => Outcome::Refused(r),
+            (2, Some(r)) => Outcome::RefusedWithMessage(r),
+            (3, Some(c)) => Outcome::RefusedWithCode(c),
             _ => return None,
         };
         Some(AuditEvent {
@@ -274,7 +309,7 @@ pub(crate) struct EventRef<'a> {
     pub(crate) record: Option<&'a str>,
     pub(crate) field: Option<&'a str>,
     pub(crate) category: Option<&'a str>,
-    pub(crate) refused: Option<&'a str>,
+    pub(crate) refused: Option<Refusal<'a>>,
 }
 
 impl EventRef<'_> {
@@ -282,7 +317,11 @@ impl EventRef<'_> {
         out.push(1);
         out.extend_from_slice(&self.at_micros.to_be_bytes());
         out.push(self.kind.code());
-        out.push(if self.refused.is_some() { 2 } else { 1 });
+        out.push(match self.refused {
+            None => 1,
+            Some(Refusal::Message(_)) => 2,
+            Some(Refusal::Code(_)) => 3,
+        });
         out.push(self.actor.map_or(0, |(k, _, _)| k.code()));
         for text in [
             self.actor.map(|(_, id, _)| id),
@@ -292,7 +331,8 @@ impl EventRef<'_> {
             self.record,
             self.field,
             self.category,
-            self.refused,
+            self.refused
+                .map(|(Refusal::Code(r) | Refusal::Message(r))| r),
         ] {
             put(out, text);
         }
@@ -380,7 +420,7 @@ mod tests {
         e.record = Some("customer".into());
         e.field = Some("email".into());
         e.category = Some("user.contact.email".into());
-        e.outcome = Outcome::Refused("expired".into());
+        e.outcome = Outcome::RefusedWithCode("expired".into());
         let bytes = e.encode();
         assert_eq!(AuditEvent::decode(&bytes), Some(e.clone()));
         assert_eq!(AuditEvent::decode(&bytes[..bytes.len() - 1]), None);

@@ -123,7 +123,7 @@ impl Grouped {
 
     fn commit(&self, group: &[Queued]) -> Result<Placed, AuditError> {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
-            return Err(AuditError::Sink("an empty group commit".into()));
+            return Err(AuditError::sink("an empty group commit"));
         };
         let mut sink = self.sink.lock().map_err(|_| AuditError::Poisoned)?;
         if self.shared {

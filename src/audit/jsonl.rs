@@ -132,8 +132,7 @@ impl JsonLinesSink {
     /// ([`AuditError::ReadOnly`]); a line still being written is not read.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, AuditError> {
         let path = path.as_ref().to_path_buf();
-        let meta = std::fs::metadata(&path)
-            .map_err(|e| AuditError::Sink(format!("cannot read {}: {e}", path.display())))?;
+        let meta = std::fs::metadata(&path).map_err(|e| file_error("cannot read", &path, e))?;
         if !meta.is_file() {
             return Err(not_a_file(&path));
         }
@@ -162,11 +161,31 @@ impl JsonLinesSink {
 }
 
 fn not_a_file(path: &Path) -> AuditError {
-    AuditError::Sink(format!(
+    AuditError::sink(format!(
         "{} is not a regular file: open files, and give streams (pipes, devices, sockets) \
          to JsonLinesSink::new",
         path.display()
     ))
+}
+
+/// An I/O error on the file at a path, kept as the source, with the path and what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {path}{advice}")]
+struct FileError {
+    what: &'static str,
+    path: String,
+    advice: &'static str,
+    #[source]
+    source: io::Error,
+}
+
+fn file_error(what: &'static str, path: &Path, source: io::Error) -> AuditError {
+    AuditError::sink(FileError {
+        what,
+        path: path.display().to_string(),
+        advice: "",
+        source,
+    })
 }
 
 /// Takes the writer's exclusive lock on `file`, or says why not. A file system that
@@ -176,11 +195,13 @@ fn lock(file: &File, path: &Path) -> Result<(), AuditError> {
     match file.try_lock() {
         Ok(()) => Ok(()),
         Err(std::fs::TryLockError::WouldBlock) => Err(AuditError::Locked),
-        Err(std::fs::TryLockError::Error(e)) => Err(AuditError::Sink(format!(
-            "cannot lock {} for writing ({e}): custodian writes a JSON Lines file only \
-             while it can keep other writers out; put it on a local file system",
-            path.display()
-        ))),
+        Err(std::fs::TryLockError::Error(source)) => Err(AuditError::sink(FileError {
+            what: "cannot lock for writing",
+            path: path.display().to_string(),
+            advice: ": custodian writes a JSON Lines file only while it can keep other \
+                     writers out; put it on a local file system",
+            source,
+        })),
     }
 }
 
@@ -313,7 +334,7 @@ impl AuditSink for JsonLinesSink {
             return Err(AuditError::ReadOnly);
         }
         if let Some(why) = self.broken {
-            return Err(AuditError::Sink(why.into()));
+            return Err(AuditError::sink(why));
         }
         let Some(last) = entries.last() else {
             return Ok(());

@@ -48,8 +48,8 @@ mod sink;
 mod trail;
 mod verify;
 
-pub(crate) use event::EventRef;
 pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
+pub(crate) use event::{EventRef, Refusal};
 pub use history::{HistoryActor, HistoryEvent};
 pub use jsonl::JsonLinesSink;
 pub use sink::{AuditSink, MemorySink};
@@ -246,7 +246,7 @@ use crate::hex::{decode as unhex, encode as hex};
 pub enum AuditError {
     /// The sink could not store or read entries.
     #[error("the audit sink failed: {0}")]
-    Sink(String),
+    Sink(#[source] crate::Cause),
     /// The sink only writes (a JSON Lines stream): read the file it writes instead.
     #[error("this audit sink cannot be read back: verify and query the file it writes")]
     Unsupported,
@@ -294,9 +294,26 @@ pub enum AuditError {
 }
 
 impl AuditError {
-    /// A sink's own failure (I/O, SQLite), by its message.
-    pub(crate) fn sink(e: impl std::fmt::Display) -> Self {
-        AuditError::Sink(e.to_string())
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            AuditError::Sink(_) | AuditError::Poisoned | AuditError::Locked => K::AuditUnavailable,
+            AuditError::Unsupported
+            | AuditError::NotShareable
+            | AuditError::BadSigningKey
+            | AuditError::Unanchored
+            | AuditError::ReadOnly => K::Misconfigured,
+            AuditError::Damaged | AuditError::HistoryChanged(_) => K::Tampered,
+        }
+    }
+}
+
+impl AuditError {
+    /// A sink's own failure (I/O, a database driver's error), kept as the
+    /// [`source()`](std::error::Error::source): what a custom [`AuditSink`] returns.
+    pub fn sink(e: impl Into<crate::BoxError>) -> Self {
+        AuditError::Sink(crate::Cause::new(e))
     }
 }
 
@@ -359,7 +376,24 @@ pub enum VerifyError {
     BadTrustedKey,
     /// Reading the sink failed.
     #[error("reading the audit trail failed: {0}")]
-    Read(String),
+    Read(#[source] crate::Cause),
+}
+
+impl VerifyError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            VerifyError::Altered { .. }
+            | VerifyError::Truncated { .. }
+            | VerifyError::Rewritten { .. }
+            | VerifyError::BadCheckpoint
+            | VerifyError::UntrustedCheckpoint
+            | VerifyError::WrongTrail { .. } => K::Tampered,
+            VerifyError::BadTrustedKey => K::InvalidInput,
+            VerifyError::Read(_) => K::AuditUnavailable,
+        }
+    }
 }
 
 /// What a successful verification covered.

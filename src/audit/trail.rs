@@ -194,13 +194,16 @@ impl AuditTrail {
         let read = |position| {
             self.read_batch(position).map_err(|e| {
                 unreadable |= matches!(e, AuditError::Unsupported);
-                VerifyError::Read(e.to_string())
+                read_error(e)
             })
         };
         match extend(read, from) {
             Ok(head) => Ok(head),
             Err(_) if unreadable => self.own_head(from),
-            Err(VerifyError::Read(why)) => Err(AuditError::Sink(why)),
+            Err(VerifyError::Read(why)) => Err(match why.get().downcast_ref::<AuditError>() {
+                Some(e) => e.clone(),
+                None => AuditError::Sink(why),
+            }),
             Err(e) => Err(AuditError::HistoryChanged(e)),
         }
     }
@@ -239,10 +242,7 @@ impl AuditTrail {
         checkpoint: Option<(&Checkpoint, &TrustedKey)>,
     ) -> Result<VerifyReport, VerifyError> {
         // One lock per batch, so appends go on while a long trail is verified.
-        let read = |from| {
-            self.read_batch(from)
-                .map_err(|e| VerifyError::Read(e.to_string()))
-        };
+        let read = |from| self.read_batch(from).map_err(read_error);
         let report = verify_entries(read, checkpoint)?;
         if let Some((cp, key)) = checkpoint {
             self.trust(check_signature(cp, key)?)?;
@@ -260,12 +260,9 @@ impl AuditTrail {
     /// instead. A trail that already trusts a head (it started on an empty sink, signed
     /// or verified a checkpoint) keeps it: this then only verifies.
     pub fn trust_unsigned_history(&self) -> Result<VerifyReport, VerifyError> {
-        let read = |from| {
-            self.read_batch(from)
-                .map_err(|e| VerifyError::Read(e.to_string()))
-        };
+        let read = |from| self.read_batch(from).map_err(read_error);
         let head = extend(read, Head::GENESIS)?;
-        let mut trusted = lock(&self.trusted).map_err(|e| VerifyError::Read(e.to_string()))?;
+        let mut trusted = lock(&self.trusted).map_err(read_error)?;
         trusted.get_or_insert(head);
         Ok(VerifyReport { entries: head.size })
     }
@@ -273,11 +270,19 @@ impl AuditTrail {
     /// Trusts `signed` (a verified checkpoint's head) if it is later than the head the
     /// trail trusts.
     fn trust(&self, signed: Head) -> Result<(), VerifyError> {
-        let mut trusted = lock(&self.trusted).map_err(|e| VerifyError::Read(e.to_string()))?;
+        let mut trusted = lock(&self.trusted).map_err(read_error)?;
         if trusted.is_none_or(|t| t.size < signed.size) {
             *trusted = Some(signed);
         }
         Ok(())
+    }
+}
+
+/// A sink's failure while verifying: its own cause, or the custodian error.
+fn read_error(e: AuditError) -> VerifyError {
+    match e {
+        AuditError::Sink(cause) => VerifyError::Read(cause),
+        e => VerifyError::Read(crate::Cause::new(e)),
     }
 }
 

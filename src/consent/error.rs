@@ -197,3 +197,32 @@ pub enum ConsentError {
     #[error("the consent was recorded, but its audit event could not be: {0}")]
     Audit(#[from] AuditError),
 }
+
+impl ConsentError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            ConsentError::NeverGiven { .. } => K::ConsentNeverGiven,
+            ConsentError::Withdrawn { .. } => K::ConsentWithdrawn,
+            ConsentError::Expired { .. } => K::ConsentExpired,
+            ConsentError::StaleNotice { .. } => K::ConsentStaleNotice,
+            ConsentError::NotYetInForce { .. } => K::ConsentNotYetInForce,
+            ConsentError::PurposeChanged { .. } => K::ConsentPurposeChanged,
+            ConsentError::Unconfirmed { .. } => K::ConsentUnconfirmed,
+            ConsentError::Erased { .. } => K::Erased,
+            ConsentError::InvalidEvidence { .. }
+            | ConsentError::FromTheFuture { .. }
+            | ConsentError::TooLate { .. }
+            | ConsentError::NoticeTextDiffers { .. }
+            | ConsentError::NothingToConfirm { .. }
+            | ConsentError::BadReference { .. }
+            | ConsentError::BadEvidenceKey { .. } => K::InvalidInput,
+            ConsentError::NoticeNotRegistered { .. } | ConsentError::NotAudited => K::Misconfigured,
+            ConsentError::NotStaff => K::NotPermitted,
+            ConsentError::Random => K::RandomUnavailable,
+            ConsentError::Store(e) => e.kind(),
+            ConsentError::Audit(e) => e.kind(),
+        }
+    }
+}

@@ -74,7 +74,29 @@ pub enum KeyError {
     BadId,
     /// A remote key service failed (for [`MasterKey`] implementations outside this crate).
     #[error("the key service failed: {0}")]
-    Service(String),
+    Service(#[source] crate::Cause),
+}
+
+impl KeyError {
+    /// A key service's own failure (a KMS SDK's error), kept as the
+    /// [`source()`](std::error::Error::source): what a [`MasterKey`] outside this crate
+    /// returns.
+    pub fn service(e: impl Into<crate::BoxError>) -> Self {
+        KeyError::Service(crate::Cause::new(e))
+    }
+
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            KeyError::Unwrap { .. }
+            | KeyError::WrongKeyLength { .. }
+            | KeyError::WeakKey { .. } => K::MasterKeyInvalid,
+            KeyError::Length { .. } | KeyError::BadId => K::InvalidInput,
+            KeyError::Random => K::RandomUnavailable,
+            KeyError::Service(_) => K::KeyServiceUnavailable,
+        }
+    }
 }
 
 /// Refuses a key of all zero bytes ([`KeyError::WeakKey`]), the output of a key service

@@ -240,7 +240,7 @@ mod tests {
             .retain(crate::Retention::UntilErased);
         assert!(matches!(
             vault.seal(&value, &ctx),
-            Err(crate::VaultError::Plaintext(PlaintextError::Encode { .. }))
+            Err(crate::SealError::Plaintext(PlaintextError::Encode { .. }))
         ));
     }
 }

@@ -399,6 +399,22 @@ pub enum HoldError {
     EmptyScope,
 }
 
+impl HoldError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            HoldError::NotFound(_) => K::HoldNotFound,
+            HoldError::AlreadyReleased(_) => K::HoldAlreadyReleased,
+            HoldError::BadReason
+            | HoldError::UntilInPast
+            | HoldError::BadId
+            | HoldError::CategoryNotDeclared { .. }
+            | HoldError::EmptyScope => K::InvalidInput,
+        }
+    }
+}
+
 /// Whether `names` holds a name twice.
 fn has_duplicate(names: &[String]) -> bool {
     names

@@ -8,7 +8,7 @@
 //! key from the **retention epoch** (the UTC day) of its expiry:
 //!
 //! - [`Vault::open`](crate::Vault::open) refuses an expired value with
-//!   [`VaultError::Expired`](crate::VaultError::Expired), unless its subject is under a
+//!   [`OpenError::Expired`](crate::OpenError::Expired), unless its subject is under a
 //!   [`LegalHold`] whose scope covers its category;
 //! - [`Operator::sweep`](crate::Operator::sweep) destroys the keys of epochs that have ended:
 //!   the sealed contents of every value expiring in them, in every copy and backup,
@@ -17,7 +17,7 @@
 //!   held subject's share of the epoch is escrowed first; past its retention, held data
 //!   opens only for the purposes and categories of the hold's [`HoldScope`] (GDPR
 //!   Art. 18(2)), every other purpose gets
-//!   [`VaultError::RestrictedByHold`](crate::VaultError::RestrictedByHold);
+//!   [`OpenError::RestrictedByHold`](crate::OpenError::RestrictedByHold);
 //! - [`Operator::erase`](crate::Operator::erase) destroys a subject's keys and escrows, so
 //!   their sealed contents become unreadable (subject ids, dates, plain fields and kept
 //!   evidence remain: `docs/retention.md`), and returns an [`ErasureReceipt`].
@@ -90,7 +90,15 @@ pub enum Retention {
 #[error(
     "a retention period is a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), a number of years from the end of the calendar year (\"8y from end of year\", \"8y from end of year +01:00\"), or \"until_erased\""
 )]
+#[non_exhaustive]
 pub struct RetentionParseError;
+
+impl RetentionParseError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidInput
+    }
+}
 
 impl Retention {
     /// Parses `"30d"`, `"6m"`, `"7y"`, `"8y from end of year"` (optionally followed by

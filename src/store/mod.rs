@@ -131,9 +131,42 @@ pub enum StoreError {
     Poisoned,
 }
 
+impl StoreError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)).
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            StoreError::Backend { .. } | StoreError::Poisoned => K::StoreUnavailable,
+            StoreError::Corrupt { .. }
+            | StoreError::SchemaTooNew { .. }
+            | StoreError::SchemaUnknown { .. }
+            | StoreError::ForeignDatabase { .. }
+            | StoreError::JournalMode { .. }
+            | StoreError::Unsupported { .. } => K::StoreIncompatible,
+            StoreError::Tampered { .. } | StoreError::RetentionTampered { .. } => K::Tampered,
+            StoreError::HeldWithoutEscrow => K::Retry,
+            StoreError::SubjectErased => K::Erased,
+            StoreError::SubjectRefRequired => K::SubjectRefRequired,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backend_error_and_a_missing_subject_ref_report_their_own_codes() {
+        let backend = StoreError::Backend {
+            backend: "PostgreSQL",
+            source: Box::new(std::io::Error::other("connection reset")),
+        };
+        assert_eq!(backend.kind().code(), "store_unavailable");
+        assert_eq!(backend.kind().http_status(), 503);
+        let missing = StoreError::SubjectRefRequired;
+        assert_eq!(missing.kind().code(), "subject_ref_required");
+        assert_eq!(missing.kind().http_status(), 500);
+    }
 
     #[test]
     fn another_drivers_error_is_kept_as_the_source_of_a_backend_error() {

@@ -3,16 +3,29 @@
 use chrono::TimeDelta;
 
 use super::{StoreFactory, ok, t0};
-use crate::audit::{AuditEvent, AuditQuery, AuditSink, AuditTrail, EventKind, chain_hash};
+use crate::ErrorKind;
+use crate::audit::{AuditEvent, AuditQuery, AuditSink, AuditTrail, EventKind, Outcome, chain_hash};
+
+/// The outcome of the `i`th event: allowed, refused with a code this build knows, or
+/// refused with a code a newer release wrote (outcome byte 3 in the canonical bytes).
+fn outcome(i: usize) -> Outcome {
+    match i % 3 {
+        0 => Outcome::Allowed,
+        1 => Outcome::RefusedWithCode(ErrorKind::Expired.code().to_string()),
+        _ => Outcome::RefusedWithCode("a_code_from_a_newer_release".to_string()),
+    }
+}
 
 fn event(writer: &str, i: usize) -> AuditEvent {
     let mut e = AuditEvent::new(EventKind::Export, t0() + TimeDelta::seconds(i as i64));
     e.purpose = Some(format!("{writer}-{i}"));
+    e.outcome = outcome(i);
     e
 }
 
 /// Checks an [`AuditSink`] backend: a trail on the sink records events at positions
-/// 0, 1, 2, ..., reads back exactly what it stored, in order (the entries chain and
+/// 0, 1, 2, ..., reads back exactly what it stored (refusals with their codes, outcome
+/// byte 3, including a code a newer release wrote), in order (the entries chain and
 /// `read` honours `from` and `limit`), answers queries, verifies, and continues the
 /// chain on another handle (a restart). For a shared sink ([`AuditSink::is_shared`]),
 /// two trails on two handles racing their appends must make one chain: every
@@ -54,6 +67,11 @@ where
             entry.decode().and_then(|e| e.purpose),
             Some(format!("one-{i}")),
             "conformance: an entry reads back as stored"
+        );
+        assert_eq!(
+            entry.decode().map(|e| e.outcome),
+            Some(outcome(i)),
+            "conformance: a refusal reads back with its code, known or not"
         );
         assert_eq!(
             entry.hash,

@@ -20,7 +20,8 @@ use crate::categories::{Email, Phone};
 use crate::keys::LocalMasterKey;
 use crate::retention::{Clock, ErasureException, HoldScope, ManualClock};
 use crate::{
-    Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError, VaultStore,
+    Access, Actor, AdminError, Context, OpenError, Personal, Retention, SealError, Sealed,
+    SubjectId, Vault, VaultStore,
 };
 
 crate::purpose! {
@@ -78,7 +79,7 @@ fn ctx(days: u32) -> Context<Email> {
     ok(Context::new("customer", "email"), "Context::new").retain(Retention::Days(days))
 }
 
-fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
+fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, OpenError> {
     let access = Access::<Crm>::new(s.clone(), Actor::service("test"));
     Ok(ok(v.open(sealed, &ctx(1), &access)?.read(&access), "read").clone())
 }
@@ -87,7 +88,7 @@ fn open_for_claims(
     v: &Vault,
     sealed: &Sealed<String, Email>,
     s: &SubjectId,
-) -> Result<String, VaultError> {
+) -> Result<String, OpenError> {
     let claims = Access::<Claims>::new(s.clone(), Actor::service("counsel"));
     Ok(ok(v.open(sealed, &ctx(1), &claims)?.read(&claims), "read").clone())
 }
@@ -262,7 +263,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn VaultStore>) {
                         model.keyed[subject] = true;
                         values.push((subject, expires, sealed));
                     }
-                    Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                    Err(SealError::Shredded) => assert!(model.erased[subject], "step {step}"),
                     Err(e) => panic!("step {step}: seal failed: {e}"),
                 }
             }
@@ -297,7 +298,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn VaultStore>) {
                     model.scopes[subject].insert(scope);
                     model.known[subject] = true;
                 }
-                Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                Err(AdminError::Shredded) => assert!(model.erased[subject], "step {step}"),
                 Err(e) => panic!("step {step}: hold failed: {e}"),
             },
             Op::Release { subject } => {
@@ -322,7 +323,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn VaultStore>) {
                     model.keyed[subject] = false;
                     model.escrows.retain(|(s, _)| *s != subject);
                 }
-                Err(VaultError::UnderLegalHold { .. }) => {
+                Err(AdminError::UnderLegalHold { .. }) => {
                     assert!(model.held(subject), "step {step}: refused without a hold")
                 }
                 Err(e) => panic!("step {step}: erase failed: {e}"),
@@ -348,7 +349,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn VaultStore>) {
                         model.keyed[subject] = false;
                         model.escrows.retain(|(s, _)| *s != subject);
                     }
-                    Err(VaultError::UnderLegalHold { .. }) => {
+                    Err(AdminError::UnderLegalHold { .. }) => {
                         assert!(model.held(subject), "step {step}: refused without a hold")
                     }
                     Err(e) => panic!("step {step}: erase_with failed: {e}"),
@@ -368,10 +369,10 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn VaultStore>) {
                 };
                 match (model.expect(*subject, *expires, now, purpose), &got) {
                     (Expect::Readable, Ok(_))
-                    | (Expect::Expired, Err(VaultError::Expired { .. }))
-                    | (Expect::Restricted, Err(VaultError::RestrictedByHold { .. }))
-                    | (Expect::Excepted, Err(VaultError::RestrictedByErasureException { .. }))
-                    | (Expect::Shredded, Err(VaultError::Shredded)) => {}
+                    | (Expect::Expired, Err(OpenError::Expired { .. }))
+                    | (Expect::Restricted, Err(OpenError::RestrictedByHold { .. }))
+                    | (Expect::Excepted, Err(OpenError::RestrictedByErasureException { .. }))
+                    | (Expect::Shredded, Err(OpenError::Shredded)) => {}
                     (_, got) => panic!(
                         "step {step}, value {i} (subject {subject}, expires {expires}, now {now}), purpose {purpose}: got {got:?}; holds {:?} erased {:?} watermark {} escrows {:?}",
                         model.scopes, model.erased, model.watermark, model.escrows

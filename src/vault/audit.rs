@@ -19,7 +19,7 @@ use super::{Vault, VaultError};
 use crate::access::{Access, Actor};
 use crate::audit::{
     ActorRecord, AuditEvent, AuditQuery, AuditTrail, EventKind, EventRef, HistoryEvent, Outcome,
-    SubjectPseudonym,
+    Refusal, SubjectPseudonym,
 };
 use crate::category::Category;
 use crate::consent::ConsentObserver;
@@ -314,7 +314,7 @@ impl Vault {
         // No pseudonym (the event names no subject) for an id without a key: one that
         // never existed, or was erased. Such an open is always refused.
         let subject = self.pseudonym_for(EventKind::Access, access.subject(), Create::IfKnown)?;
-        let reason = result.as_ref().err().map(ToString::to_string);
+        let code = result.as_ref().err().map(|e| e.kind().code());
         let actor = access.actor();
         trail.record_ref(&EventRef {
             at_micros: self.clock.unix_micros(),
@@ -325,7 +325,7 @@ impl Vault {
             record: Some(context.record()),
             field: Some(context.field()),
             category: Some(C::NAME),
-            refused: reason.as_deref(),
+            refused: code.map(Refusal::Code),
         })?;
         Ok(())
     }
@@ -340,12 +340,12 @@ fn query_both(trail: &AuditTrail, p: Pseudonyms) -> Result<Vec<AuditEvent>, Vaul
     Ok(trail.query(&query)?)
 }
 
-/// The outcome an action's result records: refusals carry the error's message, which
-/// never holds a personal value.
+/// The outcome an action's result records: refusals carry the error's stable code,
+/// never its message (which may be reworded, and must not change stored records).
 fn outcome_of<R>(result: &Result<R, VaultError>) -> Outcome {
     match result {
         Ok(_) => Outcome::Allowed,
-        Err(e) => Outcome::Refused(e.to_string()),
+        Err(e) => Outcome::RefusedWithCode(e.kind().code().to_owned()),
     }
 }
 

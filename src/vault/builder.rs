@@ -87,7 +87,7 @@ impl VaultBuilder {
 
     /// The retention of category `C` where a [`Context`](crate::Context) declares none (a field without
     /// `#[personal(retain = "...")]`). Without either, sealing is refused with
-    /// [`VaultError::RetentionUndeclared`](super::VaultError::RetentionUndeclared): keeping data until erasure must be
+    /// [`SealError::RetentionUndeclared`](crate::SealError::RetentionUndeclared): keeping data until erasure must be
     /// declared (`Retention::UntilErased`), never assumed (GDPR Art. 25(2)).
     pub fn default_retention<C: Category>(mut self, retention: Retention) -> Self {
         self.defaults.retain(|(name, _)| *name != C::NAME);

@@ -195,6 +195,49 @@ pub enum VaultError {
         "the data subject's keys were destroyed, but their consents could not be ended: run the erasure again; {0}"
     )]
     ConsentNotEnded(Box<crate::consent::ConsentError>),
+    /// A step inside the vault failed in a way its operation cannot report (a bug in
+    /// custodian): it was refused, fail closed. Its code is
+    /// [`ErrorKind::Internal`](crate::ErrorKind::Internal); `unexpected` is the step's own.
+    #[error(
+        "an internal step failed with `{unexpected}`, which its operation cannot report: it was refused; report this as a bug"
+    )]
+    Internal {
+        /// The code of the error the step returned.
+        unexpected: crate::ErrorKind,
+    },
+}
+
+impl VaultError {
+    /// The stable code of this error (see [`ErrorKind`](crate::ErrorKind)): what the
+    /// audit trail records of a refusal.
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            VaultError::Shredded => K::Shredded,
+            VaultError::Expired { .. } => K::Expired,
+            VaultError::RestrictedByHold { .. } => K::RestrictedByHold,
+            VaultError::RestrictedByErasureException { .. } => K::RestrictedByErasureException,
+            VaultError::BadErasureException { .. } => K::InvalidInput,
+            VaultError::EpochSwept { .. } => K::EpochSwept,
+            VaultError::EpochKeyNotFound { .. } | VaultError::KeyNotFound { .. } => K::KeyNotFound,
+            VaultError::RetentionOutOfRange => K::RetentionOutOfRange,
+            VaultError::RetentionUndeclared { .. } => K::RetentionUndeclared,
+            VaultError::UnderLegalHold { .. } => K::UnderLegalHold,
+            VaultError::Hold(e) => e.kind(),
+            VaultError::KeyRetired { .. } => K::KeyRetired,
+            VaultError::WouldRetireNewestKey { .. } => K::WouldRetireNewestKey,
+            VaultError::SubjectMismatch => K::SubjectMismatch,
+            VaultError::Decrypt => K::Unauthentic,
+            VaultError::Format(e) => e.kind(),
+            VaultError::Plaintext(e) => e.kind(),
+            VaultError::Key(e) => e.kind(),
+            VaultError::UnknownMasterKey { .. } => K::MasterKeyInvalid,
+            VaultError::Store(e) => e.kind(),
+            VaultError::Audit(e) => e.kind(),
+            VaultError::ConsentNotEnded(_) => K::ConsentNotEnded,
+            VaultError::Internal { .. } => K::Internal,
+        }
+    }
 }
 
 /// What [`Operator::shred`](crate::Operator::shred) destroyed.

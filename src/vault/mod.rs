@@ -8,6 +8,7 @@ mod error;
 mod exceptions;
 mod holds;
 mod keyring;
+mod op_errors;
 mod operator;
 mod retention;
 mod rotation;
@@ -22,13 +23,14 @@ use zeroize::Zeroizing;
 pub use builder::VaultBuilder;
 pub use error::{RewrapReport, ShredReport, SweepReport, VaultError};
 use keyring::KeyRing;
+pub use op_errors::{AdminError, OpenError, SealError};
 pub use operator::Operator;
 pub use store::VaultStore;
 
 use crate::access::Access;
 use crate::audit::AuditTrail;
 use crate::category::Category;
-use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header, OpenError};
+use crate::format::{self, BodyError, CONTEXT_DIGEST_LEN, Dates, FormatError, Header};
 use crate::keys::{Algorithm, MasterKey, Slot};
 use crate::memory::MemoryKeyStore;
 use crate::personal::Personal;
@@ -46,7 +48,7 @@ use crate::subject::SubjectId;
 ///
 /// ```
 /// use custodian::keys::LocalMasterKey;
-/// use custodian::{Access, Actor, Context, Personal, SubjectId, Vault, VaultError, categories::Email};
+/// use custodian::{Access, Actor, Context, OpenError, Personal, SubjectId, Vault, categories::Email};
 ///
 /// custodian::purpose! {
 ///     pub struct Receipts { basis: Contract, description: "Email your receipts.", uses: [Email] }
@@ -64,7 +66,7 @@ use crate::subject::SubjectId;
 /// assert_eq!(vault.open(&sealed, &ctx, &access)?.read(&access)?, "alice@example.com");
 ///
 /// vault.operator(Actor::staff("emp-7", "privacy-officer")).shred(&alice)?;
-/// assert!(matches!(vault.open(&sealed, &ctx, &access), Err(VaultError::Shredded)));
+/// assert!(matches!(vault.open(&sealed, &ctx, &access), Err(OpenError::Shredded)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Vault {
@@ -120,8 +122,9 @@ impl Vault {
         &self,
         value: &Personal<T, C>,
         context: &Context<C>,
-    ) -> Result<Sealed<T, C>, VaultError> {
+    ) -> Result<Sealed<T, C>, SealError> {
         self.seal_collected_at(value, context, self.clock.unix_seconds())
+            .map_err(SealError::narrow)
     }
 
     /// [`seal`](Self::seal) with the collection time given (seconds since the Unix
@@ -160,23 +163,24 @@ impl Vault {
     /// Opens `sealed`, read from the place `context` names, for purpose `P`: compiles
     /// only if `P` is declared to use `C`; fails if the value belongs to another subject
     /// than `access`, was moved or altered, has expired (unless a legal hold of its
-    /// subject keeps it for `P`: [`VaultError::RestrictedByHold`] otherwise), or its
+    /// subject keeps it for `P`: [`OpenError::RestrictedByHold`] otherwise), or its
     /// subject was shredded.
     ///
     /// On an audited vault the open is recorded, allowed or refused; if the event
-    /// cannot be recorded the open fails with [`VaultError::Audit`].
+    /// cannot be recorded the open fails with [`OpenError::Audit`].
     pub fn open<T: Plaintext, C: Category, P: Uses<C>>(
         &self,
         sealed: &Sealed<T, C>,
         context: &Context<C>,
         access: &Access<P>,
-    ) -> Result<Personal<T, C>, VaultError> {
+    ) -> Result<Personal<T, C>, OpenError> {
         let () = crate::purpose::checks::Declared::<P, C>::CHECK;
         let result = self.open_unaudited(sealed, context, access);
         if self.audit.is_some() {
-            self.audit_open(context, access, &result)?;
+            self.audit_open(context, access, &result)
+                .map_err(OpenError::narrow)?;
         }
-        result
+        result.map_err(OpenError::narrow)
     }
 
     fn open_unaudited<T: Plaintext, C: Category, P: Uses<C>>(
@@ -335,8 +339,8 @@ impl Vault {
                 format::open(key, bytes, header, context)
             })?
             .map_err(|e| match e {
-                OpenError::Unauthentic => VaultError::Decrypt,
-                OpenError::BadDates => VaultError::Format(FormatError::BadDates),
+                BodyError::Unauthentic => VaultError::Decrypt,
+                BodyError::BadDates => VaultError::Format(FormatError::BadDates),
             })
     }
 }

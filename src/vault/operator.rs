@@ -25,7 +25,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{RewrapReport, ShredReport, SweepReport, Vault, VaultError};
+use super::{AdminError, RewrapReport, ShredReport, SweepReport, Vault};
 use crate::access::Actor;
 use crate::purpose::Purpose;
 use crate::retention::{
@@ -76,11 +76,11 @@ impl Operator<'_> {
     /// become unreadable: the subject id and dates in each value's header, plain fields,
     /// kept consent evidence and hold records remain, and are yours to delete or keep on
     /// their own ground (`docs/retention.md`, "Erasure"). Refused with
-    /// [`VaultError::UnderLegalHold`] while a hold applies.
+    /// [`AdminError::UnderLegalHold`] while a hold applies.
     ///
     /// ```
     /// use custodian::keys::LocalMasterKey;
-    /// use custodian::{SubjectId, Vault, VaultError};
+    /// use custodian::{AdminError, SubjectId, Vault};
     /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
     /// let dpo = vault.operator(custodian::Actor::staff("emp-7", "privacy-officer"));
     /// let alice = SubjectId::new("cus_1")?;
@@ -88,15 +88,17 @@ impl Operator<'_> {
     /// #     pub struct LegalClaims { basis: LegitimateInterests, description: "Claims.", uses: [custodian::categories::Email] }
     /// # }
     /// let hold = dpo.hold::<LegalClaims>(&alice, "case 2027-14: litigation hold", None)?;
-    /// assert!(matches!(dpo.erase(&alice), Err(VaultError::UnderLegalHold { .. })));
+    /// assert!(matches!(dpo.erase(&alice), Err(AdminError::UnderLegalHold { .. })));
     /// dpo.release(&hold.id)?;
     /// let receipt = dpo.erase(&alice)?;
     /// assert_eq!(receipt.subject, vault.subject_ref(&alice)?);
     /// assert!(!serde_json::to_string(&receipt)?.contains("cus_1"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn erase(&self, subject: &SubjectId) -> Result<ErasureReceipt, VaultError> {
-        self.vault.op_erase(&self.actor, subject)
+    pub fn erase(&self, subject: &SubjectId) -> Result<ErasureReceipt, AdminError> {
+        self.vault
+            .op_erase(&self.actor, subject)
+            .map_err(AdminError::narrow)
     }
 
     /// Erases `subject` as [`erase`](Self::erase) does, except the categories a law
@@ -107,14 +109,14 @@ impl Operator<'_> {
     /// - data of every other category is unreadable at once, as after `erase`;
     /// - data of an excepted category opens only for the exception's purpose, and
     ///   only until its `until` (every other purpose gets
-    ///   [`VaultError::RestrictedByErasureException`]); its own retention still
+    ///   [`OpenError::RestrictedByErasureException`](crate::OpenError::RestrictedByErasureException)); its own retention still
     ///   applies;
     /// - the first [`sweep`](Self::sweep) after `until` destroys the kept key: the
     ///   erasure then completes by itself.
     ///
     /// The receipt lists what was made unreadable (`data`) and what was kept (`kept`).
-    /// Refused with [`VaultError::UnderLegalHold`] while a hold binds the subject
-    /// (nothing is kept or destroyed), and with [`VaultError::BadErasureException`]
+    /// Refused with [`AdminError::UnderLegalHold`] while a hold binds the subject
+    /// (nothing is kept or destroyed), and with [`AdminError::BadErasureException`]
     /// for an empty law reference, an end not in the future, or a category listed
     /// twice.
     ///
@@ -149,8 +151,10 @@ impl Operator<'_> {
         &self,
         subject: &SubjectId,
         exceptions: &[ErasureException],
-    ) -> Result<ErasureReceipt, VaultError> {
-        self.vault.op_erase_with(&self.actor, subject, exceptions)
+    ) -> Result<ErasureReceipt, AdminError> {
+        self.vault
+            .op_erase_with(&self.actor, subject, exceptions)
+            .map_err(AdminError::narrow)
     }
 
     /// Erases `subject` now, as [`erase_with`](Self::erase_with), or, while a legal
@@ -167,18 +171,21 @@ impl Operator<'_> {
         &self,
         subject: &SubjectId,
         exceptions: &[ErasureException],
-    ) -> Result<ErasureOutcome, VaultError> {
+    ) -> Result<ErasureOutcome, AdminError> {
         self.vault
             .op_request_erasure(&self.actor, subject, exceptions)
+            .map_err(AdminError::narrow)
     }
 
     /// Crypto-shreds `subject`: deletes every version of their key, and any epoch
     /// share escrowed for them, from the key store and this process's cache. Every
     /// value sealed for them, including copies in backups and exports, then fails with
-    /// [`VaultError::Shredded`]. Refused while they are under a legal hold.
+    /// [`OpenError::Shredded`](crate::OpenError::Shredded). Refused while they are under a legal hold.
     /// [`erase`](Self::erase) does this and returns a receipt. Audited as `shred`.
-    pub fn shred(&self, subject: &SubjectId) -> Result<ShredReport, VaultError> {
-        self.vault.op_shred(&self.actor, subject)
+    pub fn shred(&self, subject: &SubjectId) -> Result<ShredReport, AdminError> {
+        self.vault
+            .op_shred(&self.actor, subject)
+            .map_err(AdminError::narrow)
     }
 
     /// Places a legal hold on `subject` for purpose `P` and every category `P`
@@ -208,11 +215,13 @@ impl Operator<'_> {
         subject: &SubjectId,
         reason: &str,
         until: Option<DateTime<Utc>>,
-    ) -> Result<LegalHold, VaultError>
+    ) -> Result<LegalHold, AdminError>
     where
         P::Basis: HoldBasis<P>,
     {
-        self.vault.op_hold::<P>(&self.actor, subject, reason, until)
+        self.vault
+            .op_hold::<P>(&self.actor, subject, reason, until)
+            .map_err(AdminError::narrow)
     }
 
     /// Places a legal hold on `subject` that keeps their data of the scope's categories
@@ -220,8 +229,8 @@ impl Operator<'_> {
     /// `until` passes:
     ///
     /// - past its retention, such data still opens, but only for a purpose of the
-    ///   scope; every other purpose gets [`VaultError::RestrictedByHold`], and data of
-    ///   other categories stays [`VaultError::Expired`];
+    ///   scope; every other purpose gets [`OpenError::RestrictedByHold`](crate::OpenError::RestrictedByHold), and data of
+    ///   other categories stays [`OpenError::Expired`](crate::OpenError::Expired);
     /// - data still within its retention is not affected;
     /// - sweeps escrow the subject's share of every epoch they destroy (escrows are per
     ///   subject and day, not per category: the scope is enforced when opening);
@@ -236,15 +245,18 @@ impl Operator<'_> {
         scope: HoldScope,
         reason: &str,
         until: Option<DateTime<Utc>>,
-    ) -> Result<LegalHold, VaultError> {
+    ) -> Result<LegalHold, AdminError> {
         self.vault
             .op_hold_scoped(&self.actor, subject, scope, reason, until)
+            .map_err(AdminError::narrow)
     }
 
     /// Releases a hold. If it was the subject's last active one, the epoch shares
     /// escrowed for them are destroyed: data that expired meanwhile becomes unreadable.
-    pub fn release(&self, id: &HoldId) -> Result<LegalHold, VaultError> {
-        self.vault.op_release(&self.actor, id)
+    pub fn release(&self, id: &HoldId) -> Result<LegalHold, AdminError> {
+        self.vault
+            .op_release(&self.actor, id)
+            .map_err(AdminError::narrow)
     }
 
     /// Destroys the keys of every retention epoch that ended before now (by the vault's
@@ -256,19 +268,21 @@ impl Operator<'_> {
     ///
     /// Schedule it (daily, say). Its cost grows with the epochs it destroys and the
     /// subjects under hold, not with the number of subjects or records.
-    pub fn sweep(&self) -> Result<SweepReport, VaultError> {
-        self.vault.op_sweep(&self.actor)
+    pub fn sweep(&self) -> Result<SweepReport, AdminError> {
+        self.vault.op_sweep(&self.actor).map_err(AdminError::narrow)
     }
 
     /// Starts a new key version for `subject`: new seals use it, old values still open,
     /// and [`reseal`](Vault::reseal) upgrades them. Returns the new version.
-    pub fn rotate_subject_key(&self, subject: &SubjectId) -> Result<u32, VaultError> {
-        self.vault.op_rotate_subject_key(&self.actor, subject)
+    pub fn rotate_subject_key(&self, subject: &SubjectId) -> Result<u32, AdminError> {
+        self.vault
+            .op_rotate_subject_key(&self.actor, subject)
+            .map_err(AdminError::narrow)
     }
 
     /// Destroys `subject`'s key versions below `below` (never the newest), from the key
     /// store, its journal and this process's cache; returns how many were destroyed.
-    /// Values still sealed under them then fail with [`VaultError::KeyRetired`], in
+    /// Values still sealed under them then fail with [`OpenError::KeyRetired`](crate::OpenError::KeyRetired), in
     /// every copy.
     ///
     /// The last step of a key rotation after a compromise (`docs/crypto.md`, "After a
@@ -276,13 +290,13 @@ impl Operator<'_> {
     /// cache TTL of every process, [`reseal`](Vault::reseal) every value of the
     /// subject, then retire the old versions, so that no copy of the key store taken
     /// before opens anything sealed since. Refused with
-    /// [`VaultError::WouldRetireNewestKey`] if `below` is above the newest version, and
+    /// [`AdminError::WouldRetireNewestKey`] if `below` is above the newest version, and
     /// like [`shred`](Self::shred), under a legal hold. Audited as a subject key
     /// rotation.
     ///
     /// ```
     /// # use custodian::keys::LocalMasterKey;
-    /// # use custodian::{SubjectId, Vault, VaultError};
+    /// # use custodian::{AdminError, SubjectId, Vault};
     /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-2")?);
     /// let dpo = vault.operator(custodian::Actor::staff("emp-7", "privacy-officer"));
     /// let alice = SubjectId::new("cus_1")?;
@@ -292,7 +306,7 @@ impl Operator<'_> {
     /// assert_eq!(dpo.retire_subject_key_versions(&alice, newest)?, 1);
     /// assert!(matches!(
     ///     dpo.retire_subject_key_versions(&alice, newest + 1),
-    ///     Err(VaultError::WouldRetireNewestKey { .. })
+    ///     Err(AdminError::WouldRetireNewestKey { .. })
     /// ));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -300,9 +314,10 @@ impl Operator<'_> {
         &self,
         subject: &SubjectId,
         below: u32,
-    ) -> Result<usize, VaultError> {
+    ) -> Result<usize, AdminError> {
         self.vault
             .op_retire_subject_key_versions(&self.actor, subject, below)
+            .map_err(AdminError::narrow)
     }
 
     /// Re-wraps every stored key (subject keys, epoch keys, escrows, vault secrets)
@@ -310,8 +325,10 @@ impl Operator<'_> {
     /// [`previous_master_key`](super::VaultBuilder::previous_master_key)). No ciphertext is
     /// touched. Each key is swapped on its own, so an interrupted run loses nothing and
     /// the next run carries on where it stopped.
-    pub fn rewrap_keys(&self) -> Result<RewrapReport, VaultError> {
-        self.vault.op_rewrap_keys(&self.actor)
+    pub fn rewrap_keys(&self) -> Result<RewrapReport, AdminError> {
+        self.vault
+            .op_rewrap_keys(&self.actor)
+            .map_err(AdminError::narrow)
     }
 
     /// Records that this handle's actor exported `subject`'s data (a data subject access request,
@@ -330,7 +347,9 @@ impl Operator<'_> {
     /// assert_eq!(vault.access_history(&alice)?[0].kind, EventKind::Export);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn record_export(&self, subject: &SubjectId) -> Result<(), VaultError> {
-        self.vault.op_record_export(&self.actor, subject)
+    pub fn record_export(&self, subject: &SubjectId) -> Result<(), AdminError> {
+        self.vault
+            .op_record_export(&self.actor, subject)
+            .map_err(AdminError::narrow)
     }
 }

@@ -3,7 +3,7 @@
 //! with the disk sees.
 
 use custodian::categories::{Email, Name};
-use custodian::{Access, Actor, Personal, Sealed, SubjectId, Vault, VaultError};
+use custodian::{Access, Actor, OpenError, Personal, Sealed, SubjectId, Vault};
 
 use super::email_ctx;
 
@@ -27,11 +27,7 @@ pub fn seal(v: &Vault, s: &SubjectId, email: &str) -> Sealed<String, Email> {
 }
 
 /// `sealed` opened for `s` under [`Crm`], and read.
-pub fn open(
-    v: &Vault,
-    sealed: &Sealed<String, Email>,
-    s: &SubjectId,
-) -> Result<String, VaultError> {
+pub fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, OpenError> {
     v.open(sealed, &email_ctx(), &access(s))
         .map(|p| p.read(&access(s)).unwrap().clone())
 }
