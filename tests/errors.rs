@@ -1,7 +1,6 @@
 //! Errors (docs/errors.md): stable codes, backends' errors kept as sources, and the
 //! audit trail recording codes, not messages (trails written before still verify).
 
-#[allow(dead_code)]
 mod common;
 
 use common::{audited_vault, ctx, seal_email, sid, t0};
