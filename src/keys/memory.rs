@@ -6,10 +6,12 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use chrono::{DateTime, Utc};
 use zeroize::Zeroize;
 
+mod anchors;
+
 use super::store::{KeyName, KeyStore, StoredKey, WrappedKey};
 use crate::retention::{
-    EpochSweep, HoldId, HoldSubject, IntegrityKey, LegalHold, QueuedErasure, RetentionCounts,
-    ShredCounts, StoredException, SubjectRef,
+    AnchorEvent, EpochSweep, HoldId, HoldSubject, IntegrityKey, LegalHold, QueuedErasure,
+    RetentionCounts, ShredCounts, StoredException, SubjectRef,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -31,6 +33,8 @@ struct MemoryKeys {
     holds: Vec<LegalHold>,
     exceptions: Vec<StoredException>,
     queued: Vec<QueuedErasure>,
+    /// Recorded anchor events, oldest first (`anchors.rs`).
+    events: Vec<AnchorEvent>,
 }
 
 impl MemoryKeyStore {
@@ -141,6 +145,7 @@ impl KeyStore for MemoryKeyStore {
             KeyName::Escrow { subject: s, .. } | KeyName::Pseudonym(s) => s != subject,
             _ => true,
         });
+        let anchored = inner.shred_anchors(subject);
         let destroyed = match inner.keys.remove(subject) {
             Some(versions) => {
                 let n = versions.len();
@@ -152,7 +157,7 @@ impl KeyStore for MemoryKeyStore {
             None => 0,
         };
         // As on SQLite: no tombstone for an id that had nothing to erase.
-        if destroyed > 0 || escrows > 0 || held {
+        if destroyed > 0 || escrows > 0 || held || anchored {
             inner.tombstones.insert(subject_ref.clone());
         }
         let tombstone = inner.tombstones.contains(subject_ref);
@@ -234,7 +239,7 @@ impl KeyStore for MemoryKeyStore {
                         .iter()
                         .any(|h| h.subject_id() == Some(subject) && h.released_at.is_none())
             }
-            KeyName::Pseudonym(_) => shredded,
+            KeyName::Pseudonym(_) | KeyName::Anchor { .. } => shredded,
             KeyName::Secret(_) => false,
         };
         if refused {
@@ -458,6 +463,37 @@ impl KeyStore for MemoryKeyStore {
     fn dequeue_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
         self.write()?.queued.retain(|q| q.subject != *subject);
         Ok(())
+    }
+
+    fn record_event(
+        &self,
+        event: &AnchorEvent,
+        subject_ref: &SubjectRef,
+        _: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.write()?;
+        if inner.tombstones.contains(subject_ref) {
+            return Ok(false);
+        }
+        inner.events.push(event.clone());
+        Ok(true)
+    }
+
+    fn events(
+        &self,
+        subject: &SubjectId,
+        _: &SubjectRef,
+        _: &IntegrityKey,
+    ) -> Result<Vec<AnchorEvent>, StoreError> {
+        Ok(self.read()?.events_of(subject))
+    }
+
+    fn sweep_anchor_keys(
+        &self,
+        now: DateTime<Utc>,
+        _: &IntegrityKey,
+    ) -> Result<Vec<SubjectId>, StoreError> {
+        Ok(self.write()?.sweep_anchor_keys(now))
     }
 
     fn verify_retention(&self, _: &IntegrityKey) -> Result<RetentionCounts, StoreError> {

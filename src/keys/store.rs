@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::retention::{
-    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, QueuedErasure, RetentionCounts,
-    ShredCounts, StoredException, SubjectRef,
+    AnchorEvent, EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, QueuedErasure,
+    RetentionCounts, ShredCounts, StoredException, SubjectRef,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -51,6 +51,31 @@ pub enum KeyName {
     Secret(String),
     /// The secret behind a subject's audit pseudonym; erasure destroys it.
     Pseudonym(SubjectId),
+    /// A subject's anchor key for values kept `period` after `anchor`
+    /// ([`Retention::AfterEvent`](crate::Retention::AfterEvent)): created at their first
+    /// such seal, destroyed by the sweep once the recorded event + period has passed
+    /// (unless a legal hold binds the subject) and by erasure.
+    Anchor {
+        /// The subject.
+        subject: SubjectId,
+        /// The event.
+        anchor: crate::retention::Anchor,
+        /// The period after it.
+        period: crate::retention::EventPeriod,
+    },
+}
+
+impl KeyName {
+    /// The header code of an [`Anchor`](KeyName::Anchor) key's values (`0` for an
+    /// invalid period, which no vault creates).
+    pub(crate) fn anchor_code(&self) -> Option<u32> {
+        match self {
+            KeyName::Anchor { anchor, period, .. } => {
+                Some(crate::retention::anchor_code(*anchor, *period).unwrap_or(0))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl KeyName {
@@ -75,6 +100,13 @@ impl KeyName {
                 aad.extend_from_slice(b"custodian.v2.pseudonym");
                 aad.push(s.len() as u8);
                 aad.extend_from_slice(s);
+            }
+            KeyName::Anchor { subject, .. } => {
+                let s = subject.as_str().as_bytes();
+                aad.extend_from_slice(b"custodian.v3.anchor-key");
+                aad.push(s.len() as u8);
+                aad.extend_from_slice(s);
+                aad.extend_from_slice(&self.anchor_code().unwrap_or(0).to_be_bytes());
             }
             KeyName::Secret(name) => {
                 aad.extend_from_slice(b"custodian.v2.secret");
@@ -303,6 +335,55 @@ pub trait KeyStore: Send + Sync {
         Ok(())
     }
 
+    // Event anchors (`docs/retention.md`, "Periods from an event"): these three methods
+    // together, with the `KeyName::Anchor` keys that the named-key methods above store.
+    // `shred` also destroys the subject's anchor keys and event records.
+
+    /// Records `event` (append-only; MAC'd with `key` where the store can be changed
+    /// behind the vault's back) unless its subject, whose reference is `subject_ref`,
+    /// was shredded; returns whether it did. By default refused
+    /// ([`StoreError::Unsupported`]): a vault on such a store also refuses to seal
+    /// values kept after an event.
+    fn record_event(
+        &self,
+        event: &AnchorEvent,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        let _ = (event, subject_ref, key);
+        Err(StoreError::Unsupported {
+            what: "retention periods from an event",
+        })
+    }
+    /// Every event recorded for `subject` (whose reference is `subject_ref`), oldest
+    /// first, each checked with `key` ([`StoreError::RetentionTampered`] otherwise). By
+    /// default refused ([`StoreError::Unsupported`]).
+    fn events(
+        &self,
+        subject: &SubjectId,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<Vec<AnchorEvent>, StoreError> {
+        let _ = (subject, subject_ref, key);
+        Err(StoreError::Unsupported {
+            what: "retention periods from an event",
+        })
+    }
+    /// In one transaction: destroys every anchor key whose subject's latest recorded
+    /// event of its anchor, plus its period, is at or before `now`, unless a hold binds
+    /// the subject at `now` (the key is then kept until a sweep after the release);
+    /// checks every event it reads with `key` and destroys nothing if one does not
+    /// verify ([`StoreError::RetentionTampered`]). Returns the subjects whose anchor
+    /// keys it destroyed. By default none are stored, so none are destroyed.
+    fn sweep_anchor_keys(
+        &self,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Vec<SubjectId>, StoreError> {
+        let _ = (now, key);
+        Ok(Vec::new())
+    }
+
     /// Empties the store's journal of deleted key material if a deletion left it
     /// pending (SQLite: a WAL checkpoint that a reader kept from completing). Stores
     /// without a journal have nothing to do.
@@ -389,6 +470,15 @@ macro_rules! forward_key_store {
             }
             fn dequeue_erasure(&self, s: &SubjectId) -> Result<(), StoreError> {
                 (**self).dequeue_erasure(s)
+            }
+            fn record_event(&self, e: &AnchorEvent, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
+                (**self).record_event(e, r, k)
+            }
+            fn events(&self, s: &SubjectId, r: &SubjectRef, k: &IntegrityKey) -> Result<Vec<AnchorEvent>, StoreError> {
+                (**self).events(s, r, k)
+            }
+            fn sweep_anchor_keys(&self, now: DateTime<Utc>, k: &IntegrityKey) -> Result<Vec<SubjectId>, StoreError> {
+                (**self).sweep_anchor_keys(now, k)
             }
             fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
                 (**self).purge_journal()

@@ -1,6 +1,7 @@
 //! The vault: seal, open, shred and rotate; retention, holds and erasure in
 //! `retention.rs`.
 
+mod anchors;
 mod audit;
 mod error;
 mod exceptions;
@@ -269,7 +270,10 @@ impl Vault {
         context: &Context<C>,
         collected: i64,
     ) -> Result<Sealed<T, C>, VaultError> {
-        let dates = self.dates_for(context, collected)?;
+        let (dates, day) = self.dates_for(context, collected)?;
+        if format::is_anchor_day(day) {
+            self.check_anchor_open(value.subject(), day)?;
+        }
         // An encoding that fails (a `Json<T>` whose `Serialize` refuses) is an error, not
         // a sealed placeholder; the bytes sealed around the failure are discarded.
         let mut failed = None;
@@ -281,9 +285,8 @@ impl Vault {
         let hint = value.value_unchecked().encoded_len();
         let bytes = self.seal_encoded(
             value.subject(),
-            C::NAME,
-            context.digest(),
-            dates,
+            (C::NAME, context.digest()),
+            (dates, day),
             hint,
             encode,
         )?;
@@ -353,6 +356,13 @@ impl Vault {
         if now >= header.expired_by() {
             self.check_expiry(subject, header.expired_by(), purpose, C::NAME)?;
         }
+        // Kept after an event: the recorded event + period decides, before any key.
+        if header.is_anchored()
+            && let Some(end) = self.anchored_end(subject, header.expiry_day)?
+            && now >= end
+        {
+            self.check_expiry(subject, end, purpose, C::NAME)?;
+        }
         let (dates, plain) =
             self.open_encoded(subject, bytes, header, (C::NAME, context.digest()), purpose)?;
         if now >= dates.expires {
@@ -375,9 +385,8 @@ impl Vault {
             self.open_checked(&subject, sealed.as_bytes(), &header, context, None)?;
         let bytes = self.seal_encoded(
             &subject,
-            C::NAME,
-            context.digest(),
-            dates,
+            (C::NAME, context.digest()),
+            (dates, header.expiry_day),
             plain.len(),
             |out| out.extend_from_slice(&plain),
         )?;
@@ -396,13 +405,19 @@ impl Vault {
     ) -> Result<Dates, VaultError> {
         let header = sealed.header()?;
         let subject = SubjectId::new(header.subject).map_err(|_| FormatError::BadSubject)?;
-        let (dates, _) = self.open_encoded(
+        let (mut dates, _) = self.open_encoded(
             &subject,
             sealed.as_bytes(),
             &header,
             (C::NAME, context.digest()),
             None,
         )?;
+        // Kept after an event: sealed as `NEVER`; the end once the event is recorded.
+        if header.is_anchored()
+            && let Some(end) = self.anchored_end(&subject, header.expiry_day)?
+        {
+            dates.expires = end;
+        }
         Ok(dates)
     }
 
@@ -450,23 +465,36 @@ impl Vault {
         self.cache.len()
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Seals under the key of (`subject`, `category`, expiry `day`): `day` is the
+    /// expiry's UTC day, or the header code of a value kept after an event.
     fn seal_encoded(
         &self,
         subject: &SubjectId,
-        category: &'static str,
-        context: &[u8; CONTEXT_DIGEST_LEN],
-        dates: Dates,
+        (category, context): (&'static str, &[u8; CONTEXT_DIGEST_LEN]),
+        (dates, epoch): (Dates, u32),
         size_hint: usize,
         encode: impl FnOnce(&mut Vec<u8>),
     ) -> Result<Vec<u8>, VaultError> {
         let mut encode = Some(encode);
-        let epoch = format::epoch_of(dates.expires);
         let algorithm = self.algorithm;
+        let anchored = format::is_anchor_day(epoch);
         let seal = |version, key: KeyRef<'_>, encode: &mut Option<_>| {
             let nonce = key.next_nonce()?;
             let encode = encode.take()?;
-            Some(
+            let sealed = if anchored {
+                format::seal_anchored(
+                    key.key(),
+                    algorithm,
+                    subject.as_str(),
+                    version,
+                    epoch,
+                    dates.collected,
+                    nonce,
+                    context,
+                    size_hint,
+                    encode,
+                )
+            } else {
                 format::seal(
                     key.key(),
                     algorithm,
@@ -478,8 +506,8 @@ impl Vault {
                     size_hint,
                     encode,
                 )
-                .ok_or_else(|| VaultError::Format(FormatError::BadSubject)),
-            )
+            };
+            Some(sealed.ok_or_else(|| VaultError::Format(FormatError::BadSubject)))
         };
         let hit = self
             .cache

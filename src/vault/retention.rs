@@ -35,12 +35,14 @@ const SWEEP_ATTEMPTS: usize = 16;
 
 impl Vault {
     /// The collection time and expiry of a value collected at `collected` (seconds
-    /// since the Unix epoch) and sealed into `context`.
+    /// since the Unix epoch) and sealed into `context`, and the expiry day its header
+    /// carries: the expiry's UTC day, or for a period after an event the code of its
+    /// (anchor, period) in the reserved range (then `expires` is `NEVER`).
     pub(super) fn dates_for<C: Category>(
         &self,
         context: &Context<C>,
         collected: i64,
-    ) -> Result<Dates, VaultError> {
+    ) -> Result<(Dates, u32), VaultError> {
         let retention = match context
             .retention()
             .or_else(|| self.default_retention(C::NAME))
@@ -52,13 +54,22 @@ impl Vault {
         if collected < 0 {
             return Err(VaultError::RetentionOutOfRange);
         }
+        if let Retention::AfterEvent { anchor, period } = retention {
+            let code = crate::retention::anchor_code(anchor, period)
+                .ok_or(VaultError::RetentionOutOfRange)?;
+            let expires = NEVER;
+            return Ok((Dates { collected, expires }, code));
+        }
         let expires = retention
             .expires(collected)
             .ok_or(VaultError::RetentionOutOfRange)?;
-        if expires != NEVER && format::epoch_of(expires) >= NO_EPOCH - 1 {
+        let day = format::epoch_of(expires);
+        // A real day in the range reserved for event anchors (11.7 million years away)
+        // would be read as an anchor.
+        if expires != NEVER && day >= format::ANCHOR_DAYS {
             return Err(VaultError::RetentionOutOfRange);
         }
-        Ok(Dates { collected, expires })
+        Ok((Dates { collected, expires }, day))
     }
 
     /// Now, in whole seconds, by this vault's clock.
@@ -210,6 +221,9 @@ impl Vault {
         if epoch == NO_EPOCH {
             return Ok(Zeroizing::new([0; 32]));
         }
+        if format::is_anchor_day(epoch) {
+            return self.anchor_share_for_seal(subject, epoch);
+        }
         // `None` with `create`: the store refused a key below its sweep watermark.
         let key = self
             .epoch_key(epoch, true)?
@@ -226,6 +240,9 @@ impl Vault {
     ) -> Result<(Zeroizing<[u8; 32]>, bool), VaultError> {
         if epoch == NO_EPOCH {
             return Ok((Zeroizing::new([0; 32]), false));
+        }
+        if format::is_anchor_day(epoch) {
+            return Ok((self.anchor_share_for_open(subject, epoch)?, false));
         }
         if let Some(key) = self.epoch_key(epoch, false)? {
             return Ok((
@@ -328,6 +345,9 @@ impl Vault {
             self.cache.evict(subject);
         }
         report.escrows_released = swept.escrows_released.len();
+        // Anchor keys whose event + period has passed, of subjects no hold binds: in
+        // the store's transaction that re-reads the events and holds.
+        report.anchor_subjects_swept = self.sweep_anchor_keys()?;
         // Erasure exceptions that ended: their erasures finish here.
         report.exceptions_ended = self.store.end_exceptions(now)?;
         // Erasures requested under holds that have ended.

@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use super::integrity::{self, authentic_holds, check_head, write_head};
 use crate::keys::{KeyName, KeyStore, StoredKey, WrappedKey};
 use crate::retention::{
-    EpochSweep, HoldId, HoldSubject, IntegrityKey, JournalPurge, LegalHold, QueuedErasure,
-    RetentionCounts, ShredCounts, StoredException, SubjectRef,
+    AnchorEvent, EpochSweep, HoldId, HoldSubject, IntegrityKey, JournalPurge, LegalHold,
+    QueuedErasure, RetentionCounts, ShredCounts, StoredException, SubjectRef,
 };
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -137,14 +137,20 @@ impl KeyStore for SqliteStore {
             "DELETE FROM named_keys WHERE kind = 'pseudonym' AND name = ?1",
             params![subject.as_str()],
         )?;
+        let (anchor_keys, events) = super::anchors::shred_anchor_keys(&tx, subject)?;
         // A tombstone only for a subject that had something to erase (key material or
         // hold records): erasing ids that never existed does not grow the store. A
         // first seal committed after this transaction is new data (docs/retention.md).
         let mut tombstone = integrity::authentic_tombstone(&tx, key, subject_ref)?;
-        if !tombstone && (destroyed > 0 || escrows > 0 || !holds.is_empty()) {
+        let anchored = anchor_keys > 0 || events > 0;
+        if !tombstone && (destroyed > 0 || escrows > 0 || !holds.is_empty() || anchored) {
             integrity::insert_tombstone(&tx, key, subject_ref, to_micros(now))?;
             counts.tombstones += 1;
             tombstone = true;
+        }
+        // Allowed by the trigger now that the tombstone exists.
+        if events > 0 {
+            super::anchors::delete_events(&tx, subject)?;
         }
         // Holds stay as the record of legal process, without naming the subject.
         for mut hold in holds {
@@ -326,6 +332,32 @@ impl KeyStore for SqliteStore {
 
     fn dequeue_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
         self.delete_queued_erasure(subject)
+    }
+
+    fn record_event(
+        &self,
+        event: &AnchorEvent,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        self.insert_event(event, subject_ref, key)
+    }
+
+    fn events(
+        &self,
+        subject: &SubjectId,
+        _: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<Vec<AnchorEvent>, StoreError> {
+        self.events_of(subject, key)
+    }
+
+    fn sweep_anchor_keys(
+        &self,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Vec<SubjectId>, StoreError> {
+        self.destroy_due_anchor_keys(now, key)
     }
 
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {

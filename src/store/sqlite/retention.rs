@@ -27,6 +27,11 @@ fn columns(name: &KeyName) -> (&'static str, &str, i64) {
         KeyName::Escrow { subject, epoch } => ("escrow", subject.as_str(), i64::from(*epoch)),
         KeyName::Secret(s) => ("secret", s.as_str(), 0),
         KeyName::Pseudonym(subject) => ("pseudonym", subject.as_str(), 0),
+        KeyName::Anchor { subject, .. } => (
+            "anchor",
+            subject.as_str(),
+            i64::from(name.anchor_code().unwrap_or(0)),
+        ),
     }
 }
 
@@ -47,6 +52,18 @@ fn name_from_row(row: &Row<'_>) -> Result<KeyName, StoreError> {
         "pseudonym" => KeyName::Pseudonym(
             SubjectId::new(name).map_err(|_| StoreError::Corrupt { what: "subject id" })?,
         ),
+        "anchor" => {
+            let (anchor, period) =
+                crate::retention::from_anchor_code(number).ok_or(StoreError::Corrupt {
+                    what: "anchor key code",
+                })?;
+            KeyName::Anchor {
+                subject: SubjectId::new(name)
+                    .map_err(|_| StoreError::Corrupt { what: "subject id" })?,
+                anchor,
+                period,
+            }
+        }
         _ => return Err(StoreError::Corrupt { what: "key kind" }),
     })
 }
@@ -157,7 +174,7 @@ impl SqliteStore {
                 )
                 .optional()?
                 .is_none(),
-            KeyName::Pseudonym(_) => match subject_ref {
+            KeyName::Pseudonym(_) | KeyName::Anchor { .. } => match subject_ref {
                 Some(r) => tombstoned(&tx, r)?,
                 None => false,
             },

@@ -1,0 +1,182 @@
+//! The event-anchor half of [`KeyStore`](crate::keys::KeyStore) on SQLite: recorded
+//! events (`anchor_events`, schema step 15) and the sweep of anchor keys
+//! (`named_keys` rows of kind `anchor`: `name` the subject, `number` the header code).
+//! See `docs/retention.md`, "Periods from an event".
+//!
+//! Each event row carries a MAC under the vault's `retention-integrity` secret over
+//! subject, reference, anchor and times; triggers keep the table append-only until the
+//! subject's erasure. The sweep reads the events, the holds and the anchor keys in the
+//! one `IMMEDIATE` transaction that destroys keys, so an event or hold recorded by
+//! another process is seen or waits.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+use super::integrity::{authentic_holds, check_head};
+use super::retention::bound;
+use super::{SqliteStore, from_micros, to_micros};
+use crate::retention::{
+    Anchor, AnchorEvent, IntegrityKey, SubjectRef, anchored_end, from_anchor_code,
+};
+use crate::store::StoreError;
+use crate::subject::SubjectId;
+
+/// What a forged or edited event row is reported as.
+const TAMPERED: StoreError = StoreError::RetentionTampered {
+    what: "an anchor event record does not verify: it was forged or edited",
+};
+
+/// The subject's events, oldest first, each checked with `key`.
+fn authentic_events(
+    conn: &Connection,
+    subject: &SubjectId,
+    key: &IntegrityKey,
+) -> Result<Vec<AnchorEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT subject_ref, anchor, at_us, recorded_us, mac FROM anchor_events
+         WHERE subject = ?1 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![subject.as_str()])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let reference = SubjectRef::from_stored(row.get::<_, String>(0)?);
+        let anchor = u8::try_from(row.get::<_, i64>(1)?)
+            .ok()
+            .and_then(Anchor::from_id)
+            .ok_or(TAMPERED)?;
+        let event = AnchorEvent {
+            subject: subject.clone(),
+            anchor,
+            at: from_micros(row.get(2)?)?,
+            recorded_at: from_micros(row.get(3)?)?,
+        };
+        let mac: Option<Vec<u8>> = row.get(4)?;
+        if !key.event_authentic(&event, &reference, mac.as_deref()) {
+            return Err(TAMPERED);
+        }
+        out.push(event);
+    }
+    Ok(out)
+}
+
+/// At a subject's erasure, in its transaction: destroys their anchor keys; returns how
+/// many keys and event records they had. The events themselves are deleted by
+/// [`delete_events`] once the tombstone exists (the DELETE trigger requires it).
+pub(super) fn shred_anchor_keys(
+    conn: &Connection,
+    subject: &SubjectId,
+) -> Result<(usize, usize), StoreError> {
+    let keys = conn.execute(
+        "DELETE FROM named_keys WHERE kind = 'anchor' AND name = ?1",
+        params![subject.as_str()],
+    )?;
+    let events: i64 = conn.query_row(
+        "SELECT count(*) FROM anchor_events WHERE subject = ?1",
+        params![subject.as_str()],
+        |r| r.get(0),
+    )?;
+    Ok((keys, usize::try_from(events).unwrap_or(usize::MAX)))
+}
+
+/// Deletes the erased subject's event records (after their tombstone was written).
+pub(super) fn delete_events(conn: &Connection, subject: &SubjectId) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM anchor_events WHERE subject = ?1",
+        params![subject.as_str()],
+    )?;
+    Ok(())
+}
+
+impl SqliteStore {
+    pub(super) fn insert_event(
+        &self,
+        event: &AnchorEvent,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if super::retention::tombstoned(&tx, subject_ref)? {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO anchor_events (subject, subject_ref, anchor, at_us, recorded_us, mac)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                event.subject.as_str(),
+                subject_ref.as_str(),
+                i64::from(event.anchor.id()),
+                to_micros(event.at),
+                to_micros(event.recorded_at),
+                &key.event_mac(event, subject_ref)[..]
+            ],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    pub(super) fn events_of(
+        &self,
+        subject: &SubjectId,
+        key: &IntegrityKey,
+    ) -> Result<Vec<AnchorEvent>, StoreError> {
+        let conn = self.conn()?;
+        authentic_events(&conn, subject, key)
+    }
+
+    pub(super) fn destroy_due_anchor_keys(
+        &self,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Vec<SubjectId>, StoreError> {
+        let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Fail closed, as for epochs: the holds that keep keys are the vault's, all.
+        check_head(&tx, key)?;
+        authentic_holds(&tx, key, None)?;
+        let mut keys: Vec<(SubjectId, u32)> = Vec::new();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT name, number FROM named_keys WHERE kind = 'anchor' ORDER BY name, number",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let subject = SubjectId::new(row.get::<_, String>(0)?)
+                    .map_err(|_| StoreError::Corrupt { what: "subject id" })?;
+                let code = u32::try_from(row.get::<_, i64>(1)?)
+                    .ok()
+                    .filter(|&c| from_anchor_code(c).is_some())
+                    .ok_or(StoreError::Corrupt {
+                        what: "anchor key code",
+                    })?;
+                keys.push((subject, code));
+            }
+        }
+        let mut destroyed: Vec<SubjectId> = Vec::new();
+        let mut deleted = 0;
+        let mut events: Option<(SubjectId, Vec<AnchorEvent>)> = None;
+        for (subject, code) in keys {
+            if events.as_ref().is_none_or(|(s, _)| *s != subject) {
+                events = Some((subject.clone(), authentic_events(&tx, &subject, key)?));
+            }
+            let recorded = events.as_ref().map_or(&[][..], |(_, e)| &e[..]);
+            let due = anchored_end(code, recorded).is_some_and(|end| end <= now.timestamp());
+            if !due || bound(&tx, &subject, now)? {
+                continue;
+            }
+            deleted += tx.execute(
+                "DELETE FROM named_keys WHERE kind = 'anchor' AND name = ?1 AND number = ?2",
+                params![subject.as_str(), i64::from(code)],
+            )?;
+            if !destroyed.contains(&subject) {
+                destroyed.push(subject);
+            }
+        }
+        tx.commit()?;
+        if deleted > 0 {
+            self.purge_after_delete(&conn);
+        }
+        Ok(destroyed)
+    }
+}
