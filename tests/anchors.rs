@@ -283,6 +283,26 @@ fn erase_destroys_anchor_keys() {
 }
 
 #[test]
+fn sealing_for_an_erased_subject_creates_no_anchor_key() {
+    on_both_stores(|store, v, _| {
+        let a = sid("cus_a");
+        seal(&v, &a, after_contract());
+        v.erase(&a).unwrap();
+        assert!(matches!(
+            v.seal(
+                &Personal::new(a.clone(), "a@example.com".to_owned()),
+                &ctx(after_contract())
+            ),
+            Err(VaultError::Shredded)
+        ));
+        assert!(
+            store.wrapped(&anchor_key(&a)).unwrap().is_none(),
+            "no key material is created for an erased subject"
+        );
+    });
+}
+
+#[test]
 fn a_subject_with_only_events_is_erased_with_a_tombstone() {
     on_both_stores(|_, v, _| {
         let a = sid("cus_a");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::{Email, Phone};
 use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
-use custodian::retention::{Clock, ErasureException, HoldScope, ManualClock};
+use custodian::retention::{Anchor, Clock, ErasureException, HoldScope, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -532,6 +532,16 @@ enum Op {
         days: i64,
     },
     Reopen,
+    /// Seals an email kept `days` days after the subject's last contact.
+    SealAfterContact {
+        subject: usize,
+        days: u16,
+    },
+    /// Records the subject's last contact `back` hours ago.
+    RecordContact {
+        subject: usize,
+        back: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -543,8 +553,10 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (s.clone(), 0..3usize).prop_map(|(subject, scope)| Op::Hold { subject, scope }),
         2 => s.clone().prop_map(|subject| Op::Release { subject }),
         1 => s.clone().prop_map(|subject| Op::Erase { subject }),
-        1 => (s, 1i64..10).prop_map(|(subject, days)| Op::EraseKeeping { subject, days }),
+        1 => (s.clone(), 1i64..10).prop_map(|(subject, days)| Op::EraseKeeping { subject, days }),
         1 => Just(Op::Reopen),
+        2 => (s.clone(), 1u16..10).prop_map(|(subject, days)| Op::SealAfterContact { subject, days }),
+        2 => (s, 0i64..48).prop_map(|(subject, back)| Op::RecordContact { subject, back }),
     ]
 }
 
@@ -563,6 +575,12 @@ struct Model {
     watermark: u32,
     epochs: BTreeSet<u32>,
     escrows: BTreeSet<(usize, u32)>,
+    /// The latest last contact recorded for each subject (seconds).
+    contact: [Option<i64>; SUBJECTS],
+    /// The anchor keys that exist, by (subject, days after last contact), each with its
+    /// generation: a key destroyed and created again by a later seal is a new one.
+    anchor_keys: std::collections::BTreeMap<(usize, u16), u32>,
+    generations: u32,
 }
 
 enum Expect {
@@ -617,6 +635,42 @@ impl Model {
         }
     }
 
+    /// A value kept `days` after the last contact, sealed under key generation `gen`.
+    /// Never readable once its key is gone (`None`: readable or refused, but never
+    /// opened); otherwise as for any value, with the end from the recorded contact.
+    fn expect_anchored(
+        &self,
+        subject: usize,
+        (days, generation): (u16, u32),
+        now: i64,
+        purpose: usize,
+    ) -> Option<Expect> {
+        if self.erased[subject] {
+            let kept = self.kept_until[subject].is_some_and(|until| now < until);
+            // The exception keeps the category key, not the anchor key.
+            return Some(if kept && purpose == CRM {
+                Expect::Excepted
+            } else {
+                Expect::Shredded
+            });
+        }
+        if self.anchor_keys.get(&(subject, days)) != Some(&generation) {
+            return None;
+        }
+        let end = self.contact[subject].map(|t| t + i64::from(days) * 86_400);
+        if end.is_none_or(|end| now < end) {
+            return Some(Expect::Readable);
+        }
+        let keeping = &self.scopes[subject];
+        Some(if !keeping.contains(&0) && !keeping.contains(&1) {
+            Expect::Expired
+        } else if !keeping.contains(&purpose) {
+            Expect::Restricted
+        } else {
+            Expect::Readable
+        })
+    }
+
     fn held(&self, subject: usize) -> bool {
         !self.scopes[subject].is_empty()
     }
@@ -631,6 +685,12 @@ impl Model {
             }
         }
         self.watermark = self.watermark.max(today);
+        // Anchor keys whose contact + period has passed, unless a hold binds.
+        let (contact, scopes) = (self.contact, self.scopes.clone());
+        self.anchor_keys.retain(|&(s, days), _| {
+            let due = contact[s].is_some_and(|t| t + i64::from(days) * 86_400 <= now);
+            !due || !scopes[s].is_empty()
+        });
     }
 }
 
@@ -640,6 +700,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
     let mut vault = vault_on(open_store(), &clock);
     let mut model = Model::default();
     let mut values: Vec<(usize, i64, Sealed<String, Email>)> = Vec::new();
+    let mut anchored: Vec<(usize, (u16, u32), Sealed<String, Email>)> = Vec::new();
     for (step, op) in ops.into_iter().enumerate() {
         let now = clock.unix_seconds();
         match op {
@@ -742,6 +803,55 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                 drop(vault);
                 vault = vault_on(open_store(), &clock);
             }
+            Op::SealAfterContact { subject, days } => {
+                let p = Personal::new(subjects[subject].clone(), format!("v{step}@example.com"));
+                let ended =
+                    model.contact[subject].is_some_and(|t| t + i64::from(days) * 86_400 <= now);
+                match vault.seal(&p, &after_contact(days)) {
+                    Ok(sealed) => {
+                        assert!(
+                            !model.erased[subject],
+                            "step {step}: sealed for an erased subject"
+                        );
+                        assert!(!ended, "step {step}: sealed after the period ended");
+                        model.known[subject] = true;
+                        model.keyed[subject] = true;
+                        let generation =
+                            *model.anchor_keys.entry((subject, days)).or_insert_with(|| {
+                                model.generations += 1;
+                                model.generations
+                            });
+                        anchored.push((subject, (days, generation), sealed));
+                    }
+                    Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                    Err(VaultError::EventPeriodEnded { .. }) => assert!(ended, "step {step}"),
+                    Err(e) => panic!("step {step}: seal failed: {e}"),
+                }
+            }
+            Op::RecordContact { subject, back } => {
+                let at = clock.now() - TimeDelta::hours(back);
+                match vault.record_event(&subjects[subject], Anchor::LastContact, at) {
+                    Ok(_) => {
+                        assert!(
+                            !model.erased[subject],
+                            "step {step}: recorded for an erased subject"
+                        );
+                        model.known[subject] = true;
+                        let t = at.timestamp();
+                        model.contact[subject] =
+                            Some(model.contact[subject].map_or(t, |c| c.max(t)));
+                    }
+                    Err(VaultError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                    Err(e) => panic!("step {step}: record_event failed: {e}"),
+                }
+            }
+        }
+        // An erasure destroys the subject's anchor keys and events.
+        for s in 0..SUBJECTS {
+            if model.erased[s] {
+                model.anchor_keys.retain(|&(k, _), _| k != s);
+                model.contact[s] = None;
+            }
         }
         let now = clock.unix_seconds();
         for (i, (subject, expires, sealed)) in values.iter().enumerate() {
@@ -763,7 +873,39 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                 }
             }
         }
+        for (i, (subject, key, sealed)) in anchored.iter().enumerate() {
+            for purpose in [CRM, CLAIMS] {
+                let got = match purpose {
+                    CRM => open(&vault, sealed, &subjects[*subject]),
+                    _ => open_for_claims(&vault, sealed, &subjects[*subject]),
+                };
+                match (model.expect_anchored(*subject, *key, now, purpose), &got) {
+                    (None, Err(_))
+                    | (Some(Expect::Readable), Ok(_))
+                    | (Some(Expect::Expired), Err(VaultError::Expired { .. }))
+                    | (Some(Expect::Restricted), Err(VaultError::RestrictedByHold { .. }))
+                    | (
+                        Some(Expect::Excepted),
+                        Err(VaultError::RestrictedByErasureException { .. }),
+                    )
+                    | (Some(Expect::Shredded), Err(VaultError::Shredded)) => {}
+                    (_, got) => panic!(
+                        "step {step}, anchored value {i} (subject {subject}, key {key:?}, now {now}), purpose {purpose}: got {got:?}; holds {:?} erased {:?} contact {:?} keys {:?}",
+                        model.scopes, model.erased, model.contact, model.anchor_keys
+                    ),
+                }
+            }
+        }
     }
+}
+
+/// An email context kept `days` days after the last contact.
+fn after_contact(days: u16) -> Context<Email> {
+    Context::new("customer", "email").unwrap().retain(
+        Retention::Days(u32::from(days))
+            .after(Anchor::LastContact)
+            .unwrap(),
+    )
 }
 
 proptest! {

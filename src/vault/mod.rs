@@ -738,7 +738,10 @@ impl Vault {
                 let wrapped = self.wrap(&secret[..], &name.aad())?;
                 let reference = match name {
                     crate::keys::KeyName::Escrow { subject, .. }
-                    | crate::keys::KeyName::Pseudonym(subject) => Some(self.subject_ref(subject)?),
+                    | crate::keys::KeyName::Pseudonym(subject)
+                    | crate::keys::KeyName::Anchor { subject, .. } => {
+                        Some(self.subject_ref(subject)?)
+                    }
                     _ => None,
                 };
                 match self
