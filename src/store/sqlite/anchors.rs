@@ -180,3 +180,67 @@ impl SqliteStore {
         Ok(destroyed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{APPLICATION_ID, STEPS, SqliteStore};
+    use crate::keys::{KeyName, KeyStore, WrappedKey};
+    use crate::retention::{Anchor, EventPeriod};
+    use crate::subject::SubjectId;
+
+    /// A schema-14 file keeps its named keys when step 15 rebuilds `named_keys` for
+    /// the `anchor` kind, and then stores anchor keys.
+    #[test]
+    fn a_schema_14_file_keeps_its_named_keys_and_takes_anchor_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for &(to, sql) in STEPS.iter().filter(|(to, _)| *to <= 14) {
+                conn.execute_batch(sql)
+                    .unwrap_or_else(|e| panic!("step {to}: {e}"));
+            }
+            conn.pragma_update(None, "user_version", 14).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            conn.execute(
+                "INSERT INTO named_keys (kind, name, number, master_id, wrapped)
+                 VALUES ('epoch', '', 20000, 'm1', x'0102')",
+                [],
+            )
+            .unwrap();
+            assert!(
+                conn.execute(
+                    "INSERT INTO named_keys (kind, name, number, master_id, wrapped)
+                     VALUES ('anchor', 'a', 1, 'm1', x'01')",
+                    [],
+                )
+                .is_err(),
+                "schema 14 has no anchor kind"
+            );
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let epoch = store.wrapped(&KeyName::Epoch(20_000)).unwrap().unwrap();
+        assert_eq!(
+            (epoch.master_id.as_str(), &epoch.wrapped[..]),
+            ("m1", &[1u8, 2][..])
+        );
+        let name = KeyName::Anchor {
+            subject: SubjectId::new("a").unwrap(),
+            anchor: Anchor::LastContact,
+            period: EventPeriod::Months(24),
+        };
+        let key = WrappedKey {
+            master_id: "m1".into(),
+            wrapped: vec![3; 48],
+        };
+        assert_eq!(
+            store.insert_wrapped(&name, &key, None).unwrap(),
+            Some(key.clone())
+        );
+        assert_eq!(store.wrapped(&name).unwrap(), Some(key));
+        // Re-wrapping lists anchor keys by name like any other named key.
+        let listed = store.named_wrapped_by_other("m2", 10).unwrap();
+        assert!(listed.iter().any(|(n, _)| *n == name));
+    }
+}
