@@ -700,7 +700,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
     let mut vault = vault_on(open_store(), &clock);
     let mut model = Model::default();
     let mut values: Vec<(usize, i64, Sealed<String, Email>)> = Vec::new();
-    let mut anchored: Vec<(usize, (u16, u32), Sealed<String, Email>)> = Vec::new();
+    let mut anchored: Vec<AnchoredValue> = Vec::new();
     for (step, op) in ops.into_iter().enumerate() {
         let now = clock.unix_seconds();
         match op {
@@ -898,6 +898,9 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
         }
     }
 }
+
+/// A value kept after the last contact: its subject, (days, key generation), bytes.
+type AnchoredValue = (usize, (u16, u32), Sealed<String, Email>);
 
 /// An email context kept `days` days after the last contact.
 fn after_contact(days: u16) -> Context<Email> {

@@ -22,6 +22,12 @@
 //!   their sealed contents become unreadable (subject ids, dates, plain fields and kept
 //!   evidence remain: `docs/retention.md`), and returns an [`ErasureReceipt`].
 //!
+//! A period may run from an event instead of from collection
+//! ([`Retention::AfterEvent`]: `"3y after end of contract"`): the value's key then
+//! mixes a per-(subject, anchor, period) anchor key, which the sweep destroys once the
+//! event recorded with [`Vault::record_event`](crate::Vault::record_event) + the period
+//! has passed ([`Anchor`], [`AnchorEvent`]).
+//!
 //! Hold records and tombstones are append-only and authenticated ([`IntegrityKey`]):
 //! a vault refuses to sweep, erase or create a subject key on a store where one was
 //! deleted, forged or edited ([`Vault::verify_retention`](crate::Vault::verify_retention)).
