@@ -457,6 +457,7 @@ fn forged_event_record_is_refused() {
         )
         .unwrap();
     assert!(tampered(&v.events(&a)));
+    assert!(tampered(&v.verify_retention(None)));
     assert!(tampered(&open(&v, &sealed, &a)));
     assert!(tampered(&v.sweep()));
     assert!(

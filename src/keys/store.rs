@@ -287,7 +287,8 @@ pub trait KeyStore: Send + Sync {
         key: &IntegrityKey,
     ) -> Result<Vec<LegalHold>, StoreError>;
     /// Checks every hold record and tombstone with `key`, and that none is missing
-    /// (their counts, kept MAC'd, only rise); returns the counts.
+    /// (their counts, kept MAC'd, only rise), and every recorded anchor event with
+    /// `key`; returns the counts.
     fn verify_retention(&self, key: &IntegrityKey) -> Result<RetentionCounts, StoreError>;
 
     /// Stores the kept category key of an erasure exception (replacing one stored for

@@ -518,7 +518,9 @@ impl Vault {
 
     /// Verifies every legal-hold record and erasure tombstone in the key store: each
     /// authenticates under the vault's `retention-integrity` secret, and none is
-    /// missing (their counts, kept MAC'd in the store, only rise). With `expected`, a
+    /// missing (their counts, kept MAC'd in the store, only rise). Every recorded
+    /// anchor event ([`record_event`](Self::record_event)) must authenticate too (a
+    /// deleted one is not counted: it postpones destruction, `docs/retention.md`). With `expected`, a
     /// report kept from an earlier run, the store must also hold at least as many of
     /// each as then: that finds a store rolled back to an older copy (rows and head
     /// together), which nothing inside the store can show. Keep each report where the

@@ -59,6 +59,22 @@ fn authentic_events(
     Ok(out)
 }
 
+/// Checks every event record with `key` (for `verify_retention`).
+pub(super) fn check_events(conn: &Connection, key: &IntegrityKey) -> Result<(), StoreError> {
+    let mut subjects = Vec::new();
+    {
+        let mut stmt = conn.prepare("SELECT DISTINCT subject FROM anchor_events")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            subjects.push(SubjectId::new(row.get::<_, String>(0)?).map_err(|_| TAMPERED)?);
+        }
+    }
+    for subject in &subjects {
+        authentic_events(conn, subject, key)?;
+    }
+    Ok(())
+}
+
 /// At a subject's erasure, in its transaction: destroys their anchor keys; returns how
 /// many keys and event records they had. The events themselves are deleted by
 /// [`delete_events`] once the tombstone exists (the DELETE trigger requires it).

@@ -273,6 +273,7 @@ impl SqliteStore {
         let counts = check_head(&tx, key)?;
         authentic_holds(&tx, key, None)?;
         check_tombstones(&tx, key)?;
+        super::anchors::check_events(&tx, key)?;
         tx.commit()?;
         Ok(counts)
     }
