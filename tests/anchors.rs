@@ -283,6 +283,41 @@ fn erase_destroys_anchor_keys() {
 }
 
 #[test]
+fn an_erasure_exception_keeps_values_kept_after_an_event() {
+    on_both_stores(|store, v, clock| {
+        let a = sid("cus_a");
+        let sealed = seal(&v, &a, after_contract());
+        v.record_event(&a, Anchor::ContractEnd, t0()).unwrap();
+        let until = t0() + TimeDelta::days(400);
+        let keep =
+            custodian::retention::ErasureException::keep::<Claims, Email>("§ 257 HGB", until);
+        v.erase_with(&a, &[keep]).unwrap();
+        assert!(
+            store.wrapped(&anchor_key(&a)).unwrap().is_some(),
+            "kept for the exception"
+        );
+        assert_eq!(
+            open_for_claims(&v, &sealed, &a).unwrap(),
+            "cus_a@example.com"
+        );
+        assert!(matches!(
+            open(&v, &sealed, &a),
+            Err(VaultError::RestrictedByErasureException { .. })
+        ));
+        clock.set(until);
+        v.sweep().unwrap();
+        assert!(
+            store.wrapped(&anchor_key(&a)).unwrap().is_none(),
+            "gone with the exception"
+        );
+        assert!(matches!(
+            open_for_claims(&v, &sealed, &a),
+            Err(VaultError::Shredded)
+        ));
+    });
+}
+
+#[test]
 fn sealing_for_an_erased_subject_creates_no_anchor_key() {
     on_both_stores(|store, v, _| {
         let a = sid("cus_a");

@@ -645,16 +645,18 @@ impl Model {
         now: i64,
         purpose: usize,
     ) -> Option<Expect> {
+        let alive = self.anchor_keys.get(&(subject, days)) == Some(&generation);
         if self.erased[subject] {
+            // An erasure exception keeps the category key and the anchor keys (the
+            // events are gone: its `until` decides).
             let kept = self.kept_until[subject].is_some_and(|until| now < until);
-            // The exception keeps the category key, not the anchor key.
-            return Some(if kept && purpose == CRM {
-                Expect::Excepted
-            } else {
-                Expect::Shredded
+            return Some(match (kept, purpose) {
+                (true, CRM) => Expect::Excepted,
+                (true, _) if alive => Expect::Readable,
+                _ => Expect::Shredded,
             });
         }
-        if self.anchor_keys.get(&(subject, days)) != Some(&generation) {
+        if !alive {
             return None;
         }
         let end = self.contact[subject].map(|t| t + i64::from(days) * 86_400);
@@ -846,10 +848,13 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                 }
             }
         }
-        // An erasure destroys the subject's anchor keys and events.
+        // An erasure destroys the subject's events, and their anchor keys unless an
+        // erasure exception keeps them (until the sweep that ends it).
         for s in 0..SUBJECTS {
             if model.erased[s] {
-                model.anchor_keys.retain(|&(k, _), _| k != s);
+                if model.kept_until[s].is_none() {
+                    model.anchor_keys.retain(|&(k, _), _| k != s);
+                }
                 model.contact[s] = None;
             }
         }

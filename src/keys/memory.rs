@@ -446,7 +446,11 @@ impl KeyStore for MemoryKeyStore {
             e.key.wrapped.zeroize();
         }
         inner.exceptions.retain(|e| e.exception.until > now);
-        Ok(before - inner.exceptions.len())
+        let ended = before - inner.exceptions.len();
+        if ended > 0 {
+            inner.remove_orphan_anchor_keys();
+        }
+        Ok(ended)
     }
 
     fn queue_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {

@@ -312,8 +312,9 @@ pub trait KeyStore: Send + Sync {
         let _ = (subject, version, category);
         Ok(None)
     }
-    /// Destroys every kept category key whose exception ended at or before `now`;
-    /// returns how many. By default none are stored, so none are destroyed.
+    /// Destroys every kept category key whose exception ended at or before `now`, and
+    /// the anchor keys of erased subjects none of whose exceptions remain; returns how
+    /// many exceptions ended. By default none are stored, so none are destroyed.
     fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let _ = now;
         Ok(0)
@@ -338,7 +339,10 @@ pub trait KeyStore: Send + Sync {
 
     // Event anchors (`docs/retention.md`, "Periods from an event"): these three methods
     // together, with the `KeyName::Anchor` keys that the named-key methods above store.
-    // `shred` also destroys the subject's anchor keys and event records.
+    // `shred` also destroys the subject's event records, and their anchor keys unless
+    // an erasure exception of the subject is stored (then `end_exceptions` destroys
+    // them with the subject's last exception: an anchor key without a subject key is
+    // an erased subject's, since the vault creates the subject key first).
 
     /// Records `event` (append-only; MAC'd with `key` where the store can be changed
     /// behind the vault's back) unless its subject, whose reference is `subject_ref`,

@@ -602,7 +602,15 @@ impl Vault {
         category: &'static str,
         epoch: u32,
     ) -> Result<(Slot, CachedKey), VaultError> {
-        let share = self.share_for_seal(subject, epoch)?;
+        // An anchor key is created only once the subject key exists: a store treats an
+        // anchor key without a subject key as an erased subject's (kept only while an
+        // erasure exception lasts).
+        let anchored = format::is_anchor_day(epoch);
+        let early = if anchored {
+            None
+        } else {
+            Some(self.share_for_seal(subject, epoch)?)
+        };
         let (row, subject_key) = match self.store.latest(subject)? {
             Some(row) => {
                 let key = self.unwrap_row(&row)?;
@@ -610,6 +618,10 @@ impl Vault {
             }
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => self.create_key(subject, 1)?,
+        };
+        let share = match early {
+            Some(share) => share,
+            None => self.share_for_seal(subject, epoch)?,
         };
         let slot = Slot {
             version: row.version,

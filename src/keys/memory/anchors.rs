@@ -54,11 +54,28 @@ impl MemoryKeys {
         subjects
     }
 
+    /// Destroys the anchor keys of erased subjects (no subject key) whose erasure
+    /// exceptions have all ended.
+    pub(super) fn remove_orphan_anchor_keys(&mut self) {
+        let keyed: std::collections::HashSet<SubjectId> = self.keys.keys().cloned().collect();
+        let excepted: std::collections::HashSet<SubjectId> =
+            self.exceptions.iter().map(|e| e.subject.clone()).collect();
+        self.remove_named(|n| match n {
+            KeyName::Anchor { subject, .. } => {
+                keyed.contains(subject) || excepted.contains(subject)
+            }
+            _ => true,
+        });
+    }
+
     /// Destroys the subject's anchor keys and event records (at their erasure);
     /// returns whether there were any.
     pub(super) fn shred_anchors(&mut self, subject: &SubjectId) -> bool {
-        let keys =
-            self.remove_named(|n| !matches!(n, KeyName::Anchor { subject: s, .. } if s == subject));
+        // Kept while an erasure exception of the subject lasts (as on SQLite).
+        let excepted = self.exceptions.iter().any(|e| e.subject == *subject);
+        let keys = self.remove_named(|n| {
+            excepted || !matches!(n, KeyName::Anchor { subject: s, .. } if s == subject)
+        });
         let before = self.events.len();
         self.events.retain(|e| e.subject != *subject);
         keys > 0 || self.events.len() < before

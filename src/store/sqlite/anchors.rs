@@ -82,8 +82,12 @@ pub(super) fn shred_anchor_keys(
     conn: &Connection,
     subject: &SubjectId,
 ) -> Result<(usize, usize), StoreError> {
+    // Kept while an erasure exception of the subject lasts: the kept category key
+    // needs it, and without a subject key it opens no other category. The sweep that
+    // ends the last exception deletes it (`delete_orphan_anchor_keys`).
     let keys = conn.execute(
-        "DELETE FROM named_keys WHERE kind = 'anchor' AND name = ?1",
+        "DELETE FROM named_keys WHERE kind = 'anchor' AND name = ?1
+         AND NOT EXISTS (SELECT 1 FROM erasure_exceptions WHERE subject = ?1)",
         params![subject.as_str()],
     )?;
     let events: i64 = conn.query_row(
@@ -92,6 +96,18 @@ pub(super) fn shred_anchor_keys(
         |r| r.get(0),
     )?;
     Ok((keys, usize::try_from(events).unwrap_or(usize::MAX)))
+}
+
+/// Deletes the anchor keys of erased subjects (no subject key) whose erasure
+/// exceptions have all ended; returns how many. A living subject's anchor key always
+/// has a subject key beside it: the vault creates the subject key first.
+pub(super) fn delete_orphan_anchor_keys(conn: &Connection) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM named_keys WHERE kind = 'anchor'
+         AND name NOT IN (SELECT subject FROM erasure_exceptions)
+         AND name NOT IN (SELECT subject FROM subject_keys)",
+        [],
+    )?)
 }
 
 /// Deletes the erased subject's event records (after their tombstone was written).
