@@ -227,6 +227,23 @@ fn sweep_destroys_due_anchor_key() {
 }
 
 #[test]
+fn a_key_created_after_its_event_is_swept_when_due() {
+    on_both_stores(|store, v, clock| {
+        let a = sid("cus_a");
+        v.record_event(&a, Anchor::ContractEnd, t0()).unwrap();
+        clock.advance(TimeDelta::days(30));
+        let sealed = seal(&v, &a, after_contract());
+        clock.set(t0() + TimeDelta::days(3 * 366));
+        v.sweep().unwrap();
+        assert!(store.wrapped(&anchor_key(&a)).unwrap().is_none());
+        assert!(matches!(
+            open(&v, &sealed, &a),
+            Err(VaultError::Expired { .. })
+        ));
+    });
+}
+
+#[test]
 fn held_subject_anchor_key_survives_sweep() {
     on_both_stores(|store, v, clock| {
         let a = sid("cus_a");
@@ -494,6 +511,13 @@ fn forged_event_record_is_refused() {
     assert!(tampered(&v.events(&a)));
     assert!(tampered(&v.verify_retention(None)));
     assert!(tampered(&open(&v, &sealed, &a)));
+    // Its schedule still says 2030: the sweep destroys nothing. Moved to now as well,
+    // the sweep checks the events and refuses.
+    v.sweep().unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE named_keys SET due_us = 0 WHERE kind = 'anchor'", [])
+        .unwrap();
     assert!(tampered(&v.sweep()));
     assert!(
         SqliteStore::open(&path)
@@ -507,14 +531,17 @@ fn forged_event_record_is_refused() {
     let (_dir, path, _, v) = on_file();
     seal(&v, &sid("cus_b"), after_contract());
     clock.set(t0());
-    insider(&path)
-        .execute(
-            "INSERT INTO anchor_events (subject, subject_ref, anchor, at_us, recorded_us, mac)
-             VALUES ('cus_b', 'x', 1, 0, 0, zeroblob(32))",
-            [],
-        )
+    let c = insider(&path);
+    c.execute(
+        "INSERT INTO anchor_events (subject, subject_ref, anchor, at_us, recorded_us, mac)
+         VALUES ('cus_b', 'x', 1, 0, 0, zeroblob(32))",
+        [],
+    )
+    .unwrap();
+    c.execute("UPDATE named_keys SET due_us = 0 WHERE kind = 'anchor'", [])
         .unwrap();
     assert!(tampered(&v.sweep()));
+    assert!(tampered(&v.verify_retention(None)));
 }
 
 const RECORDER_ENV: &str = "CUSTODIAN_ANCHOR_RECORDER_DB";

@@ -7,7 +7,9 @@
 //! subject, reference, anchor and times; triggers keep the table append-only until the
 //! subject's erasure. The sweep reads the events, the holds and the anchor keys in the
 //! one `IMMEDIATE` transaction that destroys keys, so an event or hold recorded by
-//! another process is seen or waits.
+//! another process is seen or waits. It selects candidates by `named_keys.due_us`
+//! (set when an event is recorded or an anchor key created) and decides by the
+//! authenticated events.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
@@ -57,6 +59,40 @@ fn authentic_events(
         out.push(event);
     }
     Ok(out)
+}
+
+/// Sets when each of the subject's anchor keys falls due (`due_us`), from the latest
+/// event recorded for its anchor: the index the sweep selects candidates by. Read
+/// without checking MACs; the sweep checks the events before it destroys, so a forged
+/// due time destroys nothing early, and an edited one only delays.
+pub(super) fn schedule(conn: &Connection, subject: &SubjectId) -> Result<(), StoreError> {
+    let mut codes: Vec<i64> = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare_cached("SELECT number FROM named_keys WHERE kind = 'anchor' AND name = ?1")?;
+        let mut rows = stmt.query(params![subject.as_str()])?;
+        while let Some(row) = rows.next()? {
+            codes.push(row.get(0)?);
+        }
+    }
+    for code in codes {
+        let Some((anchor, period)) = u32::try_from(code).ok().and_then(from_anchor_code) else {
+            continue;
+        };
+        let latest: Option<i64> = conn.query_row(
+            "SELECT max(at_us) FROM anchor_events WHERE subject = ?1 AND anchor = ?2",
+            params![subject.as_str(), i64::from(anchor.id())],
+            |r| r.get(0),
+        )?;
+        let due = latest
+            .and_then(|us| period.after(us.div_euclid(1_000_000)))
+            .and_then(|end| end.checked_mul(1_000_000));
+        conn.execute(
+            "UPDATE named_keys SET due_us = ?3 WHERE kind = 'anchor' AND name = ?1 AND number = ?2",
+            params![subject.as_str(), code, due],
+        )?;
+    }
+    Ok(())
 }
 
 /// Checks every event record with `key` (for `verify_retention`).
@@ -143,6 +179,7 @@ impl SqliteStore {
                 &key.event_mac(event, subject_ref)[..]
             ],
         )?;
+        schedule(&tx, &event.subject)?;
         tx.commit()?;
         Ok(true)
     }
@@ -169,10 +206,13 @@ impl SqliteStore {
         authentic_holds(&tx, key, None)?;
         let mut keys: Vec<(SubjectId, u32)> = Vec::new();
         {
+            // Candidates by the due index: the sweep's cost grows with the keys due,
+            // not with every subject that has one.
             let mut stmt = tx.prepare(
-                "SELECT name, number FROM named_keys WHERE kind = 'anchor' ORDER BY name, number",
+                "SELECT name, number FROM named_keys WHERE kind = 'anchor' AND due_us <= ?1
+                 ORDER BY name, number",
             )?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(params![to_micros(now)])?;
             while let Some(row) = rows.next()? {
                 let subject = SubjectId::new(row.get::<_, String>(0)?)
                     .map_err(|_| StoreError::Corrupt { what: "subject id" })?;

@@ -432,7 +432,9 @@ CREATE TABLE queued_erasures (
 
 /// Version 15: retention periods from an event (`anchors.rs`). `named_keys` gains the
 /// kind `anchor` (a subject's anchor key: `name` the subject, `number` the header
-/// code), which its CHECK constraint needs the table rebuilt for. `anchor_events` holds
+/// code), which its CHECK constraint needs the table rebuilt for, and `due_us`: when
+/// an anchor key falls due by the events recorded (NULL before any), an index the
+/// sweep selects candidates by, each then checked against the authenticated events. `anchor_events` holds
 /// the recorded events, each MAC'd under the `retention-integrity` secret over every
 /// column but `seq`; rows are never updated, and deleted only with their subject's
 /// erasure (once its tombstone exists, in the erasing transaction). `REPLACE` would
@@ -445,6 +447,7 @@ CREATE TABLE named_keys_v15 (
     number    INTEGER NOT NULL,
     master_id TEXT    NOT NULL,
     wrapped   BLOB    NOT NULL,
+    due_us    INTEGER,
     PRIMARY KEY (kind, name, number)
 );
 INSERT INTO named_keys_v15 (kind, name, number, master_id, wrapped)
@@ -452,6 +455,7 @@ SELECT kind, name, number, master_id, wrapped FROM named_keys;
 DROP TABLE named_keys;
 ALTER TABLE named_keys_v15 RENAME TO named_keys;
 CREATE INDEX named_keys_by_master ON named_keys (master_id);
+CREATE INDEX named_keys_anchor_due ON named_keys (due_us) WHERE kind = 'anchor';
 CREATE TABLE anchor_events (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     subject     TEXT    NOT NULL,

@@ -188,6 +188,9 @@ impl SqliteStore {
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kind, name, number) DO NOTHING",
             params![kind, n, number, key.master_id, key.wrapped],
         )?;
+        if let KeyName::Anchor { subject, .. } = name {
+            super::anchors::schedule(&tx, subject)?;
+        }
         let stored = tx
             .query_row(
                 "SELECT master_id, wrapped FROM named_keys WHERE kind = ?1 AND name = ?2 AND number = ?3",
