@@ -89,7 +89,7 @@ impl Vault {
 
     /// Refuses to seal a value of `subject` kept after the event `code` names if the
     /// period after its recorded event has already run out.
-    pub(super) fn check_anchor_open(
+    pub(super) fn refuse_ended_anchor(
         &self,
         subject: &SubjectId,
         code: u32,

@@ -272,7 +272,7 @@ impl Vault {
     ) -> Result<Sealed<T, C>, VaultError> {
         let (dates, day) = self.dates_for(context, collected)?;
         if format::is_anchor_day(day) {
-            self.check_anchor_open(value.subject(), day)?;
+            self.refuse_ended_anchor(value.subject(), day)?;
         }
         // An encoding that fails (a `Json<T>` whose `Serialize` refuses) is an error, not
         // a sealed placeholder; the bytes sealed around the failure are discarded.
