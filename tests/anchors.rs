@@ -289,7 +289,7 @@ fn erase_destroys_anchor_keys() {
         assert!(store.wrapped(&anchor_key(&a)).unwrap().is_none());
         assert!(matches!(open(&v, &sealed, &a), Err(VaultError::Shredded)));
         assert!(
-            v.events(&a).unwrap().is_empty(),
+            v.events_of(&a).unwrap().is_empty(),
             "the events went with them"
         );
         assert!(matches!(
@@ -377,7 +377,7 @@ fn later_event_never_moves_the_end_backwards() {
             .unwrap();
         // A correction to an earlier time is recorded, but does not shorten the period.
         v.record_event(&a, Anchor::ContractEnd, t0()).unwrap();
-        assert_eq!(v.events(&a).unwrap().len(), 2);
+        assert_eq!(v.events_of(&a).unwrap().len(), 2);
         clock.advance(TimeDelta::days(3 * 365 - 10));
         v.sweep().unwrap();
         assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
@@ -415,7 +415,7 @@ fn an_event_in_the_future_is_refused() {
             v.record_event(&a, Anchor::ContractEnd, t0() + TimeDelta::days(1)),
             Err(VaultError::EventInFuture { .. })
         ));
-        assert!(v.events(&a).unwrap().is_empty());
+        assert!(v.events_of(&a).unwrap().is_empty());
     });
 }
 
@@ -489,7 +489,7 @@ fn event_records_cannot_be_edited_or_deleted_with_plain_sql() {
         c.execute("REPLACE INTO anchor_events SELECT * FROM anchor_events", [])
             .is_err()
     );
-    assert_eq!(v.events(&a).unwrap().len(), 1);
+    assert_eq!(v.events_of(&a).unwrap().len(), 1);
 }
 
 #[test]
@@ -508,7 +508,7 @@ fn forged_event_record_is_refused() {
             [],
         )
         .unwrap();
-    assert!(tampered(&v.events(&a)));
+    assert!(tampered(&v.events_of(&a)));
     assert!(tampered(&v.verify_retention(None)));
     assert!(tampered(&open(&v, &sealed, &a)));
     // Its schedule still says 2030: the sweep destroys nothing. Moved to now as well,
@@ -583,7 +583,7 @@ fn two_processes_record_events_concurrently() {
         .unwrap();
     record_contacts(&path, 0);
     assert!(child.wait().unwrap().success(), "the other recorder failed");
-    let events = v.events(&a).unwrap();
+    let events = v.events_of(&a).unwrap();
     assert_eq!(events.len() as i64, 2 * EVENTS_PER_PROCESS, "none lost");
     let last = t0() + TimeDelta::days(2 * (EVENTS_PER_PROCESS - 1) + 1);
     assert_eq!(events.iter().map(|e| e.at).max(), Some(last));

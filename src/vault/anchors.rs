@@ -35,7 +35,7 @@ impl Vault {
     /// let ctx = Context::new("customer", "email")?.retain(Retention::parse("3y after end of contract")?);
     /// let sealed = vault.seal(&Personal::<String, Email>::new(alice.clone(), "a@example.com".into()), &ctx)?;
     /// vault.record_event(&alice, Anchor::ContractEnd, chrono::Utc::now())?;
-    /// assert_eq!(vault.events(&alice)?.len(), 1);
+    /// assert_eq!(vault.events_of(&alice)?.len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn record_event(
@@ -70,7 +70,7 @@ impl Vault {
     /// Every event recorded for `subject`, oldest first. Fails with
     /// [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered)
     /// if a record was forged or edited in the store.
-    pub fn events(&self, subject: &SubjectId) -> Result<Vec<AnchorEvent>, VaultError> {
+    pub fn events_of(&self, subject: &SubjectId) -> Result<Vec<AnchorEvent>, VaultError> {
         let reference = self.subject_ref(subject)?;
         Ok(self
             .store
@@ -84,7 +84,7 @@ impl Vault {
         subject: &SubjectId,
         code: u32,
     ) -> Result<Option<i64>, VaultError> {
-        Ok(anchored_end(code, &self.events(subject)?))
+        Ok(anchored_end(code, &self.events_of(subject)?))
     }
 
     /// Refuses to seal a value of `subject` kept after the event `code` names if the
