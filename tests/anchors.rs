@@ -469,8 +469,12 @@ fn an_anchored_value_cannot_be_moved_to_another_anchor_or_period() {
     let at = 3 + a.as_str().len() + 4;
     // The header's code, to "3y after last contact": another key, the tag fails.
     bytes[at + 1] = 3;
-    let moved: Sealed<String, Email> = Sealed::from_bytes(bytes).unwrap();
+    let moved: Sealed<String, Email> = Sealed::from_bytes(bytes.clone()).unwrap();
     assert!(matches!(open(&v, &moved, &a), Err(VaultError::Decrypt)));
+    // To an anchor id no vault writes: altered.
+    bytes[at + 1] = 9;
+    let unknown: Sealed<String, Email> = Sealed::from_bytes(bytes).unwrap();
+    assert!(matches!(open(&v, &unknown, &a), Err(VaultError::Decrypt)));
 }
 
 // ---------------------------------------------------------------------------------

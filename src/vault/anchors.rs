@@ -157,10 +157,10 @@ impl Vault {
     }
 }
 
-/// The name of the subject's anchor key for values with header code `code`.
+/// The name of the subject's anchor key for values with header code `code`; a code
+/// no vault writes (an unknown anchor id or unit) is an altered header: `Decrypt`.
 fn anchor_key_name(subject: &SubjectId, code: u32) -> Result<KeyName, VaultError> {
-    let (anchor, period) =
-        from_anchor_code(code).ok_or(VaultError::Format(format::FormatError::BadDates))?;
+    let (anchor, period) = from_anchor_code(code).ok_or(VaultError::Decrypt)?;
     Ok(KeyName::Anchor {
         subject: subject.clone(),
         anchor,
