@@ -348,7 +348,10 @@ pub trait KeyStore: Send + Sync {
     /// behind the vault's back) unless its subject, whose reference is `subject_ref`,
     /// was shredded; returns whether it did. By default refused
     /// ([`StoreError::Unsupported`]): a vault on such a store also refuses to seal
-    /// values kept after an event.
+    /// values kept after an event. A store that implements it must implement
+    /// [`events`](Self::events) and [`sweep_anchor_keys`](Self::sweep_anchor_keys) too
+    /// (whose default destroys nothing), and destroy anchor keys and events in
+    /// [`shred`](Self::shred).
     fn record_event(
         &self,
         event: &AnchorEvent,
