@@ -43,7 +43,7 @@ fn consent_check(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 7919) % SUBJECTS;
             let access = ledger
-                .access::<Newsletter>(black_box(&subjects[i]), Actor::service("mailer"), now)
+                .access::<Newsletter>(black_box(&subjects[i]), Actor::service("mailer"))
                 .is_ok();
             black_box(access)
         })

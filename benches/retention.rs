@@ -40,7 +40,10 @@ fn populated(subjects: usize, dir: &std::path::Path) -> (Vault, ManualClock) {
     }
     for i in 0..HELD {
         let s = SubjectId::new(format!("cus_{i:08}")).unwrap();
-        vault.hold::<Claims>(&s, "bench hold", None).unwrap();
+        vault
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold::<Claims>(&s, "bench hold", None)
+            .unwrap();
     }
     (vault, clock)
 }
@@ -72,7 +75,10 @@ fn sweep(c: &mut Criterion) {
                         clock.advance(TimeDelta::days(i64::from(EPOCHS) + 1));
                     },
                     |()| {
-                        let report = vault.sweep().unwrap();
+                        let report = vault
+                            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                            .sweep()
+                            .unwrap();
                         assert_eq!(report.epochs_destroyed.len(), EPOCHS as usize);
                         report
                     },

@@ -82,10 +82,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .clock(clock.clone())
         .record::<Customer>()
         .audit(std::sync::Arc::clone(&trail))
-        .operator(Actor::staff("emp-7", "privacy-officer"))
         // Erasure ends the customer's consents in this ledger too.
         .consent(ledger.eraser())
         .build();
+    // Erasure, holds and sweeps are on an operator handle, audited as its actor's.
+    let dpo = vault.operator(Actor::staff("emp-7", "privacy-officer"));
 
     let alice = SubjectId::new("cus_0001")?;
     let name: Personal<String, Name> = Personal::new(alice.clone(), "Alice Example".into());
@@ -105,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. Marketing rests on consent: refused until the customer gives it.
     let now = ledger.now();
     let mailer = || Actor::service("newsletter-sender");
-    match ledger.access::<Marketing>(&alice, mailer(), now) {
+    match ledger.access::<Marketing>(&alice, mailer()) {
         Ok(_) => println!("Marketing before consent: allowed (this is a bug)"),
         Err(e) => println!("Marketing before consent: refused, because {e}"),
     }
@@ -120,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let evidence = Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web)
         .expires_at(now + Duration::days(365));
     ledger.give::<Marketing>(&alice, evidence)?;
-    let marketing = ledger.access::<Marketing>(&alice, mailer(), now)?;
+    let marketing = ledger.access::<Marketing>(&alice, mailer())?;
     let domain = email.map(&marketing, |e| e.rsplit('@').next().map(str::to_owned))?;
     println!(
         "Marketing after consent: allowed; the mailer reads the email (domain {})",
@@ -129,9 +130,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 4. One click on "unsubscribe": withdrawn, and refused again.
     clock.advance(Duration::minutes(1));
-    let later = ledger.now();
     ledger.withdraw::<Marketing>(&alice, Actor::data_subject(), Channel::Email)?;
-    match ledger.access::<Marketing>(&alice, mailer(), later) {
+    match ledger.access::<Marketing>(&alice, mailer()) {
         Ok(_) => println!("Marketing after withdrawal: allowed (this is a bug)"),
         Err(e) => println!("Marketing after withdrawal: refused, because {e}"),
     }
@@ -188,7 +188,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => return Err(e.into()),
         Ok(_) => println!("31 days later, the support message: opened (this is a bug)"),
     }
-    let swept = vault.sweep()?;
+    let swept = dpo.sweep()?;
     println!(
         "The daily sweep destroyed {} day key(s): the message's sealed content is now unreadable \
          wherever it was copied, once no key-store backup from before the sweep remains",
@@ -223,7 +223,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 10. A legal hold keeps Alice's messages for the dispute, and only for it (GDPR
     // Art. 18(2)): past their retention, support may no longer read them, the lawyers
     // may. It also blocks erasure until it is released.
-    let hold = vault.hold_scoped(
+    let hold = dpo.hold_scoped(
         &alice,
         HoldScope::purpose::<LegalClaims>().only::<Communications>(),
         "case 2027-14: payment dispute",
@@ -232,7 +232,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let complaint = Personal::new(alice.clone(), "The parcel was empty".to_owned());
     let complaint = vault.seal(&complaint, &chat_ctx)?;
     clock.advance(Duration::days(31));
-    vault.sweep()?;
+    dpo.sweep()?;
     match vault.open(&complaint, &chat_ctx, &support) {
         Err(e @ VaultError::RestrictedByHold { .. }) => {
             println!("Under the hold, support reads the expired complaint: refused, because {e}")
@@ -250,19 +250,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .read(&lawyer)?
             .len()
     );
-    match vault.erase(&alice) {
+    match dpo.erase(&alice) {
         Err(e @ VaultError::UnderLegalHold { .. }) => println!("Erasure: refused, because {e}"),
         Err(e) => return Err(e.into()),
         Ok(_) => println!("Erasure under hold: done (this is a bug)"),
     }
-    vault.release(&hold.id)?;
+    dpo.release(&hold.id)?;
 
     // 11. Erasure destroys Alice's keys: the sealed contents of her fields become
     // unreadable in every copy (once no key-store backup still holds the keys). Her
     // subject id, the plain `plan` field, dates, the kept consent and hold evidence
     // remain: delete those rows yourself. The receipt names her by a keyed reference,
     // which is pseudonymous, so still personal data.
-    let receipt = vault.erase(&alice)?;
+    let receipt = dpo.erase(&alice)?;
     println!(
         "Erased the keys. Receipt (pseudonymous; keep it apart, to replay erasures after a \
          restore): {}",
@@ -276,7 +276,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => println!("Opening the stored email again: allowed (this is a bug)"),
     }
 
-    match ledger.check::<Marketing>(&alice, ledger.now()) {
+    match ledger.check::<Marketing>(&alice) {
         Err(e) => println!("Consent after erasure: refused, because {e}"),
         Ok(()) => println!("Consent after erasure: in force (this is a bug)"),
     }

@@ -242,7 +242,7 @@ pub const fn valid_category_name(name: &str) -> bool {
 ///     }
 /// }
 /// use custodian::Category;
-/// use custodian::category::CcpaSensitive;
+/// use custodian::CcpaSensitive;
 /// assert_eq!(Allergies::NAME, "user.health_and_medical.allergies");
 /// assert!(Allergies::SENSITIVITY.needs_art9_condition());
 /// assert_eq!(TaxId::INFO.ccpa_sensitive, Some(CcpaSensitive::GovernmentIdNumber));
@@ -271,11 +271,11 @@ macro_rules! category {
         }
 
         const _: () = ::core::assert!(
-            !$crate::category::builtin_name($name),
+            !$crate::__private::checks_v1::builtin_name($name),
             "this is the name of a built-in category (`custodian::categories`): use the built-in type, or choose another name (a look-alike could stand in for the built-in with another sensitivity)"
         );
         const _: () = ::core::assert!(
-            !$crate::category::unlike_restricted_parent(
+            !$crate::__private::checks_v1::unlike_restricted_parent(
                 $name,
                 $crate::__category_sensitivity!($($sens)?),
             ),
@@ -308,12 +308,12 @@ macro_rules! __category_decl {
             const NAME: &'static str = $name;
             const DESCRIPTION: &'static str = $desc;
             const SENSITIVITY: $crate::Sensitivity = $crate::__category_sensitivity!($($sens)?);
-            const CCPA_SENSITIVE: ::core::option::Option<$crate::category::CcpaSensitive> =
+            const CCPA_SENSITIVE: ::core::option::Option<$crate::CcpaSensitive> =
                 $crate::__category_ccpa!($($ccpa)?);
         }
 
         const _: () = ::core::assert!(
-            $crate::category::valid_category_name($name),
+            $crate::__private::checks_v1::valid_category_name($name),
             "a category name is dotted lowercase segments of [a-z0-9_], at most 255 bytes, e.g. \"user.contact.email\""
         );
     )*};
@@ -343,7 +343,7 @@ macro_rules! __category_ccpa {
         ::core::option::Option::None
     };
     ($kind:ident) => {
-        ::core::option::Option::Some($crate::category::CcpaSensitive::$kind)
+        ::core::option::Option::Some($crate::CcpaSensitive::$kind)
     };
 }
 

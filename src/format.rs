@@ -222,7 +222,8 @@ impl Header<'_> {
     }
 
     /// Whether the value is kept for a period after an event: its expiry day is in
-    /// the range reserved for event anchors, from [`ANCHOR_DAYS`].
+    /// the range reserved for event anchors, from `0xFF00_0000` (`docs/format.md`,
+    /// "Event anchors").
     pub fn is_anchored(&self) -> bool {
         is_anchor_day(self.expiry_day)
     }

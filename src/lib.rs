@@ -4,6 +4,62 @@
 //! custodians, not owners; custodian turns the duties that follow (GDPR, CCPA) into
 //! types the compiler checks and evidence the code keeps.
 //!
+//! ## Five minutes
+//!
+//! `cargo run --example quickstart` runs the whole job on the embedded SQLite store.
+//! In your code it comes down to four steps: declare why you process personal data
+//! ([`purpose!`](macro@purpose)), mark the personal fields of your records
+//! ([`#[derive(PersonalData)]`](derive@PersonalData)), seal them with a [`Vault`]
+//! before they reach your tables, and open them under an [`Access`] for a purpose
+//! that is declared to use them. Retention and erasure then work by destroying keys.
+//!
+//! ```
+//! use custodian::categories::{Email, Name};
+//! use custodian::keys::LocalMasterKey;
+//! use custodian::prelude::*;
+//!
+//! custodian::purpose! {
+//!     /// Invoices for orders: the contract is the lawful basis.
+//!     pub struct Billing { basis: Contract, description: "Invoice your orders.", uses: [Name, Email] }
+//! }
+//!
+//! #[derive(PersonalData)]
+//! #[personal(record = "customer")]
+//! pub struct Customer {
+//!     #[personal(subject)]
+//!     pub id: SubjectId,
+//!     #[personal(retain = "until_erased")]
+//!     pub name: Personal<String, Name>,
+//!     #[personal(retain = "2y")]
+//!     pub email: Personal<String, Email>,
+//!     pub plan: String,
+//! }
+//!
+//! // In production: a master key from your KMS and `custodian::store::SqliteStore`.
+//! let vault = Vault::in_memory(LocalMasterKey::generate("kek")?);
+//! let alice = SubjectId::new("cus_1")?;
+//! let customer = Customer {
+//!     id: alice.clone(),
+//!     name: Personal::new(alice.clone(), "Alice".to_string()),
+//!     email: Personal::new(alice.clone(), "alice@example.com".to_string()),
+//!     plan: "gold".to_string(),
+//! };
+//! let row: SealedCustomer = customer.seal(&vault)?; // store this: personal fields are ciphertext
+//!
+//! let billing = Access::<Billing>::new(alice.clone(), Actor::service("invoicer"));
+//! let back = row.open(&vault, &billing)?;
+//! assert_eq!(back.email.read(&billing)?, "alice@example.com");
+//!
+//! // Sweeps, erasure, holds and rotation: on an operator handle, audited as its actor.
+//! let dpo = vault.operator(Actor::staff("emp-7", "privacy-officer"));
+//! dpo.sweep()?; // daily: destroys the keys of the days that have ended
+//! dpo.erase(&alice)?; // on request: her keys are gone, every copy of `row` is unreadable
+//! assert!(row.open(&vault, &billing).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The manual ([`manual`]) explains each part; the rest of this page is a tour.
+//!
 //! ## A tour
 //!
 //! - **Categories** say what kind of personal data a value is
@@ -24,17 +80,17 @@
 //! - The [`Vault`] seals a `Personal<T, C>` into a [`Sealed<T, C>`] for your tables:
 //!   AES-256-GCM under a key of that subject's own, bound to its [`Context`] (record
 //!   type, field, category). [`Vault::open`] needs an `Access<P>` with `P: Uses<C>`;
-//!   [`Vault::shred`] deletes the subject's keys, so the sealed contents of their
+//!   [`Operator::shred`] deletes the subject's keys, so the sealed contents of their
 //!   fields can no longer be opened, in any copy, once no key-store backup still holds
 //!   those keys. What was not sealed stays readable: the subject id and dates in each
 //!   header, plain fields, consent evidence (below, "Keys apart from evidence"). Keys
 //!   live in a [`KeyStore`](keys::KeyStore), wrapped by a
 //!   [`MasterKey`](keys::MasterKey).
 //! - Every sealed value carries its collection time and expiry (its field's
-//!   [`Retention`]); [`Vault::open`] refuses it once expired, and [`Vault::sweep`]
+//!   [`Retention`]); [`Vault::open`] refuses it once expired, and [`Operator::sweep`]
 //!   destroys the key of each day that has ended. A [`LegalHold`](retention::LegalHold)
-//!   ([`Vault::hold`]) keeps a subject's data past its retention for the purposes it
-//!   names, refuses it to every other purpose, and blocks [`Vault::erase`], which
+//!   ([`Operator::hold`]) keeps a subject's data past its retention for the purposes it
+//!   names, refuses it to every other purpose, and blocks [`Operator::erase`], which
 //!   otherwise returns an [`ErasureReceipt`](retention::ErasureReceipt). See
 //!   [`retention`].
 //! - An [`AuditTrail`](audit::AuditTrail) records every open (allowed or refused),
@@ -47,7 +103,7 @@
 //! purpose reads only the categories it declares, and its legal grounds are complete.
 //! It cannot check that a declared category is necessary (data minimisation,
 //! Art. 5(1)(c)) or that a declared ground applies: those stay your judgement
-//! (`docs/compliance.md`).
+//! ([`manual::compliance`]).
 //!
 //! ```
 //! use chrono::Utc;
@@ -71,12 +127,12 @@
 //!
 //! // Consent: only through the ledger, and only once consent is recorded.
 //! let ledger = ConsentLedger::in_memory();
-//! assert!(ledger.access::<Offers>(&alice, Actor::service("mailer"), Utc::now()).is_err());
+//! assert!(ledger.access::<Offers>(&alice, Actor::service("mailer")).is_err());
 //! // The notice's exact text is registered for the purpose, then consent is recorded
 //! // (dated by the ledger's clock).
 //! let notice = ledger.register_notice::<Offers>("offers", 1, "Email me offers.")?;
 //! ledger.give::<Offers>(&alice, Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web))?;
-//! let offers = ledger.access::<Offers>(&alice, Actor::service("mailer"), Utc::now())?;
+//! let offers = ledger.access::<Offers>(&alice, Actor::service("mailer"))?;
 //! assert_eq!(email.read(&offers)?, "alice@example.com");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -109,18 +165,17 @@
 //! let vault = Arc::new(
 //!     Vault::builder(LocalMasterKey::generate("kek")?, keys)
 //!         .audit(Arc::clone(&trail))
-//!         .operator(Actor::service("privacy-desk"))
 //!         .build(),
 //! );
 //! let ledger = ConsentLedger::new(evidence, EvidenceKey::generate()?)?.audited(Arc::clone(&vault));
 //! // Create the receipts' reference secret at setup, so every key-store backup holds it
-//! // and erasures can be replayed after a restore (`docs/retention.md`).
+//! // and erasures can be replayed after a restore (the manual's retention chapter).
 //! let alice = SubjectId::new("cus_1")?;
 //! vault.subject_ref(&alice)?;
 //!
 //! let ctx = Context::<Email>::new("customer", "email")?.retain(Retention::Years(2));
 //! let sealed = vault.seal(&Personal::new(alice.clone(), "alice@example.com".to_string()), &ctx)?;
-//! let receipt = vault.erase(&alice)?;
+//! let receipt = vault.operator(Actor::service("privacy-desk")).erase(&alice)?;
 //! assert_eq!(receipt.subject, vault.subject_ref(&alice)?);
 //! # custodian::purpose! { pub struct Receipts { basis: Contract, description: "Email receipts.", uses: [Email] } }
 //! # let access = custodian::Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
@@ -131,40 +186,76 @@
 //!
 //! Erasure makes sealed contents unreadable and nothing else: subject ids, plain
 //! fields, dates, consent evidence and hold records remain, and are personal data
-//! (`docs/retention.md`, "Erasure"; `docs/compliance.md`).
+//! ([`manual::retention`], "Erasure"; [`manual::compliance`]).
 //!
-//! What the compiler enforces and what is checked at run time is written down in
-//! `docs/architecture.md`; the vocabulary and its GDPR/CCPA articles in
-//! `docs/concepts.md`; each duty covered, and what stays yours, in
-//! `docs/compliance.md`; the threat model and key handling in `docs/crypto.md`; the
-//! sealed format, with test vectors, in `docs/format.md`; retention, holds and erasure
-//! in `docs/retention.md`; the audit trail in `docs/audit.md`.
+//! ## Where things are
+//!
+//! The types every use touches are at the crate root ([`Personal`], [`Access`],
+//! [`Vault`], [`Sealed`], [`Context`], [`SubjectId`], [`Retention`], their errors) and,
+//! for a glob import next to your own names, in [`prelude`]. A module is public where
+//! its names read best with it: the law's vocabulary ([`basis`], [`condition`],
+//! [`categories`]) and each concern's setup and operations ([`consent`], [`keys`],
+//! [`retention`], [`audit`], [`store`]). The sealed format's primitives are not public:
+//! only the vault seals, with nonces of its own. The crates in custodian's signatures
+//! are re-exported ([`secrecy`], [`zeroize`]), so you never match their versions by
+//! hand.
+//!
+//! ## The manual
+//!
+//! The design manual is part of these docs, in [`manual`] (the same text as
+//! `docs/*.md` in the repository):
+//!
+//! - [`manual::concepts`]: the vocabulary and its GDPR/CCPA articles;
+//! - [`manual::compliance`]: each duty covered, and what stays yours;
+//! - [`manual::architecture`]: what the compiler enforces, what is checked at run
+//!   time, and the decisions taken;
+//! - [`manual::consent`], [`manual::retention`] (holds, erasure, sweeps) and
+//!   [`manual::audit`]: one concern each;
+//! - [`manual::crypto`]: the threat model and key handling;
+//! - [`manual::format`]: the sealed format, byte by byte, with test vectors;
+//! - [`manual::derive`]: `#[derive(PersonalData)]` and every attribute;
+//! - [`manual::performance`]: measured costs against raw `ring`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// A type in a public signature must be nameable: re-exported, not left in a private
+// module where a user cannot write it down.
+#![warn(unnameable_types)]
+// On docs.rs, each item that needs a feature says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod access;
+// Public modules are namespaces a user names: the legal vocabulary (`basis`,
+// `categories`, `condition`), the setup and operations of each concern (`audit`,
+// `consent`, `keys`, `retention`, `store`). Everything else is an internal module whose
+// public items are re-exported below, so the crate's layout can change without breaking
+// a user's `use` lines, and the sealed format's primitives (which take a caller's nonce)
+// stay inside the crate.
+mod access;
 pub mod audit;
 pub mod basis;
 mod bytes;
 pub mod categories;
-pub mod category;
+mod category;
 pub mod condition;
 pub mod consent;
-pub mod format;
+mod format;
 mod hex;
 pub mod keys;
-pub mod personal;
-pub mod plaintext;
-pub mod purpose;
-pub mod record;
+pub mod manual;
+mod personal;
+mod plaintext;
+mod purpose;
+mod record;
 pub mod retention;
-pub mod sealed;
+mod sealed;
 pub mod store;
-pub mod subject;
-pub mod vault;
+mod subject;
+#[cfg(test)]
+mod unit_tests;
+mod vault;
 
 /// Seals that only this crate implements: nothing outside it can name them.
+#[allow(unnameable_types)] // the point of a seal: reachable as a supertrait, never named
 mod private {
     /// Keeps the lawful bases, Art. 9(2) conditions and Art. 10 authorisations the
     /// law's, not the user's.
@@ -191,264 +282,42 @@ mod private {
 
 pub use access::{Access, AccessError, Actor, ActorKind};
 pub use basis::{Basis, LawfulBasis, WithoutConsent};
-pub use category::{Category, CategoryInfo, Sensitivity};
+pub use category::{Category, CategoryInfo, CcpaSensitive, Sensitivity};
 pub use condition::{Art9Condition, Art10Authorisation, Condition};
+pub use format::{Dates, FormatError, Header, NEVER, NO_EPOCH};
 pub use personal::Personal;
-pub use plaintext::{Json, Plaintext, PlaintextError};
+pub use plaintext::{Json, Plaintext, PlaintextError, wipe_bytes};
 pub use purpose::{AuthorisationInfo, ConditionInfo, Purpose, PurposeInfo, Uses};
 pub use record::{FieldInfo, PersonalData};
 pub use retention::Retention;
 
-/// `#[derive(PersonalData)]`: see `docs/derive.md` and [`record`].
+/// `#[derive(PersonalData)]`: see [`manual::derive`] and [`PersonalData`](trait@PersonalData).
 #[cfg(feature = "derive")]
 pub use custodian_derive::PersonalData;
-pub use sealed::{Context, Sealed};
-pub use subject::{InvalidSubjectId, SubjectId};
-pub use vault::{Vault, VaultBuilder, VaultError};
+pub use sealed::{Context, ContextError, Sealed};
+pub use subject::{InvalidSubjectId, MAX_SUBJECT_ID_LEN, SubjectId};
+pub use vault::{
+    Operator, RewrapReport, ShredReport, SweepReport, Vault, VaultBuilder, VaultError,
+};
 
-/// What code generated by custodian's macros refers to. Not public API.
-///
-/// `#[derive(PersonalData)]` is another crate, so what it names is versioned (`v1`), as
-/// thiserror does: a derive and a custodian that disagree fail to build with a missing
-/// path instead of generating code for another version's helpers. The `Cargo.toml`
-/// pins `custodian-derive` to the exact version too. `purpose!` and `category!` are
-/// `macro_rules!` of this crate (`$crate`), so they always match it; their seal is
-/// versioned all the same (`seal_v1`).
+/// The `secrecy` crate, as custodian uses it: key material passed in by value
+/// ([`keys::LocalMasterKey::from_bytes`], [`consent::EvidenceKey::from_bytes`]) is a
+/// `secrecy::SecretBox`; name it through this re-export and never need a matching
+/// version in your own `Cargo.toml`.
+pub use secrecy;
+/// The `zeroize` crate, as custodian uses it: the plaintext buffers of
+/// [`Plaintext::decode_owned`] and the unwrapped keys of a [`keys::MasterKey`] are
+/// `zeroize::Zeroizing`, wiped on drop; name them through this re-export.
+pub use zeroize;
+
+// What the macros' expansions name: hidden, versioned, documented in its file.
 #[doc(hidden)]
-pub mod __private {
-    /// Seals of the traits whose impls are legal claims, named by custodian's macros
-    /// (`docs/architecture.md`, "Sealed traits"). Not public API: the module name is
-    /// versioned and may change in any release, and an impl written by hand makes a
-    /// claim custodian has not checked (the declaration and its record of processing
-    /// would disagree).
-    pub mod seal_v1 {
-        /// Written by `purpose!` beside each `Uses<C>`, from the same `uses: [...]`
-        /// list as the purpose's `CATEGORIES`; the supertrait that seals
-        /// [`Uses`](crate::Uses).
-        #[diagnostic::on_unimplemented(
-            message = "purpose `{Self}` does not declare `{C}` in its `purpose!`: `Uses<{C}>` cannot be implemented by hand",
-            label = "`Uses` is sealed: only `purpose!` implements it, from its `uses: [...]` list",
-            note = "add `{C}` to the `uses: [...]` list of `{Self}` in its `purpose!` declaration, so that its record of processing (`{Self}::INFO`) lists it too"
-        )]
-        pub trait DeclaredUse<C> {}
+pub mod __private;
 
-        /// Written by `category!` beside each `Category` impl; the supertrait that seals
-        /// [`Category`](crate::Category), so a category's name and sensitivity come from a
-        /// declaration `category!` checked (a valid name, not a built-in's).
-        #[diagnostic::on_unimplemented(
-            message = "`{Self}` is not declared with `category!`: `Category` cannot be implemented by hand",
-            label = "`Category` is sealed: only `category!` implements it",
-            note = "declare the category with `custodian::category! {{ pub struct {Self} {{ name: \"...\", description: \"...\" }} }}`; a name of a built-in category (`custodian::categories`) is refused there, use the built-in type instead"
-        )]
-        pub trait DeclaredCategory {}
-    }
-
-    /// What `#[derive(PersonalData)]` 0.1 generates code against.
-    pub mod v1 {
-        pub use serde;
-        pub use std::sync::LazyLock;
-
-        /// Checks a field type that `#[derive(PersonalData)]` passes through as plain: it
-        /// must not hold a [`Personal`] the derive did not recognise by its spelling (an
-        /// alias, a type macro, a collection). See `docs/derive.md`.
-        pub mod plain {
-            use crate::{Category, Personal, Plaintext};
-            use std::marker::PhantomData;
-
-            /// A type that holds a [`Personal`]: itself, or one inside a std container of
-            /// one type parameter (and map values). Tuples and `Result` cannot be listed
-            /// (any position may hold it, and impls for each would overlap); the
-            /// structural `Serialize` check catches them (`docs/derive.md`).
-            pub trait HoldsPersonal {}
-            impl<T: Plaintext, C: Category> HoldsPersonal for Personal<T, C> {}
-            impl<T: HoldsPersonal> HoldsPersonal for Option<T> {}
-            impl<T: HoldsPersonal> HoldsPersonal for Vec<T> {}
-            impl<T: HoldsPersonal> HoldsPersonal for std::collections::VecDeque<T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for Box<T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::rc::Rc<T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::sync::Arc<T> {}
-            impl<T: HoldsPersonal, const N: usize> HoldsPersonal for [T; N] {}
-            impl<T: HoldsPersonal> HoldsPersonal for [T] {}
-            impl<K, V: HoldsPersonal, S> HoldsPersonal for std::collections::HashMap<K, V, S> {}
-            impl<K, V: HoldsPersonal> HoldsPersonal for std::collections::BTreeMap<K, V> {}
-            impl<T: HoldsPersonal, S> HoldsPersonal for std::collections::HashSet<T, S> {}
-            impl<T: HoldsPersonal> HoldsPersonal for std::collections::BTreeSet<T> {}
-            impl<T: HoldsPersonal> HoldsPersonal for std::collections::BinaryHeap<T> {}
-            impl<T: HoldsPersonal> HoldsPersonal for std::collections::LinkedList<T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::cell::Cell<T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::cell::RefCell<T> {}
-            impl<T: HoldsPersonal> HoldsPersonal for std::cell::OnceCell<T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::sync::Mutex<T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::sync::RwLock<T> {}
-            impl<T: HoldsPersonal> HoldsPersonal for std::sync::OnceLock<T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::rc::Weak<T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::sync::Weak<T> {}
-            impl<T: HoldsPersonal + ToOwned + ?Sized> HoldsPersonal for std::borrow::Cow<'_, T> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for &T {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for &mut T {}
-            impl<P: HoldsPersonal> HoldsPersonal for std::pin::Pin<P> {}
-            impl<T: HoldsPersonal + ?Sized> HoldsPersonal for std::mem::ManuallyDrop<T> {}
-            impl<T: HoldsPersonal> HoldsPersonal for std::cmp::Reverse<T> {}
-            impl<T: HoldsPersonal> HoldsPersonal for std::num::Wrapping<T> {}
-            impl<T: HoldsPersonal> HoldsPersonal for std::num::Saturating<T> {}
-
-            /// The probe: `(&&&Probe::<T>::new()).kind()` resolves, for the concrete type
-            /// the compiler resolved whatever its spelling, to the first that applies of
-            /// [`Holds::kind`] (`T: HoldsPersonal`), [`Serializes::kind`] (`T: Serialize`,
-            /// structural: `Personal` is not `Serialize`, so nothing holding one is) and
-            /// [`Other::kind`] (autoderef order: each is implemented one `&` further in).
-            pub struct Probe<T: ?Sized>(PhantomData<T>);
-            impl<T: ?Sized> Probe<T> {
-                /// A probe for `T`.
-                pub const fn new() -> Self {
-                    Probe(PhantomData)
-                }
-            }
-            impl<T: ?Sized> Default for Probe<T> {
-                fn default() -> Self {
-                    Probe::new()
-                }
-            }
-            /// The probe's answer: the field holds a `Personal`.
-            pub struct HoldsPersonalValue;
-            /// The probe's answer: the field is `Serialize`, so it holds no `Personal`.
-            pub struct PlainValue;
-            /// The probe's answer: nothing proves the field holds no `Personal`.
-            pub struct UnprovenValue;
-            /// Picked when the field type holds a `Personal`.
-            pub trait Holds {
-                /// The answer.
-                fn kind(&self) -> HoldsPersonalValue {
-                    HoldsPersonalValue
-                }
-            }
-            impl<T: HoldsPersonal + ?Sized> Holds for &&Probe<T> {}
-            /// Picked when the field type is `Serialize` (and not listed above).
-            pub trait Serializes {
-                /// The answer.
-                fn kind(&self) -> PlainValue {
-                    PlainValue
-                }
-            }
-            impl<T: serde::Serialize + ?Sized> Serializes for &Probe<T> {}
-            /// Picked otherwise.
-            pub trait Other {
-                /// The answer.
-                fn kind(&self) -> UnprovenValue {
-                    UnprovenValue
-                }
-            }
-            impl<T: ?Sized> Other for Probe<T> {}
-
-            /// Implemented for [`PlainValue`] and [`UnprovenValue`]: the error a user sees
-            /// when a field passed through as plain holds a `Personal`.
-            #[diagnostic::on_unimplemented(
-                message = "field type `{T}` holds personal data, but `#[derive(PersonalData)]` would copy it into the sealed struct in clear",
-                label = "not written as `Personal<T, C>` or `Option<Personal<T, C>>`",
-                note = "the derive recognises a personal field by how its type is written: write `Personal<T, C>` or `Option<Personal<T, C>>` in the struct itself, not a type alias or a type macro, so the field is sealed",
-                note = "a collection of personal values cannot be sealed as one field: give each value a field, or a record of its own"
-            )]
-            pub trait PlainField<T: ?Sized> {}
-            impl<T: ?Sized> PlainField<T> for PlainValue {}
-            impl<T: ?Sized> PlainField<T> for UnprovenValue {}
-
-            /// Implemented only for [`PlainValue`]: the error a user sees when, under
-            /// `no_serde`, nothing proves that a plain field holds no `Personal`.
-            #[diagnostic::on_unimplemented(
-                message = "custodian cannot prove that field type `{T}` holds no personal data, and `#[derive(PersonalData)]` would copy it into the sealed struct in clear",
-                label = "not `Serialize`, so it may hold a `Personal`",
-                note = "under `no_serde` a plain field must implement `serde::Serialize`: serde's impls follow a type's structure and `Personal` has none, so a `Serialize` type holds no `Personal`",
-                note = "a tuple, `Result` or wrapper holding a `Personal` is never `Serialize`: write each personal value as a `Personal<T, C>` field of its own",
-                note = "if the type holds no personal data and cannot be `Serialize`, mark the field `#[personal(plain)]`: your claim, visible in review"
-            )]
-            pub trait ProvenPlainField<T: ?Sized> {}
-            impl<T: ?Sized> ProvenPlainField<T> for PlainValue {}
-            // A field that holds a `Personal` fails `PlainField` instead: one error, not two.
-            impl<T: ?Sized> ProvenPlainField<T> for HoldsPersonalValue {}
-
-            /// Fails to compile if the probe for `T` found a `Personal`.
-            pub fn assert_plain<T: ?Sized, K: PlainField<T>>(_: K) {}
-
-            /// Fails to compile unless the probe for `T` proved it holds no `Personal`.
-            pub fn assert_proven_plain<T: ?Sized, K: PlainField<T> + ProvenPlainField<T>>(_: K) {}
-        }
-
-        use crate::{Access, Category, Context, Personal, Plaintext, Purpose, Sealed, SubjectId};
-        use crate::{Retention, Uses, Vault, VaultError};
-
-        /// A context whose names the derive checked at compile time.
-        pub fn context<C: Category>(
-            record: &'static str,
-            field: &'static str,
-            retention: Option<Retention>,
-        ) -> Context<C> {
-            Context::checked_by_derive(record, field, retention)
-        }
-
-        /// Opens an optional field for a whole-record open: a value whose retention has
-        /// ended is absent, as if deleted (`docs/derive.md`), also when a legal hold keeps
-        /// it for another purpose than `P`.
-        pub fn open_optional<T: Plaintext, C: Category, P: Uses<C>>(
-            vault: &Vault,
-            subject: &SubjectId,
-            sealed: Option<&Sealed<T, C>>,
-            context: &Context<C>,
-            access: &Access<P>,
-        ) -> Result<Option<Personal<T, C>>, VaultError> {
-            match sealed.map(|s| open(vault, subject, s, context, access)) {
-                None
-                | Some(Err(VaultError::Expired { .. } | VaultError::RestrictedByHold { .. })) => {
-                    Ok(None)
-                }
-                Some(result) => result.map(Some),
-            }
-        }
-
-        /// The collection time of a record being sealed: read once, shared by its fields.
-        pub fn collected_now(vault: &Vault) -> i64 {
-            vault.unix_now()
-        }
-
-        /// Seals one field of a record whose subject is `subject`, collected at `collected`
-        /// (from [`collected_now`]).
-        pub fn seal<T: Plaintext, C: Category>(
-            vault: &Vault,
-            subject: &SubjectId,
-            value: &Personal<T, C>,
-            context: &Context<C>,
-            collected: i64,
-        ) -> Result<Sealed<T, C>, VaultError> {
-            if value.subject() != subject {
-                return Err(VaultError::SubjectMismatch);
-            }
-            vault.seal_collected_at(value, context, collected)
-        }
-
-        /// Opens one field of a record whose subject is `subject`.
-        pub fn open<T: Plaintext, C: Category, P: Uses<C>>(
-            vault: &Vault,
-            subject: &SubjectId,
-            sealed: &Sealed<T, C>,
-            context: &Context<C>,
-            access: &Access<P>,
-        ) -> Result<Personal<T, C>, VaultError> {
-            check_subject(subject, access)?;
-            vault.open(sealed, context, access)
-        }
-
-        /// The access must be for the record's subject.
-        pub fn check_subject<P: Purpose>(
-            subject: &SubjectId,
-            access: &Access<P>,
-        ) -> Result<(), VaultError> {
-            if access.subject() == subject {
-                Ok(())
-            } else {
-                Err(VaultError::SubjectMismatch)
-            }
-        }
-    }
-}
+/// The README's tour, compiled and run as a doc test so that it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// The names every user of custodian needs, for `use custodian::prelude::*;` next to a
 /// backend's own globs: traits, the core types and the derive, nothing that clashes.

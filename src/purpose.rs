@@ -276,13 +276,13 @@ macro_rules! purpose {
             const CHILDREN: bool = $crate::__purpose_or!($($children)?; false);
         }
 
-        const _: () = $crate::purpose::checks::fits::<
+        const _: () = $crate::__private::checks_v1::fits::<
             <$ty as $crate::Purpose>::Condition,
             <$ty as $crate::Purpose>::Basis,
         >();
 
         const _: () = ::core::assert!(
-            $crate::purpose::checks::basis_law_named::<$ty>(),
+            $crate::__private::checks_v1::basis_law_named::<$ty>(),
             ::core::concat!(
                 "purpose `", ::core::stringify!($ty), "` rests on `", ::core::stringify!($basis),
                 "` (GDPR Art. 6(1)(c) or (e)), which Union or Member State law must lay down (Art. 6(3)), ",
@@ -291,7 +291,7 @@ macro_rules! purpose {
             )
         );
         const _: () = ::core::assert!(
-            $crate::purpose::checks::basis_law_absent::<$ty>(),
+            $crate::__private::checks_v1::basis_law_absent::<$ty>(),
             ::core::concat!(
                 "purpose `", ::core::stringify!($ty), "` gives a `law` for the basis `", ::core::stringify!($basis),
                 "`, which the GDPR does not tie to a law (only Art. 6(1)(c) and (e) are, Art. 6(3)): ",
@@ -301,7 +301,7 @@ macro_rules! purpose {
 
         $(
             const _: () = ::core::assert!(
-                $crate::purpose::checks::condition_law_named::<$ty>(),
+                $crate::__private::checks_v1::condition_law_named::<$ty>(),
                 ::core::concat!(
                     "purpose `", ::core::stringify!($ty), "` names the Art. 9(2) condition `", ::core::stringify!($cond),
                     "`, whose text demands Union or Member State law (points (b), (g), (h), (i), (j)), ",
@@ -310,7 +310,7 @@ macro_rules! purpose {
                 )
             );
             const _: () = ::core::assert!(
-                $crate::purpose::checks::condition_law_absent::<$ty>(),
+                $crate::__private::checks_v1::condition_law_absent::<$ty>(),
                 ::core::concat!(
                     "purpose `", ::core::stringify!($ty), "` gives a `law` for the Art. 9(2) condition `",
                     ::core::stringify!($cond), "`, which rests on none: remove `{{ law: ... }}`, ",
@@ -318,7 +318,7 @@ macro_rules! purpose {
                 )
             );
             const _: () = ::core::assert!(
-                $crate::purpose::checks::condition_used::<$ty>(),
+                $crate::__private::checks_v1::condition_used::<$ty>(),
                 ::core::concat!(
                     "purpose `", ::core::stringify!($ty), "` names the Art. 9(2) condition `",
                     ::core::stringify!($cond), "` but uses no special category: remove `condition: ...`, ",
@@ -329,7 +329,7 @@ macro_rules! purpose {
 
         $(
             const _: () = ::core::assert!(
-                $crate::purpose::checks::art10_law_named::<$ty>(),
+                $crate::__private::checks_v1::art10_law_named::<$ty>(),
                 ::core::concat!(
                     "purpose `", ::core::stringify!($ty), "` names `", ::core::stringify!($a10),
                     "` (GDPR Art. 10, second limb) but no law (or a blank one): write `art10: AuthorisedByLaw ",
@@ -338,7 +338,7 @@ macro_rules! purpose {
                 )
             );
             const _: () = ::core::assert!(
-                $crate::purpose::checks::art10_law_absent::<$ty>(),
+                $crate::__private::checks_v1::art10_law_absent::<$ty>(),
                 ::core::concat!(
                     "purpose `", ::core::stringify!($ty), "` gives a `law` for `", ::core::stringify!($a10),
                     "` (GDPR Art. 10, first limb: under the control of official authority): remove `{{ law: ... }}`, ",
@@ -346,7 +346,7 @@ macro_rules! purpose {
                 )
             );
             const _: () = ::core::assert!(
-                $crate::purpose::checks::art10_used::<$ty>(),
+                $crate::__private::checks_v1::art10_used::<$ty>(),
                 ::core::concat!(
                     "purpose `", ::core::stringify!($ty), "` names the Art. 10 authorisation `",
                     ::core::stringify!($a10), "` but uses no criminal-offence data: remove `art10: ...`, ",
@@ -359,7 +359,7 @@ macro_rules! purpose {
             impl $crate::__private::seal_v1::DeclaredUse<$cat> for $ty {}
             impl $crate::Uses<$cat> for $ty {}
             const _: () = ::core::assert!(
-                $crate::purpose::checks::art9_permits::<$ty, $cat>(),
+                $crate::__private::checks_v1::art9_permits::<$ty, $cat>(),
                 ::core::concat!(
                     "purpose `", ::core::stringify!($ty), "` uses `", ::core::stringify!($cat),
                     "`, a special category of personal data (GDPR Art. 9(1)), but names no Art. 9(2) condition: ",
@@ -368,7 +368,7 @@ macro_rules! purpose {
                 )
             );
             const _: () = ::core::assert!(
-                $crate::purpose::checks::art10_permits::<$ty, $cat>(),
+                $crate::__private::checks_v1::art10_permits::<$ty, $cat>(),
                 ::core::concat!(
                     "purpose `", ::core::stringify!($ty), "` uses `", ::core::stringify!($cat),
                     "`, personal data relating to criminal convictions and offences (GDPR Art. 10), ",

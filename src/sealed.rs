@@ -161,7 +161,7 @@ impl<'de, T, C> serde::Deserialize<'de> for Sealed<T, C> {
 /// use custodian::{Context, categories::Email};
 /// let email: Context<Email> = Context::new("customer", "email")?;
 /// assert_eq!(email.field(), "email");
-/// # Ok::<(), custodian::sealed::ContextError>(())
+/// # Ok::<(), custodian::ContextError>(())
 /// ```
 pub struct Context<C> {
     record: Cow<'static, str>,
@@ -240,7 +240,7 @@ impl<C: Category> Context<C> {
     /// use custodian::{Context, Retention, categories::Email};
     /// let email = Context::<Email>::new("lead", "email")?.retain(Retention::Months(6));
     /// assert_eq!(email.retention(), Some(Retention::Months(6)));
-    /// # Ok::<(), custodian::sealed::ContextError>(())
+    /// # Ok::<(), custodian::ContextError>(())
     /// ```
     pub fn retain(mut self, retention: Retention) -> Self {
         self.retention = Some(retention);

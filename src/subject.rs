@@ -6,7 +6,7 @@ use std::sync::Arc;
 /// The identifier of a data subject (GDPR Art. 4(1)), e.g. your internal customer id.
 ///
 /// It names whose data a [`Personal`](crate::Personal) value is, whom an
-/// [`Access`](crate::Access) was granted for, and (later) whose keys to shred. Use an
+/// [`Access`](crate::Access) was granted for, and whose keys to shred. Use an
 /// opaque internal identifier (`cus_8f3a…`, a UUID), never a natural identifier such
 /// as an email address: the id is stored in clear in key stores and consent evidence.
 /// For that reason an id containing `@` (or its full-width forms) is refused.

@@ -10,7 +10,8 @@ use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
 use custodian::retention::{Anchor, Clock, EventPeriod, ManualClock};
 use custodian::store::{SqliteStore, StoreError};
 use custodian::{
-    Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
+    Access, Actor, Context, Operator, Personal, PersonalData, Retention, Sealed, SubjectId, Vault,
+    VaultError,
 };
 
 custodian::purpose! {
@@ -30,6 +31,11 @@ fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
     Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
         .clock(clock.clone())
         .build()
+}
+
+/// The operator handle events, sweeps, holds and erasures go through.
+fn op(v: &Vault) -> Operator<'_> {
+    v.operator(Actor::staff("emp-7", "privacy-officer"))
 }
 
 /// Three years after the end of the contract.
@@ -132,7 +138,7 @@ fn value_before_event_opens() {
         assert_eq!(header.expiry_day, 0xFF01_8003);
         // Ten years on, the contract still runs: the value opens.
         clock.advance(TimeDelta::days(3650));
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
         assert_eq!(
             v.dates(&sealed, &ctx(after_contract())).unwrap().expires,
@@ -140,10 +146,11 @@ fn value_before_event_opens() {
             "no end until the event is recorded"
         );
         // Recorded now: it opens until three years from now.
-        v.record_event(&a, Anchor::ContractEnd, clock.now())
+        op(&v)
+            .record_event(&a, Anchor::ContractEnd, clock.now())
             .unwrap();
         clock.advance(TimeDelta::days(3 * 365 - 1));
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
     });
 }
@@ -155,7 +162,7 @@ fn value_after_contract_end_plus_period_is_expired() {
         let sealed = seal(&v, &a, after_contract());
         let end = t0() + TimeDelta::days(10);
         clock.set(end);
-        v.record_event(&a, Anchor::ContractEnd, end).unwrap();
+        op(&v).record_event(&a, Anchor::ContractEnd, end).unwrap();
         let expiry = Utc.with_ymd_and_hms(2030, 1, 11, 12, 0, 0).unwrap();
         assert_eq!(
             v.dates(&sealed, &ctx(after_contract())).unwrap().expires,
@@ -172,7 +179,7 @@ fn value_after_contract_end_plus_period_is_expired() {
             open(&v, &sealed, &a)
         );
         // After the sweep: still `Expired`, not `Shredded` or `Decrypt`.
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         assert!(matches!(
             open(&v, &sealed, &a),
             Err(VaultError::Expired { at }) if at == expiry
@@ -200,12 +207,16 @@ fn sweep_destroys_due_anchor_key() {
         // A different period under the same anchor has its own key.
         let six = Retention::Years(6).after(Anchor::ContractEnd).unwrap();
         seal(&v, &a, six);
-        v.record_event(&a, Anchor::ContractEnd, t0()).unwrap();
+        op(&v).record_event(&a, Anchor::ContractEnd, t0()).unwrap();
         clock.advance(TimeDelta::days(3 * 365));
-        assert_eq!(v.sweep().unwrap().anchor_subjects_swept, 0, "not yet due");
+        assert_eq!(
+            op(&v).sweep().unwrap().anchor_subjects_swept,
+            0,
+            "not yet due"
+        );
         assert!(store.wrapped(&anchor_key(&a)).unwrap().is_some());
         clock.advance(TimeDelta::days(2));
-        assert_eq!(v.sweep().unwrap().anchor_subjects_swept, 1);
+        assert_eq!(op(&v).sweep().unwrap().anchor_subjects_swept, 1);
         assert!(
             store.wrapped(&anchor_key(&a)).unwrap().is_none(),
             "a's key is gone"
@@ -230,11 +241,11 @@ fn sweep_destroys_due_anchor_key() {
 fn a_key_created_after_its_event_is_swept_when_due() {
     on_both_stores(|store, v, clock| {
         let a = sid("cus_a");
-        v.record_event(&a, Anchor::ContractEnd, t0()).unwrap();
+        op(&v).record_event(&a, Anchor::ContractEnd, t0()).unwrap();
         clock.advance(TimeDelta::days(30));
         let sealed = seal(&v, &a, after_contract());
         clock.set(t0() + TimeDelta::days(3 * 366));
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         assert!(store.wrapped(&anchor_key(&a)).unwrap().is_none());
         assert!(matches!(
             open(&v, &sealed, &a),
@@ -248,10 +259,12 @@ fn held_subject_anchor_key_survives_sweep() {
     on_both_stores(|store, v, clock| {
         let a = sid("cus_a");
         let sealed = seal(&v, &a, after_contract());
-        v.record_event(&a, Anchor::ContractEnd, t0()).unwrap();
-        let hold = v.hold::<Claims>(&a, "case 2029-3: dispute", None).unwrap();
+        op(&v).record_event(&a, Anchor::ContractEnd, t0()).unwrap();
+        let hold = op(&v)
+            .hold::<Claims>(&a, "case 2029-3: dispute", None)
+            .unwrap();
         clock.advance(TimeDelta::days(4 * 365));
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         assert!(
             store.wrapped(&anchor_key(&a)).unwrap().is_some(),
             "kept under the hold"
@@ -265,12 +278,12 @@ fn held_subject_anchor_key_survives_sweep() {
             open(&v, &sealed, &a),
             Err(VaultError::RestrictedByHold { .. })
         ));
-        v.release(&hold.id).unwrap();
+        op(&v).release(&hold.id).unwrap();
         assert!(matches!(
             open_for_claims(&v, &sealed, &a),
             Err(VaultError::Expired { .. })
         ));
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         assert!(store.wrapped(&anchor_key(&a)).unwrap().is_none());
         assert!(matches!(
             open_for_claims(&v, &sealed, &a),
@@ -284,8 +297,8 @@ fn erase_destroys_anchor_keys() {
     on_both_stores(|store, v, _| {
         let a = sid("cus_a");
         let sealed = seal(&v, &a, after_contract());
-        v.record_event(&a, Anchor::LastContact, t0()).unwrap();
-        v.erase(&a).unwrap();
+        op(&v).record_event(&a, Anchor::LastContact, t0()).unwrap();
+        op(&v).erase(&a).unwrap();
         assert!(store.wrapped(&anchor_key(&a)).unwrap().is_none());
         assert!(matches!(open(&v, &sealed, &a), Err(VaultError::Shredded)));
         assert!(
@@ -293,7 +306,7 @@ fn erase_destroys_anchor_keys() {
             "the events went with them"
         );
         assert!(matches!(
-            v.record_event(&a, Anchor::ContractEnd, t0()),
+            op(&v).record_event(&a, Anchor::ContractEnd, t0()),
             Err(VaultError::Shredded)
         ));
     });
@@ -304,11 +317,11 @@ fn an_erasure_exception_keeps_values_kept_after_an_event() {
     on_both_stores(|store, v, clock| {
         let a = sid("cus_a");
         let sealed = seal(&v, &a, after_contract());
-        v.record_event(&a, Anchor::ContractEnd, t0()).unwrap();
+        op(&v).record_event(&a, Anchor::ContractEnd, t0()).unwrap();
         let until = t0() + TimeDelta::days(400);
         let keep =
             custodian::retention::ErasureException::keep::<Claims, Email>("§ 257 HGB", until);
-        v.erase_with(&a, &[keep]).unwrap();
+        op(&v).erase_with(&a, &[keep]).unwrap();
         assert!(
             store.wrapped(&anchor_key(&a)).unwrap().is_some(),
             "kept for the exception"
@@ -322,7 +335,7 @@ fn an_erasure_exception_keeps_values_kept_after_an_event() {
             Err(VaultError::RestrictedByErasureException { .. })
         ));
         clock.set(until);
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         assert!(
             store.wrapped(&anchor_key(&a)).unwrap().is_none(),
             "gone with the exception"
@@ -339,7 +352,7 @@ fn sealing_for_an_erased_subject_creates_no_anchor_key() {
     on_both_stores(|store, v, _| {
         let a = sid("cus_a");
         seal(&v, &a, after_contract());
-        v.erase(&a).unwrap();
+        op(&v).erase(&a).unwrap();
         assert!(matches!(
             v.seal(
                 &Personal::new(a.clone(), "a@example.com".to_owned()),
@@ -358,10 +371,10 @@ fn sealing_for_an_erased_subject_creates_no_anchor_key() {
 fn a_subject_with_only_events_is_erased_with_a_tombstone() {
     on_both_stores(|_, v, _| {
         let a = sid("cus_a");
-        v.record_event(&a, Anchor::LastContact, t0()).unwrap();
-        v.erase(&a).unwrap();
+        op(&v).record_event(&a, Anchor::LastContact, t0()).unwrap();
+        op(&v).erase(&a).unwrap();
         assert!(matches!(
-            v.record_event(&a, Anchor::LastContact, t0()),
+            op(&v).record_event(&a, Anchor::LastContact, t0()),
             Err(VaultError::Shredded)
         ));
     });
@@ -373,13 +386,14 @@ fn later_event_never_moves_the_end_backwards() {
         let a = sid("cus_a");
         let sealed = seal(&v, &a, after_contract());
         clock.advance(TimeDelta::days(100));
-        v.record_event(&a, Anchor::ContractEnd, clock.now())
+        op(&v)
+            .record_event(&a, Anchor::ContractEnd, clock.now())
             .unwrap();
         // A correction to an earlier time is recorded, but does not shorten the period.
-        v.record_event(&a, Anchor::ContractEnd, t0()).unwrap();
+        op(&v).record_event(&a, Anchor::ContractEnd, t0()).unwrap();
         assert_eq!(v.events_of(&a).unwrap().len(), 2);
         clock.advance(TimeDelta::days(3 * 365 - 10));
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
     });
 }
@@ -390,16 +404,17 @@ fn last_contact_recorded_again_moves_the_end_forward() {
         let a = sid("cus_a");
         let two = Retention::parse("2y after last contact").unwrap();
         let sealed = seal(&v, &a, two);
-        v.record_event(&a, Anchor::LastContact, t0()).unwrap();
+        op(&v).record_event(&a, Anchor::LastContact, t0()).unwrap();
         clock.advance(TimeDelta::days(700));
-        v.record_event(&a, Anchor::LastContact, clock.now())
+        op(&v)
+            .record_event(&a, Anchor::LastContact, clock.now())
             .unwrap();
         clock.advance(TimeDelta::days(100));
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         let access = Access::<Crm>::new(a.clone(), Actor::service("crm"));
         assert!(v.open(&sealed, &ctx(two), &access).is_ok());
         clock.advance(TimeDelta::days(700));
-        v.sweep().unwrap();
+        op(&v).sweep().unwrap();
         assert!(matches!(
             v.open(&sealed, &ctx(two), &access),
             Err(VaultError::Expired { .. })
@@ -412,7 +427,7 @@ fn an_event_in_the_future_is_refused() {
     on_both_stores(|_, v, _| {
         let a = sid("cus_a");
         assert!(matches!(
-            v.record_event(&a, Anchor::ContractEnd, t0() + TimeDelta::days(1)),
+            op(&v).record_event(&a, Anchor::ContractEnd, t0() + TimeDelta::days(1)),
             Err(VaultError::EventInFuture { .. })
         ));
         assert!(v.events_of(&a).unwrap().is_empty());
@@ -431,7 +446,7 @@ fn rewrap_moves_anchor_keys_to_the_new_master_key() {
             .previous_master_key(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap())
             .clock(clock.clone())
             .build();
-        rotating.rewrap_keys().unwrap();
+        op(&rotating).rewrap_keys().unwrap();
         let key = store.wrapped(&anchor_key(&a)).unwrap().unwrap();
         assert_eq!(key.master_id, "kek-2");
         // Only the new master key from here on.
@@ -509,7 +524,7 @@ fn tampered(r: &Result<impl std::fmt::Debug, VaultError>) -> bool {
 fn event_records_cannot_be_edited_or_deleted_with_plain_sql() {
     let (_dir, path, _clock, v) = on_file();
     let a = sid("cus_a");
-    v.record_event(&a, Anchor::ContractEnd, t0()).unwrap();
+    op(&v).record_event(&a, Anchor::ContractEnd, t0()).unwrap();
     let c = rusqlite::Connection::open(&path).unwrap();
     assert!(c.execute("UPDATE anchor_events SET at_us = 0", []).is_err());
     assert!(c.execute("DELETE FROM anchor_events", []).is_err());
@@ -526,7 +541,8 @@ fn forged_event_record_is_refused() {
     let a = sid("cus_a");
     let sealed = seal(&v, &a, after_contract());
     clock.advance(TimeDelta::days(30));
-    v.record_event(&a, Anchor::ContractEnd, clock.now())
+    op(&v)
+        .record_event(&a, Anchor::ContractEnd, clock.now())
         .unwrap();
     // The insider moves the end of the contract back by ten years, so the sweep would
     // destroy the data seven years early.
@@ -541,12 +557,12 @@ fn forged_event_record_is_refused() {
     assert!(tampered(&open(&v, &sealed, &a)));
     // Its schedule still says 2030: the sweep destroys nothing. Moved to now as well,
     // the sweep checks the events and refuses.
-    v.sweep().unwrap();
+    op(&v).sweep().unwrap();
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute("UPDATE named_keys SET due_us = 0 WHERE kind = 'anchor'", [])
         .unwrap();
-    assert!(tampered(&v.sweep()));
+    assert!(tampered(&op(&v).sweep()));
     assert!(
         SqliteStore::open(&path)
             .unwrap()
@@ -568,7 +584,7 @@ fn forged_event_record_is_refused() {
     .unwrap();
     c.execute("UPDATE named_keys SET due_us = 0 WHERE kind = 'anchor'", [])
         .unwrap();
-    assert!(tampered(&v.sweep()));
+    assert!(tampered(&op(&v).sweep()));
     assert!(tampered(&v.verify_retention(None)));
 }
 
@@ -591,8 +607,8 @@ fn record_contacts(path: impl AsRef<Path>, offset: i64) {
     let a = sid("cus_a");
     for i in 0..EVENTS_PER_PROCESS {
         let at = t0() + TimeDelta::days(2 * i + offset);
-        v.record_event(&a, Anchor::LastContact, at).unwrap();
-        v.sweep().unwrap();
+        op(&v).record_event(&a, Anchor::LastContact, at).unwrap();
+        op(&v).sweep().unwrap();
     }
 }
 
@@ -619,10 +635,10 @@ fn two_processes_record_events_concurrently() {
     let access = Access::<Crm>::new(a.clone(), Actor::service("crm"));
     let one = ctx(Retention::parse("1y after last contact").unwrap());
     clock.set(last + TimeDelta::days(364));
-    v.sweep().unwrap();
+    op(&v).sweep().unwrap();
     assert!(v.open(&sealed, &one, &access).is_ok());
     clock.set(last + TimeDelta::days(366));
-    v.sweep().unwrap();
+    op(&v).sweep().unwrap();
     assert!(matches!(
         v.open(&sealed, &one, &access),
         Err(VaultError::Expired { .. })
@@ -662,9 +678,9 @@ fn derive_retain_names_an_event() {
         backup_email: Some(Personal::new(a.clone(), "b@example.com".into())),
     };
     let sealed = c.seal(&v).unwrap();
-    v.record_event(&a, Anchor::LastContact, t0()).unwrap();
+    op(&v).record_event(&a, Anchor::LastContact, t0()).unwrap();
     clock.advance(TimeDelta::days(800));
-    v.sweep().unwrap();
+    op(&v).sweep().unwrap();
     let access = Access::<Crm>::new(a.clone(), Actor::service("crm"));
     let opened = sealed.open(&v, &access).unwrap();
     assert!(opened.backup_email.is_none(), "2y after last contact: gone");

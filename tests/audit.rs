@@ -81,22 +81,39 @@ fn every_audited_action_is_recorded_with_its_fields() {
     ledger
         .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email)
         .unwrap(); // 3
-    let hold = v.hold::<Support>(&alice, "case 12", None).unwrap(); // 4
+    let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Support>(&alice, "case 12", None)
+        .unwrap(); // 4
     assert!(matches!(
-        v.erase(&alice),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase(&alice),
         Err(VaultError::UnderLegalHold { .. })
     )); // 5
-    v.release(&hold.id).unwrap(); // 6
-    v.rotate_subject_key(&alice).unwrap(); // 7
-    v.rewrap_keys().unwrap(); // 8
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap(); // 6
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .rotate_subject_key(&alice)
+        .unwrap(); // 7
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .rewrap_keys()
+        .unwrap(); // 8
     clock.advance(TimeDelta::days(40));
-    v.sweep().unwrap(); // 9
-    v.record_export(&alice, &Actor::service("dsar-exporter"))
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap(); // 9
+    v.operator(Actor::service("dsar-exporter"))
+        .record_export(&alice)
         .unwrap(); // 10
-    v.erase(&alice).unwrap(); // 11
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap(); // 11
     let carol = sid("cus_carol");
     seal(&v, &carol, 30);
-    v.shred(&carol).unwrap(); // 12
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .shred(&carol)
+        .unwrap(); // 12
 
     let all = events(&sink);
     let kinds: Vec<_> = all.iter().map(|e| e.kind).collect();
@@ -180,8 +197,12 @@ fn no_personal_value_or_subject_id_in_any_stored_byte() {
         let sealed = seal(&v, &alice, 30);
         let got = v.open(&sealed, &ctx(), &support(&alice)).unwrap();
         assert_eq!(got.read(&support(&alice)).unwrap(), EMAIL);
-        v.hold::<Support>(&alice, "case 1", None).unwrap();
-        let _ = v.erase(&alice);
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold::<Support>(&alice, "case 1", None)
+            .unwrap();
+        let _ = v
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase(&alice);
     }
     let mut stored: Vec<u8> = Vec::new();
     for e in mem.read(0, usize::MAX).unwrap() {
@@ -289,7 +310,9 @@ fn history_and_queries(trail: Arc<AuditTrail>) {
     assert_eq!(window[0].at, t0());
 
     let pseudonym = v.audit_pseudonym(&alice).unwrap().unwrap();
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     assert!(v.access_history(&alice).unwrap().is_empty());
     assert_eq!(v.audit_pseudonym(&alice).unwrap(), None);
     // A new vault on the same store cannot link the old pseudonym either.
@@ -351,7 +374,8 @@ fn a_failing_sink_fails_the_access_closed_and_loses_nothing() {
         other => panic!("expected an audit failure, got {other:?}"),
     }
     assert!(matches!(
-        v.hold::<Support>(&alice, "case", None),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold::<Support>(&alice, "case", None),
         Err(VaultError::Audit(_))
     ));
     down.store(false, Ordering::SeqCst);

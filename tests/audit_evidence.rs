@@ -274,7 +274,6 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
         )
         .clock(clock.clone())
         .audit(Arc::clone(&trail))
-        .operator(Actor::staff("emp-7", "privacy-officer"))
         .consent(ledger.eraser())
         .build(),
     );
@@ -297,11 +296,16 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
     tick();
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     tick();
-    let hold = v.hold::<Support>(&alice, "case 12", None).unwrap();
+    let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Support>(&alice, "case 12", None)
+        .unwrap();
     tick();
     v.open(&sealed, &ctx(), &support(&alice)).unwrap();
     tick();
-    v.release(&hold.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     tick();
     ledger
         .withdraw::<Offers>(&alice, Actor::data_subject(), Channel::Email)
@@ -309,7 +313,8 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
     tick();
     // A disclosure to a partner, and an investigation of who read her file: both
     // say who received or read her data.
-    v.record_export(&alice, &Actor::staff("emp-42", "partner-sales"))
+    v.operator(Actor::staff("emp-42", "partner-sales"))
+        .record_export(&alice)
         .unwrap();
     tick();
     let investigation = Access::<Support>::new(alice.clone(), Actor::staff("emp-9", "dpo"));
@@ -335,7 +340,9 @@ fn kept_consent_and_hold_evidence_cannot_relink_an_erased_subjects_accesses() {
             EventKind::StaffHistoryRead,
         ]
     );
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     assert!(v.access_history(&alice).unwrap().is_empty());
 
     // Art. 17(3)(e): the minimum of the consent evidence and the hold records stay,

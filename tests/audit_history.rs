@@ -56,7 +56,8 @@ fn history_of_three(trail: &Arc<AuditTrail>) -> (Vault, SubjectId) {
     )
     .unwrap();
     clock.advance(TimeDelta::hours(1));
-    v.record_export(&alice, &Actor::staff("emp-7", "privacy-officer"))
+    v.operator(Actor::staff("emp-7", "privacy-officer"))
+        .record_export(&alice)
         .unwrap();
     (v, alice)
 }
@@ -134,7 +135,9 @@ fn staff_identities_are_disclosed_only_through_an_audited_read_for_a_purpose() {
 fn a_staff_history_read_after_erasure_returns_nothing_and_is_still_recorded() {
     let trail = Arc::new(AuditTrail::new(MemorySink::new()).unwrap());
     let (v, alice) = history_of_three(&trail);
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     let before = trail.query(&AuditQuery::default()).unwrap().len();
     let access = Access::<Investigation>::new(alice.clone(), Actor::staff("emp-3", "audit"));
     assert!(v.access_history_with_staff(&access).unwrap().is_empty());

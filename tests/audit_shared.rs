@@ -210,7 +210,9 @@ fn erased_meanwhile(path: &Path, ttl: Duration) -> (Vault, Arc<AuditTrail>, Seal
     let (b, trail) = vault(path, ttl);
     b.open(&sealed, &ctx(), &support(&alice())).unwrap();
     assert_eq!(b.access_history(&alice()).unwrap().len(), 1);
-    a.erase(&alice()).unwrap();
+    a.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice())
+        .unwrap();
     assert_eq!(pseudonym_rows(path), 0);
     (b, trail, sealed)
 }
@@ -226,7 +228,9 @@ fn b_has_forgotten_alice(
     assert!(b.access_history(&alice()).unwrap().is_empty());
     assert_eq!(b.audit_pseudonym(&alice()).unwrap(), None);
     assert!(b.open(sealed, &ctx(), &support(&alice())).is_err());
-    b.record_export(&alice(), &Actor::service("dsar")).unwrap();
+    b.operator(Actor::service("dsar"))
+        .record_export(&alice())
+        .unwrap();
     let all = trail.query(&AuditQuery::default()).unwrap();
     let first = all[0].subject.clone().unwrap();
     let after: Vec<_> = all
@@ -271,7 +275,9 @@ fn a_vault_in_another_process_stops_linking_a_subject_erased_here() {
     .unwrap();
     let mut b = child("vault-b", dir.path());
     wait_for(&dir.path().join("b-opened"));
-    a.erase(&alice()).unwrap();
+    a.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice())
+        .unwrap();
     std::fs::write(dir.path().join("erased"), b"").unwrap();
     assert!(b.wait().unwrap().success(), "vault B still linked alice");
     assert_eq!(pseudonym_rows(&path), 0);

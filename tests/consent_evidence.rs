@@ -1,6 +1,6 @@
-//! What consent evidence holds (issue 14, defects 6 and 7): the notice registry, the
-//! evidence fields, who recorded it, the ledger's clock, versions per notice; and what
-//! is kept after erasure, for how long, and who may read it.
+//! What consent evidence holds: the notice registry, the evidence fields, who recorded
+//! it, the ledger's clock, versions per notice; and what is kept after erasure, for how
+//! long, and who may read it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -182,7 +182,7 @@ fn notice_versions_are_compared_per_notice() {
     .unwrap();
     // The web form changed materially: version 3 of *that* notice is required.
     l.require_notice_version::<Promo>("web", 3).unwrap();
-    let r = l.check::<Promo>(&a, t0());
+    let r = l.check::<Promo>(&a);
     assert!(
         matches!(
             r,
@@ -195,7 +195,7 @@ fn notice_versions_are_compared_per_notice() {
         "{r:?}"
     );
     // Version 1 of the call script is still the current call script.
-    l.check::<Promo>(&b, t0()).unwrap();
+    l.check::<Promo>(&b).unwrap();
     assert_eq!(l.required_version::<Promo>("web").unwrap(), 3);
     assert_eq!(l.required_version::<Promo>("call-script").unwrap(), 1);
 }
@@ -305,7 +305,17 @@ fn evidence_fields_survive_a_restart_without_the_contact_point_or_guardian_in_cl
 #[test]
 fn double_opt_in_counts_only_from_its_confirmation() {
     let clock = ManualClock::new(t0());
-    let l = ConsentLedger::in_memory().with_clock(clock.clone());
+    let store = Arc::new(custodian::consent::MemoryConsentStore::new());
+    let key = || EvidenceKey::from_slice(&[7u8; 32]).unwrap();
+    let l = ConsentLedger::new(Arc::clone(&store), key())
+        .unwrap()
+        .with_clock(clock.clone());
+    // A second ledger on the same evidence whose clock runs behind: it decides at its
+    // own time, before the confirmation.
+    let behind = ManualClock::new(t0());
+    let lagging = ConsentLedger::new(Arc::clone(&store), key())
+        .unwrap()
+        .with_clock(behind.clone());
     let a = sid("a");
     let r = l.confirm::<Promo>(&a);
     assert!(matches!(r, Err(ConsentError::NothingToConfirm { .. })));
@@ -315,13 +325,16 @@ fn double_opt_in_counts_only_from_its_confirmation() {
         Evidence::new(notice, ConsentMethod::DoubleOptIn, Channel::Email).contact_point("a"),
     )
     .unwrap();
-    let r = l.check::<Promo>(&a, t0() + Duration::hours(1));
+    let r = l.check::<Promo>(&a);
     assert!(matches!(r, Err(ConsentError::Unconfirmed { .. })), "{r:?}");
     clock.advance(Duration::minutes(20));
     l.confirm::<Promo>(&a).unwrap();
-    let r = l.check::<Promo>(&a, t0() + Duration::minutes(10));
+    behind.set(t0() + Duration::minutes(10));
+    let r = lagging.check::<Promo>(&a);
     assert!(matches!(r, Err(ConsentError::Unconfirmed { .. })), "{r:?}");
-    l.check::<Promo>(&a, t0() + Duration::minutes(20)).unwrap();
+    l.check::<Promo>(&a).unwrap();
+    behind.set(t0() + Duration::minutes(20));
+    lagging.check::<Promo>(&a).unwrap();
     match &l.history(&a).unwrap()[1] {
         ConsentEvent::Confirmed(c) => assert_eq!(c.at, t0() + Duration::minutes(20)),
         other => panic!("expected Confirmed, got {other:?}"),
@@ -362,7 +375,10 @@ fn kept_evidence_is_purged_after_its_retention_and_the_chain_still_verifies() {
     l.give::<Promo>(&alice, ev()).unwrap();
     l.give::<Promo>(&bob, ev()).unwrap();
     l.give::<Survey>(&alice, ev()).unwrap_err(); // not registered for Survey
-    vault.erase(&alice).unwrap();
+    vault
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     l.give::<Promo>(&bob, ev()).unwrap(); // the chain goes on after the erasure
     let report = l.verify(None).unwrap();
     assert_eq!(report.events, 4, "two removed, the erasure, bob's renewal");
@@ -380,15 +396,11 @@ fn kept_evidence_is_purged_after_its_retention_and_the_chain_still_verifies() {
     let (again, _) = audited(&path, &clock, Duration::days(30));
     again.verify(Some(&report)).unwrap();
     assert!(matches!(
-        again.check::<Promo>(&alice, clock_now(&again)),
+        again.check::<Promo>(&alice),
         Err(ConsentError::Erased { .. })
     ));
-    again.check::<Promo>(&bob, clock_now(&again)).unwrap();
+    again.check::<Promo>(&bob).unwrap();
     assert!(l.kept_evidence(&role, &bob).unwrap().is_none());
-}
-
-fn clock_now(l: &ConsentLedger) -> DateTime<Utc> {
-    l.now()
 }
 
 #[test]
@@ -419,7 +431,10 @@ fn removed_evidence_cannot_be_faked_by_sql() {
     let ev = || Evidence::new(notice.clone(), ConsentMethod::TickedCheckbox, Channel::Web);
     l.give::<Promo>(&sid("a"), ev()).unwrap(); // 1
     l.give::<Promo>(&sid("b"), ev()).unwrap(); // 2
-    vault.erase(&sid("a")).unwrap(); // 3
+    vault
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&sid("a"))
+        .unwrap(); // 3
     clock.advance(Duration::minutes(1));
     l.withdraw::<Promo>(&sid("b"), Actor::data_subject(), Channel::Web)
         .unwrap(); // 4
@@ -479,7 +494,9 @@ fn erasure_refuses_to_vouch_for_a_forged_row() {
     )
     .unwrap();
     // Listing the edited row's link under an authentic erasure would launder it.
-    let r = vault.erase(&sid("a"));
+    let r = vault
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&sid("a"));
     assert!(r.is_err(), "{r:?}");
     assert_eq!(is_tampered(l.verify(None)), Some(1));
 }
@@ -501,5 +518,5 @@ fn a_purpose_on_explicit_consent_refuses_evidence_not_marked_explicit() {
         "{r:?}"
     );
     l.give::<Coaching>(&sid("a"), ev().explicit()).unwrap();
-    l.check::<Coaching>(&sid("a"), t0()).unwrap();
+    l.check::<Coaching>(&sid("a")).unwrap();
 }

@@ -112,7 +112,7 @@ fn replace_into_consent_events_is_refused_and_the_withdrawal_stands() {
     }
     let l = ledger(&path);
     assert!(matches!(
-        l.check::<Promo>(&sid("a"), t0() + Duration::hours(3)),
+        l.check::<Promo>(&sid("a")),
         Err(ConsentError::Withdrawn { .. })
     ));
     assert_eq!(l.verify(None).unwrap().events, 2);
@@ -163,19 +163,15 @@ fn forged_given_row_with_recomputed_links_does_not_authorise() {
     .unwrap();
 
     // The ledger already open refuses the decision from the forged row...
-    let now = t0() + Duration::hours(3);
-    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"), now)), Some(3));
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"))), Some(3));
     assert!(
-        live.access::<Promo>(&sid("a"), Actor::service("m"), now)
+        live.access::<Promo>(&sid("a"), Actor::service("m"))
             .is_err()
     );
     // ...a ledger opened afterwards finds it in its verification and decides nothing...
     let reopened = ledger(&path);
     assert_eq!(is_tampered(reopened.verify(None)), Some(3));
-    assert_eq!(
-        is_tampered(reopened.check::<Promo>(&sid("b"), now)),
-        Some(3)
-    );
+    assert_eq!(is_tampered(reopened.check::<Promo>(&sid("b"))), Some(3));
     assert!(reopened.give::<Promo>(&sid("b"), evidence()).is_err());
     // ...but still records a withdrawal.
     reopened
@@ -198,8 +194,7 @@ fn edited_or_deleted_evidence_is_found_at_its_position() {
         params![&sha[..]],
     )
     .unwrap();
-    let now = t0() + Duration::hours(3);
-    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"), now)), Some(2));
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"))), Some(2));
     assert_eq!(is_tampered(ledger(&path).verify(None)), Some(2));
 
     // Delete: the withdrawal disappears, with another subject's event after it.
@@ -230,9 +225,8 @@ fn a_deleted_withdrawal_is_refused_by_a_running_ledger_at_its_next_check() {
     let path = withdrawn_store(&dir);
     let live = ledger(&path);
     live.give_at::<Promo>(&sid("b"), evidence(), t0()).unwrap();
-    let now = t0() + Duration::hours(3);
     assert!(matches!(
-        live.check::<Promo>(&sid("a"), now),
+        live.check::<Promo>(&sid("a")),
         Err(ConsentError::Withdrawn { .. })
     ));
     let conn = Connection::open(&path).unwrap();
@@ -241,13 +235,13 @@ fn a_deleted_withdrawal_is_refused_by_a_running_ledger_at_its_next_check() {
     conn.execute_batch("DROP TRIGGER consent_events_removed_only_at_erasure")
         .unwrap();
     assert_eq!(conn.execute(delete, []).unwrap(), 1);
-    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"), now)), Some(2));
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"))), Some(2));
     assert_eq!(
-        is_tampered(live.access::<Promo>(&sid("a"), Actor::service("mailer"), now)),
+        is_tampered(live.access::<Promo>(&sid("a"), Actor::service("mailer"))),
         Some(2)
     );
     // The next subject's event no longer links over its predecessor either.
-    assert_eq!(is_tampered(live.check::<Promo>(&sid("b"), now)), Some(3));
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("b"))), Some(3));
 }
 
 /// Item 18, with other subjects' events between the consent and the deleted
@@ -265,9 +259,8 @@ fn a_deleted_withdrawal_far_from_its_consent_is_refused_by_a_ledger_that_saw_it(
         .unwrap(); // 3
     live.give_at::<Promo>(&sid("c"), evidence(), t0()).unwrap(); // 4
     let seen = ledger(&path);
-    let now = t0() + Duration::hours(3);
     assert!(matches!(
-        seen.check::<Promo>(&sid("a"), now),
+        seen.check::<Promo>(&sid("a")),
         Err(ConsentError::Withdrawn { .. })
     ));
     let conn = Connection::open(&path).unwrap();
@@ -275,10 +268,10 @@ fn a_deleted_withdrawal_far_from_its_consent_is_refused_by_a_ledger_that_saw_it(
         .unwrap();
     conn.execute("DELETE FROM consent_events WHERE seq = 3", [])
         .unwrap();
-    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"), now)), Some(3));
-    assert_eq!(is_tampered(seen.check::<Promo>(&sid("a"), now)), Some(3));
+    assert_eq!(is_tampered(live.check::<Promo>(&sid("a"))), Some(3));
+    assert_eq!(is_tampered(seen.check::<Promo>(&sid("a"))), Some(3));
     assert_eq!(
-        is_tampered(ledger(&path).check::<Promo>(&sid("a"), now)),
+        is_tampered(ledger(&path).check::<Promo>(&sid("a"))),
         Some(3)
     );
 }
@@ -459,7 +452,7 @@ fn a_ledger_with_another_key_refuses_to_decide_rather_than_trust_the_rows() {
         .unwrap();
     let wrong = EvidenceKey::from_slice(&[8u8; 32]).unwrap();
     let l = ConsentLedger::new(SqliteStore::open(&path).unwrap(), wrong).unwrap();
-    let err = l.check::<Promo>(&sid("cus_secret_9"), t0()).unwrap_err();
+    let err = l.check::<Promo>(&sid("cus_secret_9")).unwrap_err();
     assert!(matches!(
         err,
         ConsentError::Store(StoreError::Tampered { position: 1, .. })
@@ -470,9 +463,7 @@ fn a_ledger_with_another_key_refuses_to_decide_rather_than_trust_the_rows() {
         "{msg}"
     );
     // With the right key the same file decides again.
-    ledger(&path)
-        .check::<Promo>(&sid("cus_secret_9"), t0())
-        .unwrap();
+    ledger(&path).check::<Promo>(&sid("cus_secret_9")).unwrap();
 }
 
 #[test]
@@ -508,13 +499,13 @@ fn evidence_from_before_links_is_refused_until_adopted_once() {
     .unwrap();
 
     let l = ledger(&path);
-    assert_eq!(is_tampered(l.check::<Promo>(&sid("a"), t0())), Some(1));
+    assert_eq!(is_tampered(l.check::<Promo>(&sid("a"))), Some(1));
     assert!(
         is_tampered(l.withdraw::<Promo>(&sid("a"), Actor::data_subject(), Channel::Web)).is_some()
     );
 
     assert_eq!(l.link_unlinked_evidence().unwrap(), 2);
-    l.check::<Promo>(&sid("a"), t0()).unwrap();
+    l.check::<Promo>(&sid("a")).unwrap();
     assert_eq!(l.required_version::<Promo>("promo").unwrap(), 2);
     let report = l.verify(None).unwrap();
     assert_eq!((report.events, report.floors), (2, 1));

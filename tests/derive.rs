@@ -225,7 +225,9 @@ fn shredding_the_subject_closes_the_whole_record() {
     let v = vault();
     let alice = customer("cus_alice", "Alice", Some("+15550100"));
     let sealed = alice.seal(&v).unwrap();
-    v.shred(&alice.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .shred(&alice.id)
+        .unwrap();
     let all = Access::<AccountService>::new(alice.id.clone(), Actor::service("crm"));
     assert!(matches!(sealed.open(&v, &all), Err(VaultError::Shredded)));
 }

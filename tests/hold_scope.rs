@@ -15,7 +15,7 @@ use custodian::audit::{AuditTrail, EventKind, MemorySink};
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
 use custodian::keys::{LocalMasterKey, MemoryKeyStore};
-use custodian::retention::{Clock, HoldError, HoldScope, ManualClock};
+use custodian::retention::{HoldError, HoldScope, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -71,7 +71,7 @@ fn marketing_access(s: &SubjectId, clock: &ManualClock) -> Access<Marketing> {
     let evidence = Evidence::new(notice, ConsentMethod::TickedCheckbox, Channel::Web);
     ledger.give::<Marketing>(s, evidence).unwrap();
     ledger
-        .access::<Marketing>(s, Actor::service("mailer"), clock.now())
+        .access::<Marketing>(s, Actor::service("mailer"))
         .unwrap()
 }
 
@@ -82,7 +82,7 @@ where
     Access::new(s.clone(), Actor::staff("emp-12", "counsel"))
 }
 
-fn email_for<P: custodian::purpose::Uses<Email>>(
+fn email_for<P: custodian::Uses<Email>>(
     v: &Vault,
     sealed: &Sealed<String, Email>,
     a: &Access<P>,
@@ -104,10 +104,13 @@ fn under_a_hold_an_expired_email_does_not_open_for_consent_based_marketing() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let a = sid("cus_1");
     let sealed = seal_email(&v, &a);
-    v.hold::<Claims>(&a, "case 2027-14: payment dispute", None)
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&a, "case 2027-14: payment dispute", None)
         .unwrap();
     clock.advance(TimeDelta::days(31));
-    v.sweep().unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     let got = email_for(&v, &sealed, &marketing_access(&a, &clock));
     match &got {
         Err(
@@ -145,7 +148,9 @@ fn a_value_within_its_retention_is_not_restricted_by_a_hold() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let a = sid("cus_1");
     let sealed = seal_email(&v, &a);
-    v.hold::<Claims>(&a, "case 2027-14", None).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&a, "case 2027-14", None)
+        .unwrap();
     clock.advance(TimeDelta::days(29));
     let marketing = marketing_access(&a, &clock);
     assert_eq!(
@@ -167,6 +172,7 @@ fn a_hold_keeps_only_the_categories_in_its_scope() {
     let a = sid("cus_1");
     let (email, phone) = (seal_email(&v, &a), seal_phone(&v, &a));
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold_scoped(
             &a,
             HoldScope::purpose::<Claims>().only::<Email>(),
@@ -176,7 +182,9 @@ fn a_hold_keeps_only_the_categories_in_its_scope() {
         .unwrap();
     assert_eq!(hold.scope.categories(), ["user.contact.email"]);
     clock.advance(TimeDelta::days(31));
-    v.sweep().unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     let claims = access::<Claims>(&a);
     assert_eq!(email_for(&v, &email, &claims).unwrap(), "alice@example.com");
     // The phone is not kept for the claim: expired, for the hold's purpose too.
@@ -190,12 +198,13 @@ fn a_hold_keeps_only_the_categories_in_its_scope() {
     ));
     // A scope may not keep a category none of its purposes declares.
     assert!(matches!(
-        v.hold_scoped(
-            &a,
-            HoldScope::purpose::<TaxAudit>().only::<Phone>(),
-            "case 8",
-            None
-        ),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold_scoped(
+                &a,
+                HoldScope::purpose::<TaxAudit>().only::<Phone>(),
+                "case 8",
+                None
+            ),
         Err(VaultError::Hold(HoldError::CategoryNotDeclared { .. }))
     ));
 }
@@ -207,9 +216,11 @@ fn several_holds_with_different_scopes_each_permit_only_their_purposes() {
     let a = sid("cus_1");
     let (email, phone) = (seal_email(&v, &a), seal_phone(&v, &a));
     let tax = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold::<TaxAudit>(&a, "tax audit 2026: AO 147", None)
         .unwrap();
     let claims = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold_scoped(
             &a,
             HoldScope::purpose::<Claims>().only::<Phone>(),
@@ -218,7 +229,9 @@ fn several_holds_with_different_scopes_each_permit_only_their_purposes() {
         )
         .unwrap();
     clock.advance(TimeDelta::days(31));
-    v.sweep().unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     assert_eq!(
         email_for(&v, &email, &access::<TaxAudit>(&a)).unwrap(),
         "alice@example.com"
@@ -241,10 +254,14 @@ fn several_holds_with_different_scopes_each_permit_only_their_purposes() {
         Err(VaultError::RestrictedByHold { .. })
     ));
     // Releasing one hold ends what it permitted, and only that.
-    v.release(&tax.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&tax.id)
+        .unwrap();
     assert!(is_expired(&email_for(&v, &email, &access::<TaxAudit>(&a))));
     assert!(v.open(&phone, &phone_ctx(), &access::<Claims>(&a)).is_ok());
-    v.release(&claims.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&claims.id)
+        .unwrap();
     assert!(matches!(
         v.open(&phone, &phone_ctx(), &access::<Claims>(&a)),
         Err(VaultError::Expired { .. })
@@ -258,6 +275,7 @@ fn a_hold_for_several_purposes_permits_each_of_them() {
     let a = sid("cus_1");
     let email = seal_email(&v, &a);
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold_scoped(
             &a,
             HoldScope::purpose::<Claims>().or_purpose::<TaxAudit>(),
@@ -294,7 +312,9 @@ fn a_whole_record_open_for_another_purpose_sees_a_held_expired_field_as_absent()
         phone: Some(Personal::new(a.clone(), "+15550100".into())),
     };
     let sealed = lead.seal(&v).unwrap();
-    v.hold::<Claims>(&a, "case 11", None).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&a, "case 11", None)
+        .unwrap();
     clock.advance(TimeDelta::days(31));
     assert!(sealed.open(&v, &access::<Crm>(&a)).unwrap().phone.is_none());
     assert!(matches!(
@@ -325,6 +345,7 @@ fn the_scope_is_kept_by_the_store_listed_and_audited() {
     .build();
     let a = sid("cus_1");
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold_scoped(
             &a,
             HoldScope::purpose::<Claims>().only::<Email>(),
@@ -332,7 +353,9 @@ fn the_scope_is_kept_by_the_store_listed_and_audited() {
             None,
         )
         .unwrap();
-    v.release(&hold.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     drop(v);
     let reopened = vault_on(SqliteStore::open(&path).unwrap(), &clock);
     let listed = reopened.holds_of(&a).unwrap();
@@ -376,12 +399,19 @@ fn a_hold_placed_by_one_vault_restricts_and_permits_opens_in_another_on_the_same
     assert!(email_for(&vb, &email, &access::<Crm>(&a)).is_ok());
     clock.advance(TimeDelta::days(31));
     assert!(is_expired(&email_for(&vb, &email, &access::<Claims>(&a))));
-    let hold = va.hold::<Claims>(&a, "case 13", None).unwrap();
+    let hold = va
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&a, "case 13", None)
+        .unwrap();
     assert!(email_for(&vb, &email, &access::<Claims>(&a)).is_ok());
     assert!(is_restricted(&email_for(&vb, &email, &access::<Crm>(&a))));
-    va.sweep().unwrap();
+    va.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     assert!(email_for(&vb, &email, &access::<Claims>(&a)).is_ok());
-    va.release(&hold.id).unwrap();
+    va.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     // B cached the key while the hold lasted; the release counts at once all the same.
     assert!(is_expired(&email_for(&vb, &email, &access::<Claims>(&a))));
 }
@@ -394,7 +424,9 @@ fn a_hold_stored_without_a_scope_keeps_data_but_opens_it_for_no_purpose() {
     let v = vault_on(SqliteStore::open(&path).unwrap(), &clock);
     let a = sid("cus_1");
     let email = seal_email(&v, &a);
-    v.hold::<Claims>(&a, "case 14", None).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&a, "case 14", None)
+        .unwrap();
     // What a hold written before schema 9 looks like: no scope (and, as before
     // schema 11, no MAC: the vault adopts such records at its first keyed use).
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -406,13 +438,23 @@ fn a_hold_stored_without_a_scope_keeps_data_but_opens_it_for_no_purpose() {
     .unwrap();
     drop(conn);
     clock.advance(TimeDelta::days(31));
-    assert_eq!(v.sweep().unwrap().escrowed, 1, "it still keeps the data");
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap()
+            .escrowed,
+        1,
+        "it still keeps the data"
+    );
     assert!(is_expired(&email_for(&v, &email, &access::<Claims>(&a))));
     // A scoped hold placed now opens it again for its purpose.
-    v.hold::<Claims>(&a, "case 14, scoped", None).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&a, "case 14, scoped", None)
+        .unwrap();
     assert!(email_for(&v, &email, &access::<Claims>(&a)).is_ok());
     assert!(matches!(
-        v.erase(&a),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase(&a),
         Err(VaultError::UnderLegalHold { .. })
     ));
 }

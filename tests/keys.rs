@@ -98,7 +98,15 @@ fn a_key_of_the_wrong_length_from_a_custom_master_key_is_refused() {
             len,
         })
         .build();
-        assert!(wrong(rotating.rewrap_keys().map(drop)), "rewrap, {len}");
+        assert!(
+            wrong(
+                rotating
+                    .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                    .rewrap_keys()
+                    .map(drop)
+            ),
+            "rewrap, {len}"
+        );
         assert_eq!(store.latest(&s).unwrap().unwrap().master_id, "m1");
         assert_eq!(open(&good, &sealed, &s).unwrap(), "a@example.com");
     }

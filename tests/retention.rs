@@ -87,7 +87,7 @@ fn the_header_records_collection_and_expiry_from_the_declared_retention() {
         .build();
     let a = sid("cus_1");
     // The exact dates are sealed inside the value (format v3); the vault reads them.
-    let h = |d: custodian::format::Dates| (d.collected, d.expires);
+    let h = |d: custodian::Dates| (d.collected, d.expires);
     let declared = seal(&v, &a, 30);
     assert_eq!(
         h(v.dates(&declared, &ctx(30)).unwrap()),
@@ -179,7 +179,9 @@ fn a_value_kept_from_the_end_of_year_expires_at_new_year_after_the_period_and_is
     clock.set(new_year);
     assert!(is_expired(&open(&v, &sealed, &a)));
     clock.set(new_year + TimeDelta::days(2));
-    v.sweep().unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     assert!(matches!(
         open(&v, &sealed, &a),
         Err(VaultError::Expired { .. } | VaultError::EpochKeyNotFound { .. })
@@ -202,7 +204,8 @@ fn an_expired_value_is_refused_even_while_its_key_exists() {
     // Moving the expiry day forward in the header selects another key: it is bound.
     let mut bytes = sealed.into_bytes();
     let n = usize::from(bytes[2]);
-    let later = custodian::format::epoch_of((t0() + TimeDelta::days(60)).timestamp());
+    // The header's expiry day is the UTC day number of the expiry (docs/format.md).
+    let later = u32::try_from((t0() + TimeDelta::days(60)).timestamp() / 86_400).unwrap();
     bytes[7 + n..11 + n].copy_from_slice(&later.to_be_bytes());
     let edited = Sealed::<String, Email>::from_bytes(bytes).unwrap();
     let header = edited.header().unwrap();
@@ -222,7 +225,10 @@ fn a_sweep_destroys_ended_epochs_only_and_costs_nothing_per_record() {
     let short = seal(&v, &a, 2);
     let long = seal(&v, &a, 10);
     clock.advance(TimeDelta::days(3));
-    let report = v.sweep().unwrap();
+    let report = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     assert_eq!(report.epochs_destroyed.len(), 1);
     assert!(
         store
@@ -233,10 +239,18 @@ fn a_sweep_destroys_ended_epochs_only_and_costs_nothing_per_record() {
     assert!(is_expired(&open(&v, &short, &a)));
     assert_eq!(open(&v, &long, &a).unwrap(), "cus_1@example.com");
     // A hold placed after the sweep cannot bring back what the sweep destroyed.
-    v.hold::<Crm>(&a, "case 1", None).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Crm>(&a, "case 1", None)
+        .unwrap();
     assert!(is_expired(&open(&v, &short, &a)));
     // Idempotent: nothing more to destroy.
-    assert!(v.sweep().unwrap().epochs_destroyed.is_empty());
+    assert!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap()
+            .epochs_destroyed
+            .is_empty()
+    );
     // A fresh vault on the same store agrees.
     let fresh = vault_on(Arc::clone(&store), &clock);
     assert!(is_expired(&open(&fresh, &short, &a)));
@@ -250,10 +264,14 @@ fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
     let (a, b) = (sid("cus_a"), sid("cus_b"));
     let (va, vb) = (seal(&v, &a, 5), seal(&v, &b, 5));
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold::<Crm>(&a, "case 2027-14: litigation hold", None)
         .unwrap();
     clock.advance(TimeDelta::days(7));
-    let report = v.sweep().unwrap();
+    let report = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     assert_eq!(report.epochs_destroyed.len(), 1);
     assert_eq!(report.escrowed, 1, "one held subject, one epoch");
     assert_eq!(open(&v, &va, &a).unwrap(), "cus_a@example.com");
@@ -262,14 +280,20 @@ fn a_hold_keeps_expired_data_readable_through_sweeps_until_released() {
     let listed = v.holds().unwrap();
     assert_eq!(listed.len(), 1);
     assert!(listed[0].is_active(clock.now()));
-    let released = v.release(&hold.id).unwrap();
+    let released = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     assert_eq!(released.released_at, Some(clock.now()));
     assert!(is_expired(&open(&v, &va, &a)));
     // Holding again does not bring it back: the escrow went with the release.
-    v.hold::<Crm>(&a, "case 2027-15", None).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Crm>(&a, "case 2027-15", None)
+        .unwrap();
     assert!(is_expired(&open(&v, &va, &a)));
     assert!(matches!(
-        v.release(&hold.id),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .release(&hold.id),
         Err(VaultError::Hold(
             custodian::retention::HoldError::AlreadyReleased(_)
         ))
@@ -284,9 +308,17 @@ fn a_hold_placed_after_expiry_but_before_the_sweep_still_saves_the_data() {
     let sealed = seal(&v, &a, 1);
     clock.advance(TimeDelta::days(3));
     assert!(is_expired(&open(&v, &sealed, &a)));
-    v.hold::<Crm>(&a, "regulator inquiry 77", None).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Crm>(&a, "regulator inquiry 77", None)
+        .unwrap();
     assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
-    assert_eq!(v.sweep().unwrap().escrowed, 1);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap()
+            .escrowed,
+        1
+    );
     assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
 }
 
@@ -297,10 +329,13 @@ fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
     let v = vault_on(Arc::clone(&store), &clock);
     let a = sid("cus_a");
     let sealed = seal(&v, &a, 1);
-    v.hold::<Crm>(&a, "audit 2027", Some(t0() + TimeDelta::days(10)))
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Crm>(&a, "audit 2027", Some(t0() + TimeDelta::days(10)))
         .unwrap();
     clock.advance(TimeDelta::days(3));
-    v.sweep().unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
     clock.advance(TimeDelta::days(8));
     assert!(is_expired(&open(&v, &sealed, &a)));
@@ -310,14 +345,22 @@ fn a_hold_that_lapses_stops_protecting_and_the_next_sweep_drops_its_escrow() {
         epoch,
     };
     assert!(store.wrapped(&escrow).unwrap().is_some());
-    assert_eq!(v.sweep().unwrap().escrows_released, 1);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap()
+            .escrows_released,
+        1
+    );
     assert!(store.wrapped(&escrow).unwrap().is_none());
     assert!(matches!(
-        v.hold::<Crm>(&a, "late", Some(clock.now())),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold::<Crm>(&a, "late", Some(clock.now())),
         Err(VaultError::Hold(_))
     ));
     assert!(matches!(
-        v.hold::<Crm>(&a, "  ", None),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold::<Crm>(&a, "  ", None),
         Err(VaultError::Hold(_))
     ));
 }
@@ -347,11 +390,25 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
         phone: Some(Personal::new(a.clone(), "+15550100".into())),
     };
     let sealed = lead.seal(&v).unwrap();
-    v.rotate_subject_key(&a).unwrap();
-    let hold = v.hold::<Crm>(&a, "case 9: preserve records", None).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .rotate_subject_key(&a)
+        .unwrap();
+    let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Crm>(&a, "case 9: preserve records", None)
+        .unwrap();
     clock.advance(TimeDelta::days(40));
-    assert_eq!(v.sweep().unwrap().escrowed, 1);
-    match v.erase(&a) {
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap()
+            .escrowed,
+        1
+    );
+    match v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&a)
+    {
         Err(VaultError::UnderLegalHold {
             hold: id,
             reason,
@@ -365,13 +422,16 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
         other => panic!("expected UnderLegalHold, got {other:?}"),
     }
     assert!(matches!(
-        v.shred(&a),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .shred(&a),
         Err(VaultError::UnderLegalHold { .. })
     ));
     // Held: the expired phone is still there.
     let opened = sealed.open(&v, &access(&a)).unwrap();
     assert!(opened.phone.is_some());
-    v.release(&hold.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     // Released: a whole-record open treats the expired optional field as gone; the
     // per-field door says why.
     let opened = sealed.open(&v, &access(&a)).unwrap();
@@ -381,7 +441,10 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
         Err(VaultError::Expired { .. })
     ));
 
-    let receipt = v.erase(&a).unwrap();
+    let receipt = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&a)
+        .unwrap();
     assert_eq!(receipt.subject, v.subject_ref(&a).unwrap());
     assert_ne!(receipt.subject, v.subject_ref(&sid("cus_4712")).unwrap());
     assert_eq!(receipt.erased_at, clock.now());
@@ -408,7 +471,8 @@ fn erasure_is_refused_under_hold_and_otherwise_returns_a_receipt_without_persona
         Err(VaultError::Shredded)
     ));
     assert!(matches!(
-        v.hold::<Crm>(&a, "too late", None),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold::<Crm>(&a, "too late", None),
         Err(VaultError::Shredded)
     ));
 }
@@ -419,12 +483,22 @@ fn erasing_a_subject_whose_hold_lapsed_destroys_the_escrow_too() {
     let v = vault_on(MemoryKeyStore::new(), &clock);
     let a = sid("cus_a");
     seal(&v, &a, 1);
-    v.hold::<Crm>(&a, "case 3", Some(t0() + TimeDelta::days(5)))
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Crm>(&a, "case 3", Some(t0() + TimeDelta::days(5)))
         .unwrap();
     clock.advance(TimeDelta::days(3));
-    assert_eq!(v.sweep().unwrap().escrowed, 1);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap()
+            .escrowed,
+        1
+    );
     clock.advance(TimeDelta::days(3));
-    let receipt = v.erase(&a).unwrap();
+    let receipt = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&a)
+        .unwrap();
     assert_eq!(receipt.escrowed_keys_destroyed, 1);
 }
 
@@ -435,7 +509,9 @@ fn reseal_keeps_the_dates_and_a_clock_behind_the_sweep_cannot_seal_into_a_swept_
     let a = sid("cus_a");
     let sealed = seal(&v, &a, 30);
     clock.advance(TimeDelta::days(10));
-    v.rotate_subject_key(&a).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .rotate_subject_key(&a)
+        .unwrap();
     let resealed = v.reseal(&sealed, &ctx(30)).unwrap();
     let (h0, h1) = (sealed.header().unwrap(), resealed.header().unwrap());
     assert_eq!(h0.expiry_day, h1.expiry_day);
@@ -446,7 +522,9 @@ fn reseal_keeps_the_dates_and_a_clock_behind_the_sweep_cannot_seal_into_a_swept_
     assert_eq!(h1.key_version, 2);
     // Sweep far ahead, then seal with the clock set back before that sweep.
     clock.advance(TimeDelta::days(100));
-    v.sweep().unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     clock.set(t0());
     assert!(matches!(
         v.seal(
@@ -482,7 +560,13 @@ fn sqlite_sweep_leaves_no_copy_of_the_epoch_key_on_disk() {
         "the wrapped epoch key is stored before the sweep"
     );
     clock.advance(TimeDelta::days(2));
-    assert_eq!(v.sweep().unwrap().epochs_destroyed, [epoch]);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap()
+            .epochs_destroyed,
+        [epoch]
+    );
     assert!(
         !on_disk(),
         "the wrapped epoch key survived the sweep on disk"
@@ -727,7 +811,10 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
             }
             Op::Advance { hours } => clock.advance(TimeDelta::hours(hours)),
             Op::Sweep => {
-                let report = vault.sweep().unwrap();
+                let report = vault
+                    .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                    .sweep()
+                    .unwrap();
                 model.sweep(now);
                 // The sweep destroys the keys of the exceptions that have ended.
                 let ended = model
@@ -738,16 +825,18 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
                     .count();
                 assert_eq!(report.exceptions_ended, ended, "step {step}");
             }
-            Op::Hold { subject, scope } => match vault.hold_scoped(
-                &subjects[subject],
-                match scope {
-                    0 => HoldScope::purpose::<Crm>(),
-                    1 => HoldScope::purpose::<Claims>(),
-                    _ => HoldScope::purpose::<Claims>().only::<Phone>(),
-                },
-                "case",
-                None,
-            ) {
+            Op::Hold { subject, scope } => match vault
+                .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .hold_scoped(
+                    &subjects[subject],
+                    match scope {
+                        0 => HoldScope::purpose::<Crm>(),
+                        1 => HoldScope::purpose::<Claims>(),
+                        _ => HoldScope::purpose::<Claims>().only::<Phone>(),
+                    },
+                    "case",
+                    None,
+                ) {
                 Ok(h) => {
                     assert!(h.scope.covers("user.contact.phone_number"));
                     model.scopes[subject].insert(scope);
@@ -759,13 +848,19 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
             Op::Release { subject } => {
                 for h in vault.holds_of(&subjects[subject]).unwrap() {
                     if h.released_at.is_none() {
-                        vault.release(&h.id).unwrap();
+                        vault
+                            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                            .release(&h.id)
+                            .unwrap();
                     }
                 }
                 model.scopes[subject].clear();
                 model.escrows.retain(|(s, _)| *s != subject);
             }
-            Op::Erase { subject } => match vault.erase(&subjects[subject]) {
+            Op::Erase { subject } => match vault
+                .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .erase(&subjects[subject])
+            {
                 Ok(_) => {
                     assert!(!model.held(subject), "step {step}: erased while held");
                     model.erased[subject] |= model.known[subject];
@@ -780,7 +875,10 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
             Op::EraseKeeping { subject, days } => {
                 let until = clock.now() + TimeDelta::days(days);
                 let keep = ErasureException::keep::<Claims, Email>("§ 147 AO", until);
-                match vault.erase_with(&subjects[subject], &[keep]) {
+                match vault
+                    .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                    .erase_with(&subjects[subject], &[keep])
+                {
                     Ok(receipt) => {
                         assert!(!model.held(subject), "step {step}: erased while held");
                         // Only a key that existed can be kept.
@@ -832,7 +930,10 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn KeyStore>) {
             }
             Op::RecordContact { subject, back } => {
                 let at = clock.now() - TimeDelta::hours(back);
-                match vault.record_event(&subjects[subject], Anchor::LastContact, at) {
+                match vault
+                    .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                    .record_event(&subjects[subject], Anchor::LastContact, at)
+                {
                     Ok(_) => {
                         assert!(
                             !model.erased[subject],
@@ -941,12 +1042,20 @@ fn the_holds_of_an_erased_subject_no_longer_name_them() {
     let a = sid("cus_hold_4711");
     seal(&v, &a, 1);
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold::<Crm>(&a, "case 2027-14: litigation hold", None)
         .unwrap();
     clock.advance(TimeDelta::days(3));
-    v.sweep().unwrap();
-    v.release(&hold.id).unwrap();
-    let receipt = v.erase(&a).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
+    let receipt = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&a)
+        .unwrap();
     // The hold stays, as the record of legal process, under the keyed reference of the
     // erasure receipt instead of the id.
     let listed = v.holds().unwrap();

@@ -12,7 +12,7 @@ use common::stores::{Forwarding, StoreHook};
 use common::{sid, vault_on};
 use custodian::categories::Email;
 use custodian::keys::{KeyName, KeyStore, MemoryKeyStore};
-use custodian::retention::{HoldScope, LegalHold, ManualClock};
+use custodian::retention::{Anchor, HoldScope, LegalHold, ManualClock};
 use custodian::store::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
@@ -120,11 +120,15 @@ fn hold_placed_during_sweep(store: Arc<dyn KeyStore>) {
     let who = a.clone();
     *hooked.hook.after_holds_read.lock().unwrap() = Some(Box::new(move || {
         *p.lock().unwrap() = Some(
-            o2.hold::<Crm>(&who, "case 2027-99: litigation hold", None)
+            o2.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .hold::<Crm>(&who, "case 2027-99: litigation hold", None)
                 .unwrap(),
         );
     }));
-    sweeper.sweep().unwrap();
+    sweeper
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     assert!(placed.lock().unwrap().is_some(), "the hook ran");
     assert_eq!(
         open(&o, &sealed, &a).unwrap(),
@@ -148,6 +152,71 @@ fn a_hold_placed_while_a_sweep_runs_keeps_the_data_on_sqlite() {
     ));
 }
 
+/// The same race for a value kept after an event, with every call through the
+/// forwarding store (recording the event, reading it at open, the anchor-key sweep): a
+/// hold placed after the sweep read the holds keeps the anchor key, and the first sweep
+/// after its release destroys it.
+fn hold_placed_during_anchor_sweep(store: Arc<dyn KeyStore>) {
+    let clock = ManualClock::new(t0());
+    let other = Arc::new(vault_on(Arc::clone(&store), &clock));
+    let hooked = Arc::new(hooked(Arc::clone(&store)));
+    let sweeper = vault_on(Arc::clone(&hooked), &clock);
+    let staff = || custodian::Actor::staff("emp-7", "privacy-officer");
+    let a = sid("cus_a");
+    let after_contact = Context::new("customer", "email")
+        .unwrap()
+        .retain(Retention::Days(1).after(Anchor::LastContact).unwrap());
+    let sealed = sweeper
+        .seal(
+            &Personal::new(a.clone(), "cus_a@example.com".to_owned()),
+            &after_contact,
+        )
+        .unwrap();
+    sweeper
+        .operator(staff())
+        .record_event(&a, Anchor::LastContact, t0())
+        .unwrap();
+    assert_eq!(sweeper.events_of(&a).unwrap().len(), 1);
+    clock.advance(TimeDelta::days(3));
+    let placed: Arc<Mutex<Option<LegalHold>>> = Arc::default();
+    let (p, o) = (Arc::clone(&placed), Arc::clone(&other));
+    let who = a.clone();
+    *hooked.hook.after_holds_read.lock().unwrap() = Some(Box::new(move || {
+        *p.lock().unwrap() = Some(
+            o.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .hold::<Crm>(&who, "case 2027-99: litigation hold", None)
+                .unwrap(),
+        );
+    }));
+    let report = sweeper.operator(staff()).sweep().unwrap();
+    assert_eq!(
+        report.anchor_subjects_swept, 0,
+        "the hold keeps the anchor key"
+    );
+    let hold = placed.lock().unwrap().take().expect("the hook ran");
+    assert_eq!(open(&sweeper, &sealed, &a).unwrap(), "cus_a@example.com");
+    other.operator(staff()).release(&hold.id).unwrap();
+    let report = sweeper.operator(staff()).sweep().unwrap();
+    assert_eq!(report.anchor_subjects_swept, 1, "released: the key goes");
+    assert!(matches!(
+        open(&sweeper, &sealed, &a),
+        Err(VaultError::Expired { .. })
+    ));
+}
+
+#[test]
+fn a_hold_placed_while_a_sweep_runs_keeps_anchor_keys_in_memory() {
+    hold_placed_during_anchor_sweep(Arc::new(MemoryKeyStore::new()));
+}
+
+#[test]
+fn a_hold_placed_while_a_sweep_runs_keeps_anchor_keys_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    hold_placed_during_anchor_sweep(Arc::new(
+        SqliteStore::open(dir.path().join("c.db")).unwrap(),
+    ));
+}
+
 /// A hold released (through a second vault) after the sweep read it as active and
 /// before the sweep stored the subject's escrow: no escrow may outlive the release.
 fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
@@ -158,13 +227,21 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
     let a = sid("cus_a");
     let sealed = seal(&other, &a, 1);
     let epoch = sealed.header().unwrap().epoch();
-    let hold = other.hold::<Crm>(&a, "case 2027-98", None).unwrap();
+    let hold = other
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Crm>(&a, "case 2027-98", None)
+        .unwrap();
     clock.advance(TimeDelta::days(3));
     let o2 = Arc::clone(&other);
     *hooked.hook.before_escrow.lock().unwrap() = Some(Box::new(move || {
-        o2.release(&hold.id).unwrap();
+        o2.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .release(&hold.id)
+            .unwrap();
     }));
-    sweeper.sweep().unwrap();
+    sweeper
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     let escrow = KeyName::Escrow {
         subject: a.clone(),
         epoch,
@@ -175,7 +252,10 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
     );
     // And no later sweep leaves one behind either.
     clock.advance(TimeDelta::days(1));
-    sweeper.sweep().unwrap();
+    sweeper
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     assert!(store.wrapped(&escrow).unwrap().is_none());
     let fresh = vault_on(Arc::clone(&store), &clock);
     assert!(matches!(
@@ -210,11 +290,14 @@ fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
     eraser.subject_ref(&a).unwrap();
     let (o2, who) = (Arc::clone(&other), a.clone());
     *hooked.hook.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
-        o2.hold::<Crm>(&who, "case 2027-96: preservation order", None)
+        o2.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold::<Crm>(&who, "case 2027-96: preservation order", None)
             .unwrap();
     }));
     assert!(matches!(
-        eraser.erase(&a),
+        eraser
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase(&a),
         Err(VaultError::UnderLegalHold { .. })
     ));
     let fresh = vault_on(Arc::clone(&store), &clock);
@@ -257,7 +340,9 @@ fn sweeper_child_process() {
     let v = vault_on(store, &clock);
     for _ in 0..=DAYS + 1 {
         clock.advance(TimeDelta::days(1));
-        v.sweep().unwrap();
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+            .unwrap();
     }
 }
 
@@ -283,7 +368,8 @@ fn a_hold_placed_from_another_process_during_sweeps_keeps_the_data() {
     while store.swept_before().unwrap() < first + DAYS / 3 {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    v.hold::<Crm>(&a, "case 2027-97: litigation hold", None)
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Crm>(&a, "case 2027-97: litigation hold", None)
         .unwrap();
     let protected_from = store.swept_before().unwrap();
     assert!(child.wait().unwrap().success(), "the sweeper failed");
@@ -325,11 +411,14 @@ fn holder_child_process() {
     let v = vault_on(SqliteStore::open(path).unwrap(), &clock);
     let a = sid("cus_a");
     if action == "place" {
-        v.hold_scoped(&a, HoldScope::purpose::<Claims>(), "case 2027-95", None)
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold_scoped(&a, HoldScope::purpose::<Claims>(), "case 2027-95", None)
             .unwrap();
     } else {
         for h in v.holds_of(&a).unwrap() {
-            v.release(&h.id).unwrap();
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .release(&h.id)
+                .unwrap();
         }
     }
 }

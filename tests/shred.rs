@@ -54,7 +54,10 @@ fn shred_then_open(v: &Vault) {
     let b = seal(v, &bob, "bob@example.com");
     assert_eq!(open(v, &a, &alice).unwrap(), "alice@example.com");
 
-    let report = v.shred(&alice).unwrap();
+    let report = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .shred(&alice)
+        .unwrap();
     assert_eq!(report.keys_destroyed, 1);
     // The key was cached: shredding evicts it at once.
     assert!(matches!(open(v, &a, &alice), Err(VaultError::Shredded)));
@@ -103,7 +106,9 @@ fn shred_on_sqlite_survives_reopen_and_leaves_no_key_bytes_on_disk() {
                 .windows(wrapped.len())
                 .any(|w| w == wrapped)
         );
-        v.shred(&alice).unwrap();
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .shred(&alice)
+            .unwrap();
         // Checked while the store is still open: closing the last connection would
         // checkpoint the WAL anyway, so this is where `shred`'s own checkpoint shows.
         assert!(
@@ -148,7 +153,9 @@ fn another_vault_on_the_same_store_stops_within_its_cache_ttl() {
     let alice = sid("cus_alice");
     let sealed = seal(&here, &alice, "alice@example.com");
     assert!(open(&peer, &sealed, &alice).is_ok()); // the peer caches the key
-    here.shred(&alice).unwrap();
+    here.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .shred(&alice)
+        .unwrap();
     std::thread::sleep(Duration::from_millis(150));
     assert!(matches!(
         open(&peer, &sealed, &alice),
@@ -162,7 +169,12 @@ fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
     let alice = sid("cus_alice");
     let old = seal(&v, &alice, "alice@example.com");
     assert_eq!(old.header().unwrap().key_version, 1);
-    assert_eq!(v.rotate_subject_key(&alice).unwrap(), 2);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .rotate_subject_key(&alice)
+            .unwrap(),
+        2
+    );
     let new = seal(&v, &alice, "alice@new.example");
     assert_eq!(new.header().unwrap().key_version, 2);
     assert_eq!(open(&v, &old, &alice).unwrap(), "alice@example.com");
@@ -175,7 +187,13 @@ fn subject_key_rotation_keeps_old_values_and_reseal_upgrades() {
         .retain(custodian::Retention::UntilErased);
     assert!(v.reseal(&old, &other).is_err());
     // Shredding destroys every version.
-    assert_eq!(v.shred(&alice).unwrap().keys_destroyed, 2);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .shred(&alice)
+            .unwrap()
+            .keys_destroyed,
+        2
+    );
     assert!(matches!(
         open(&v, &upgraded, &alice),
         Err(VaultError::Shredded)
@@ -222,7 +240,12 @@ fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
     )
     .previous_master_key(m("kek-2025", 1))
     .build();
-    assert!(interrupted.rewrap_keys().is_err());
+    assert!(
+        interrupted
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .rewrap_keys()
+            .is_err()
+    );
     // Mid-rotation, everything still opens with both keys given.
     for (s, x) in subjects.iter().zip(&sealed) {
         assert!(open(&interrupted, x, s).is_ok());
@@ -231,8 +254,23 @@ fn master_rotation(open_store: impl Fn() -> Box<dyn KeyStoreFactory>) {
     let resumed = Vault::builder(m("kek-2026", 2), open_store().store())
         .previous_master_key(m("kek-2025", 1))
         .build();
-    assert_eq!(resumed.rewrap_keys().unwrap().rewrapped, 13);
-    assert_eq!(resumed.rewrap_keys().unwrap().rewrapped, 0, "idempotent");
+    assert_eq!(
+        resumed
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .rewrap_keys()
+            .unwrap()
+            .rewrapped,
+        13
+    );
+    assert_eq!(
+        resumed
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .rewrap_keys()
+            .unwrap()
+            .rewrapped,
+        0,
+        "idempotent"
+    );
     // The new master key alone opens everything; no ciphertext was touched.
     let new_only = Vault::new(m("kek-2026", 2), open_store().store());
     for (s, x) in subjects.iter().zip(&sealed) {
@@ -306,7 +344,9 @@ fn the_store_file_alone_does_not_confirm_a_guessed_erased_id() {
         let store = SqliteStore::open(&path).unwrap();
         let v = Vault::new(m("m1", 1), store.clone());
         sealed = seal(&v, &alice, "alice@example.com");
-        v.erase(&alice).unwrap();
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase(&alice)
+            .unwrap();
         let bytes = file_bytes(&path);
         // What someone with the file and a list of customer ids would compute: the
         // hash of a guess, bare or with the (public) label of the old construction.
@@ -350,6 +390,7 @@ fn a_shred_whose_checkpoint_is_busy_commits_and_returns_its_receipt() {
     let wrapped = store.latest(&alice).unwrap().unwrap().wrapped;
     let reader = open_reader(&path);
     let receipt = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .erase(&alice)
         .expect("the erasure committed: it must report success");
     assert_eq!(receipt.subject_keys_destroyed, 1);
@@ -378,7 +419,11 @@ fn a_shred_that_fails_before_its_commit_does_not_leave_the_subject_shredded_here
     // Another connection holds the write lock past the store's busy timeout.
     let writer = rusqlite::Connection::open(&path).unwrap();
     writer.execute_batch("BEGIN IMMEDIATE").unwrap();
-    assert!(v.shred(&alice).is_err());
+    assert!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .shred(&alice)
+            .is_err()
+    );
     drop(writer);
     // Nothing was destroyed: this process must not claim otherwise.
     assert_eq!(open(&v, &sealed, &alice).unwrap(), "alice@example.com");
@@ -400,7 +445,13 @@ fn master_key_rotation_leaves_no_old_wrapping_in_the_file_or_its_wal() {
     let v = Vault::builder(m("kek-2026", 2), store.clone())
         .previous_master_key(m("kek-2025", 1))
         .build();
-    assert_eq!(v.rewrap_keys().unwrap().journal, JournalPurge::Complete);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .rewrap_keys()
+            .unwrap()
+            .journal,
+        JournalPurge::Complete
+    );
     assert!(
         !file_bytes(&path).windows(old.len()).any(|w| w == old),
         "the key wrapped by the old master key is still on disk"
@@ -451,10 +502,16 @@ fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compro
     let v = Vault::builder(m("kek-2", 2), SqliteStore::open(&live).unwrap())
         .previous_master_key(m("kek-1", 1))
         .build();
-    v.rewrap_keys().unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .rewrap_keys()
+        .unwrap();
     let newest: Vec<u32> = subjects
         .iter()
-        .map(|s| v.rotate_subject_key(s).unwrap())
+        .map(|s| {
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .rotate_subject_key(s)
+                .unwrap()
+        })
         .collect();
     // (Here every other process's cache TTL is waited out.)
     let resealed: Vec<_> = before
@@ -467,7 +524,12 @@ fn old_master_and_a_pre_rotation_store_copy_open_nothing_sealed_after_the_compro
         })
         .collect();
     for (s, newest) in subjects.iter().zip(newest) {
-        assert_eq!(v.retire_subject_key_versions(s, newest).unwrap(), 1);
+        assert_eq!(
+            v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .retire_subject_key_versions(s, newest)
+                .unwrap(),
+            1
+        );
     }
     let after: Vec<_> = subjects
         .iter()
@@ -507,18 +569,34 @@ fn retire(v: &Vault) {
     let alice = sid("cus_alice");
     let old = seal(v, &alice, "alice@example.com");
     assert!(matches!(
-        v.retire_subject_key_versions(&alice, 2),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .retire_subject_key_versions(&alice, 2),
         Err(VaultError::WouldRetireNewestKey {
             below: 2,
             newest: 1
         })
     ));
-    assert_eq!(v.retire_subject_key_versions(&alice, 1).unwrap(), 0);
-    assert_eq!(v.rotate_subject_key(&alice).unwrap(), 2);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .retire_subject_key_versions(&alice, 1)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .rotate_subject_key(&alice)
+            .unwrap(),
+        2
+    );
     // Opened now, so version 1 is in this process's cache.
     assert_eq!(open(v, &old, &alice).unwrap(), "alice@example.com");
     let resealed = v.reseal(&old, &ctx()).unwrap();
-    assert_eq!(v.retire_subject_key_versions(&alice, 2).unwrap(), 1);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .retire_subject_key_versions(&alice, 2)
+            .unwrap(),
+        1
+    );
     // Evicted from the cache at once; the resealed value opens, new seals work.
     assert!(matches!(
         open(v, &old, &alice),
@@ -529,16 +607,23 @@ fn retire(v: &Vault) {
     assert_eq!(new.header().unwrap().key_version, 2);
     // Retiring under a legal hold is refused, as shredding is.
     let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .hold::<Crm>(&alice, "case 1: litigation hold", None)
         .unwrap();
     assert!(matches!(
-        v.retire_subject_key_versions(&alice, 2),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .retire_subject_key_versions(&alice, 2),
         Err(VaultError::UnderLegalHold { .. })
     ));
-    v.release(&hold.id).unwrap();
-    v.shred(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .shred(&alice)
+        .unwrap();
     assert!(matches!(
-        v.retire_subject_key_versions(&alice, 2),
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .retire_subject_key_versions(&alice, 2),
         Err(VaultError::Shredded)
     ));
 }
@@ -558,9 +643,16 @@ fn retired_subject_key_versions_leave_no_copy_in_the_sqlite_file_or_its_wal() {
     let first = seal(&v, &alice, "alice@example.com");
     let v1 = store.get(&alice, 1).unwrap().unwrap().wrapped;
     assert!(file_bytes(&path).windows(v1.len()).any(|w| w == v1));
-    v.rotate_subject_key(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .rotate_subject_key(&alice)
+        .unwrap();
     v.reseal(&first, &ctx()).unwrap();
-    assert_eq!(v.retire_subject_key_versions(&alice, 2).unwrap(), 1);
+    assert_eq!(
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .retire_subject_key_versions(&alice, 2)
+            .unwrap(),
+        1
+    );
     assert!(store.get(&alice, 1).unwrap().is_none());
     assert!(
         !file_bytes(&path).windows(v1.len()).any(|w| w == v1),

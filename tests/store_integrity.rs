@@ -107,7 +107,10 @@ fn tampered(r: &Result<impl std::fmt::Debug, VaultError>) -> bool {
 fn deleting_or_replacing_hold_rows_with_plain_sql_is_refused() {
     let (_dir, path, _clock, v) = on_file();
     let alice = sid("cus_alice");
-    let hold = v.hold::<Claims>(&alice, "case 2027-14", None).unwrap();
+    let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&alice, "case 2027-14", None)
+        .unwrap();
     let c = sql(&path);
     assert!(c.execute("DELETE FROM legal_holds", []).is_err());
     // REPLACE deletes the old row without firing DELETE triggers.
@@ -127,7 +130,9 @@ fn deleting_or_replacing_hold_rows_with_plain_sql_is_refused() {
         c.execute("UPDATE legal_holds SET until_us = 1", [])
             .is_err()
     );
-    v.release(&hold.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     // A release is never undone.
     assert!(
         c.execute("UPDATE legal_holds SET released_us = NULL", [])
@@ -144,7 +149,9 @@ fn deleting_or_replacing_tombstones_with_plain_sql_is_refused() {
     let (_dir, path, clock, v) = on_file();
     let alice = sid("cus_alice");
     seal(&v, &alice);
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     let c = sql(&path);
     assert!(c.execute("DELETE FROM shredded_subjects", []).is_err());
     assert!(
@@ -180,7 +187,8 @@ fn sweep_refuses_after_a_hold_row_was_deleted_and_the_held_data_survives() {
     let v = vault(&path, &clock);
     let alice = sid("cus_alice");
     let sealed = seal(&v, &alice);
-    v.hold::<Claims>(&alice, "case 2027-14: litigation hold", None)
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&alice, "case 2027-14: litigation hold", None)
         .unwrap();
 
     let c = insider(&path);
@@ -189,19 +197,27 @@ fn sweep_refuses_after_a_hold_row_was_deleted_and_the_held_data_survives() {
     assert_eq!(c.execute("DELETE FROM legal_holds", []).unwrap(), 1);
 
     clock.set(t0 + Duration::days(4));
-    let swept = v.sweep();
+    let swept = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep();
     assert!(
         tampered(&swept),
         "sweep on a store missing a hold: {swept:?}"
     );
     assert!(tampered(&v.holds()));
     // A fresh vault (another process) refuses too.
-    assert!(tampered(&vault(&path, &clock).sweep()));
+    assert!(tampered(
+        &vault(&path, &clock)
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+    ));
 
     // Restored from the evidence, the hold is whole again and nothing was destroyed.
     c.execute_batch("INSERT INTO legal_holds SELECT * FROM saved")
         .unwrap();
-    v.sweep().unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .sweep()
+        .unwrap();
     open(&v, &sealed, &alice).unwrap();
 }
 
@@ -210,8 +226,13 @@ fn forged_hold_row_is_refused_and_does_not_block_erasure_silently() {
     let (_dir, path, _clock, v) = on_file();
     let (alice, bob) = (sid("cus_alice"), sid("cus_bob"));
     seal(&v, &bob);
-    let real = v.hold::<Claims>(&alice, "case 2027-14", None).unwrap();
-    v.release(&real.id).unwrap();
+    let real = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&alice, "case 2027-14", None)
+        .unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&real.id)
+        .unwrap();
 
     let c = insider(&path);
     c.execute(
@@ -221,13 +242,18 @@ fn forged_hold_row_is_refused_and_does_not_block_erasure_silently() {
         [],
     )
     .unwrap();
-    let erased = v.erase(&bob);
+    let erased = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&bob);
     assert!(
         tampered(&erased),
         "a forged hold was honoured or ignored: {erased:?}"
     );
     assert!(tampered(&v.holds()));
-    assert!(tampered(&v.sweep()));
+    assert!(tampered(
+        &v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .sweep()
+    ));
 }
 
 #[test]
@@ -235,16 +261,23 @@ fn reverting_a_release_to_its_earlier_authentic_row_is_found() {
     let (_dir, path, _clock, v) = on_file();
     let alice = sid("cus_alice");
     seal(&v, &alice);
-    let hold = v.hold::<Claims>(&alice, "case 2027-14", None).unwrap();
+    let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&alice, "case 2027-14", None)
+        .unwrap();
     let c = insider(&path);
     // The insider keeps a copy of the row while the hold is active...
     c.execute_batch("CREATE TABLE saved AS SELECT * FROM legal_holds")
         .unwrap();
-    v.release(&hold.id).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     // ...and puts it back after the release, to block the erasure.
     c.execute_batch("DELETE FROM legal_holds; INSERT INTO legal_holds SELECT * FROM saved")
         .unwrap();
-    let erased = v.erase(&alice);
+    let erased = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice);
     assert!(tampered(&erased), "a reverted release: {erased:?}");
 }
 
@@ -255,7 +288,9 @@ fn deleted_tombstone_is_found_before_sealing_for_the_erased_subject() {
     let (_dir, path, clock, v) = on_file();
     let alice = sid("cus_alice");
     seal(&v, &alice);
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
 
     let c = insider(&path);
     assert_eq!(c.execute("DELETE FROM shredded_subjects", []).unwrap(), 1);
@@ -280,7 +315,10 @@ fn erasing_a_subject_that_never_existed_writes_no_tombstone() {
             .unwrap()
     };
     for i in 0..50 {
-        let receipt = v.erase(&sid(&format!("bogus_{i}"))).unwrap();
+        let receipt = v
+            .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase(&sid(&format!("bogus_{i}")))
+            .unwrap();
         assert_eq!(receipt.subject_keys_destroyed, 0);
         assert_eq!(receipt.escrowed_keys_destroyed, 0);
     }
@@ -288,13 +326,19 @@ fn erasing_a_subject_that_never_existed_writes_no_tombstone() {
     // A real subject gets its tombstone, once.
     let alice = sid("cus_alice");
     seal(&v, &alice);
-    v.erase(&alice).unwrap();
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     assert_eq!(count(), 1);
     // Memory store: the same rule; data sealed after the request is new data.
     let mem = Vault::in_memory(LocalMasterKey::from_slice("kek-1", &[4; 32]).unwrap());
     let ghost = sid("cus_ghost");
-    mem.erase(&ghost).unwrap();
+    mem.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&ghost)
+        .unwrap();
     let sealed = seal(&mem, &ghost);
     mem.open(
         &sealed,
@@ -316,11 +360,15 @@ fn a_store_rolled_back_with_its_head_is_found_only_against_an_anchor() {
     let anchor = {
         let v = vault(&path, &clock);
         seal(&v, &alice);
-        v.hold::<Claims>(&sid("cus_bob"), "case 1", None).unwrap();
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .hold::<Claims>(&sid("cus_bob"), "case 1", None)
+            .unwrap();
         sql(&path)
             .execute("VACUUM INTO ?1", [old.to_str().unwrap()])
             .unwrap();
-        v.erase(&alice).unwrap();
+        v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+            .erase(&alice)
+            .unwrap();
         let anchor = v.verify_retention(None).unwrap();
         assert_eq!(anchor.counts.holds, 1);
         assert_eq!(anchor.counts.tombstones, 1);
@@ -346,10 +394,15 @@ fn a_store_rolled_back_with_its_head_is_found_only_against_an_anchor() {
 fn records_without_macs_are_adopted_once_and_a_stripped_head_alone_is_refused() {
     let (_dir, path, clock, v) = on_file();
     let alice = sid("cus_alice");
-    let hold = v.hold::<Claims>(&alice, "case 1", None).unwrap();
+    let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&alice, "case 1", None)
+        .unwrap();
     let bob = sid("cus_bob");
     seal(&v, &bob);
-    v.erase(&bob).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&bob)
+        .unwrap();
 
     let c = insider(&path);
     c.execute_batch("UPDATE retention_head SET mac = NULL")
@@ -372,7 +425,10 @@ fn records_without_macs_are_adopted_once_and_a_stripped_head_alone_is_refused() 
         )
         .unwrap();
     assert_eq!(macs, 3, "every record and the head have their MAC");
-    upgraded.release(&hold.id).unwrap();
+    upgraded
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
     upgraded.verify_retention(Some(&report)).unwrap();
 }
 
@@ -387,12 +443,23 @@ fn the_memory_store_keeps_the_same_records_and_reports_them() {
     .clock(clock.clone())
     .build();
     let (alice, bob) = (sid("cus_alice"), sid("cus_bob"));
-    let hold = v.hold::<Claims>(&alice, "case 1", None).unwrap();
+    let hold = v
+        .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .hold::<Claims>(&alice, "case 1", None)
+        .unwrap();
     seal(&v, &bob);
-    v.erase(&bob).unwrap();
-    v.erase(&sid("cus_never")).unwrap();
-    v.release(&hold.id).unwrap();
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&bob)
+        .unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&sid("cus_never"))
+        .unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .release(&hold.id)
+        .unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
     let report = v.verify_retention(None).unwrap();
     assert_eq!(
         report.counts,
@@ -414,7 +481,9 @@ fn a_replaced_subject_reference_secret_is_found_before_sealing_for_an_erased_sub
     let (_dir, path, clock, v) = on_file();
     let alice = sid("cus_alice");
     seal(&v, &alice);
-    v.erase(&alice).unwrap();
+    v.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+        .erase(&alice)
+        .unwrap();
 
     let c = sql(&path);
     assert_eq!(

@@ -2,10 +2,10 @@
 //! processing (Art. 30(1)), and that it matches the law they cite.
 
 use custodian::Category;
+use custodian::CcpaSensitive;
 use custodian::Purpose;
 use custodian::basis::Basis;
 use custodian::categories::{self, CriminalRecord, Email, Health, Name, PostalAddress};
-use custodian::category::CcpaSensitive;
 use custodian::condition::{Authorisation, Condition};
 
 custodian::purpose! {

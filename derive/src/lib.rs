@@ -9,7 +9,7 @@
 //!
 //! # Example
 //!
-//! ```ignore
+//! ```
 //! use custodian::categories::{Email, Name, Phone};
 //! use custodian::keys::LocalMasterKey;
 //! use custodian::prelude::*;
@@ -55,9 +55,6 @@
 //! for f in Customer::FIELDS { println!("{} {} {:?}", f.name, f.category.name, f.retention); }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-//!
-//! (Not compiled here, since this crate cannot depend on custodian; custodian's
-//! `docs/derive.md` holds the same example, and its tests compile and run such records.)
 //!
 //! # What is generated
 //!
@@ -106,6 +103,48 @@
 //! - `plain`: on a plain field, vouches that it holds no personal data (needed only under
 //!   `no_serde`, for a type that is not `Serialize`).
 //!
+//! A record without serde, with a `Debug` of its own and a plain field that is not
+//! `Serialize`:
+//!
+//! ```
+//! use custodian::categories::Email;
+//! use custodian::prelude::*;
+//!
+//! /// A type of the application's own: holds no personal data, and is not `Serialize`.
+//! #[derive(Clone, Debug)]
+//! pub struct Tier(u8);
+//!
+//! #[derive(PersonalData, Debug)]                // `Personal`'s own `Debug` is redacted
+//! #[personal(no_serde, no_debug, retain = "1y")] // `retain` here: every field's default
+//! pub struct Lead {
+//!     #[personal(subject)]
+//!     pub id: SubjectId,
+//!     pub email: Personal<String, Email>,
+//!     #[personal(plain)]                         // your claim, visible in review
+//!     pub tier: Tier,
+//! }
+//!
+//! let id = SubjectId::new("lead_1")?;
+//! let lead = Lead { id: id.clone(), email: Personal::new(id, "bob@example.com".into()), tier: Tier(2) };
+//! assert!(!format!("{lead:?}").contains("bob@example.com"));
+//! assert_eq!(Lead::FIELDS[0].retention, Retention::from_literal("1y"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A mistake is reported at its token, all of them in one build:
+//!
+//! ```compile_fail
+//! use custodian::categories::Email;
+//! use custodian::prelude::*;
+//!
+//! #[derive(PersonalData)]
+//! pub struct NoRetention {
+//!     #[personal(subject)]
+//!     pub id: SubjectId,
+//!     pub email: Personal<String, Email>, // error: `email` declares no retention
+//! }
+//! ```
+//!
 //! # Errors
 //!
 //! Every mistake in the input is reported in one build, each at its token. With the
@@ -134,7 +173,15 @@ use syn::{DeriveInput, parse_macro_input};
 use crate::errors::Errors;
 
 /// Derives the sealed form, `seal`, `open`, `open_<field>`, a redacted `Debug` and the
-/// field inventory of a struct with personal fields; see the [crate docs](crate).
+/// field inventory of a struct with personal fields.
+///
+/// On the struct, `#[personal(record = "...", retain = "...", no_serde, no_debug,
+/// crate = "...")]`; on a field, `#[personal(subject)]` (exactly one),
+/// `#[personal(retain = "...", rename = "...")]` on a `Personal<T, C>` or
+/// `Option<Personal<T, C>>` field, `#[personal(plain)]` on a plain one. What each
+/// attribute does, what is generated and the errors are in the
+/// [crate docs](https://docs.rs/custodian-derive) and in custodian's manual
+/// (`custodian::manual::derive`).
 #[proc_macro_derive(PersonalData, attributes(personal))]
 pub fn derive_personal_data(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

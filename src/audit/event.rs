@@ -29,12 +29,12 @@ pub enum EventKind {
     /// Stored keys were re-wrapped under a new master key.
     MasterKeyRotation,
     /// Personal data was exported (recorded by the application with
-    /// [`Vault::record_export`](crate::Vault::record_export)): a disclosure, so it
+    /// [`Operator::record_export`](crate::Operator::record_export)): a disclosure, so it
     /// carries the subject's access pseudonym, not the lifecycle one.
     Export,
     /// A sweep destroyed retention-epoch keys.
     Sweep,
-    /// A subject's keys were shredded directly ([`Vault::shred`](crate::Vault::shred);
+    /// A subject's keys were shredded directly ([`Operator::shred`](crate::Operator::shred);
     /// an erasure records `Erasure`).
     Shred,
     /// A subject's history was read with staff identities
@@ -47,7 +47,7 @@ pub enum EventKind {
     /// names the reader and the reason, never the subject).
     ConsentEvidenceRead,
     /// An event a retention period runs from (end of contract, of employment, last
-    /// contact) was recorded ([`Vault::record_event`](crate::Vault::record_event)).
+    /// contact) was recorded ([`Operator::record_event`](crate::Operator::record_event)).
     AnchorEvent,
 }
 

@@ -19,7 +19,7 @@ use crate::subject::SubjectId;
 
 /// The ledger's side of an erasure, handed to a vault
 /// ([`VaultBuilder::consent`](crate::vault::VaultBuilder::consent)) so that
-/// [`Vault::erase`](crate::Vault::erase) ends the subject's consents in the same call.
+/// [`Operator::erase`](crate::Operator::erase) ends the subject's consents in the same call.
 /// Holds the store, the evidence key, the clock and the evidence retention; cheap to
 /// clone.
 #[derive(Clone)]
@@ -121,7 +121,7 @@ impl ConsentLedger {
 
     /// Ends every consent of `subject` (see [`ConsentEraser::erase`]). A vault built
     /// with [`VaultBuilder::consent`](crate::vault::VaultBuilder::consent) calls it from
-    /// [`Vault::erase`](crate::Vault::erase); call it yourself only for a subject with
+    /// [`Operator::erase`](crate::Operator::erase); call it yourself only for a subject with
     /// no data in a vault.
     pub fn erase(&self, subject: &SubjectId) -> Result<Option<u64>, ConsentError> {
         self.eraser().erase(subject)
@@ -176,8 +176,8 @@ impl ConsentLedger {
         }))
     }
 
-    /// The categories of data `P` used that no longer have a basis for `subject` at
-    /// `now` (Art. 17(1)(b)): none while consent to `P` is live; otherwise each
+    /// The categories of data `P` used that no longer have a basis for `subject` now,
+    /// by the ledger's clock (Art. 17(1)(b)): none while consent to `P` is live; otherwise each
     /// category of `P` that no purpose in `others` still uses (a purpose on another
     /// basis always counts, a consent purpose only while its consent is live).
     ///
@@ -189,9 +189,10 @@ impl ConsentLedger {
         &self,
         subject: &SubjectId,
         others: &[PurposeInfo],
-        now: DateTime<Utc>,
     ) -> Result<Vec<&'static str>, ConsentError> {
-        match self.check::<P>(subject, now) {
+        // One reading of the clock for every purpose compared.
+        let now = self.clock.now();
+        match self.check_named(&P::INFO, subject, now) {
             Ok(()) => return Ok(Vec::new()),
             Err(ConsentError::Store(e)) => return Err(e.into()),
             Err(_) => {}

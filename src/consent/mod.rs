@@ -21,7 +21,7 @@
 //! let ledger = ConsentLedger::in_memory().with_clock(clock.clone());
 //! let alice = SubjectId::new("cus_1")?;
 //! assert!(matches!(
-//!     ledger.access::<Newsletter>(&alice, Actor::service("mailer"), now),
+//!     ledger.access::<Newsletter>(&alice, Actor::service("mailer")),
 //!     Err(ConsentError::NeverGiven { .. })
 //! ));
 //!
@@ -29,16 +29,16 @@
 //! ledger.give::<Newsletter>(&alice, Evidence::new(notice, ConsentMethod::DoubleOptIn, Channel::Email))?;
 //! // A double opt-in counts once the link sent to the address is followed.
 //! assert!(matches!(
-//!     ledger.access::<Newsletter>(&alice, Actor::service("mailer"), now),
+//!     ledger.access::<Newsletter>(&alice, Actor::service("mailer")),
 //!     Err(ConsentError::Unconfirmed { .. })
 //! ));
 //! ledger.confirm::<Newsletter>(&alice)?;
-//! let access = ledger.access::<Newsletter>(&alice, Actor::service("mailer"), now)?;
+//! let access = ledger.access::<Newsletter>(&alice, Actor::service("mailer"))?;
 //!
 //! clock.advance(Duration::days(1));
 //! ledger.withdraw::<Newsletter>(&alice, Actor::data_subject(), Channel::Email)?;
 //! assert!(matches!(
-//!     ledger.access::<Newsletter>(&alice, Actor::service("mailer"), now + Duration::days(2)),
+//!     ledger.access::<Newsletter>(&alice, Actor::service("mailer")),
 //!     Err(ConsentError::Withdrawn { .. })
 //! ));
 //! # drop(access);
@@ -207,8 +207,11 @@ impl ConsentLedger {
         }
     }
 
-    /// Uses `clock` (instead of the system clock) to date the events it records and to
-    /// refuse events dated in the future.
+    /// Uses `clock` (instead of the system clock) to date the events it records, to
+    /// refuse events dated in the future, and to decide every consent rule
+    /// ([`check`](Self::check), [`access`](Self::access)). Give a ledger the clock of
+    /// the vault built for the same service, so both date and decide alike:
+    /// `.with_clock(vault.clock())` ([`Vault::clock`](crate::Vault::clock)).
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
@@ -553,18 +556,23 @@ impl ConsentLedger {
         )
     }
 
-    /// Checks that `subject`'s consent to `P` is live at `now`: given (dated at or
-    /// before `now`), confirmed if by double opt-in, not withdrawn, not expired, given
-    /// to a declaration of `P` that covers its current one ([`PurposeScope`]), to a
-    /// notice version still accepted for its notice, and the subject not erased. Events
-    /// count in order of their dates, not of their arrival. Fails closed with
+    /// Checks that `subject`'s consent to `P` is live now, by the ledger's clock
+    /// ([`with_clock`](Self::with_clock); share the vault's with
+    /// [`Vault::clock`](crate::Vault::clock)): given (dated at or before now),
+    /// confirmed if by double opt-in, not withdrawn, not expired, given to a
+    /// declaration of `P` that covers its current one ([`PurposeScope`]), to a notice
+    /// version still accepted for its notice, and the subject not erased. Events count
+    /// in order of their dates, not of their arrival. Fails closed with
     /// [`StoreError::Tampered`] when the evidence does not authenticate.
+    ///
+    /// The time is never the caller's: a rule (expiry, confirmation, a consent dated
+    /// ahead) is decided on the one clock the ledger records by, so a handler cannot
+    /// pass a stale or convenient `now`.
     pub fn check<P: Purpose<Basis = Consent>>(
         &self,
         subject: &SubjectId,
-        now: DateTime<Utc>,
     ) -> Result<(), ConsentError> {
-        self.check_named(&P::INFO, subject, now)
+        self.check_named(&P::INFO, subject, self.clock.now())
     }
 
     fn check_named(
@@ -628,9 +636,8 @@ impl ConsentLedger {
         &self,
         subject: &SubjectId,
         actor: Actor,
-        now: DateTime<Utc>,
     ) -> Result<Access<P>, ConsentError> {
-        self.check::<P>(subject, now)?;
+        self.check::<P>(subject)?;
         Ok(Access::granted(subject.clone(), actor))
     }
 

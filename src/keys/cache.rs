@@ -1,26 +1,9 @@
-//! The bounded cache of derived data keys, and the nonce sequence of each.
+//! The bounded cache of derived data keys: which keys are kept, for how long, and the
+//! per-thread front that makes a warm seal lock-free.
 //!
-//! # Nonces
-//!
-//! A nonce is 96 bits: a 64-bit random prefix drawn (one `SystemRandom` call) when a
-//! data key enters this cache, then a 32-bit counter that an atomic `fetch_add` hands
-//! out, to threads in blocks of 1,024. Within one cache entry the counter never repeats
-//! (every block and every value is handed out once; a value ≥ 2^32 is never used: the
-//! entry is retired and reloaded with a fresh prefix). Across entries (other
-//! processes, restarts, reloads after eviction, exhaustion or a fork) nonces can only
-//! collide if two entries for the same data key drew the same prefix: with `d` draws
-//! for one key, the probability is at most d²/2^65. At a million loads of one
-//! subject's key that is below 2^-25; at 2^16 loads, below 2^-33. A reload after the
-//! TTL keeps the entry's sequence (`insert`), so it is no draw. `docs/crypto.md`
-//! states the per-key limits that follow.
-//!
-//! # Forks
-//!
-//! Each entry is stamped with the fork generation (`custodian_fork`) it drew its
-//! prefix in; every nonce taken first compares it with the current one (a relaxed
-//! load). In a forked child (or after `keys::restored_from_snapshot`) they differ, the
-//! entry stops sealing, and the vault retires it and reloads the key with a fresh
-//! prefix: the child never continues its parent's sequence.
+//! Nonce sequencing, and why nonces never repeat across threads, processes, forks
+//! and restarts, is in `nonce.rs`: each cached key carries its [`NonceSequence`],
+//! and this cache only decides which keys are kept, for how long, and for whom.
 //!
 //! # The per-thread front
 //!
@@ -32,7 +15,7 @@
 //! current version bumps the generation, which invalidates every thread's front at
 //! once; the front keeps its own copy of the entry's expiry.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
@@ -41,13 +24,11 @@ use std::time::Duration;
 use coarsetime::Instant;
 
 use ring::aead::{LessSafeKey, NONCE_LEN};
-use ring::rand::{SecureRandom, SystemRandom};
+use ring::rand::SystemRandom;
 
+use super::nonce::{NonceBlock, NonceSequence};
 use super::{Algorithm, KeyError};
 use crate::subject::{SubjectId, SubjectMap};
-
-/// Seals allowed under one prefix before the entry is retired.
-const COUNTER_LIMIT: u64 = 1 << 32;
 
 /// The longest a derived key stays cached ([`VaultBuilder::cache_ttl`] clamps to it):
 /// a day. Another process's shred takes effect here within the TTL, and a longer lag
@@ -62,32 +43,20 @@ pub(crate) struct CachedKey {
     /// front still points at the entry (a `Weak` keeps the allocation of the `Arc`,
     /// not what it owns).
     key: Box<LessSafeKey>,
-    prefix: [u8; 8],
-    counter: AtomicU64,
-    /// The fork generation (`custodian_fork`) the prefix was drawn in: in a forked
-    /// child, or after a snapshot restore, the nonce sequence is the parent's too and
-    /// must not be continued.
-    born: u64,
+    nonces: NonceSequence,
 }
 
 impl CachedKey {
     pub(crate) fn new(key: LessSafeKey, rng: &SystemRandom) -> Result<Self, KeyError> {
-        let born = custodian_fork::register();
-        let mut prefix = [0u8; 8];
-        rng.fill(&mut prefix).map_err(|_| KeyError::Random)?;
         Ok(CachedKey {
             key: Box::new(key),
-            prefix,
-            counter: AtomicU64::new(0),
-            born,
+            nonces: NonceSequence::new(rng)?,
         })
     }
 
-    /// Whether this process may still take nonces from this key's sequence: it was
-    /// not inherited through a fork (or a snapshot) and its counter is not used up.
+    /// Whether this process may still take nonces from this key's sequence.
     fn sealable(&self) -> bool {
-        self.born == custodian_fork::generation()
-            && self.counter.load(Ordering::Relaxed) < COUNTER_LIMIT
+        self.nonces.sealable()
     }
 
     pub(crate) fn key(&self) -> &LessSafeKey {
@@ -102,47 +71,14 @@ impl CachedKey {
         }
     }
 
-    /// The next unique nonce, or `None` once this prefix is used up or the process
-    /// forked since it was drawn.
-    pub(crate) fn next_nonce(&self) -> Option<[u8; NONCE_LEN]> {
-        if self.born != custodian_fork::generation() {
-            return None;
-        }
-        self.reserve(1).map(|(n, _)| self.nonce_at(n))
-    }
-
-    /// Reserves `n` consecutive counter values: `(first, end)`, `end` exclusive.
-    fn reserve(&self, n: u64) -> Option<(u64, u64)> {
-        let first = self.counter.fetch_add(n, Ordering::Relaxed);
-        (first < COUNTER_LIMIT).then(|| (first, (first + n).min(COUNTER_LIMIT)))
-    }
-
-    fn nonce_at(&self, n: u64) -> [u8; NONCE_LEN] {
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce[..8].copy_from_slice(&self.prefix);
-        nonce[8..].copy_from_slice(&(n as u32).to_be_bytes());
-        nonce
-    }
-
     #[cfg(test)]
     pub(crate) fn exhaust(&self) {
-        self.counter.store(COUNTER_LIMIT, Ordering::Relaxed);
+        self.nonces.exhaust();
     }
 }
 
-/// Counter values a thread reserved for itself from a key's counter: taking one is a
-/// plain increment instead of an atomic read-modify-write (~10 ns here). Values of a
-/// block left unused when the front moves on are never used by anyone.
-#[derive(Default)]
-struct NonceBlock {
-    next: Cell<u64>,
-    end: Cell<u64>,
-}
-
-/// Counter values reserved per block.
-const BLOCK: u64 = 1024;
-
-/// A cached key as lent to a caller, with where its nonces come from.
+/// A cached key as lent to a caller, with where its nonces come from: this thread's
+/// block (a front hit) or the key's shared counter.
 pub(crate) struct KeyRef<'a> {
     key: &'a CachedKey,
     block: Option<&'a NonceBlock>,
@@ -153,24 +89,14 @@ impl KeyRef<'_> {
         &self.key.key
     }
 
-    /// The next unique nonce, or `None` once the key's prefix is used up or the
-    /// process forked since it was drawn (the block, too, is the parent's then).
+    /// The next unique nonce (`nonce.rs`), or `None` once the key's prefix is used up
+    /// or the process forked since it was drawn.
+    #[inline]
     pub(crate) fn next_nonce(&self) -> Option<[u8; NONCE_LEN]> {
-        let Some(block) = self.block else {
-            return self.key.next_nonce();
-        };
-        // One relaxed load: a forked child must not continue its parent's block.
-        if self.key.born != custodian_fork::generation() {
-            return None;
+        match self.block {
+            Some(block) => self.key.nonces.next_in(block),
+            None => self.key.nonces.next(),
         }
-        let mut n = block.next.get();
-        if n >= block.end.get() {
-            let (first, end) = self.key.reserve(BLOCK)?;
-            n = first;
-            block.end.set(end);
-        }
-        block.next.set(n + 1);
-        Some(self.key.nonce_at(n))
     }
 }
 
@@ -507,270 +433,5 @@ impl KeyCache {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ring::aead::{AES_256_GCM, UnboundKey};
-
-    fn key(rng: &SystemRandom) -> CachedKey {
-        let k = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[1u8; 32]).unwrap());
-        CachedKey::new(k, rng).unwrap()
-    }
-
-    fn sid(s: &str) -> SubjectId {
-        SubjectId::new(s).unwrap()
-    }
-
-    fn slot(version: u32, algorithm: Algorithm, epoch: u32) -> Slot {
-        Slot {
-            version,
-            algorithm,
-            epoch,
-            category: "t",
-        }
-    }
-
-    #[test]
-    fn a_sweep_stops_keys_of_destroyed_epochs_except_escrowed_ones() {
-        let rng = SystemRandom::new();
-        let cache = KeyCache::new(8, Duration::from_secs(60));
-        let (a, b) = (sid("a"), sid("b"));
-        let aes = Algorithm::Aes256Gcm;
-        for (s, epoch, escrowed) in [(&a, 10, false), (&a, 20, false), (&b, 10, true)] {
-            assert!(
-                cache
-                    .insert(s, slot(1, aes, epoch), escrowed, key(&rng), true)
-                    .is_ok()
-            );
-        }
-        // Warm this thread's front with the key about to be swept.
-        assert!(cache.with(&a, None, aes, 10, "t", |_, _| ()).is_some());
-        cache.sweep(11);
-        assert!(cache.with(&a, None, aes, 10, "t", |_, _| ()).is_none());
-        assert!(cache.with(&a, None, aes, 20, "t", |_, _| ()).is_some());
-        assert!(cache.with(&b, None, aes, 10, "t", |_, _| ()).is_some());
-        cache.evict(&b);
-        assert!(cache.with(&b, None, aes, 10, "t", |_, _| ()).is_none());
-        // The watermark never goes down.
-        cache.sweep(5);
-        assert!(cache.with(&a, None, aes, 10, "t", |_, _| ()).is_none());
-    }
-
-    #[test]
-    fn fields_of_several_categories_all_stay_in_the_threads_front() {
-        let rng = SystemRandom::new();
-        let cache = KeyCache::new(8, Duration::from_secs(60));
-        let a = sid("a");
-        let aes = Algorithm::Aes256Gcm;
-        let categories = ["contact.email", "contact.phone", "identity.name", "address"];
-        // Held here, as a caller sealing with them would: the front keeps only `Weak`s.
-        let mut held = Vec::new();
-        for category in categories {
-            let s = Slot {
-                category,
-                ..slot(1, aes, 0)
-            };
-            held.extend(cache.insert(&a, s, false, key(&rng), true).ok());
-        }
-        assert_eq!(held.len(), categories.len());
-        // A record's fields, one per category: each misses once, then is in the front.
-        for category in categories {
-            assert!(cache.with(&a, None, aes, 0, category, |_, _| ()).is_some());
-        }
-        // Take the shared map away without invalidating the fronts (test only): what
-        // still answers comes from this thread's front, with no lock and no hash.
-        if let Ok(mut inner) = cache.inner.write() {
-            inner.subjects.clear();
-        }
-        for category in categories {
-            assert!(
-                cache.with(&a, None, aes, 0, category, |_, _| ()).is_some(),
-                "a record's earlier category fell out of the front"
-            );
-        }
-        // A shred still invalidates every entry at once.
-        cache.shred(&a);
-        for category in categories {
-            assert!(cache.with(&a, None, aes, 0, category, |_, _| ()).is_none());
-        }
-    }
-
-    #[test]
-    fn nonces_are_prefix_and_counter_and_stop_at_the_limit() {
-        let rng = SystemRandom::new();
-        let k = key(&rng);
-        let a = k.next_nonce().unwrap();
-        let b = k.next_nonce().unwrap();
-        assert_eq!(a[..8], b[..8]);
-        assert_eq!(a[8..], 0u32.to_be_bytes());
-        assert_eq!(b[8..], 1u32.to_be_bytes());
-        k.exhaust();
-        assert!(k.next_nonce().is_none());
-        assert_ne!(key(&rng).next_nonce().unwrap()[..8], a[..8]);
-    }
-
-    #[test]
-    fn thread_blocks_and_the_shared_counter_never_overlap() {
-        let rng = SystemRandom::new();
-        let k = key(&rng);
-        let (a, b) = (NonceBlock::default(), NonceBlock::default());
-        let via = |block| KeyRef { key: &k, block };
-        let mut seen = std::collections::HashSet::new();
-        for i in 0..3000 {
-            let nonce = match i % 3 {
-                0 => via(Some(&a)).next_nonce(),
-                1 => via(Some(&b)).next_nonce(),
-                _ => via(None).next_nonce(),
-            };
-            assert!(seen.insert(nonce.unwrap()), "nonce repeated at {i}");
-        }
-        // Exhaustion reaches blocks too: nothing past the limit is handed out.
-        k.exhaust();
-        let c = NonceBlock::default();
-        assert!(via(Some(&c)).next_nonce().is_none());
-    }
-
-    #[test]
-    fn bounded_by_count_and_age_and_shred_evicts() {
-        let rng = SystemRandom::new();
-        let cache = KeyCache::new(2, Duration::from_secs(60));
-        for s in ["a", "b", "c"] {
-            assert!(
-                cache
-                    .insert(
-                        &sid(s),
-                        slot(1, Algorithm::Aes256Gcm, 7),
-                        false,
-                        key(&rng),
-                        true
-                    )
-                    .is_ok()
-            );
-        }
-        assert_eq!(cache.len(), 2);
-        assert!(
-            cache
-                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, "t", |_, _| ())
-                .is_none(),
-            "oldest evicted"
-        );
-        assert_eq!(
-            cache.with(&sid("c"), None, Algorithm::Aes256Gcm, 7, "t", |v, _| v),
-            Some(1)
-        );
-        assert!(
-            cache
-                .with(
-                    &sid("c"),
-                    None,
-                    Algorithm::ChaCha20Poly1305,
-                    7,
-                    "t",
-                    |v, _| v
-                )
-                .is_none()
-        );
-
-        cache.shred(&sid("c"));
-        assert!(
-            cache
-                .with(&sid("c"), None, Algorithm::Aes256Gcm, 7, "t", |_, _| ())
-                .is_none()
-        );
-        assert!(
-            cache
-                .insert(
-                    &sid("c"),
-                    slot(1, Algorithm::Aes256Gcm, 7),
-                    false,
-                    key(&rng),
-                    true
-                )
-                .is_err()
-        );
-
-        let expired = KeyCache::new(8, Duration::ZERO);
-        assert!(
-            expired
-                .insert(
-                    &sid("a"),
-                    slot(1, Algorithm::Aes256Gcm, 7),
-                    false,
-                    key(&rng),
-                    true
-                )
-                .is_ok()
-        );
-        assert!(
-            expired
-                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, "t", |_, _| ())
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn shredding_drops_the_key_held_in_an_idle_threads_front() {
-        let rng = SystemRandom::new();
-        let cache = Arc::new(KeyCache::new(8, Duration::from_secs(60)));
-        let a = sid("a");
-        let aes = Algorithm::Aes256Gcm;
-        assert!(
-            cache
-                .insert(&a, slot(1, aes, 7), false, key(&rng), true)
-                .is_ok()
-        );
-        let weak = {
-            let inner = cache.inner.read().unwrap();
-            Arc::downgrade(&inner.subjects.get("a").unwrap().keys[0].2)
-        };
-        let (used, go) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
-        let idle = {
-            let (cache, a, used) = (cache.clone(), a.clone(), used.0);
-            std::thread::spawn(move || {
-                // Seal once (the key enters this thread's front), then idle.
-                let hit = cache.with(&a, None, aes, 7, "t", |_, k| k.next_nonce().is_some());
-                used.send(hit).unwrap();
-                go.1.recv().unwrap();
-            })
-        };
-        assert_eq!(used.1.recv().unwrap(), Some(true));
-        cache.shred(&a);
-        let dropped = weak.upgrade().is_none();
-        go.0.send(()).unwrap();
-        idle.join().unwrap();
-        assert!(
-            dropped,
-            "an idle thread's front still holds the shredded key"
-        );
-    }
-
-    #[test]
-    fn current_version_rises_and_old_versions_stay_usable() {
-        let rng = SystemRandom::new();
-        let cache = KeyCache::new(8, Duration::from_secs(60));
-        let a = sid("a");
-        assert!(
-            cache
-                .insert(&a, slot(2, Algorithm::Aes256Gcm, 7), false, key(&rng), true)
-                .is_ok()
-        );
-        assert!(
-            cache
-                .insert(&a, slot(1, Algorithm::Aes256Gcm, 7), false, key(&rng), true)
-                .is_ok()
-        );
-        assert_eq!(
-            cache.with(&sid("a"), None, Algorithm::Aes256Gcm, 7, "t", |v, _| v),
-            Some(2)
-        );
-        assert_eq!(
-            cache.with(&sid("a"), Some(1), Algorithm::Aes256Gcm, 7, "t", |v, _| v),
-            Some(1)
-        );
-        cache.retire("a", slot(2, Algorithm::Aes256Gcm, 7));
-        assert!(
-            cache
-                .with(&sid("a"), None, Algorithm::Aes256Gcm, 7, "t", |_, _| ())
-                .is_none()
-        );
-    }
-}
+#[path = "cache_tests.rs"]
+mod tests;

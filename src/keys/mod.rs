@@ -19,6 +19,7 @@
 mod cache;
 mod master;
 mod memory;
+mod nonce;
 mod store;
 
 pub(crate) use cache::{CachedKey, KeyCache, KeyRef, MAX_TTL as MAX_CACHE_TTL, Slot};

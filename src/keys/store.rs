@@ -206,7 +206,7 @@ pub trait KeyStore: Send + Sync {
     /// Destroys the subject's key versions below `below`, but never its newest one
     /// (checked in the same transaction), and leaves no copy of them in any journal the
     /// store controls; returns how many were destroyed. Called by
-    /// [`Vault::retire_subject_key_versions`](crate::Vault::retire_subject_key_versions)
+    /// [`Operator::retire_subject_key_versions`](crate::Operator::retire_subject_key_versions)
     /// once every value sealed under them was resealed.
     fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError>;
     /// Up to `limit` keys wrapped by a master key other than `master_id`.

@@ -156,7 +156,7 @@ pub(crate) const fn from_anchor_code(code: u32) -> Option<(Anchor, EventPeriod)>
 }
 
 /// An event a retention period runs from, as recorded by
-/// [`Vault::record_event`](crate::Vault::record_event). Records are append-only and
+/// [`Operator::record_event`](crate::Operator::record_event). Records are append-only and
 /// authenticated in the key store; the end of a period is computed from the latest
 /// `at` recorded for its subject and anchor, so a later record never moves it back.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

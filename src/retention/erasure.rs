@@ -1,4 +1,4 @@
-//! Proof of erasure (GDPR Art. 17, CCPA §1798.105): what [`Vault::erase`](crate::Vault::erase)
+//! Proof of erasure (GDPR Art. 17, CCPA §1798.105): what [`Operator::erase`](crate::Operator::erase)
 //! returns, to be kept as the record that a request was honoured.
 
 use std::fmt;
@@ -91,7 +91,7 @@ pub struct ErasureReceipt {
     /// empty if no key was destroyed (the subject had none, or was erased before).
     pub data: Vec<ErasedField>,
     /// What an erasure exception kept, for which law, purpose and until when
-    /// ([`Vault::erase_with`](crate::Vault::erase_with)); the next sweep after its end
+    /// ([`Operator::erase_with`](crate::Operator::erase_with)); the next sweep after its end
     /// destroys it. Empty for a full erasure.
     #[serde(default)]
     pub kept: Vec<KeptData>,

@@ -16,7 +16,7 @@ use crate::subject::SubjectId;
 /// Built only with [`keep`](Self::keep), which compiles only if the purpose declares
 /// the category and does not rest on consent (like a legal hold's): there is no other
 /// public constructor and no `Deserialize`, so the check cannot be bypassed. Passed to
-/// [`Vault::erase_with`](crate::Vault::erase_with).
+/// [`Operator::erase_with`](crate::Operator::erase_with).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErasureException(ExceptionRecord);
 
@@ -31,7 +31,7 @@ pub struct ExceptionRecord {
     /// The provision that requires keeping it (e.g. `§ 147 AO`); no personal data.
     pub law: String,
     /// When the obligation ends: from then on the kept data cannot be opened, and the
-    /// next [`Vault::sweep`](crate::Vault::sweep) destroys its key.
+    /// next [`Operator::sweep`](crate::Operator::sweep) destroys its key.
     pub until: DateTime<Utc>,
 }
 
@@ -123,8 +123,8 @@ impl StoredException {
 }
 
 /// An erasure requested while a legal hold binds the subject: kept in the key store and
-/// carried out by the first [`Vault::sweep`](crate::Vault::sweep) after the last hold
-/// ends (see [`Vault::request_erasure`](crate::Vault::request_erasure)).
+/// carried out by the first [`Operator::sweep`](crate::Operator::sweep) after the last hold
+/// ends (see [`Operator::request_erasure`](crate::Operator::request_erasure)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueuedErasure {
     /// Whose erasure.
@@ -169,7 +169,7 @@ pub struct ErasureBlocked {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// What [`Vault::request_erasure`](crate::Vault::request_erasure) did.
+/// What [`Operator::request_erasure`](crate::Operator::request_erasure) did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum ErasureOutcome {

@@ -10,7 +10,7 @@
 //! - [`Vault::open`](crate::Vault::open) refuses an expired value with
 //!   [`VaultError::Expired`](crate::VaultError::Expired), unless its subject is under a
 //!   [`LegalHold`] whose scope covers its category;
-//! - [`Vault::sweep`](crate::Vault::sweep) destroys the keys of epochs that have ended:
+//! - [`Operator::sweep`](crate::Operator::sweep) destroys the keys of epochs that have ended:
 //!   the sealed contents of every value expiring in them, in every copy and backup,
 //!   become undecryptable at once (once no key-store backup from before the sweep
 //!   remains), without touching a record; headers (subject id, dates) stay readable. A
@@ -18,14 +18,14 @@
 //!   opens only for the purposes and categories of the hold's [`HoldScope`] (GDPR
 //!   Art. 18(2)), every other purpose gets
 //!   [`VaultError::RestrictedByHold`](crate::VaultError::RestrictedByHold);
-//! - [`Vault::erase`](crate::Vault::erase) destroys a subject's keys and escrows, so
+//! - [`Operator::erase`](crate::Operator::erase) destroys a subject's keys and escrows, so
 //!   their sealed contents become unreadable (subject ids, dates, plain fields and kept
 //!   evidence remain: `docs/retention.md`), and returns an [`ErasureReceipt`].
 //!
 //! A period may run from an event instead of from collection
 //! ([`Retention::AfterEvent`]: `"3y after end of contract"`): the value's key then
 //! mixes a per-(subject, anchor, period) anchor key, which the sweep destroys once the
-//! event recorded with [`Vault::record_event`](crate::Vault::record_event) + the period
+//! event recorded with [`Operator::record_event`](crate::Operator::record_event) + the period
 //! has passed ([`Anchor`], [`AnchorEvent`]).
 //!
 //! Hold records and tombstones are append-only and authenticated ([`IntegrityKey`]):
@@ -91,7 +91,7 @@ pub enum Retention {
     /// explicit choice: nothing falls back to it (GDPR Art. 25(2), `docs/retention.md`).
     UntilErased,
     /// A period that runs from an event unknown at collection, recorded later with
-    /// [`Vault::record_event`](crate::Vault::record_event): written
+    /// [`Operator::record_event`](crate::Operator::record_event): written
     /// `"3y after end of contract"`, `"6y after end of employment"` or
     /// `"24m after last contact"` (`d`, `m` or `y`, 1 to 16,383). Until the event is
     /// recorded the value does not expire; from the event + `period` it is refused, and

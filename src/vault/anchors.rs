@@ -1,50 +1,28 @@
 //! Retention periods that run from an event (`docs/retention.md`, "Periods from an
-//! event"): recording events, the anchor key behind each (subject, anchor, period), and
-//! the expiry of anchored values by their subject's recorded event.
+//! event"), on the vault: recording events (through the [`Operator`](super::Operator)),
+//! sealing a value kept after one, and the expiry of anchored values by their
+//! subject's recorded event. The anchor keys themselves are the key ring's
+//! (`keyring/anchors.rs`); the sweep that destroys them is in `sweep.rs`.
 
 use chrono::{DateTime, SubsecRound, Utc};
 
 use super::{Vault, VaultError};
+use crate::access::Actor;
 use crate::audit::EventKind;
-use crate::format;
-use crate::keys::KeyName;
-use crate::retention::{Anchor, AnchorEvent, anchored_end, from_anchor_code};
+use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError};
+use crate::retention::{Anchor, AnchorEvent, from_anchor_code};
 use crate::subject::SubjectId;
 
 impl Vault {
-    /// Records that `anchor` happened for `subject` at `at` (the end of their
-    /// contract, of their employment, their last contact): every value of theirs kept
-    /// for a period after that event ([`Retention::AfterEvent`](crate::Retention::AfterEvent))
-    /// is refused from `at` + its period on, and the first [`sweep`](Self::sweep) after
-    /// that destroys its anchor key, unless a legal hold binds the subject (then the
-    /// data opens only for the hold's purposes, as for any expired data).
-    ///
-    /// Records are append-only and authenticated in the key store. A period runs from
-    /// the **latest** `at` recorded for its subject and anchor, so recording an earlier
-    /// time never moves an end back; recording a later one (a new contact, a renewed
-    /// contract) moves it forward, until the key is destroyed. `at` is kept in whole
-    /// seconds and may not be after now ([`VaultError::EventInFuture`]). Refused with
-    /// [`VaultError::Shredded`] for an erased subject. Audited as `anchor_event`.
-    ///
-    /// ```
-    /// use custodian::keys::LocalMasterKey;
-    /// use custodian::retention::Anchor;
-    /// use custodian::{Context, Personal, Retention, SubjectId, Vault, categories::Email};
-    /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
-    /// let alice = SubjectId::new("cus_1")?;
-    /// let ctx = Context::new("customer", "email")?.retain(Retention::parse("3y after end of contract")?);
-    /// let sealed = vault.seal(&Personal::<String, Email>::new(alice.clone(), "a@example.com".into()), &ctx)?;
-    /// vault.record_event(&alice, Anchor::ContractEnd, chrono::Utc::now())?;
-    /// assert_eq!(vault.events_of(&alice)?.len(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn record_event(
+    /// [`Operator::record_event`](super::Operator::record_event), by `by`.
+    pub(super) fn op_record_event(
         &self,
+        by: &Actor,
         subject: &SubjectId,
         anchor: Anchor,
         at: DateTime<Utc>,
     ) -> Result<AnchorEvent, VaultError> {
-        self.audited(EventKind::AnchorEvent, subject, || {
+        self.audited(EventKind::AnchorEvent, subject, by, || {
             let now = self.clock.now().trunc_subsecs(0);
             let at = at.trunc_subsecs(0);
             if at > now {
@@ -56,25 +34,17 @@ impl Vault {
                 at,
                 recorded_at: now,
             };
-            let reference = self.subject_ref(subject)?;
-            if !self
-                .store
-                .record_event(&event, &reference, self.retention_key()?)?
-            {
-                return Err(VaultError::Shredded);
-            }
+            self.keys.record_event(&event)?;
             Ok(event)
         })
     }
 
     /// Every event recorded for `subject`, oldest first. Fails with
     /// [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered)
-    /// if a record was forged or edited in the store.
+    /// if a record was forged or edited in the store. Events are recorded with
+    /// [`Operator::record_event`](super::Operator::record_event).
     pub fn events_of(&self, subject: &SubjectId) -> Result<Vec<AnchorEvent>, VaultError> {
-        let reference = self.subject_ref(subject)?;
-        Ok(self
-            .store
-            .events(subject, &reference, self.retention_key()?)?)
+        self.keys.events(subject)
     }
 
     /// When values of `subject` whose header code is `code` expire: `None` while the
@@ -84,7 +54,7 @@ impl Vault {
         subject: &SubjectId,
         code: u32,
     ) -> Result<Option<i64>, VaultError> {
-        Ok(anchored_end(code, &self.events_of(subject)?))
+        self.keys.anchored_end(subject, code)
     }
 
     /// Refuses to seal a value of `subject` kept after the event `code` names if the
@@ -100,77 +70,38 @@ impl Vault {
         {
             return Err(VaultError::EventPeriodEnded {
                 anchor,
-                at: DateTime::from_timestamp(end, 0).unwrap_or(DateTime::<Utc>::MAX_UTC),
+                at: super::retention::expiry_time(end),
             });
         }
         Ok(())
     }
 
-    /// The subject's share of their anchor key for `code`, for sealing: the key is
-    /// created on first use (refused for a shredded subject).
-    pub(super) fn anchor_share_for_seal(
+    /// [`seal_encoded`](Self::seal_encoded) for a value kept after an event: the same
+    /// one way to a data key ([`seal_with`](super::keyring::KeyRing::seal_with)), whose
+    /// `epoch` is the header code (the key ring mixes in the anchor key's share), and
+    /// the header carries the code with `expires` sealed as `NEVER`.
+    pub(super) fn seal_anchored(
         &self,
         subject: &SubjectId,
-        code: u32,
-    ) -> Result<zeroize::Zeroizing<[u8; 32]>, VaultError> {
-        let name = anchor_key_name(subject, code)?;
-        let key = self
-            .named_secret(&name, true)?
-            .ok_or(VaultError::Shredded)?;
-        Ok(format::anchor_share(&key[..], subject.as_str(), code))
-    }
-
-    /// The subject's share of their anchor key for `code`, for opening. A missing key
-    /// whose event + period has passed was destroyed by a sweep: `Expired`.
-    pub(super) fn anchor_share_for_open(
-        &self,
-        subject: &SubjectId,
-        code: u32,
-    ) -> Result<zeroize::Zeroizing<[u8; 32]>, VaultError> {
-        let name = anchor_key_name(subject, code)?;
-        if let Some(key) = self.named_secret(&name, false)? {
-            return Ok(format::anchor_share(&key[..], subject.as_str(), code));
-        }
-        if self.is_shredded(subject)? {
-            return Err(VaultError::Shredded);
-        }
-        match self.anchored_end(subject, code)? {
-            Some(end) if self.clock.unix_seconds() >= end => Err(VaultError::Expired {
-                at: DateTime::from_timestamp(end, 0).unwrap_or(DateTime::<Utc>::MAX_UTC),
-            }),
-            _ => Err(VaultError::AnchorKeyNotFound {
-                anchor: name_anchor(&name),
-            }),
-        }
-    }
-
-    /// Destroys the anchor keys that are due (event + period passed, subject not
-    /// held) and forgets their cached keys; returns how many subjects lost one.
-    pub(super) fn sweep_anchor_keys(&self) -> Result<usize, VaultError> {
-        let swept = self
-            .store
-            .sweep_anchor_keys(self.clock.now(), self.retention_key()?)?;
-        for subject in &swept {
-            self.cache.evict(subject);
-        }
-        Ok(swept.len())
-    }
-}
-
-/// The name of the subject's anchor key for values with header code `code`; a code
-/// no vault writes (an unknown anchor id or unit) is an altered header: `Decrypt`.
-fn anchor_key_name(subject: &SubjectId, code: u32) -> Result<KeyName, VaultError> {
-    let (anchor, period) = from_anchor_code(code).ok_or(VaultError::Decrypt)?;
-    Ok(KeyName::Anchor {
-        subject: subject.clone(),
-        anchor,
-        period,
-    })
-}
-
-fn name_anchor(name: &KeyName) -> Anchor {
-    match name {
-        KeyName::Anchor { anchor, .. } => *anchor,
-        _ => Anchor::ContractEnd,
+        (category, context): (&'static str, &[u8; CONTEXT_DIGEST_LEN]),
+        (dates, code): (Dates, u32),
+        size_hint: usize,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<Vec<u8>, VaultError> {
+        self.keys.seal_with(subject, category, code, |key| {
+            format::seal_anchored(
+                key.key,
+                key.algorithm,
+                subject.as_str(),
+                key.version,
+                code,
+                dates.collected,
+                key.nonce,
+                context,
+                size_hint,
+                encode,
+            )
+            .ok_or_else(|| VaultError::Format(FormatError::BadSubject))
+        })?
     }
 }

@@ -176,29 +176,13 @@ impl Vault {
         query_both(trail, p)
     }
 
-    /// Records that `actor` exported `subject`'s data (a data subject access request,
-    /// Art. 15, or a portability request, Art. 20). Call it before handing the export
-    /// over, and do not hand it over if it fails: as with an open, an export that
-    /// cannot be accounted for should not happen. Does nothing on an unaudited vault.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use custodian::{Actor, SubjectId, Vault, audit::{AuditTrail, EventKind, MemorySink}};
-    /// # let trail = Arc::new(AuditTrail::new(MemorySink::new())?);
-    /// # let vault = Vault::builder(custodian::keys::LocalMasterKey::generate("kek")?, custodian::keys::MemoryKeyStore::new())
-    /// #     .audit(Arc::clone(&trail)).build();
-    /// let alice = SubjectId::new("cus_1")?;
-    /// vault.record_export(&alice, &Actor::staff("emp-7", "privacy-officer"))?;
-    /// assert_eq!(vault.access_history(&alice)?[0].kind, EventKind::Export);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn record_export(&self, subject: &SubjectId, actor: &Actor) -> Result<(), VaultError> {
-        self.audit_event(
-            EventKind::Export,
-            Some(subject),
-            Some(actor),
-            Outcome::Allowed,
-        )
+    /// [`Operator::record_export`](super::Operator::record_export), by `by`.
+    pub(super) fn op_record_export(
+        &self,
+        by: &Actor,
+        subject: &SubjectId,
+    ) -> Result<(), VaultError> {
+        self.audit_event(EventKind::Export, Some(subject), Some(by), Outcome::Allowed)
     }
 
     /// The subject's pseudonyms: from the memo while fresh, else from their secret in
@@ -208,20 +192,20 @@ impl Vault {
         subject: &SubjectId,
         create: Create,
     ) -> Result<Option<Pseudonyms>, VaultError> {
-        if let Some(p) = self.pseudonym_memo.get(subject, self.cache_ttl) {
+        if let Some(p) = self.pseudonym_memo.get(subject, self.keys.cache_ttl()) {
             return Ok(Some(p));
         }
         let name = KeyName::Pseudonym(subject.clone());
-        let mut secret = self.named_secret(&name, false)?;
+        let mut secret = self.keys.named_secret(&name, false)?;
         if secret.is_none() {
             let may_create = match create {
                 Create::No => false,
                 Create::Yes => true,
-                Create::IfKnown => self.store.latest(subject)?.is_some(),
+                Create::IfKnown => self.keys.has_subject_key(subject)?,
             };
             if may_create {
                 // Refused for a shredded subject: they get no new pseudonym.
-                secret = self.named_secret(&name, true)?;
+                secret = self.keys.named_secret(&name, true)?;
             }
         }
         let Some(secret) = secret else {
@@ -234,7 +218,7 @@ impl Vault {
             lifecycle: derive(LIFECYCLE_LABEL),
         };
         self.pseudonym_memo
-            .put(subject, &pseudonyms, self.cache_ttl);
+            .put(subject, &pseudonyms, self.keys.cache_ttl());
         Ok(Some(pseudonyms))
     }
 
@@ -270,7 +254,7 @@ impl Vault {
             Some(s) => self.pseudonym_for(kind, s, Create::Yes)?,
             None => None,
         };
-        event.actor = actor.or(self.operator.as_ref()).map(ActorRecord::from);
+        event.actor = actor.map(ActorRecord::from);
         event.outcome = outcome;
         trail.record(&event)?;
         Ok(())
@@ -284,13 +268,14 @@ impl Vault {
         kind: EventKind,
         subject: &SubjectId,
         scope: &HoldScope,
+        by: &Actor,
     ) -> Result<(), VaultError> {
         let Some(trail) = &self.audit else {
             return Ok(());
         };
         let mut event = AuditEvent::new(kind, self.clock.now());
         event.subject = self.pseudonym_for(kind, subject, Create::Yes)?;
-        event.actor = self.operator.as_ref().map(ActorRecord::from);
+        event.actor = Some(ActorRecord::from(by));
         event.purpose = Some(scope.purposes().join(","));
         event.category = Some(scope.categories().join(","));
         trail.record(&event)?;
@@ -298,11 +283,12 @@ impl Vault {
     }
 
     /// Runs an action on `subject` and records it (allowed or refused) as `kind`, by
-    /// the vault's operator. The pseudonym is taken first: an erasure destroys it.
+    /// `by`. The pseudonym is taken first: an erasure destroys it.
     pub(super) fn audited<R>(
         &self,
         kind: EventKind,
         subject: &SubjectId,
+        by: &Actor,
         action: impl FnOnce() -> Result<R, VaultError>,
     ) -> Result<R, VaultError> {
         let Some(trail) = &self.audit else {
@@ -310,7 +296,7 @@ impl Vault {
         };
         let mut event = AuditEvent::new(kind, self.clock.now());
         event.subject = self.pseudonym_for(kind, subject, Create::Yes)?;
-        event.actor = self.operator.as_ref().map(ActorRecord::from);
+        event.actor = Some(ActorRecord::from(by));
         let result = action();
         event.outcome = outcome_of(&result);
         trail.record(&event)?;

@@ -67,7 +67,7 @@ pub enum VaultError {
         /// When the exception ends.
         until: DateTime<Utc>,
     },
-    /// An erasure exception passed to [`Vault::erase_with`](crate::Vault::erase_with)
+    /// An erasure exception passed to [`Operator::erase_with`](crate::Operator::erase_with)
     /// cannot be honoured; nothing was erased.
     #[error("erasure exception refused: {reason}; nothing was erased")]
     BadErasureException {
@@ -163,7 +163,7 @@ pub enum VaultError {
         version: u32,
     },
     /// The value was sealed under a key version of its subject that was retired
-    /// ([`Vault::retire_subject_key_versions`](crate::Vault::retire_subject_key_versions))
+    /// ([`Operator::retire_subject_key_versions`](crate::Operator::retire_subject_key_versions))
     /// after the values under it were resealed: this copy was missed or is old.
     #[error(
         "key version {version} of this data subject was retired after its values were resealed: this copy was not resealed and can no longer be opened; use the resealed copy"
@@ -227,7 +227,7 @@ pub enum VaultError {
     ConsentNotEnded(Box<crate::consent::ConsentError>),
 }
 
-/// What [`Vault::shred`](crate::Vault::shred) destroyed.
+/// What [`Operator::shred`](crate::Operator::shred) destroyed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShredReport {
     /// Subject key versions deleted from the key store.
@@ -239,7 +239,7 @@ pub struct ShredReport {
     pub journal: JournalPurge,
 }
 
-/// What [`Vault::rewrap_keys`](crate::Vault::rewrap_keys) did.
+/// What [`Operator::rewrap_keys`](crate::Operator::rewrap_keys) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RewrapReport {
     /// Keys re-wrapped under the current master key by this call.
@@ -248,7 +248,7 @@ pub struct RewrapReport {
     pub journal: JournalPurge,
 }
 
-/// What [`Vault::sweep`](crate::Vault::sweep) did.
+/// What [`Operator::sweep`](crate::Operator::sweep) did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SweepReport {
     /// Epochs (days since 1970-01-01) whose keys were destroyed, ascending.
@@ -264,7 +264,7 @@ pub struct SweepReport {
     /// erasures are now complete.
     pub exceptions_ended: usize,
     /// Erasures requested under a legal hold
-    /// ([`Vault::request_erasure`](crate::Vault::request_erasure)) whose holds have
+    /// ([`Operator::request_erasure`](crate::Operator::request_erasure)) whose holds have
     /// ended, carried out by this sweep: their receipts, to keep.
     pub erasures_completed: Vec<crate::retention::ErasureReceipt>,
     /// Erasures still waiting for a hold to end.

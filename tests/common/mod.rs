@@ -12,7 +12,7 @@ use custodian::audit::AuditTrail;
 use custodian::categories::Email;
 use custodian::keys::{KeyStore, LocalMasterKey};
 use custodian::retention::ManualClock;
-use custodian::{Actor, Context, Personal, Retention, Sealed, SubjectId, Vault};
+use custodian::{Context, Personal, Retention, Sealed, SubjectId, Vault};
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
 
@@ -38,7 +38,7 @@ pub fn signer() -> Ed25519KeyPair {
 }
 
 /// A vault under master key "kek" (bytes of 1) on `store`, recording to `trail`, with
-/// the privacy officer "emp-7" as its operator.
+/// operations by the privacy officer "emp-7" (`Vault::operator`) in the tests.
 pub fn audited_vault(
     store: impl KeyStore + 'static,
     trail: &Arc<AuditTrail>,
@@ -47,7 +47,6 @@ pub fn audited_vault(
     Vault::builder(LocalMasterKey::from_slice("kek", &[1; 32]).unwrap(), store)
         .clock(clock.clone())
         .audit(Arc::clone(trail))
-        .operator(Actor::staff("emp-7", "privacy-officer"))
         .build()
 }
 

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use custodian::SubjectId;
 use custodian::keys::{KeyName, KeyStore, StoredKey, WrappedKey};
 use custodian::retention::{
-    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, RetentionCounts, ShredCounts,
-    SubjectRef,
+    AnchorEvent, EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, RetentionCounts,
+    ShredCounts, SubjectRef,
 };
 use custodian::store::StoreError;
 
@@ -125,6 +125,29 @@ impl<S: KeyStore, H: StoreHook> KeyStore for Forwarding<S, H> {
         let holds = self.inner.holds(s, k);
         self.hook.after_holds(s);
         holds
+    }
+    fn record_event(
+        &self,
+        e: &AnchorEvent,
+        r: &SubjectRef,
+        k: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        self.inner.record_event(e, r, k)
+    }
+    fn events(
+        &self,
+        s: &SubjectId,
+        r: &SubjectRef,
+        k: &IntegrityKey,
+    ) -> Result<Vec<AnchorEvent>, StoreError> {
+        self.inner.events(s, r, k)
+    }
+    fn sweep_anchor_keys(
+        &self,
+        now: DateTime<Utc>,
+        k: &IntegrityKey,
+    ) -> Result<Vec<SubjectId>, StoreError> {
+        self.inner.sweep_anchor_keys(now, k)
     }
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
         self.inner.purge_journal()

@@ -1,7 +1,7 @@
 // `Category` is sealed: only `category!` implements it. A hand-written impl could reuse
 // a built-in's name ("user.health_and_medical") with `Ordinary` sensitivity, and re-type
 // sealed health data to it for a purpose with no Art. 9(2) condition.
-use custodian::category::CcpaSensitive;
+use custodian::CcpaSensitive;
 use custodian::{Category, Sensitivity};
 
 pub enum NotHealth {}

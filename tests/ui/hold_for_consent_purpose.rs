@@ -3,7 +3,7 @@
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
 use custodian::retention::HoldScope;
-use custodian::{SubjectId, Vault};
+use custodian::{Actor, SubjectId, Vault};
 
 custodian::purpose! {
     pub struct Offers { basis: Consent, description: "Email offers.", uses: [Email] }
@@ -12,6 +12,7 @@ custodian::purpose! {
 fn main() {
     let vault = Vault::in_memory(LocalMasterKey::generate("kek").unwrap());
     let alice = SubjectId::new("cus_1").unwrap();
-    let _ = vault.hold::<Offers>(&alice, "case 1", None);
+    let dpo = vault.operator(Actor::staff("emp-7", "privacy-officer"));
+    let _ = dpo.hold::<Offers>(&alice, "case 1", None);
     let _ = HoldScope::purpose::<Offers>();
 }

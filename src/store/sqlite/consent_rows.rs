@@ -493,11 +493,11 @@ mod tests {
         let report = ledger.verify(None).unwrap();
         assert_eq!((report.events, report.floors), (1, 1));
         ledger
-            .check::<Promo>(&crate::SubjectId::new("a").unwrap(), t0)
+            .check::<Promo>(&crate::SubjectId::new("a").unwrap())
             .unwrap();
         ledger.erase(&crate::SubjectId::new("a").unwrap()).unwrap();
         assert!(matches!(
-            ledger.check::<Promo>(&crate::SubjectId::new("a").unwrap(), t0),
+            ledger.check::<Promo>(&crate::SubjectId::new("a").unwrap()),
             Err(ConsentError::Erased { .. })
         ));
         store
