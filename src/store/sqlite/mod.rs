@@ -533,11 +533,16 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Refuse another application's file before anything is written to it (switching
         // to WAL writes the header); `migrate` checks again inside its transaction.
-        check_file(&conn)?;
+        check_file_at_once(&conn)?;
         conn.pragma_update(None, "secure_delete", "ON")?;
-        // The pragma answers with the mode actually in force.
-        let mode: String =
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        // The pragma answers with the mode actually in force. SQLite answers it with
+        // "database is locked" at once, without the busy handler, while another
+        // connection holds the lock it needs (another process switching or migrating
+        // the same fresh file, or the last connection closing and removing the log):
+        // retried here for as long as the busy timeout would have waited.
+        let mode: String = retry_while_busy(|| {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        })?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::JournalMode { mode });
         }
@@ -559,6 +564,28 @@ impl SqliteStore {
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         self.conn.lock().map_err(|_| StoreError::Poisoned)
+    }
+}
+
+/// Runs `step` again while SQLite reports the database busy or locked, with a short
+/// growing pause between tries, until [`BUSY_TIMEOUT`] has passed; then returns its
+/// last error. For the steps SQLite does not give to the busy handler.
+fn retry_while_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            done => return done,
+        }
     }
 }
 
@@ -588,6 +615,20 @@ fn check_and_migrate(conn: &Connection) -> Result<(), StoreError> {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     }
     Ok(())
+}
+
+/// [`check_file`] in one read transaction: its reads see one state of the file, not a
+/// schema version read before another process's migration committed and a count of
+/// objects read after (which looked like another application's file).
+fn check_file_at_once(conn: &Connection) -> Result<(i32, i64), StoreError> {
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let checked = check_file(conn);
+    // Nothing was written: ending the read cannot lose anything, and its error, if
+    // any, is reported only when the check itself passed.
+    let ended = conn.execute_batch("COMMIT");
+    let checked = checked?;
+    ended?;
+    Ok(checked)
 }
 
 /// Whether the file is a custodian store this build can open (or a new, empty file):
