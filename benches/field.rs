@@ -21,7 +21,7 @@ use aes_gcm::aead::{Aead, KeyInit};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use custodian::categories::Communications;
 use custodian::keys::LocalMasterKey;
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -117,7 +117,7 @@ fn setup() -> Setup {
     );
     let audited = Vault::builder(
         LocalMasterKey::from_slice("bench", &KEY).unwrap(),
-        custodian::keys::MemoryKeyStore::new(),
+        custodian::memory::MemoryKeyStore::new(),
     )
     .audit(trail)
     .build();

@@ -10,7 +10,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_ma
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{Context, Personal, Retention, SubjectId, Vault};
 
 custodian::purpose! {

@@ -8,7 +8,7 @@ use custodian::categories::{Communications, Email, Name};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, EvidenceKey};
 use custodian::keys::LocalMasterKey;
 use custodian::retention::{HoldScope, ManualClock};
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, SubjectId, Vault, VaultError,
 };

@@ -1,5 +1,15 @@
 //! Categories of personal data: what kind of data a value is.
 
+/// Written by `category!` beside each `Category` impl; the supertrait that seals
+/// [`Category`], so a category's name and sensitivity come from a
+/// declaration `category!` checked (a valid name, not a built-in's).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not declared with `category!`: `Category` cannot be implemented by hand",
+    label = "`Category` is sealed: only `category!` implements it",
+    note = "declare the category with `custodian::category! {{ pub struct {Self} {{ name: \"...\", description: \"...\" }} }}`; a name of a built-in category (`custodian::categories`) is refused there, use the built-in type instead"
+)]
+pub trait DeclaredCategory {}
+
 /// A kind of personal data, such as an email address or a payment card number.
 ///
 /// Categories are zero-sized (uninhabited) types used as the `C` in
@@ -11,7 +21,7 @@
 /// refuses a built-in category's name, so a look-alike (`user.health_and_medical` as
 /// `Ordinary` data) cannot stand in for a built-in. A hand-written `impl Category` does
 /// not compile (`docs/architecture.md`, "Sealed traits").
-pub trait Category: 'static + Send + Sync + crate::__private::seal_v1::DeclaredCategory {
+pub trait Category: 'static + Send + Sync + DeclaredCategory {
     /// Dotted taxonomy name, e.g. `user.contact.email`.
     const NAME: &'static str;
     /// What a privacy notice says this category is.

@@ -64,6 +64,16 @@ pub trait Purpose: 'static + Send + Sync {
     };
 }
 
+/// Written by `purpose!` beside each `Uses<C>`, from the same `uses: [...]`
+/// list as the purpose's `CATEGORIES`; the supertrait that seals
+/// [`Uses`].
+#[diagnostic::on_unimplemented(
+    message = "purpose `{Self}` does not declare `{C}` in its `purpose!`: `Uses<{C}>` cannot be implemented by hand",
+    label = "`Uses` is sealed: only `purpose!` implements it, from its `uses: [...]` list",
+    note = "add `{C}` to the `uses: [...]` list of `{Self}` in its `purpose!` declaration, so that its record of processing (`{Self}::INFO`) lists it too"
+)]
+pub trait DeclaredUse<C> {}
+
 /// The declaration "purpose `Self` processes category `C`". Written by
 /// [`purpose!`](macro@crate::purpose) from its `uses` list; reading a `Personal<T, C>` for a
 /// purpose requires it, so the compiler rejects undeclared processing.
@@ -77,7 +87,7 @@ pub trait Purpose: 'static + Send + Sync {
 /// [`Purpose::CATEGORIES`], so the record of processing (`INFO`) and what the compiler
 /// allows cannot disagree. A hand-written `impl Uses<Health> for Receipts {}` does not
 /// compile.
-pub trait Uses<C: Category>: Purpose + crate::__private::seal_v1::DeclaredUse<C> {}
+pub trait Uses<C: Category>: Purpose + DeclaredUse<C> {}
 
 /// The run-time view of a [`Purpose`] declaration: one entry of the record of
 /// processing (Art. 30(1)(b) purposes, (c) categories of personal data).

@@ -6,12 +6,14 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::Email;
-use custodian::keys::{KeyName, KeyStore, LocalMasterKey, MemoryKeyStore};
+use custodian::keys::{KeyName, KeyStore, LocalMasterKey};
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::{Anchor, Clock, EventPeriod, ManualClock};
-use custodian::store::{SqliteStore, StoreError};
+use custodian::sqlite::SqliteStore;
+use custodian::store::StoreError;
 use custodian::{
     Access, Actor, Context, Operator, Personal, PersonalData, Retention, Sealed, SubjectId, Vault,
-    VaultError,
+    VaultError, VaultStore,
 };
 
 custodian::purpose! {
@@ -27,7 +29,7 @@ fn sid(s: &str) -> SubjectId {
     SubjectId::new(s).unwrap()
 }
 
-fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
+fn vault_on(store: impl VaultStore + 'static, clock: &ManualClock) -> Vault {
     Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
         .clock(clock.clone())
         .build()
@@ -78,13 +80,14 @@ fn open_for_claims(
 fn anchor_key(s: &SubjectId) -> KeyName {
     KeyName::Anchor {
         subject: s.clone(),
-        anchor: Anchor::ContractEnd,
-        period: EventPeriod::Years(3),
+        code: Anchor::ContractEnd
+            .header_code(EventPeriod::Years(3))
+            .unwrap(),
     }
 }
 
 /// Runs `test` on a memory store and on a SQLite file, each with its own clock at t0.
-fn on_both_stores(test: impl Fn(&dyn KeyStore, Vault, &ManualClock)) {
+fn on_both_stores(test: impl Fn(&dyn VaultStore, Vault, &ManualClock)) {
     let clock = ManualClock::new(t0());
     let memory = std::sync::Arc::new(MemoryKeyStore::new());
     test(&*memory, vault_on(memory.clone(), &clock), &clock);
@@ -214,24 +217,25 @@ fn sweep_destroys_due_anchor_key() {
             0,
             "not yet due"
         );
-        assert!(store.wrapped(&anchor_key(&a)).unwrap().is_some());
+        assert!(store.get(&anchor_key(&a)).unwrap().is_some());
         clock.advance(TimeDelta::days(2));
         assert_eq!(op(&v).sweep().unwrap().anchor_subjects_swept, 1);
         assert!(
-            store.wrapped(&anchor_key(&a)).unwrap().is_none(),
+            store.get(&anchor_key(&a)).unwrap().is_none(),
             "a's key is gone"
         );
         let six_name = KeyName::Anchor {
             subject: a.clone(),
-            anchor: Anchor::ContractEnd,
-            period: EventPeriod::Years(6),
+            code: Anchor::ContractEnd
+                .header_code(EventPeriod::Years(6))
+                .unwrap(),
         };
         assert!(
-            store.wrapped(&six_name).unwrap().is_some(),
+            store.get(&six_name).unwrap().is_some(),
             "the 6-year key waits"
         );
         assert!(
-            store.wrapped(&anchor_key(&b)).unwrap().is_some(),
+            store.get(&anchor_key(&b)).unwrap().is_some(),
             "b's contract still runs"
         );
     });
@@ -246,7 +250,7 @@ fn a_key_created_after_its_event_is_swept_when_due() {
         let sealed = seal(&v, &a, after_contract());
         clock.set(t0() + TimeDelta::days(3 * 366));
         op(&v).sweep().unwrap();
-        assert!(store.wrapped(&anchor_key(&a)).unwrap().is_none());
+        assert!(store.get(&anchor_key(&a)).unwrap().is_none());
         assert!(matches!(
             open(&v, &sealed, &a),
             Err(VaultError::Expired { .. })
@@ -266,7 +270,7 @@ fn held_subject_anchor_key_survives_sweep() {
         clock.advance(TimeDelta::days(4 * 365));
         op(&v).sweep().unwrap();
         assert!(
-            store.wrapped(&anchor_key(&a)).unwrap().is_some(),
+            store.get(&anchor_key(&a)).unwrap().is_some(),
             "kept under the hold"
         );
         // Art. 18(2): past its period, held data opens only for the hold's purpose.
@@ -284,7 +288,7 @@ fn held_subject_anchor_key_survives_sweep() {
             Err(VaultError::Expired { .. })
         ));
         op(&v).sweep().unwrap();
-        assert!(store.wrapped(&anchor_key(&a)).unwrap().is_none());
+        assert!(store.get(&anchor_key(&a)).unwrap().is_none());
         assert!(matches!(
             open_for_claims(&v, &sealed, &a),
             Err(VaultError::Expired { .. })
@@ -299,7 +303,7 @@ fn erase_destroys_anchor_keys() {
         let sealed = seal(&v, &a, after_contract());
         op(&v).record_event(&a, Anchor::LastContact, t0()).unwrap();
         op(&v).erase(&a).unwrap();
-        assert!(store.wrapped(&anchor_key(&a)).unwrap().is_none());
+        assert!(store.get(&anchor_key(&a)).unwrap().is_none());
         assert!(matches!(open(&v, &sealed, &a), Err(VaultError::Shredded)));
         assert!(
             v.events_of(&a).unwrap().is_empty(),
@@ -323,7 +327,7 @@ fn an_erasure_exception_keeps_values_kept_after_an_event() {
             custodian::retention::ErasureException::keep::<Claims, Email>("§ 257 HGB", until);
         op(&v).erase_with(&a, &[keep]).unwrap();
         assert!(
-            store.wrapped(&anchor_key(&a)).unwrap().is_some(),
+            store.get(&anchor_key(&a)).unwrap().is_some(),
             "kept for the exception"
         );
         assert_eq!(
@@ -337,7 +341,7 @@ fn an_erasure_exception_keeps_values_kept_after_an_event() {
         clock.set(until);
         op(&v).sweep().unwrap();
         assert!(
-            store.wrapped(&anchor_key(&a)).unwrap().is_none(),
+            store.get(&anchor_key(&a)).unwrap().is_none(),
             "gone with the exception"
         );
         assert!(matches!(
@@ -361,7 +365,7 @@ fn sealing_for_an_erased_subject_creates_no_anchor_key() {
             Err(VaultError::Shredded)
         ));
         assert!(
-            store.wrapped(&anchor_key(&a)).unwrap().is_none(),
+            store.get(&anchor_key(&a)).unwrap().is_none(),
             "no key material is created for an erased subject"
         );
     });
@@ -436,7 +440,7 @@ fn an_event_in_the_future_is_refused() {
 
 #[test]
 fn rewrap_moves_anchor_keys_to_the_new_master_key() {
-    fn check(store: impl KeyStore + Clone + 'static) {
+    fn check(store: impl VaultStore + Clone + 'static) {
         let clock = ManualClock::new(t0());
         let v = vault_on(store.clone(), &clock);
         let a = sid("cus_a");
@@ -447,7 +451,7 @@ fn rewrap_moves_anchor_keys_to_the_new_master_key() {
             .clock(clock.clone())
             .build();
         op(&rotating).rewrap_keys().unwrap();
-        let key = store.wrapped(&anchor_key(&a)).unwrap().unwrap();
+        let key = store.get(&anchor_key(&a)).unwrap().unwrap();
         assert_eq!(key.master_id, "kek-2");
         // Only the new master key from here on.
         let only_new = Vault::builder(new_master(), store).clock(clock).build();
@@ -566,7 +570,7 @@ fn forged_event_record_is_refused() {
     assert!(
         SqliteStore::open(&path)
             .unwrap()
-            .wrapped(&anchor_key(&a))
+            .get(&anchor_key(&a))
             .unwrap()
             .is_some(),
         "nothing destroyed on a forged record"

@@ -17,9 +17,9 @@ use custodian::audit::{
 };
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
-use custodian::keys::MemoryKeyStore;
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::{Clock, ManualClock};
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{Access, Actor, Sealed, SubjectId, Vault, VaultError};
 use proptest::prelude::*;
 

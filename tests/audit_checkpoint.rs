@@ -17,7 +17,7 @@ use custodian::audit::{
     ActorRecord, AuditError, AuditEvent, AuditTrail, Checkpoint, EventKind, JsonLinesSink,
     TrustedKey, VerifyError, chain_hash,
 };
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use ring::signature::Ed25519KeyPair;
 
 /// An access by `actor`, `i` seconds after t0.

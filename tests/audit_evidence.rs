@@ -20,7 +20,7 @@ use custodian::categories::Email;
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence, EvidenceRole};
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{Access, Actor, Sealed, SubjectId, Vault};
 
 custodian::purpose! {

@@ -16,8 +16,9 @@ use custodian::audit::{
     JsonLinesSink, MemorySink,
 };
 use custodian::categories::Email;
-use custodian::keys::{LocalMasterKey, MemoryKeyStore};
-use custodian::store::SqliteStore;
+use custodian::keys::LocalMasterKey;
+use custodian::memory::MemoryKeyStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{Access, Actor, Context, Personal, Retention, SubjectId, Vault};
 
 custodian::purpose! {

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink};
 use custodian::categories::Email;
-use custodian::keys::MemoryKeyStore;
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::ManualClock;
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{Access, Actor, Sealed, SubjectId, Vault};
 
 custodian::purpose! {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use custodian::audit::{AuditEvent, AuditQuery, AuditTrail, EventKind};
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{Access, Actor, Personal, Retention, Sealed, SubjectId, Vault};
 
 custodian::purpose! {

@@ -7,7 +7,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use custodian::categories::Communications;
-use custodian::keys::{LocalMasterKey, MemoryKeyStore};
+use custodian::keys::LocalMasterKey;
+use custodian::memory::MemoryKeyStore;
 use custodian::{Context, Personal, Retention, SubjectId, Vault};
 
 struct Counting;

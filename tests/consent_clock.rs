@@ -53,7 +53,7 @@ fn a_ledger_given_the_vaults_clock_decides_on_the_vaults_time() {
     let clock = ManualClock::new(far());
     let vault = Vault::builder(
         LocalMasterKey::from_slice("kek", &[1; 32]).unwrap(),
-        custodian::keys::MemoryKeyStore::new(),
+        custodian::memory::MemoryKeyStore::new(),
     )
     .clock(clock.clone())
     .build();

@@ -14,7 +14,8 @@ use custodian::consent::{
 };
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
-use custodian::store::{SqliteStore, StoreError};
+use custodian::sqlite::SqliteStore;
+use custodian::store::StoreError;
 use custodian::{Actor, SubjectId, Vault};
 use rusqlite::{Connection, params};
 
@@ -208,7 +209,7 @@ fn consent_entered_by_staff_is_recorded_and_audited_as_entered_by_them() {
     let vault = Arc::new(
         Vault::builder(
             LocalMasterKey::from_slice("kek", &[1; 32]).unwrap(),
-            custodian::keys::MemoryKeyStore::new(),
+            custodian::memory::MemoryKeyStore::new(),
         )
         .clock(clock.clone())
         .audit(Arc::clone(&trail))

@@ -8,7 +8,7 @@ use custodian::consent::{
     MemoryConsentStore, Notice,
 };
 use custodian::retention::ManualClock;
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{Actor, SubjectId};
 
 /// The purpose as first released: email and phone.

@@ -12,7 +12,8 @@ use custodian::consent::{
     Evidence, EvidenceKey, Notice,
 };
 use custodian::retention::ManualClock;
-use custodian::store::{SqliteStore, StoreError};
+use custodian::sqlite::SqliteStore;
+use custodian::store::StoreError;
 use custodian::{Actor, SubjectId};
 use rusqlite::{Connection, params};
 

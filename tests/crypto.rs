@@ -5,9 +5,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use custodian::categories::{Communications, Email, Phone};
-use custodian::keys::{
-    Algorithm, KeyName, KeyStore, LocalMasterKey, MasterKey, MemoryKeyStore, StoredKey, WrappedKey,
-};
+use custodian::keys::{Algorithm, KeyName, KeyStore, LocalMasterKey, MasterKey, WrappedKey};
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::ManualClock;
 use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
 use proptest::prelude::*;
@@ -230,14 +229,15 @@ fn wrapped_key_copied_to_another_subject_does_not_unwrap() {
         &body_ctx(),
     )
     .unwrap();
-    let a_key = store.latest(&a).unwrap().unwrap();
+    let (version, a_key) = store.latest(&a).unwrap().unwrap();
     store
         .insert(
-            &StoredKey {
+            &KeyName::Subject {
                 subject: b.clone(),
-                ..a_key
+                version,
             },
-            &v.subject_ref(&b).unwrap(),
+            &a_key,
+            Some(&v.subject_ref(&b).unwrap()),
         )
         .unwrap();
     let err = v
@@ -342,15 +342,17 @@ fn the_vault_opens_a_vector_given_its_wrapped_keys() {
     let reference = custodian::retention::SubjectRef::parse(&format!("sref1:{}", "0".repeat(64)));
     store
         .insert(
-            &StoredKey {
+            &KeyName::Subject {
                 subject: subject.clone(),
                 version: 1,
+            },
+            &WrappedKey {
                 master_id: "m1".into(),
                 wrapped: m
                     .wrap(&hex(v["subject_key"].as_str().unwrap()), &aad)
                     .unwrap(),
             },
-            &reference.unwrap(),
+            reference.as_ref(),
         )
         .unwrap();
     let epoch = v["epoch"].as_u64().unwrap() as u32;
@@ -363,7 +365,7 @@ fn the_vault_opens_a_vector_given_its_wrapped_keys() {
             .unwrap(),
     };
     store
-        .insert_wrapped(&KeyName::Epoch(epoch), &wrapped, None)
+        .insert(&KeyName::Epoch(epoch), &wrapped, None)
         .unwrap();
     let collected = v["collected"].as_i64().unwrap();
     let clock = ManualClock::new(chrono::DateTime::from_timestamp(collected, 0).unwrap());

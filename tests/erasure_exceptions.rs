@@ -5,12 +5,13 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::categories::{Email, PostalAddress};
-use custodian::keys::{KeyStore, LocalMasterKey, MemoryKeyStore};
+use custodian::keys::LocalMasterKey;
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::{ErasureException, ManualClock};
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 use custodian::{
     Access, Actor, Category, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault,
-    VaultError,
+    VaultError, VaultStore,
 };
 
 custodian::purpose! {
@@ -41,7 +42,7 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
 }
 
-fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
+fn vault_on(store: impl VaultStore + 'static, clock: &ManualClock) -> Vault {
     Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
         .clock(clock.clone())
         .record::<Customer>()
@@ -120,7 +121,7 @@ fn keep_address(until: DateTime<Utc>) -> ErasureException {
 }
 
 /// Opens a key store (again): the same memory store, or the SQLite file reopened.
-type OpenStore = Box<dyn Fn() -> Box<dyn KeyStore>>;
+type OpenStore = Box<dyn Fn() -> Box<dyn VaultStore>>;
 
 fn stores(dir: &std::path::Path) -> Vec<(&'static str, OpenStore)> {
     let path = dir.join("k.db");
@@ -128,11 +129,11 @@ fn stores(dir: &std::path::Path) -> Vec<(&'static str, OpenStore)> {
     vec![
         (
             "memory",
-            Box::new(move || Box::new(memory.clone()) as Box<dyn KeyStore>),
+            Box::new(move || Box::new(memory.clone()) as Box<dyn VaultStore>),
         ),
         (
             "sqlite",
-            Box::new(move || Box::new(SqliteStore::open(&path).unwrap()) as Box<dyn KeyStore>),
+            Box::new(move || Box::new(SqliteStore::open(&path).unwrap()) as Box<dyn VaultStore>),
         ),
     ]
 }

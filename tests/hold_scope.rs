@@ -14,9 +14,11 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use custodian::audit::{AuditTrail, EventKind, MemorySink};
 use custodian::categories::{Email, Phone};
 use custodian::consent::{Channel, ConsentLedger, ConsentMethod, Evidence};
-use custodian::keys::{LocalMasterKey, MemoryKeyStore};
+use custodian::keys::LocalMasterKey;
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::{HoldError, HoldScope, ManualClock};
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
+use custodian::store::StoreError;
 use custodian::{
     Access, Actor, Context, Personal, PersonalData, Retention, Sealed, SubjectId, Vault, VaultError,
 };
@@ -457,4 +459,51 @@ fn a_hold_stored_without_a_scope_keeps_data_but_opens_it_for_no_purpose() {
             .erase(&a),
         Err(VaultError::UnderLegalHold { .. })
     ));
+}
+
+/// A backend outside the crate (PostgreSQL, say) stores a hold's scope as two lists of
+/// names and rebuilds it when it lists the holds: the rebuilt scope is the one placed.
+#[test]
+fn an_out_of_crate_backend_rebuilds_a_stored_hold_scope() {
+    let placed = HoldScope::purpose::<Claims>()
+        .or_purpose::<Crm>()
+        .only::<Email>();
+    let rebuilt =
+        HoldScope::from_stored(placed.purposes().to_vec(), placed.categories().to_vec()).unwrap();
+    assert_eq!(rebuilt, placed);
+    assert!(rebuilt.permits("legal-claims", "user.contact.email"));
+    assert!(rebuilt.permits("crm", "user.contact.email"));
+    assert!(!rebuilt.permits("legal-claims", "user.contact.phone_number"));
+    assert!(!rebuilt.permits("marketing", "user.contact.email"));
+    // A scope recorded before scopes existed (no names) keeps nothing for anyone.
+    let legacy = HoldScope::from_stored(Vec::new(), Vec::new()).unwrap();
+    assert!(!legacy.covers("user.contact.email"));
+}
+
+/// Names a backend read back that no declaration could have written are a damaged or
+/// edited store, refused as `StoreError::Corrupt`, never turned into a scope.
+#[test]
+fn a_malformed_stored_hold_scope_is_refused_as_corrupt() {
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for (purposes, categories) in [
+        (names(&[""]), names(&["user.contact.email"])),
+        (names(&["legal-claims\n"]), names(&["user.contact.email"])),
+        (names(&["legal-claims"]), names(&["User.Contact.Email"])),
+        (names(&["legal-claims"]), names(&["email"])),
+        (names(&["legal-claims"]), names(&["user..email"])),
+        (
+            names(&["legal-claims", "legal-claims"]),
+            names(&["user.contact.email"]),
+        ),
+        (
+            names(&["legal-claims"]),
+            names(&["user.contact.email", "user.contact.email"]),
+        ),
+    ] {
+        let r = HoldScope::from_stored(purposes.clone(), categories.clone());
+        assert!(
+            matches!(r, Err(StoreError::Corrupt { .. })),
+            "{purposes:?} {categories:?}: {r:?}"
+        );
+    }
 }

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use custodian::categories::Email;
-use custodian::keys::{KeyError, KeyStore, LocalMasterKey, MasterKey, MemoryKeyStore};
-use custodian::retention::IntegrityKey;
+use custodian::keys::{KeyError, KeyStore, LocalMasterKey, MasterKey};
+use custodian::memory::MemoryKeyStore;
+use custodian::retention::{IntegrityKey, RetentionStore};
 use custodian::{Access, Actor, Context, Personal, Sealed, SubjectId, Vault, VaultError};
 use zeroize::Zeroizing;
 
@@ -107,7 +108,7 @@ fn a_key_of_the_wrong_length_from_a_custom_master_key_is_refused() {
             ),
             "rewrap, {len}"
         );
-        assert_eq!(store.latest(&s).unwrap().unwrap().master_id, "m1");
+        assert_eq!(store.latest(&s).unwrap().unwrap().1.master_id, "m1");
         assert_eq!(open(&good, &sealed, &s).unwrap(), "a@example.com");
     }
 }

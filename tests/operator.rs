@@ -11,7 +11,7 @@ use chrono::TimeDelta;
 use common::{audited_vault, sid, t0};
 use custodian::audit::{AuditQuery, AuditTrail, EventKind, MemorySink, Outcome};
 use custodian::categories::Email;
-use custodian::keys::MemoryKeyStore;
+use custodian::memory::MemoryKeyStore;
 use custodian::retention::ManualClock;
 use custodian::{Actor, VaultError};
 

@@ -10,10 +10,12 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::stores::{Forwarding, StoreHook};
 use common::{sid, vault_on};
+use custodian::VaultStore;
 use custodian::categories::Email;
-use custodian::keys::{KeyName, KeyStore, MemoryKeyStore};
-use custodian::retention::{Anchor, HoldScope, LegalHold, ManualClock};
-use custodian::store::SqliteStore;
+use custodian::keys::{KeyName, KeyStore};
+use custodian::memory::MemoryKeyStore;
+use custodian::retention::{Anchor, HoldScope, LegalHold, ManualClock, RetentionStore};
+use custodian::sqlite::SqliteStore;
 use custodian::{
     Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
 };
@@ -87,7 +89,7 @@ fn run(hook: &Hook) {
 }
 
 impl StoreHook for Races {
-    fn before_insert_wrapped(&self, n: &KeyName) {
+    fn before_insert(&self, n: &KeyName) {
         if matches!(n, KeyName::Escrow { .. }) {
             run(&self.before_escrow);
         }
@@ -106,7 +108,7 @@ impl StoreHook for Races {
 /// A hold placed (through a second vault on the same store) after the sweep read the
 /// holds and before it destroyed the epoch: the hold returned `Ok`, so the data must
 /// survive the sweep.
-fn hold_placed_during_sweep(store: Arc<dyn KeyStore>) {
+fn hold_placed_during_sweep(store: Arc<dyn VaultStore>) {
     let clock = ManualClock::new(t0());
     let other = vault_on(Arc::clone(&store), &clock);
     let hooked = Arc::new(hooked(Arc::clone(&store)));
@@ -156,7 +158,7 @@ fn a_hold_placed_while_a_sweep_runs_keeps_the_data_on_sqlite() {
 /// forwarding store (recording the event, reading it at open, the anchor-key sweep): a
 /// hold placed after the sweep read the holds keeps the anchor key, and the first sweep
 /// after its release destroys it.
-fn hold_placed_during_anchor_sweep(store: Arc<dyn KeyStore>) {
+fn hold_placed_during_anchor_sweep(store: Arc<dyn VaultStore>) {
     let clock = ManualClock::new(t0());
     let other = Arc::new(vault_on(Arc::clone(&store), &clock));
     let hooked = Arc::new(hooked(Arc::clone(&store)));
@@ -219,7 +221,7 @@ fn a_hold_placed_while_a_sweep_runs_keeps_anchor_keys_on_sqlite() {
 
 /// A hold released (through a second vault) after the sweep read it as active and
 /// before the sweep stored the subject's escrow: no escrow may outlive the release.
-fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
+fn hold_released_during_sweep(store: Arc<dyn VaultStore>) {
     let clock = ManualClock::new(t0());
     let other = Arc::new(vault_on(Arc::clone(&store), &clock));
     let hooked = Arc::new(hooked(Arc::clone(&store)));
@@ -247,7 +249,7 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
         epoch,
     };
     assert!(
-        store.wrapped(&escrow).unwrap().is_none(),
+        store.get(&escrow).unwrap().is_none(),
         "an escrow outlived the release of the subject's last hold"
     );
     // And no later sweep leaves one behind either.
@@ -256,7 +258,7 @@ fn hold_released_during_sweep(store: Arc<dyn KeyStore>) {
         .operator(custodian::Actor::staff("emp-7", "privacy-officer"))
         .sweep()
         .unwrap();
-    assert!(store.wrapped(&escrow).unwrap().is_none());
+    assert!(store.get(&escrow).unwrap().is_none());
     let fresh = vault_on(Arc::clone(&store), &clock);
     assert!(matches!(
         open(&fresh, &sealed, &a),
@@ -280,7 +282,7 @@ fn a_hold_released_while_a_sweep_runs_leaves_no_escrow_on_sqlite() {
 /// A hold placed (through a second vault) after the erasure checked the subject's
 /// holds and before it destroyed the keys: the hold returned `Ok`, so the erasure must
 /// be refused and the data kept.
-fn hold_placed_during_erase(store: Arc<dyn KeyStore>) {
+fn hold_placed_during_erase(store: Arc<dyn VaultStore>) {
     let clock = ManualClock::new(t0());
     let other = Arc::new(vault_on(Arc::clone(&store), &clock));
     let hooked = Arc::new(hooked(Arc::clone(&store)));

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
-use custodian::store::SqliteStore;
+use custodian::sqlite::SqliteStore;
 
 /// Openers racing on each fresh file.
 const OPENERS: usize = 6;

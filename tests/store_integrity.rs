@@ -14,7 +14,8 @@ use chrono::{Duration, Utc};
 use custodian::categories::Email;
 use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
-use custodian::store::{SqliteStore, StoreError};
+use custodian::sqlite::SqliteStore;
+use custodian::store::StoreError;
 use custodian::{
     Access, Actor, Context, Personal, Retention, Sealed, SubjectId, Vault, VaultError,
 };
@@ -438,7 +439,7 @@ fn the_memory_store_keeps_the_same_records_and_reports_them() {
     let clock = ManualClock::new(Utc::now());
     let v = Vault::builder(
         LocalMasterKey::from_slice("kek-1", &[4; 32]).unwrap(),
-        custodian::keys::MemoryKeyStore::new(),
+        custodian::memory::MemoryKeyStore::new(),
     )
     .clock(clock.clone())
     .build();

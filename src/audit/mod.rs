@@ -22,7 +22,7 @@
 //!     pub struct Receipts { basis: Contract, description: "Email receipts.", uses: [Email] }
 //! }
 //! let trail = Arc::new(AuditTrail::new(MemorySink::new())?);
-//! let vault = Vault::builder(LocalMasterKey::generate("kek")?, custodian::keys::MemoryKeyStore::new())
+//! let vault = Vault::builder(LocalMasterKey::generate("kek")?, custodian::memory::MemoryKeyStore::new())
 //!     .audit(Arc::clone(&trail))
 //!     .build();
 //! let alice = SubjectId::new("cus_1")?;

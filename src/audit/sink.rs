@@ -6,7 +6,7 @@ use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, BATCH};
 
 /// Storage for audit entries. Implementations: [`MemorySink`],
 /// [`JsonLinesSink`](super::JsonLinesSink) and
-/// [`SqliteStore`](crate::store::SqliteStore).
+/// [`SqliteStore`](crate::sqlite::SqliteStore).
 ///
 /// `append` must either store the entry durably (as durable as the sink is) and
 /// return `Ok`, or return an error and store nothing: the trail does not advance, and
@@ -15,7 +15,7 @@ use super::{AuditEntry, AuditError, AuditEvent, AuditQuery, AuditRecord, BATCH};
 /// The [`AuditTrail`](super::AuditTrail) owns its sink and calls it one call at a
 /// time, so a sink needs no locking of its own (`append` takes
 /// `&mut self`, and a sink only has to be `Send`). To read a sink while a trail
-/// appends to it, share a handle: [`SqliteStore`](crate::store::SqliteStore) is one,
+/// appends to it, share a handle: [`SqliteStore`](crate::sqlite::SqliteStore) is one,
 /// and `Arc<MemorySink>` is a sink too; a JSON Lines file being written is read with
 /// [`JsonLinesSink::open_read_only`](super::JsonLinesSink::open_read_only).
 pub trait AuditSink: Send {

@@ -66,6 +66,7 @@ pub use evidence::{
 };
 pub use memory::MemoryConsentStore;
 pub use scope::{PurposeScope, ScopedCategory};
+#[cfg(feature = "sqlite")]
 pub(crate) use store::erasure_of;
 pub use store::{ConsentStatus, ConsentStore, StoredErasure};
 

@@ -143,7 +143,7 @@ pub struct StoredErasure {
 /// pseudonymised minimum under a terminal event, whose kept evidence is later purged.
 ///
 /// Implementations: [`MemoryConsentStore`](super::MemoryConsentStore) (tests, caches) and
-/// [`SqliteStore`](crate::store::SqliteStore) (the embedded durable default).
+/// [`SqliteStore`](crate::sqlite::SqliteStore) (the embedded durable default).
 pub trait ConsentStore: Send + Sync {
     /// Appends `event` at the end of the chain, linked with `key`, durably before
     /// returning; returns its position. The end is read and written in one transaction,

@@ -18,15 +18,13 @@
 
 mod cache;
 mod master;
-mod memory;
 mod nonce;
 mod store;
 
 pub(crate) use cache::{CachedKey, KeyCache, KeyRef, MAX_TTL as MAX_CACHE_TTL, Slot};
 pub(crate) use master::refuse_zero_key;
 pub use master::{KeyError, LocalMasterKey, MasterKey};
-pub use memory::MemoryKeyStore;
-pub use store::{KeyName, KeyStore, StoredKey, WrappedKey};
+pub use store::{KeyName, KeyStore, WrappedKey};
 
 use crate::subject::SubjectId;
 

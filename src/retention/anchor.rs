@@ -47,6 +47,20 @@ impl Anchor {
         }
     }
 
+    /// The header code of values kept `period` after this event: the number a sealed
+    /// value's header and its [`KeyName::Anchor`](crate::keys::KeyName::Anchor) key
+    /// carry. `None` for a period out of range ([`EventPeriod::is_valid`]).
+    pub const fn header_code(self, period: EventPeriod) -> Option<u32> {
+        anchor_code(self, period)
+    }
+
+    /// The (event, period) a header code stands for; `None` for a code no vault writes
+    /// (a day, or the reserved range without a valid event and period). For a backend
+    /// checking what its storage returned.
+    pub const fn from_header_code(code: u32) -> Option<(Anchor, EventPeriod)> {
+        from_anchor_code(code)
+    }
+
     /// The words of the retention literal after `after ` (`"end of contract"`).
     pub const fn words(self) -> &'static str {
         match self {

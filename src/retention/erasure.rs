@@ -1,58 +1,11 @@
 //! Proof of erasure (GDPR Art. 17, CCPA §1798.105): what [`Operator::erase`](crate::Operator::erase)
 //! returns, to be kept as the record that a request was honoured.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 
 use crate::category::Sensitivity;
 use crate::retention::{JournalPurge, KeptData, Retention};
-
-/// A pseudonymous reference to a data subject: HMAC-SHA256 of the subject id under a
-/// secret of the vault (created on first use, wrapped by the master key in the key
-/// store). Whoever holds the vault and a subject id can recompute it
-/// ([`Vault::subject_ref`](crate::Vault::subject_ref)) to find that subject's receipt
-/// later; without the vault it says nothing about who the subject was.
-#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct SubjectRef(String);
-
-impl SubjectRef {
-    pub(crate) fn from_mac(mac: &[u8]) -> Self {
-        SubjectRef(format!("sref1:{}", crate::hex::encode(mac)))
-    }
-
-    /// A reference as a store kept it (written from [`as_str`](Self::as_str)).
-    pub(crate) fn from_stored(text: String) -> Self {
-        SubjectRef(text)
-    }
-
-    /// Reads back a reference as [`as_str`](Self::as_str) wrote it (`None` if it is
-    /// not one): to look up a stored receipt, or to call a
-    /// [`KeyStore`](crate::keys::KeyStore) directly.
-    pub fn parse(text: &str) -> Option<Self> {
-        let hex = text.strip_prefix("sref1:")?;
-        (hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-            .then(|| SubjectRef(text.to_owned()))
-    }
-
-    /// The reference as text (`sref1:` and 64 hex digits).
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SubjectRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SubjectRef({})", self.0)
-    }
-}
-
-impl fmt::Display for SubjectRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::subject::SubjectRef;
 
 /// One kind of personal data an erasure made unreadable, from the inventories of the
 /// record types registered with [`VaultBuilder::record`](crate::VaultBuilder::record).

@@ -13,8 +13,10 @@ use crate::basis::{
     Contract, LawfulBasis, LegalObligation, LegitimateInterests, PublicTask, VitalInterests,
 };
 use crate::category::Category;
+use crate::category::valid_category_name;
 use crate::purpose::Purpose;
 use crate::retention::SubjectRef;
+use crate::store::StoreError;
 use crate::subject::SubjectId;
 
 /// Identifies one legal hold: 16 random bytes in lowercase hex.
@@ -202,19 +204,68 @@ impl HoldScope {
         self.covers(category) && self.purposes.iter().any(|p| p == purpose)
     }
 
-    /// A scope as a store recorded it; its categories count as declared.
-    pub(crate) fn from_stored(purposes: Vec<String>, categories: Vec<String>) -> Self {
-        HoldScope {
+    /// Rebuilds a scope from the two lists a store recorded ([`purposes`](Self::purposes)
+    /// and [`categories`](Self::categories) of the placed scope, in that order): for a
+    /// [`HoldStore`](super::HoldStore) backend that reads its holds back. The rebuilt
+    /// scope equals the placed one, and its categories count as declared.
+    ///
+    /// Checked, since the names come from storage: each purpose name is non-empty and
+    /// free of control characters, each category name is a dotted lowercase name (as
+    /// `category!` requires), and neither list repeats a name; otherwise
+    /// [`StoreError::Corrupt`] (the store was damaged or edited: report it, do not
+    /// repair the row). Two empty lists are accepted: a hold recorded before scopes
+    /// existed, which keeps nothing for anyone.
+    ///
+    /// This checks the form only. That the scope is the one the vault placed is proven
+    /// by the hold's MAC, which covers both lists: check the rebuilt hold with
+    /// [`IntegrityKey::hold_authentic`](super::IntegrityKey::hold_authentic) before
+    /// [`HoldStore::holds`](super::HoldStore::holds) returns it, and refuse it as
+    /// [`StoreError::RetentionTampered`] otherwise.
+    ///
+    /// ```
+    /// # use custodian::categories::Email;
+    /// # custodian::purpose! {
+    /// #     struct Claims { name: "legal-claims", basis: LegitimateInterests, description: "Claims.", uses: [Email] }
+    /// # }
+    /// use custodian::retention::HoldScope;
+    ///
+    /// let placed = HoldScope::purpose::<Claims>();
+    /// // ... stored as two lists of names, then read back by the backend:
+    /// let rebuilt = HoldScope::from_stored(placed.purposes().to_vec(), placed.categories().to_vec())?;
+    /// assert_eq!(rebuilt, placed);
+    /// # Ok::<(), custodian::store::StoreError>(())
+    /// ```
+    pub fn from_stored(purposes: Vec<String>, categories: Vec<String>) -> Result<Self, StoreError> {
+        let corrupt = StoreError::Corrupt {
+            what: "legal hold scope",
+        };
+        let purpose_ok = |p: &String| !p.is_empty() && !p.chars().any(char::is_control);
+        if !purposes.iter().all(purpose_ok)
+            || !categories.iter().all(|c| valid_category_name(c))
+            || has_duplicate(&purposes)
+            || has_duplicate(&categories)
+        {
+            return Err(corrupt);
+        }
+        Ok(HoldScope {
             purposes,
             declared: categories.clone(),
             categories,
             narrowed: false,
-        }
+        })
     }
 
     /// Checks a scope before it is placed.
     pub(crate) fn check(&self) -> Result<(), HoldError> {
-        if self.purposes.is_empty() || self.categories.is_empty() {
+        // A purpose declared with an empty or control-character name could not be
+        // read back (`from_stored`): it names no purpose a hold can keep data for.
+        if self.purposes.is_empty()
+            || self.categories.is_empty()
+            || self
+                .purposes
+                .iter()
+                .any(|p| p.is_empty() || p.chars().any(char::is_control))
+        {
             return Err(HoldError::EmptyScope);
         }
         if let Some(c) = self.categories.iter().find(|c| !self.declared.contains(c)) {
@@ -334,6 +385,14 @@ pub enum HoldError {
     EmptyScope,
 }
 
+/// Whether `names` holds a name twice.
+fn has_duplicate(names: &[String]) -> bool {
+    names
+        .iter()
+        .enumerate()
+        .any(|(i, n)| names[..i].contains(n))
+}
+
 /// Checks a hold's reason.
 pub(crate) fn check_reason(reason: &str) -> Result<(), HoldError> {
     if reason.trim().is_empty() || reason.len() > 1000 {
@@ -354,7 +413,8 @@ mod tests {
             id: HoldId::from_random([7; 16]),
             subject: HoldSubject::Subject(SubjectId::new("cus_1").unwrap()),
             reason: "case 42".into(),
-            scope: HoldScope::from_stored(vec!["claims".into()], vec!["user.contact.email".into()]),
+            scope: HoldScope::from_stored(vec!["claims".into()], vec!["user.contact.email".into()])
+                .unwrap(),
             placed_at: t0,
             until: Some(t0 + TimeDelta::days(10)),
             released_at: None,
@@ -376,7 +436,8 @@ mod tests {
         let scope = HoldScope::from_stored(
             vec!["legal-claims".into(), "tax-audit".into()],
             vec!["user.contact.email".into()],
-        );
+        )
+        .unwrap();
         assert!(scope.permits("legal-claims", "user.contact.email"));
         assert!(scope.permits("tax-audit", "user.contact.email"));
         assert!(!scope.permits("marketing", "user.contact.email"));
@@ -393,8 +454,21 @@ mod tests {
         assert_eq!(emails.categories(), ["user.contact.email"]);
         assert_eq!(emails.check(), Ok(()));
         // A scope stored before schema 9 keeps nothing for anyone and cannot be placed.
-        let legacy = HoldScope::from_stored(Vec::new(), Vec::new());
+        let legacy = HoldScope::from_stored(Vec::new(), Vec::new()).unwrap();
         assert!(!legacy.permits("legal-claims", "user.contact.email"));
         assert_eq!(legacy.check(), Err(HoldError::EmptyScope));
+    }
+
+    #[test]
+    fn a_purpose_name_that_could_not_be_read_back_cannot_be_placed() {
+        for name in ["", "legal\nclaims"] {
+            let scope = HoldScope {
+                purposes: vec![name.to_owned()],
+                categories: vec!["user.contact.email".into()],
+                narrowed: false,
+                declared: vec!["user.contact.email".into()],
+            };
+            assert_eq!(scope.check(), Err(HoldError::EmptyScope), "{name:?}");
+        }
     }
 }

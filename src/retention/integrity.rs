@@ -262,7 +262,8 @@ mod tests {
             id: HoldId::from_random([1; 16]),
             subject: HoldSubject::Subject(SubjectId::new("cus_1").unwrap()),
             reason: "case 1".into(),
-            scope: HoldScope::from_stored(vec!["claims".into()], vec!["user.contact.email".into()]),
+            scope: HoldScope::from_stored(vec!["claims".into()], vec!["user.contact.email".into()])
+                .unwrap(),
             placed_at: t0,
             until: None,
             released_at: None,
@@ -281,7 +282,7 @@ mod tests {
         h.reason = "case 2".into();
         edits.push(h);
         let mut h = hold.clone();
-        h.scope = HoldScope::from_stored(vec!["claims".into()], Vec::new());
+        h.scope = HoldScope::from_stored(vec!["claims".into()], Vec::new()).unwrap();
         edits.push(h);
         let mut h = hold.clone();
         h.subject = HoldSubject::Erased(SubjectRef::from_stored("cus_1".into()));

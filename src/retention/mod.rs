@@ -41,6 +41,7 @@ mod erasure;
 mod exception;
 mod hold;
 mod integrity;
+mod store;
 mod sweep;
 
 pub use anchor::{Anchor, AnchorEvent, EventPeriod};
@@ -54,6 +55,7 @@ pub use exception::{
 pub(crate) use hold::check_reason as check_hold_reason;
 pub use hold::{HoldBasis, HoldError, HoldId, HoldScope, HoldSubject, LegalHold};
 pub use integrity::{IntegrityKey, RetentionCounts, RetentionReport};
+pub use store::{ErasureStore, HoldStore, RetentionStore};
 pub use sweep::{EpochSweep, JournalPurge, ShredCounts};
 
 use std::fmt;

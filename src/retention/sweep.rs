@@ -23,7 +23,7 @@ pub enum JournalPurge {
     Pending,
 }
 
-/// What [`KeyStore::sweep_epochs`](crate::keys::KeyStore::sweep_epochs) destroyed, in
+/// What [`RetentionStore::sweep_epochs`](super::RetentionStore::sweep_epochs) destroyed, in
 /// one transaction.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EpochSweep {
@@ -34,7 +34,7 @@ pub struct EpochSweep {
     pub escrows_released: Vec<SubjectId>,
 }
 
-/// What [`KeyStore::shred`](crate::keys::KeyStore::shred) destroyed, in one transaction.
+/// What [`RetentionStore::shred`](super::RetentionStore::shred) destroyed, in one transaction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ShredCounts {
     /// Subject key versions.

@@ -1,19 +1,31 @@
-//! Durable storage behind the library: the embedded SQLite store and its errors.
+//! The error of every storage trait ([`KeyStore`](crate::keys::KeyStore), the
+//! retention stores, [`ConsentStore`](crate::consent::ConsentStore),
+//! [`AuditSink`](crate::audit::AuditSink)), whatever the backend.
 //!
-//! custodian never stores your sealed records: they live in your own tables. Only
-//! consent evidence, wrapped keys (and, as the library grows, the audit trail) live here.
-
-mod sqlite;
-
-pub use sqlite::SqliteStore;
+//! This module sits at the bottom of the crate: it names no other custodian module, so
+//! the traits above can use [`StoreError`] and the backends (`memory`, `sqlite`) above
+//! them can implement the traits without a cycle. custodian never stores your sealed
+//! records: they live in your own tables. Only wrapped keys, retention state, consent
+//! evidence and the audit trail live in a backend.
 
 /// A storage backend failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// SQLite reported an error (I/O, locking, a full disk).
-    #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The backend's driver reported an error (I/O, locking, a full disk, a lost
+    /// connection). The driver's own error is the [`source`](std::error::Error::source)
+    /// (for `SqliteStore`, a `rusqlite::Error`), so a backend never puts its driver's
+    /// type in this enum.
+    #[error(
+        "the {backend} store failed (I/O, locking, a full disk or a lost connection): retry, and if it persists check the storage it runs on"
+    )]
+    Backend {
+        /// Which backend (`"SQLite"`, `"PostgreSQL"`, ...).
+        backend: &'static str,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// A stored row cannot be read back.
     #[error(
         "the store holds a value it cannot read ({what}): the file may be damaged or written by a newer custodian"
@@ -99,16 +111,46 @@ pub enum StoreError {
         what: &'static str,
     },
     /// The store does not implement this operation (a custom
-    /// [`KeyStore`](crate::keys::KeyStore) without erasure exceptions). Nothing was
-    /// changed.
+    /// [`ErasureStore`](crate::retention::ErasureStore) that keeps the trait's
+    /// defaults). Nothing was changed.
     #[error(
-        "the key store does not support {what}: use MemoryKeyStore or SqliteStore, or implement it"
+        "the store does not support {what}: use MemoryKeyStore or SqliteStore, or implement ErasureStore for it"
     )]
     Unsupported {
         /// The operation.
         what: &'static str,
     },
+    /// A key that belongs to a subject was stored without the subject's reference, so
+    /// the store could not check that the subject was not shredded. Nothing was stored.
+    #[error(
+        "a subject key was stored without its subject reference: pass the reference the vault computed (Vault::subject_ref)"
+    )]
+    SubjectRefRequired,
     /// A thread panicked while holding the store's lock.
     #[error("a thread panicked while using the store; restart the process")]
     Poisoned,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_drivers_error_is_kept_as_the_source_of_a_backend_error() {
+        let driver = std::io::Error::other("connection reset by peer for row cus_42");
+        let err = StoreError::Backend {
+            backend: "PostgreSQL",
+            source: Box::new(driver),
+        };
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+        // The message names the backend and what to do; the driver's text (which may
+        // quote a value) stays in the source.
+        let shown = err.to_string();
+        assert!(
+            shown.contains("PostgreSQL") && shown.contains("retry"),
+            "{shown}"
+        );
+        assert!(!shown.contains("cus_42"), "{shown}");
+    }
 }

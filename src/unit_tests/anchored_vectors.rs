@@ -5,7 +5,8 @@
 
 use crate::categories::Email;
 use crate::format;
-use crate::keys::{Algorithm, LocalMasterKey, MemoryKeyStore};
+use crate::keys::{Algorithm, LocalMasterKey};
+use crate::memory::MemoryKeyStore;
 use crate::retention::ManualClock;
 use crate::{Context, Personal, Retention, SubjectId, Vault};
 use chrono::{DateTime, TimeZone, Utc};

@@ -7,9 +7,10 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use crate::categories::{Email, PostalAddress};
 use crate::format;
-use crate::keys::{KeyStore, LocalMasterKey, MasterKey, MemoryKeyStore};
-use crate::retention::{ErasureException, ExceptionRecord, ManualClock};
-use crate::{Category, Context, Personal, Retention, SubjectId, Vault};
+use crate::keys::{LocalMasterKey, MasterKey};
+use crate::memory::MemoryKeyStore;
+use crate::retention::{ErasureException, ErasureStore, ExceptionRecord, ManualClock};
+use crate::{Category, Context, Personal, Retention, SubjectId, Vault, VaultStore};
 
 crate::purpose! {
     struct TaxRecords {
@@ -24,7 +25,7 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
 }
 
-fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
+fn vault_on(store: impl VaultStore + 'static, clock: &ManualClock) -> Vault {
     Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
         .clock(clock.clone())
         .build()

@@ -3,11 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::VaultStore;
 use super::keyring::{KeyRing, KeyRingConfig};
 use super::{Vault, audit};
 use crate::audit::AuditTrail;
 use crate::category::Category;
-use crate::keys::{Algorithm, KeyStore, MasterKey};
+use crate::keys::{Algorithm, MasterKey};
 use crate::record::{FieldInfo, PersonalData};
 use crate::retention::{Clock, Retention};
 
@@ -15,7 +16,7 @@ use crate::retention::{Clock, Retention};
 pub struct VaultBuilder {
     pub(super) master: Box<dyn MasterKey>,
     pub(super) previous: Vec<Box<dyn MasterKey>>,
-    pub(super) store: Box<dyn KeyStore>,
+    pub(super) store: Box<dyn VaultStore>,
     pub(super) algorithm: Algorithm,
     pub(super) cache_capacity: usize,
     pub(super) cache_ttl: Duration,

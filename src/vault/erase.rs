@@ -40,7 +40,7 @@ impl Vault {
                 .map_err(|e| VaultError::ConsentNotEnded(Box::new(e)))?;
         }
         // A request queued under a hold is done now.
-        self.keys.store.dequeue_erasure(subject)?;
+        self.keys.erasures().dequeue_erasure(subject)?;
         // What became unreadable: the registered fields of categories not kept, and
         // nothing if no key was destroyed (the subject had none, or was erased before).
         let erased = report.keys_destroyed > 0;
@@ -87,7 +87,7 @@ impl Vault {
             let key = self.keys.retention_key()?;
             match self
                 .keys
-                .store
+                .retention()
                 .shred(subject, reference, self.clock.now(), key)?
             {
                 Some(counts) => return Ok(counts),
@@ -104,7 +104,7 @@ impl Vault {
     /// as pending (the deletion itself is committed).
     pub(super) fn purge_journal(&self) -> JournalPurge {
         self.keys
-            .store
+            .retention()
             .purge_journal()
             .unwrap_or(JournalPurge::Pending)
     }
@@ -115,7 +115,7 @@ impl Vault {
     /// emptied). Any later write through the store also retries it. Schedule it after
     /// erasures if your readers hold long transactions.
     pub fn checkpoint(&self) -> Result<JournalPurge, VaultError> {
-        Ok(self.keys.store.purge_journal()?)
+        Ok(self.keys.retention().purge_journal()?)
     }
 
     /// [`Operator::shred`](super::Operator::shred), by `by`.

@@ -103,7 +103,7 @@ impl Vault {
                     mac: Vec::new(),
                 };
                 queued.mac = self.queue_mac(&queued)?.as_ref().to_vec();
-                self.keys.store.queue_erasure(&queued)?;
+                self.keys.erasures().queue_erasure(&queued)?;
                 Ok(ErasureOutcome::Pending {
                     subject: self.keys.subject_ref(subject)?,
                     requested_at,
@@ -127,7 +127,7 @@ impl Vault {
         let now = self.clock.now();
         let mut done = Vec::new();
         let mut waiting = 0;
-        for queued in self.keys.store.queued_erasures()? {
+        for queued in self.keys.erasures().queued_erasures()? {
             // Fails closed: a forged or edited entry could keep data for any purpose.
             if ring::hmac::verify(&self.keys.queue_key()?, &queued.mac_input(), &queued.mac)
                 .is_err()

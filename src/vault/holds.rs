@@ -53,7 +53,7 @@ impl Vault {
             released_at: None,
         };
         // Refused in the store's transaction if the subject was shredded.
-        if !self.keys.store.place_hold(
+        if !self.keys.holds().place_hold(
             &hold,
             &self.subject_ref(subject)?,
             self.keys.retention_key()?,
@@ -70,7 +70,7 @@ impl Vault {
         let key = self.keys.retention_key()?;
         let Some(before) = self
             .keys
-            .store
+            .holds()
             .holds(None, key)?
             .into_iter()
             .find(|h| h.id == *id)
@@ -84,7 +84,7 @@ impl Vault {
         // subject's last binding hold.
         let released = self
             .keys
-            .store
+            .holds()
             .release_hold(id, now, key)?
             .ok_or_else(|| HoldError::NotFound(id.clone()))?;
         if let Some(subject) = released.subject_id() {
@@ -103,14 +103,14 @@ impl Vault {
     /// [`VaultError::Store`] with [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered) if a hold record
     /// was forged, edited or deleted in the store.
     pub fn holds(&self) -> Result<Vec<LegalHold>, VaultError> {
-        Ok(self.keys.store.holds(None, self.keys.retention_key()?)?)
+        Ok(self.keys.holds().holds(None, self.keys.retention_key()?)?)
     }
 
     /// The holds of one subject, oldest first.
     pub fn holds_of(&self, subject: &SubjectId) -> Result<Vec<LegalHold>, VaultError> {
         Ok(self
             .keys
-            .store
+            .holds()
             .holds(Some(subject), self.keys.retention_key()?)?)
     }
 }

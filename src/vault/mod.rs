@@ -12,6 +12,7 @@ mod keyring;
 mod operator;
 mod retention;
 mod rotation;
+mod store;
 mod sweep;
 
 use std::sync::Arc;
@@ -23,12 +24,14 @@ pub use builder::VaultBuilder;
 pub use error::{RewrapReport, ShredReport, SweepReport, VaultError};
 use keyring::KeyRing;
 pub use operator::Operator;
+pub use store::VaultStore;
 
 use crate::access::Access;
 use crate::audit::AuditTrail;
 use crate::category::Category;
 use crate::format::{self, CONTEXT_DIGEST_LEN, Dates, FormatError, Header, OpenError};
-use crate::keys::{Algorithm, KeyStore, MasterKey, MemoryKeyStore, Slot};
+use crate::keys::{Algorithm, MasterKey, Slot};
+use crate::memory::MemoryKeyStore;
 use crate::personal::Personal;
 use crate::plaintext::Plaintext;
 use crate::purpose::Uses;
@@ -84,7 +87,7 @@ impl Vault {
     /// Configures a vault over `master` and `store`.
     pub fn builder(
         master: impl MasterKey + 'static,
-        store: impl KeyStore + 'static,
+        store: impl VaultStore + 'static,
     ) -> VaultBuilder {
         VaultBuilder {
             master: Box::new(master),
@@ -102,7 +105,7 @@ impl Vault {
     }
 
     /// A vault with default settings over `master` and `store`.
-    pub fn new(master: impl MasterKey + 'static, store: impl KeyStore + 'static) -> Vault {
+    pub fn new(master: impl MasterKey + 'static, store: impl VaultStore + 'static) -> Vault {
         Vault::builder(master, store).build()
     }
 

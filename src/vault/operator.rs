@@ -370,7 +370,7 @@ impl Operator<'_> {
     /// # use std::sync::Arc;
     /// # use custodian::{Actor, SubjectId, Vault, audit::{AuditTrail, EventKind, MemorySink}};
     /// # let trail = Arc::new(AuditTrail::new(MemorySink::new())?);
-    /// # let vault = Vault::builder(custodian::keys::LocalMasterKey::generate("kek")?, custodian::keys::MemoryKeyStore::new())
+    /// # let vault = Vault::builder(custodian::keys::LocalMasterKey::generate("kek")?, custodian::memory::MemoryKeyStore::new())
     /// #     .audit(Arc::clone(&trail)).build();
     /// let alice = SubjectId::new("cus_1")?;
     /// vault.operator(Actor::staff("emp-7", "privacy-officer")).record_export(&alice)?;

@@ -87,7 +87,7 @@ impl Vault {
         let now = self.clock.now();
         let holds = self
             .keys
-            .store
+            .holds()
             .holds(Some(subject), self.keys.retention_key()?)?;
         let keeping: Vec<&LegalHold> = holds
             .iter()
@@ -121,7 +121,7 @@ impl Vault {
         let now = self.clock.now();
         Ok(self
             .keys
-            .store
+            .holds()
             .holds(Some(subject), self.keys.retention_key()?)?
             .into_iter()
             .find(|h| h.is_active(now)))
@@ -133,7 +133,7 @@ impl Vault {
         let now = self.clock.now();
         match self
             .keys
-            .store
+            .holds()
             .holds(Some(subject), self.keys.retention_key()?)?
             .into_iter()
             .find(|h| h.binds(now))
@@ -166,7 +166,7 @@ impl Vault {
     ) -> Result<RetentionReport, VaultError> {
         let counts = self
             .keys
-            .store
+            .retention()
             .verify_retention(self.keys.retention_key()?)?;
         if let Some(e) = expected
             && !counts.covers(&e.counts)

@@ -30,19 +30,19 @@ impl Vault {
             attempt += 1;
             // Fails closed: a hold record missing, forged or edited stops the sweep
             // before anything is escrowed or destroyed.
-            let holds = self.keys.store.holds(None, self.keys.retention_key()?)?;
+            let holds = self.keys.holds().holds(None, self.keys.retention_key()?)?;
             let held: BTreeSet<&SubjectId> = holds
                 .iter()
                 .filter(|h| h.binds(now))
                 .filter_map(LegalHold::subject_id)
                 .collect();
-            let epochs = self.keys.store.epochs_before(today)?;
+            let epochs = self.keys.retention().epochs_before(today)?;
             report.escrowed = self.keys.escrow(&epochs, &held)?;
             // Forget our unwrapped copies and stop cached keys before the store deletes.
             self.keys.forget_epochs_before(today);
             match self
                 .keys
-                .store
+                .retention()
                 .sweep_epochs(today, now, self.keys.retention_key()?)
             {
                 Ok(swept) => break (epochs, swept),
@@ -60,14 +60,14 @@ impl Vault {
         // the store's transaction that re-reads the events and holds.
         let anchored = self
             .keys
-            .store
+            .retention()
             .sweep_anchor_keys(now, self.keys.retention_key()?)?;
         for subject in &anchored {
             self.keys.evict(subject);
         }
         report.anchor_subjects_swept = anchored.len();
         // Erasure exceptions that ended: their erasures finish here.
-        report.exceptions_ended = self.keys.store.end_exceptions(now)?;
+        report.exceptions_ended = self.keys.erasures().end_exceptions(now)?;
         // Erasures requested under holds that have ended.
         (report.erasures_completed, report.erasures_waiting) = self.complete_queued_erasures(by)?;
         report.journal = self.purge_journal();

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use custodian::audit::AuditTrail;
 use custodian::categories::Email;
-use custodian::keys::{KeyStore, LocalMasterKey};
+use custodian::keys::LocalMasterKey;
 use custodian::retention::ManualClock;
-use custodian::{Context, Personal, Retention, Sealed, SubjectId, Vault};
+use custodian::{Context, Personal, Retention, Sealed, SubjectId, Vault, VaultStore};
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
 
@@ -40,7 +40,7 @@ pub fn signer() -> Ed25519KeyPair {
 /// A vault under master key "kek" (bytes of 1) on `store`, recording to `trail`, with
 /// operations by the privacy officer "emp-7" (`Vault::operator`) in the tests.
 pub fn audited_vault(
-    store: impl KeyStore + 'static,
+    store: impl VaultStore + 'static,
     trail: &Arc<AuditTrail>,
     clock: &ManualClock,
 ) -> Vault {
@@ -51,7 +51,7 @@ pub fn audited_vault(
 }
 
 /// A vault under master key "kek" (bytes of 7) on `store`, on `clock`, without a trail.
-pub fn vault_on(store: impl KeyStore + 'static, clock: &ManualClock) -> Vault {
+pub fn vault_on(store: impl VaultStore + 'static, clock: &ManualClock) -> Vault {
     Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
         .clock(clock.clone())
         .build()

@@ -1,12 +1,13 @@
-//! A key store that forwards every call to another one, and lets a test step in at
+//! A store that forwards every call to another one, and lets a test step in at
 //! chosen calls (to fail one, or to run another operation at a racy step).
 
 use chrono::{DateTime, Utc};
 use custodian::SubjectId;
-use custodian::keys::{KeyName, KeyStore, StoredKey, WrappedKey};
+use custodian::keys::{KeyName, KeyStore, WrappedKey};
 use custodian::retention::{
-    AnchorEvent, EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, RetentionCounts,
-    ShredCounts, SubjectRef,
+    AnchorEvent, EpochSweep, ErasureStore, HoldId, HoldStore, IntegrityKey, JournalPurge,
+    LegalHold, QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredException,
+    SubjectRef,
 };
 use custodian::store::StoreError;
 
@@ -17,15 +18,15 @@ pub trait StoreHook: Send + Sync {
     fn before_rewrap(&self) -> Result<(), StoreError> {
         Ok(())
     }
-    /// Before `insert_wrapped` of the key named `n` is forwarded.
-    fn before_insert_wrapped(&self, _n: &KeyName) {}
+    /// Before `insert` of the key named `n` is forwarded.
+    fn before_insert(&self, _n: &KeyName) {}
     /// Before `epochs_before` is forwarded (a sweep has read the holds by then).
     fn before_epochs_before(&self) {}
     /// After `holds` (of one subject, or of all when `s` is `None`) was forwarded.
     fn after_holds(&self, _s: Option<&SubjectId>) {}
 }
 
-/// A key store that forwards every call to `inner`, calling `hook` at its steps.
+/// A store that forwards every call to `inner`, calling `hook` at its steps.
 pub struct Forwarding<S, H> {
     /// The store every call goes to.
     pub inner: S,
@@ -34,74 +35,38 @@ pub struct Forwarding<S, H> {
 }
 
 impl<S: KeyStore, H: StoreHook> KeyStore for Forwarding<S, H> {
-    fn latest(&self, s: &SubjectId) -> Result<Option<StoredKey>, StoreError> {
+    fn get(&self, n: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
+        self.inner.get(n)
+    }
+    fn latest(&self, s: &SubjectId) -> Result<Option<(u32, WrappedKey)>, StoreError> {
         self.inner.latest(s)
     }
-    fn get(&self, s: &SubjectId, v: u32) -> Result<Option<StoredKey>, StoreError> {
-        self.inner.get(s, v)
-    }
-    fn insert(&self, k: &StoredKey, r: &SubjectRef) -> Result<Option<StoredKey>, StoreError> {
-        self.inner.insert(k, r)
-    }
-    fn is_shredded(&self, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
-        self.inner.is_shredded(r, k)
-    }
-    fn shred(
-        &self,
-        s: &SubjectId,
-        r: &SubjectRef,
-        now: DateTime<Utc>,
-        k: &IntegrityKey,
-    ) -> Result<Option<ShredCounts>, StoreError> {
-        self.inner.shred(s, r, now, k)
-    }
-    fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
-        self.inner.retire_versions(s, below)
-    }
-    fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<StoredKey>, StoreError> {
-        self.inner.wrapped_by_other(id, limit)
-    }
-    fn rewrap(&self, old: &str, new: &StoredKey) -> Result<bool, StoreError> {
-        self.hook.before_rewrap()?;
-        self.inner.rewrap(old, new)
-    }
-    fn wrapped(&self, n: &KeyName) -> Result<Option<WrappedKey>, StoreError> {
-        self.inner.wrapped(n)
-    }
-    fn insert_wrapped(
+    fn insert(
         &self,
         n: &KeyName,
         k: &WrappedKey,
         r: Option<&SubjectRef>,
     ) -> Result<Option<WrappedKey>, StoreError> {
-        self.hook.before_insert_wrapped(n);
-        self.inner.insert_wrapped(n, k, r)
+        self.hook.before_insert(n);
+        self.inner.insert(n, k, r)
     }
-    fn swept_before(&self) -> Result<u32, StoreError> {
-        self.inner.swept_before()
+    fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
+        self.inner.retire_versions(s, below)
     }
-    fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
-        self.hook.before_epochs_before();
-        self.inner.epochs_before(before)
-    }
-    fn sweep_epochs(
-        &self,
-        before: u32,
-        now: DateTime<Utc>,
-        k: &IntegrityKey,
-    ) -> Result<EpochSweep, StoreError> {
-        self.inner.sweep_epochs(before, now, k)
-    }
-    fn named_wrapped_by_other(
+    fn wrapped_by_other(
         &self,
         id: &str,
         limit: usize,
     ) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
-        self.inner.named_wrapped_by_other(id, limit)
+        self.inner.wrapped_by_other(id, limit)
     }
-    fn rewrap_named(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
-        self.inner.rewrap_named(old, n, new)
+    fn rewrap(&self, old: &str, n: &KeyName, new: &WrappedKey) -> Result<bool, StoreError> {
+        self.hook.before_rewrap()?;
+        self.inner.rewrap(old, n, new)
     }
+}
+
+impl<S: HoldStore, H: StoreHook> HoldStore for Forwarding<S, H> {
     fn place_hold(
         &self,
         h: &LegalHold,
@@ -118,13 +83,43 @@ impl<S: KeyStore, H: StoreHook> KeyStore for Forwarding<S, H> {
     ) -> Result<Option<LegalHold>, StoreError> {
         self.inner.release_hold(id, at, k)
     }
-    fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
-        self.inner.verify_retention(k)
-    }
     fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
         let holds = self.inner.holds(s, k);
         self.hook.after_holds(s);
         holds
+    }
+}
+
+impl<S: RetentionStore, H: StoreHook> RetentionStore for Forwarding<S, H> {
+    fn is_shredded(&self, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
+        self.inner.is_shredded(r, k)
+    }
+    fn shred(
+        &self,
+        s: &SubjectId,
+        r: &SubjectRef,
+        now: DateTime<Utc>,
+        k: &IntegrityKey,
+    ) -> Result<Option<ShredCounts>, StoreError> {
+        self.inner.shred(s, r, now, k)
+    }
+    fn swept_before(&self) -> Result<u32, StoreError> {
+        self.inner.swept_before()
+    }
+    fn epochs_before(&self, before: u32) -> Result<Vec<u32>, StoreError> {
+        self.hook.before_epochs_before();
+        self.inner.epochs_before(before)
+    }
+    fn sweep_epochs(
+        &self,
+        before: u32,
+        now: DateTime<Utc>,
+        k: &IntegrityKey,
+    ) -> Result<EpochSweep, StoreError> {
+        self.inner.sweep_epochs(before, now, k)
+    }
+    fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
+        self.inner.verify_retention(k)
     }
     fn record_event(
         &self,
@@ -151,5 +146,31 @@ impl<S: KeyStore, H: StoreHook> KeyStore for Forwarding<S, H> {
     }
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
         self.inner.purge_journal()
+    }
+}
+
+impl<S: ErasureStore, H: StoreHook> ErasureStore for Forwarding<S, H> {
+    fn insert_exception(&self, e: &StoredException) -> Result<(), StoreError> {
+        self.inner.insert_exception(e)
+    }
+    fn exception(
+        &self,
+        s: &SubjectId,
+        v: u32,
+        c: &str,
+    ) -> Result<Option<StoredException>, StoreError> {
+        self.inner.exception(s, v, c)
+    }
+    fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.inner.end_exceptions(now)
+    }
+    fn queue_erasure(&self, q: &QueuedErasure) -> Result<(), StoreError> {
+        self.inner.queue_erasure(q)
+    }
+    fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+        self.inner.queued_erasures()
+    }
+    fn dequeue_erasure(&self, s: &SubjectId) -> Result<(), StoreError> {
+        self.inner.dequeue_erasure(s)
     }
 }

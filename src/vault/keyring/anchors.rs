@@ -21,7 +21,7 @@ impl KeyRing {
     pub(in crate::vault) fn record_event(&self, event: &AnchorEvent) -> Result<(), VaultError> {
         let reference = self.subject_ref(&event.subject)?;
         if !self
-            .store
+            .retention()
             .record_event(event, &reference, self.retention_key()?)?
         {
             return Err(VaultError::Shredded);
@@ -36,7 +36,7 @@ impl KeyRing {
     ) -> Result<Vec<AnchorEvent>, VaultError> {
         let reference = self.subject_ref(subject)?;
         Ok(self
-            .store
+            .retention()
             .events(subject, &reference, self.retention_key()?)?)
     }
 
@@ -92,17 +92,19 @@ impl KeyRing {
 /// The name of the subject's anchor key for values with header code `code`; a code
 /// no vault writes (an unknown anchor id or unit) is an altered header: `Decrypt`.
 fn anchor_key_name(subject: &SubjectId, code: u32) -> Result<KeyName, VaultError> {
-    let (anchor, period) = from_anchor_code(code).ok_or(VaultError::Decrypt)?;
+    from_anchor_code(code).ok_or(VaultError::Decrypt)?;
     Ok(KeyName::Anchor {
         subject: subject.clone(),
-        anchor,
-        period,
+        code,
     })
 }
 
+/// The event of an anchor key's name (checked by [`anchor_key_name`]).
 fn name_anchor(name: &KeyName) -> Anchor {
     match name {
-        KeyName::Anchor { anchor, .. } => *anchor,
+        KeyName::Anchor { code, .. } => {
+            from_anchor_code(*code).map_or(Anchor::ContractEnd, |(a, _)| a)
+        }
         _ => Anchor::ContractEnd,
     }
 }

@@ -62,7 +62,7 @@ impl KeyRing {
             subject: subject.clone(),
             epoch,
         };
-        if let Some(wrapped) = self.store.wrapped(&name)? {
+        if let Some(wrapped) = self.store.get(&name)? {
             return Ok((to_key32(self.unwrap_with(&wrapped, &name.aad())?)?, true));
         }
         if epoch < self.store.swept_before()? {
@@ -130,7 +130,7 @@ impl KeyRing {
                 let reference = self.subject_ref(subject)?;
                 if self
                     .store
-                    .insert_wrapped(&name, &wrapped, Some(&reference))?
+                    .insert(&name, &wrapped, Some(&reference))?
                     .is_some()
                 {
                     escrowed += 1;

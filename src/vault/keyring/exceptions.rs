@@ -6,10 +6,11 @@ use zeroize::Zeroizing;
 
 use super::KeyRing;
 use crate::format;
-use crate::keys::Slot;
-use crate::retention::{KeptData, StoredException};
+use crate::keys::{KeyStore, Slot};
+use crate::retention::{ErasureStore, KeptData, StoredException};
 use crate::subject::SubjectId;
 use crate::vault::VaultError;
+use crate::vault::store::subject_key_name;
 
 impl KeyRing {
     /// The kept category key for a value in `slot` of an erased subject, if an
@@ -54,13 +55,17 @@ impl KeyRing {
         subject: &SubjectId,
         kept: &mut [KeptData],
     ) -> Result<(), VaultError> {
-        let newest = self.store.latest(subject)?.map_or(0, |row| row.version);
+        let newest = self
+            .store
+            .latest(subject)?
+            .map_or(0, |(version, _)| version);
         for version in 1..=newest {
             // Retired versions are gone already.
-            let Some(row) = self.store.get(subject, version)? else {
+            let name = subject_key_name(subject, version);
+            let Some(row) = self.store.get(&name)? else {
                 continue;
             };
-            let subject_key = self.unwrap_row(&row)?;
+            let subject_key = self.unwrap_with(&row, &name.aad())?;
             for k in kept.iter_mut() {
                 let category_key = format::category_key(&subject_key, &k.exception.category);
                 let aad = StoredException::aad(subject, version, &k.exception);

@@ -22,12 +22,12 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use super::VaultError;
+use super::store::{VaultStore, subject_key_name};
 use crate::format;
 use crate::keys::{
-    Algorithm, CachedKey, KeyCache, KeyError, KeyRef, KeyStore, MasterKey, Slot, StoredKey,
-    subject_key_aad,
+    Algorithm, CachedKey, KeyCache, KeyError, KeyRef, KeyStore, MasterKey, Slot, WrappedKey,
 };
-use crate::retention::{Clock, IntegrityKey};
+use crate::retention::{Clock, ErasureStore, HoldStore, IntegrityKey, RetentionStore};
 use crate::subject::SubjectId;
 
 /// The key hierarchy of one vault (`keys/mod.rs` draws it): everything that holds,
@@ -35,9 +35,11 @@ use crate::subject::SubjectId;
 pub(super) struct KeyRing {
     master: Box<dyn MasterKey>,
     previous: Vec<Box<dyn MasterKey>>,
-    /// The key store. The vault's retention code (holds, tombstones, sweeps, the
-    /// erasure queue) reaches it here; key material goes through this type alone.
-    pub(super) store: Box<dyn KeyStore>,
+    /// The store: its keys ([`KeyStore`]) are read and written by this type alone;
+    /// the vault's retention code reaches its retention side through
+    /// [`holds`](Self::holds), [`retention`](Self::retention) and
+    /// [`erasures`](Self::erasures).
+    store: Box<dyn VaultStore>,
     cache: KeyCache,
     algorithm: Algorithm,
     rng: SystemRandom,
@@ -76,7 +78,7 @@ pub(super) struct SealKey<'a> {
 pub(super) struct KeyRingConfig {
     pub(super) master: Box<dyn MasterKey>,
     pub(super) previous: Vec<Box<dyn MasterKey>>,
-    pub(super) store: Box<dyn KeyStore>,
+    pub(super) store: Box<dyn VaultStore>,
     pub(super) algorithm: Algorithm,
     pub(super) cache_capacity: usize,
     pub(super) cache_ttl: Duration,
@@ -185,6 +187,22 @@ impl KeyRing {
         })
     }
 
+    /// The store's legal holds, for the vault's hold and sweep code.
+    pub(super) fn holds(&self) -> &dyn HoldStore {
+        &*self.store
+    }
+
+    /// The store's tombstones, sweep watermark, integrity counts, journal and anchor
+    /// events, for the vault's sweep, erasure and event code.
+    pub(super) fn retention(&self) -> &dyn RetentionStore {
+        &*self.store
+    }
+
+    /// The store's erasure exceptions and queued erasures.
+    pub(super) fn erasures(&self) -> &dyn ErasureStore {
+        &*self.store
+    }
+
     /// Whether `subject` has a subject key in the store (any version).
     pub(super) fn has_subject_key(&self, subject: &SubjectId) -> Result<bool, VaultError> {
         Ok(self.store.latest(subject)?.is_some())
@@ -221,14 +239,14 @@ impl KeyRing {
     /// for a shredded subject. Returns the new version.
     pub(super) fn rotate(&self, subject: &SubjectId) -> Result<u32, VaultError> {
         let next = match self.store.latest(subject)? {
-            Some(row) => row.version.saturating_add(1),
+            Some((version, _)) => version.saturating_add(1),
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => 1,
         };
-        let (row, _) = self.create_key(subject, next)?;
+        let (version, _) = self.create_key(subject, next)?;
         // Fronts and the cache still name the old version current: drop them.
         self.cache.evict(subject);
-        Ok(row.version)
+        Ok(version)
     }
 
     /// Destroys `subject`'s key versions below `below` (never the newest).
@@ -238,7 +256,7 @@ impl KeyRing {
         below: u32,
     ) -> Result<usize, VaultError> {
         let newest = match self.store.latest(subject)? {
-            Some(row) => row.version,
+            Some((version, _)) => version,
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => return Ok(0),
         };
@@ -296,10 +314,10 @@ impl KeyRing {
         } else {
             Some(self.share_for_seal(subject, epoch)?)
         };
-        let (row, subject_key) = match self.store.latest(subject)? {
-            Some(row) => {
-                let key = self.unwrap_row(&row)?;
-                (row, key)
+        let (version, subject_key) = match self.store.latest(subject)? {
+            Some((version, row)) => {
+                let key = self.unwrap_with(&row, &subject_key_name(subject, version).aad())?;
+                (version, key)
             }
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => self.create_key(subject, 1)?,
@@ -309,7 +327,7 @@ impl KeyRing {
             None => self.share_for_seal(subject, epoch)?,
         };
         let slot = Slot {
-            version: row.version,
+            version,
             algorithm: self.algorithm,
             epoch,
             category,
@@ -328,7 +346,8 @@ impl KeyRing {
         expires: i64,
         purpose: Option<&'static str>,
     ) -> Result<Loaded, VaultError> {
-        let row = match self.store.get(subject, slot.version)? {
+        let name = subject_key_name(subject, slot.version);
+        let row = match self.store.get(&name)? {
             Some(row) => row,
             None if self.is_shredded(subject)? => {
                 let category_key = self.excepted_key(subject, slot, purpose)?;
@@ -345,7 +364,7 @@ impl KeyRing {
             None if self
                 .store
                 .latest(subject)?
-                .is_some_and(|newest| newest.version > slot.version) =>
+                .is_some_and(|(newest, _)| newest > slot.version) =>
             {
                 return Err(VaultError::KeyRetired {
                     version: slot.version,
@@ -358,7 +377,7 @@ impl KeyRing {
             }
         };
         let (share, escrowed) = self.share_for_open(subject, slot.epoch, expires)?;
-        let subject_key = self.unwrap_row(&row)?;
+        let subject_key = self.unwrap_with(&row, &name.aad())?;
         let category_key = format::category_key(&subject_key, slot.category);
         Ok(Loaded::Cacheable(
             self.data_key(&category_key, &share, subject, slot)?,
@@ -367,32 +386,29 @@ impl KeyRing {
     }
 
     /// Generates, wraps and stores a subject key; if another thread or process stored
-    /// that version first, uses theirs. Returns the stored row and the key.
+    /// that version first, uses theirs. Returns the version and the key.
     pub(super) fn create_key(
         &self,
         subject: &SubjectId,
         version: u32,
-    ) -> Result<(StoredKey, Zeroizing<Vec<u8>>), VaultError> {
+    ) -> Result<(u32, Zeroizing<Vec<u8>>), VaultError> {
         let mut key = Zeroizing::new(vec![0u8; 32]);
         self.rng.fill(&mut key[..]).map_err(|_| KeyError::Random)?;
-        let row = StoredKey {
-            subject: subject.clone(),
-            version,
+        let name = subject_key_name(subject, version);
+        let row = WrappedKey {
             master_id: self.master.id().to_owned(),
-            wrapped: self
-                .master
-                .wrap(&key[..], &subject_key_aad(subject, version))?,
+            wrapped: self.master.wrap(&key[..], &name.aad())?,
         };
         let reference = self.subject_ref(subject)?;
         let stored = self
             .store
-            .insert(&row, &reference)?
+            .insert(&name, &row, Some(&reference))?
             .ok_or(VaultError::Shredded)?;
         if stored.wrapped == row.wrapped {
-            Ok((stored, key))
+            Ok((version, key))
         } else {
-            let key = self.unwrap_row(&stored)?;
-            Ok((stored, key))
+            let key = self.unwrap_with(&stored, &name.aad())?;
+            Ok((version, key))
         }
     }
 

@@ -7,7 +7,8 @@ use ring::rand::SecureRandom;
 use zeroize::Zeroizing;
 
 use super::KeyRing;
-use crate::keys::{KeyError, KeyName, MasterKey, StoredKey, WrappedKey, subject_key_aad};
+use crate::keys::{KeyError, KeyName, KeyStore, MasterKey, WrappedKey};
+use crate::retention::RetentionStore;
 use crate::retention::{IntegrityKey, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
@@ -37,21 +38,15 @@ impl KeyRing {
             })
     }
 
-    pub(super) fn unwrap_row(&self, row: &StoredKey) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        let master = self.master_named(&row.master_id)?;
-        let key = master.unwrap(&row.wrapped, &subject_key_aad(&row.subject, row.version))?;
-        Ok(checked_len(master, key)?)
-    }
-
     /// The 32-byte secret stored as `name`, created first if missing and `create`.
     /// `None` if missing and not created, or if the store refused it (the secret of a
     /// shredded subject).
     pub(in crate::vault) fn named_secret(
         &self,
-        name: &crate::keys::KeyName,
+        name: &KeyName,
         create: bool,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
-        let wrapped = match self.store.wrapped(name)? {
+        let wrapped = match self.store.get(name)? {
             Some(w) => w,
             None if !create => return Ok(None),
             None => {
@@ -61,17 +56,12 @@ impl KeyRing {
                     .map_err(|_| KeyError::Random)?;
                 let wrapped = self.wrap(&secret[..], &name.aad())?;
                 let reference = match name {
-                    crate::keys::KeyName::Escrow { subject, .. }
-                    | crate::keys::KeyName::Pseudonym(subject)
-                    | crate::keys::KeyName::Anchor { subject, .. } => {
-                        Some(self.subject_ref(subject)?)
-                    }
+                    KeyName::Escrow { subject, .. }
+                    | KeyName::Pseudonym(subject)
+                    | KeyName::Anchor { subject, .. } => Some(self.subject_ref(subject)?),
                     _ => None,
                 };
-                match self
-                    .store
-                    .insert_wrapped(name, &wrapped, reference.as_ref())?
-                {
+                match self.store.insert(name, &wrapped, reference.as_ref())? {
                     Some(stored) => stored,
                     None => return Ok(None),
                 }
@@ -169,32 +159,14 @@ impl KeyRing {
     pub(in crate::vault) fn rewrap_all(&self) -> Result<usize, VaultError> {
         let mut rewrapped = 0;
         loop {
-            let batch = self.store.named_wrapped_by_other(self.master.id(), 256)?;
-            if batch.is_empty() {
-                break;
-            }
-            for (name, key) in batch {
-                let plain = self.unwrap_with(&key, &name.aad())?;
-                let new = self.wrap(&plain, &name.aad())?;
-                if self.store.rewrap_named(&key.master_id, &name, &new)? {
-                    rewrapped += 1;
-                }
-            }
-        }
-        loop {
             let batch = self.store.wrapped_by_other(self.master.id(), 256)?;
             if batch.is_empty() {
                 return Ok(rewrapped);
             }
-            for row in batch {
-                let key = self.unwrap_row(&row)?;
-                let aad = subject_key_aad(&row.subject, row.version);
-                let new = StoredKey {
-                    wrapped: self.master.wrap(&key, &aad)?,
-                    master_id: self.master.id().to_owned(),
-                    ..row.clone()
-                };
-                if self.store.rewrap(&row.master_id, &new)? {
+            for (name, key) in batch {
+                let plain = self.unwrap_with(&key, &name.aad())?;
+                let new = self.wrap(&plain, &name.aad())?;
+                if self.store.rewrap(&key.master_id, &name, &new)? {
                     rewrapped += 1;
                 }
             }

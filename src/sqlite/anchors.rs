@@ -1,5 +1,6 @@
-//! The event-anchor half of [`KeyStore`](crate::keys::KeyStore) on SQLite: recorded
-//! events (`anchor_events`, schema step 15) and the sweep of anchor keys
+//! Event anchors on SQLite, the row-level half of
+//! [`RetentionStore`](crate::retention::RetentionStore)'s `record_event`, `events` and
+//! `sweep_anchor_keys` (`retention.rs`): recorded events (`anchor_events`, schema step 15) and the sweep of anchor keys
 //! (`named_keys` rows of kind `anchor`: `name` the subject, `number` the header code).
 //! See `docs/retention.md`, "Periods from an event".
 //!
@@ -14,14 +15,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-use super::integrity::{authentic_holds, check_head};
-use super::retention::bound;
-use super::{SqliteStore, from_micros, to_micros};
-use crate::retention::{
-    Anchor, AnchorEvent, IntegrityKey, SubjectRef, anchored_end, from_anchor_code,
-};
+use super::{from_micros, to_micros};
+use crate::retention::{Anchor, AnchorEvent, IntegrityKey, from_anchor_code};
 use crate::store::StoreError;
-use crate::subject::SubjectId;
+use crate::subject::{SubjectId, SubjectRef};
 
 /// What a forged or edited event row is reported as.
 const TAMPERED: StoreError = StoreError::RetentionTampered {
@@ -29,7 +26,7 @@ const TAMPERED: StoreError = StoreError::RetentionTampered {
 };
 
 /// The subject's events, oldest first, each checked with `key`.
-fn authentic_events(
+pub(super) fn authentic_events(
     conn: &Connection,
     subject: &SubjectId,
     key: &IntegrityKey,
@@ -155,102 +152,31 @@ pub(super) fn delete_events(conn: &Connection, subject: &SubjectId) -> Result<()
     Ok(())
 }
 
-impl SqliteStore {
-    pub(super) fn insert_event(
-        &self,
-        event: &AnchorEvent,
-        subject_ref: &SubjectRef,
-        key: &IntegrityKey,
-    ) -> Result<bool, StoreError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if super::retention::tombstoned(&tx, subject_ref)? {
-            return Ok(false);
-        }
-        tx.execute(
-            "INSERT INTO anchor_events (subject, subject_ref, anchor, at_us, recorded_us, mac)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                event.subject.as_str(),
-                subject_ref.as_str(),
-                i64::from(event.anchor.id()),
-                to_micros(event.at),
-                to_micros(event.recorded_at),
-                &key.event_mac(event, subject_ref)[..]
-            ],
-        )?;
-        schedule(&tx, &event.subject)?;
-        tx.commit()?;
-        Ok(true)
+/// The anchor keys whose `due_us` is at or before `now`, by subject: the sweep's
+/// candidates (its cost grows with the keys due, not with every subject that has one),
+/// each then decided by the authenticated events.
+pub(super) fn due_candidates(
+    conn: &Connection,
+    now: DateTime<Utc>,
+) -> Result<Vec<(SubjectId, u32)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT name, number FROM named_keys WHERE kind = 'anchor' AND due_us <= ?1
+         ORDER BY name, number",
+    )?;
+    let mut rows = stmt.query(params![to_micros(now)])?;
+    let mut keys = Vec::new();
+    while let Some(row) = rows.next()? {
+        let subject = SubjectId::new(row.get::<_, String>(0)?)
+            .map_err(|_| StoreError::Corrupt { what: "subject id" })?;
+        let code = u32::try_from(row.get::<_, i64>(1)?)
+            .ok()
+            .filter(|&c| from_anchor_code(c).is_some())
+            .ok_or(StoreError::Corrupt {
+                what: "anchor key code",
+            })?;
+        keys.push((subject, code));
     }
-
-    pub(super) fn events_of(
-        &self,
-        subject: &SubjectId,
-        key: &IntegrityKey,
-    ) -> Result<Vec<AnchorEvent>, StoreError> {
-        let conn = self.conn()?;
-        authentic_events(&conn, subject, key)
-    }
-
-    pub(super) fn destroy_due_anchor_keys(
-        &self,
-        now: DateTime<Utc>,
-        key: &IntegrityKey,
-    ) -> Result<Vec<SubjectId>, StoreError> {
-        let mut conn = self.conn()?;
-        self.adopt_retention(&mut conn, key)?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        // Fail closed, as for epochs: the holds that keep keys are the vault's, all.
-        check_head(&tx, key)?;
-        authentic_holds(&tx, key, None)?;
-        let mut keys: Vec<(SubjectId, u32)> = Vec::new();
-        {
-            // Candidates by the due index: the sweep's cost grows with the keys due,
-            // not with every subject that has one.
-            let mut stmt = tx.prepare(
-                "SELECT name, number FROM named_keys WHERE kind = 'anchor' AND due_us <= ?1
-                 ORDER BY name, number",
-            )?;
-            let mut rows = stmt.query(params![to_micros(now)])?;
-            while let Some(row) = rows.next()? {
-                let subject = SubjectId::new(row.get::<_, String>(0)?)
-                    .map_err(|_| StoreError::Corrupt { what: "subject id" })?;
-                let code = u32::try_from(row.get::<_, i64>(1)?)
-                    .ok()
-                    .filter(|&c| from_anchor_code(c).is_some())
-                    .ok_or(StoreError::Corrupt {
-                        what: "anchor key code",
-                    })?;
-                keys.push((subject, code));
-            }
-        }
-        let mut destroyed: Vec<SubjectId> = Vec::new();
-        let mut deleted = 0;
-        let mut events: Option<(SubjectId, Vec<AnchorEvent>)> = None;
-        for (subject, code) in keys {
-            if events.as_ref().is_none_or(|(s, _)| *s != subject) {
-                events = Some((subject.clone(), authentic_events(&tx, &subject, key)?));
-            }
-            let recorded = events.as_ref().map_or(&[][..], |(_, e)| &e[..]);
-            let due = anchored_end(code, recorded).is_some_and(|end| end <= now.timestamp());
-            if !due || bound(&tx, &subject, now)? {
-                continue;
-            }
-            deleted += tx.execute(
-                "DELETE FROM named_keys WHERE kind = 'anchor' AND name = ?1 AND number = ?2",
-                params![subject.as_str(), i64::from(code)],
-            )?;
-            if !destroyed.contains(&subject) {
-                destroyed.push(subject);
-            }
-        }
-        tx.commit()?;
-        if deleted > 0 {
-            self.purge_after_delete(&conn);
-        }
-        Ok(destroyed)
-    }
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -292,27 +218,34 @@ mod tests {
             );
         }
         let store = SqliteStore::open(&path).unwrap();
-        let epoch = store.wrapped(&KeyName::Epoch(20_000)).unwrap().unwrap();
+        let epoch = store.get(&KeyName::Epoch(20_000)).unwrap().unwrap();
         assert_eq!(
             (epoch.master_id.as_str(), &epoch.wrapped[..]),
             ("m1", &[1u8, 2][..])
         );
         let name = KeyName::Anchor {
             subject: SubjectId::new("a").unwrap(),
-            anchor: Anchor::LastContact,
-            period: EventPeriod::Months(24),
+            code: Anchor::LastContact
+                .header_code(EventPeriod::Months(24))
+                .unwrap(),
         };
         let key = WrappedKey {
             master_id: "m1".into(),
             wrapped: vec![3; 48],
         };
         assert_eq!(
-            store.insert_wrapped(&name, &key, None).unwrap(),
+            store
+                .insert(
+                    &name,
+                    &key,
+                    Some(&crate::subject::SubjectRef::from_stored("r".into()))
+                )
+                .unwrap(),
             Some(key.clone())
         );
-        assert_eq!(store.wrapped(&name).unwrap(), Some(key));
+        assert_eq!(store.get(&name).unwrap(), Some(key));
         // Re-wrapping lists anchor keys by name like any other named key.
-        let listed = store.named_wrapped_by_other("m2", 10).unwrap();
+        let listed = store.wrapped_by_other("m2", 10).unwrap();
         assert!(listed.iter().any(|(n, _)| *n == name));
     }
 }

@@ -7,12 +7,12 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, from_micros, to_micros};
 use crate::keys::WrappedKey;
-use crate::retention::{ExceptionRecord, QueuedErasure, StoredException};
+use crate::retention::{ErasureStore, ExceptionRecord, QueuedErasure, StoredException};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
-impl SqliteStore {
-    pub(super) fn store_exception(&self, kept: &StoredException) -> Result<(), StoreError> {
+impl ErasureStore for SqliteStore {
+    fn insert_exception(&self, kept: &StoredException) -> Result<(), StoreError> {
         let conn = self.conn()?;
         let e = &kept.exception;
         conn.execute(
@@ -34,7 +34,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) fn load_exception(
+    fn exception(
         &self,
         subject: &SubjectId,
         version: u32,
@@ -75,7 +75,7 @@ impl SqliteStore {
         }))
     }
 
-    pub(super) fn delete_ended_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let conn = self.conn()?;
         let n = conn.execute(
             "DELETE FROM erasure_exceptions WHERE until_us <= ?1",
@@ -95,7 +95,7 @@ impl SqliteStore {
         Ok(n)
     }
 
-    pub(super) fn store_queued_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {
+    fn queue_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {
         let exceptions =
             serde_json::to_string(&queued.exceptions).map_err(|_| StoreError::Corrupt {
                 what: "erasure exceptions",
@@ -114,7 +114,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) fn load_queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
+    fn queued_erasures(&self) -> Result<Vec<QueuedErasure>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT subject, requested_us, exceptions, mac FROM queued_erasures
@@ -144,7 +144,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(super) fn delete_queued_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
+    fn dequeue_erasure(&self, subject: &SubjectId) -> Result<(), StoreError> {
         let conn = self.conn()?;
         conn.execute(
             "DELETE FROM queued_erasures WHERE subject = ?1",

@@ -11,7 +11,7 @@
 //! another connection can keep that checkpoint from completing: the deletion still
 //! stands and is reported as done, the purge as [`JournalPurge::Pending`], and the
 //! next key-store write through this handle (or
-//! [`KeyStore::purge_journal`](crate::keys::KeyStore::purge_journal)) tries again.
+//! [`RetentionStore::purge_journal`](crate::retention::RetentionStore::purge_journal)) tries again.
 
 mod anchors;
 mod audit;
@@ -30,8 +30,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::StoreError;
 use crate::retention::JournalPurge;
+use crate::store::StoreError;
 
 /// Schema version this build writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 15;
@@ -501,7 +501,7 @@ const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 14, 15];
 ///
 /// ```
 /// # let dir = tempfile::tempdir()?;
-/// use custodian::{consent::ConsentLedger, store::SqliteStore};
+/// use custodian::{consent::ConsentLedger, sqlite::SqliteStore};
 /// let store = SqliteStore::open(dir.path().join("custodian.db"))?;
 /// let key = custodian::consent::EvidenceKey::generate()?; // keep its bytes in a secret manager
 /// let ledger = ConsentLedger::new(store.clone(), key)?;
@@ -707,15 +707,6 @@ impl SqliteStore {
             JournalPurge::Pending
         }
     }
-
-    /// Retries a purge left pending by a deletion through this handle.
-    pub(super) fn purge_pending_journal(&self) -> Result<JournalPurge, StoreError> {
-        if !self.purge_pending.load(Ordering::Acquire) {
-            return Ok(JournalPurge::Complete);
-        }
-        let conn = self.conn()?;
-        Ok(self.purge(&conn))
-    }
 }
 
 /// Times are stored as microseconds since the Unix epoch (sub-microsecond precision
@@ -726,4 +717,33 @@ fn to_micros(t: DateTime<Utc>) -> i64 {
 
 fn from_micros(us: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_micros(us).ok_or(StoreError::Corrupt { what: "timestamp" })
+}
+
+/// SQLite's errors are kept whole, as the source of the backend-neutral variant.
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Backend {
+            backend: "SQLite",
+            source: Box::new(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sqlite_driver_error_is_kept_as_the_source_of_a_backend_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory is not a database file: SQLite refuses to open it.
+        let err = SqliteStore::open(dir.path()).err().unwrap();
+        let StoreError::Backend { backend, source } = &err else {
+            panic!("not a backend error: {err:?}");
+        };
+        assert_eq!(*backend, "SQLite");
+        assert!(source.downcast_ref::<rusqlite::Error>().is_some());
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(source.downcast_ref::<rusqlite::Error>().is_some());
+    }
 }

@@ -147,7 +147,7 @@ pub(super) fn authentic_holds(
 }
 
 /// Every tombstone's MAC.
-fn check_tombstones(conn: &Connection, key: &IntegrityKey) -> Result<(), StoreError> {
+pub(super) fn check_tombstones(conn: &Connection, key: &IntegrityKey) -> Result<(), StoreError> {
     let mut stmt = conn.prepare("SELECT subject_hash, shredded_us, mac FROM shredded_subjects")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -260,21 +260,5 @@ impl SqliteStore {
         write_head(&tx, key, &counts)?;
         tx.commit()?;
         Ok(())
-    }
-
-    /// Full verification: the head, the counts, and every hold's and tombstone's MAC.
-    pub(super) fn verify_retention_records(
-        &self,
-        key: &IntegrityKey,
-    ) -> Result<RetentionCounts, StoreError> {
-        let mut conn = self.conn()?;
-        self.adopt_retention(&mut conn, key)?;
-        let tx = conn.transaction()?;
-        let counts = check_head(&tx, key)?;
-        authentic_holds(&tx, key, None)?;
-        check_tombstones(&tx, key)?;
-        super::anchors::check_events(&tx, key)?;
-        tx.commit()?;
-        Ok(counts)
     }
 }
