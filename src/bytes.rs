@@ -21,3 +21,18 @@ pub(crate) const fn starts_with(a: &[u8], prefix: &[u8]) -> bool {
     }
     true
 }
+
+/// Whether `a[at..]` begins with `prefix` (false if `at` is past the end).
+pub(crate) const fn eq_at(a: &[u8], at: usize, prefix: &[u8]) -> bool {
+    if at > a.len() || a.len() - at < prefix.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < prefix.len() {
+        if a[at + i] != prefix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

@@ -103,6 +103,12 @@ pub enum ErrorKind {
     /// reference; a bug in the caller of the key store (or its backend), not in the
     /// data.
     SubjectRefRequired,
+    /// `event_in_future`: an event a retention period runs from was recorded with a
+    /// time after now; record it when it has happened.
+    EventInFuture,
+    /// `event_period_ended`: the period after the subject's recorded event has run
+    /// out, so a value kept for it cannot be sealed; record the new event first.
+    EventPeriodEnded,
     /// `internal`: a step inside an operation failed in a way that operation cannot
     /// report; it was refused (fail closed); a bug to report, with the error's
     /// `Debug`, which names the step's own code.
@@ -151,6 +157,8 @@ impl ErrorKind {
         ErrorKind::Misconfigured,
         ErrorKind::ConsentNotEnded,
         ErrorKind::SubjectRefRequired,
+        ErrorKind::EventInFuture,
+        ErrorKind::EventPeriodEnded,
         ErrorKind::Internal,
     ];
 
@@ -196,6 +204,8 @@ impl ErrorKind {
             ErrorKind::Misconfigured => "misconfigured",
             ErrorKind::ConsentNotEnded => "consent_not_ended",
             ErrorKind::SubjectRefRequired => "subject_ref_required",
+            ErrorKind::EventInFuture => "event_in_future",
+            ErrorKind::EventPeriodEnded => "event_period_ended",
             ErrorKind::Internal => "internal",
         }
     }
@@ -213,7 +223,8 @@ impl ErrorKind {
             ErrorKind::Shredded
             | ErrorKind::Erased
             | ErrorKind::Expired
-            | ErrorKind::KeyRetired => 410,
+            | ErrorKind::KeyRetired
+            | ErrorKind::EventPeriodEnded => 410,
             ErrorKind::RestrictedByHold
             | ErrorKind::RestrictedByErasureException
             | ErrorKind::SubjectMismatch
@@ -230,7 +241,9 @@ impl ErrorKind {
             | ErrorKind::WouldRetireNewestKey
             | ErrorKind::HoldAlreadyReleased => 409,
             ErrorKind::InvalidInput => 400,
-            ErrorKind::RetentionOutOfRange | ErrorKind::Unencodable => 422,
+            ErrorKind::RetentionOutOfRange | ErrorKind::Unencodable | ErrorKind::EventInFuture => {
+                422
+            }
             ErrorKind::KeyServiceUnavailable
             | ErrorKind::RandomUnavailable
             | ErrorKind::StoreUnavailable

@@ -61,6 +61,12 @@ pub const VERSION: u8 = 3;
 pub const NO_EPOCH: u32 = u32::MAX;
 /// The `expires` value of a value kept until erased.
 pub const NEVER: i64 = i64::MAX;
+/// The first expiry-day value of the range reserved for event anchors
+/// (`0xFF00_0000..=0xFFFF_FFFE`): a header whose expiry day is in it names the event and
+/// period its value is kept after (`docs/format.md`, "Event anchors"), and its data key
+/// mixes the subject's anchor key instead of an epoch key. No real day is that far
+/// away (about 11.7 million years); the vault refuses to seal one.
+pub const ANCHOR_DAYS: u32 = 0xFF00_0000;
 /// Seconds in a retention epoch (one UTC day).
 pub const EPOCH_SECONDS: i64 = 86_400;
 /// Bytes of authentication tag.
@@ -212,10 +218,28 @@ impl Header<'_> {
 
     /// The first second after the value's expiry day (seconds since the Unix epoch),
     /// or [`NEVER`]: the value has certainly expired by then, which the clear header
-    /// alone proves. Its exact expiry is sealed inside it.
+    /// alone proves. Its exact expiry is sealed inside it. [`NEVER`] as well for a
+    /// value kept for a period after an event ([`is_anchored`](Self::is_anchored)):
+    /// the recorded event decides, not the clock alone.
     pub fn expired_by(&self) -> i64 {
+        if self.is_anchored() {
+            return NEVER;
+        }
         day_end(self.expiry_day)
     }
+
+    /// Whether the value is kept for a period after an event: its expiry day is in
+    /// the range reserved for event anchors, from `0xFF00_0000` (`docs/format.md`,
+    /// "Event anchors").
+    pub fn is_anchored(&self) -> bool {
+        is_anchor_day(self.expiry_day)
+    }
+}
+
+/// Whether `day` is in the range reserved for event anchors (not a real day, not
+/// [`NO_EPOCH`]).
+pub fn is_anchor_day(day: u32) -> bool {
+    (ANCHOR_DAYS..NO_EPOCH).contains(&day)
 }
 
 /// The first second after UTC day `epoch`, or [`NEVER`] for [`NO_EPOCH`].
@@ -321,6 +345,21 @@ pub fn epoch_share(epoch_key: &[u8], subject: &str, epoch: u32) -> Zeroizing<[u8
     )
 }
 
+/// A subject's share of their anchor key for values whose header code is `code` (an
+/// expiry day from [`ANCHOR_DAYS`]): what [`derive_data_key`] mixes in for them in
+/// place of an epoch share. HKDF-SHA256 with salt `custodian.v3.anchor-share-salt`,
+/// the anchor key as input key material and info = `custodian.v3.anchor-share` ‖ n ‖
+/// subject id ‖ code (u32 BE).
+pub fn anchor_share(anchor_key: &[u8], subject: &str, code: u32) -> Zeroizing<[u8; 32]> {
+    let n = [subject.len() as u8];
+    let c = code.to_be_bytes();
+    hkdf32(
+        b"custodian.v3.anchor-share-salt",
+        anchor_key,
+        &[b"custodian.v3.anchor-share", &n, subject.as_bytes(), &c],
+    )
+}
+
 /// The subject's key for one category (its dotted name): what the data keys of that
 /// category are derived from, and what an erasure exception escrows when the subject
 /// key itself is destroyed (`docs/retention.md`, "Erasure exceptions").
@@ -399,6 +438,69 @@ pub fn seal(
     size_hint: usize,
     encode: impl FnOnce(&mut Vec<u8>),
 ) -> Option<Vec<u8>> {
+    let day = epoch_of(dates.expires);
+    if is_anchor_day(day) {
+        return None;
+    }
+    seal_with_day(
+        key,
+        algorithm,
+        (subject, key_version, day),
+        dates,
+        nonce,
+        context,
+        size_hint,
+        encode,
+    )
+}
+
+/// [`seal`] for a value kept for a period after an event: the clear header carries
+/// `code` (from [`ANCHOR_DAYS`]) as its expiry day, and `expires` sealed inside is
+/// [`NEVER`] (unknown until the event). Returns `None` if `code` is not in the
+/// reserved range, the subject id is invalid or `collected` is [`NEVER`].
+#[allow(clippy::too_many_arguments)]
+pub fn seal_anchored(
+    key: &LessSafeKey,
+    algorithm: Algorithm,
+    subject: &str,
+    key_version: u32,
+    code: u32,
+    collected: i64,
+    nonce: [u8; NONCE_LEN],
+    context: &[u8; CONTEXT_DIGEST_LEN],
+    size_hint: usize,
+    encode: impl FnOnce(&mut Vec<u8>),
+) -> Option<Vec<u8>> {
+    if !is_anchor_day(code) {
+        return None;
+    }
+    let dates = Dates {
+        collected,
+        expires: NEVER,
+    };
+    seal_with_day(
+        key,
+        algorithm,
+        (subject, key_version, code),
+        dates,
+        nonce,
+        context,
+        size_hint,
+        encode,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn seal_with_day(
+    key: &LessSafeKey,
+    algorithm: Algorithm,
+    (subject, key_version, day): (&str, u32, u32),
+    dates: Dates,
+    nonce: [u8; NONCE_LEN],
+    context: &[u8; CONTEXT_DIGEST_LEN],
+    size_hint: usize,
+    encode: impl FnOnce(&mut Vec<u8>),
+) -> Option<Vec<u8>> {
     let n = subject.len();
     if n == 0 || n > MAX_SUBJECT_ID_LEN || dates.expires <= dates.collected {
         return None;
@@ -409,7 +511,7 @@ pub fn seal(
     out.extend_from_slice(subject.as_bytes());
     let mut fixed = [0u8; 4 + 4 + NONCE_LEN];
     fixed[..4].copy_from_slice(&key_version.to_be_bytes());
-    fixed[4..8].copy_from_slice(&epoch_of(dates.expires).to_be_bytes());
+    fixed[4..8].copy_from_slice(&day.to_be_bytes());
     fixed[8..].copy_from_slice(&nonce);
     out.extend_from_slice(&fixed);
     encode(&mut out);
@@ -474,7 +576,16 @@ pub fn open(
     let collected = i64::from_be_bytes(date);
     date.copy_from_slice(&trailer[8..16]);
     let expires = i64::from_be_bytes(date);
-    if expires <= collected || epoch_of(expires) != header.expiry_day {
+    // A value kept after an event seals `NEVER`; its header names the anchor.
+    let day = if header.is_anchored() {
+        if expires != NEVER {
+            return Err(BodyError::BadDates);
+        }
+        header.expiry_day
+    } else {
+        epoch_of(expires)
+    };
+    if expires <= collected || day != header.expiry_day {
         return Err(BodyError::BadDates);
     }
     // The bytes past the plaintext (trailer, tag) stay in the allocation, which is

@@ -67,6 +67,8 @@ fn every_error_code_is_spelled_as_released() {
         "misconfigured",
         "consent_not_ended",
         "subject_ref_required",
+        "event_in_future",
+        "event_period_ended",
         "internal",
     ];
     let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();

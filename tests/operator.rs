@@ -120,3 +120,31 @@ fn an_erasure_queued_under_a_hold_is_completed_as_the_sweeps_actor() {
         ]
     );
 }
+
+#[test]
+fn a_recorded_event_is_audited_as_the_actor_of_its_handle() {
+    use custodian::retention::Anchor;
+    let clock = ManualClock::new(t0());
+    let trail = Arc::new(AuditTrail::new(MemorySink::new()).unwrap());
+    let vault = audited_vault(MemoryKeyStore::new(), &trail, &clock);
+    let alice = sid("cus_alice");
+    let billing = vault.operator(Actor::service("billing"));
+    billing
+        .record_event(&alice, Anchor::ContractEnd, t0() - TimeDelta::days(1))
+        .unwrap();
+    // An event in the future is refused, and recorded as refused for who tried.
+    assert!(matches!(
+        billing.record_event(&alice, Anchor::ContractEnd, t0() + TimeDelta::days(1)),
+        Err(custodian::AdminError::EventInFuture { .. })
+    ));
+    assert_eq!(
+        events(&trail),
+        vec![
+            (EventKind::AnchorEvent, Some("billing".to_owned()), false),
+            (EventKind::AnchorEvent, Some("billing".to_owned()), true),
+        ]
+    );
+    // Reading the events records nothing.
+    assert_eq!(vault.events_of(&alice).unwrap().len(), 1);
+    assert_eq!(events(&trail).len(), 2);
+}

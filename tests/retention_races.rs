@@ -14,9 +14,12 @@ use custodian::VaultStore;
 use custodian::categories::Email;
 use custodian::keys::{KeyName, KeyStore};
 use custodian::memory::MemoryKeyStore;
-use custodian::retention::{HoldScope, LegalHold, ManualClock, RetentionStore};
+use custodian::retention::{Anchor, HoldScope, LegalHold, ManualClock, RetentionStore};
 use custodian::sqlite::SqliteStore;
-use custodian::{Access, Actor, AdminError, OpenError, Sealed, SubjectId, Vault, VaultError};
+use custodian::{
+    Access, Actor, AdminError, Context, OpenError, Personal, Retention, Sealed, SubjectId, Vault,
+    VaultError,
+};
 
 custodian::purpose! {
     struct Crm { basis: Contract, description: "Serve the account.", uses: [Email] }
@@ -127,6 +130,71 @@ fn a_hold_placed_while_a_sweep_runs_keeps_the_data_in_memory() {
 fn a_hold_placed_while_a_sweep_runs_keeps_the_data_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     hold_placed_during_sweep(Arc::new(
+        SqliteStore::open(dir.path().join("c.db")).unwrap(),
+    ));
+}
+
+/// The same race for a value kept after an event, with every call through the
+/// forwarding store (recording the event, reading it at open, the anchor-key sweep): a
+/// hold placed after the sweep read the holds keeps the anchor key, and the first sweep
+/// after its release destroys it.
+fn hold_placed_during_anchor_sweep(store: Arc<dyn VaultStore>) {
+    let clock = ManualClock::new(t0());
+    let other = Arc::new(vault_on(Arc::clone(&store), &clock));
+    let hooked = Arc::new(hooked(Arc::clone(&store)));
+    let sweeper = vault_on(Arc::clone(&hooked), &clock);
+    let staff = || custodian::Actor::staff("emp-7", "privacy-officer");
+    let a = sid("cus_a");
+    let after_contact = Context::new("customer", "email")
+        .unwrap()
+        .retain(Retention::Days(1).after(Anchor::LastContact).unwrap());
+    let sealed = sweeper
+        .seal(
+            &Personal::new(a.clone(), "cus_a@example.com".to_owned()),
+            &after_contact,
+        )
+        .unwrap();
+    sweeper
+        .operator(staff())
+        .record_event(&a, Anchor::LastContact, t0())
+        .unwrap();
+    assert_eq!(sweeper.events_of(&a).unwrap().len(), 1);
+    clock.advance(TimeDelta::days(3));
+    let placed: Arc<Mutex<Option<LegalHold>>> = Arc::default();
+    let (p, o) = (Arc::clone(&placed), Arc::clone(&other));
+    let who = a.clone();
+    *hooked.hook.after_holds_read.lock().unwrap() = Some(Box::new(move || {
+        *p.lock().unwrap() = Some(
+            o.operator(custodian::Actor::staff("emp-7", "privacy-officer"))
+                .hold::<Crm>(&who, "case 2027-99: litigation hold", None)
+                .unwrap(),
+        );
+    }));
+    let report = sweeper.operator(staff()).sweep().unwrap();
+    assert_eq!(
+        report.anchor_subjects_swept, 0,
+        "the hold keeps the anchor key"
+    );
+    let hold = placed.lock().unwrap().take().expect("the hook ran");
+    assert_eq!(open(&sweeper, &sealed, &a).unwrap(), "cus_a@example.com");
+    other.operator(staff()).release(&hold.id).unwrap();
+    let report = sweeper.operator(staff()).sweep().unwrap();
+    assert_eq!(report.anchor_subjects_swept, 1, "released: the key goes");
+    assert!(matches!(
+        open(&sweeper, &sealed, &a),
+        Err(VaultError::Expired { .. })
+    ));
+}
+
+#[test]
+fn a_hold_placed_while_a_sweep_runs_keeps_anchor_keys_in_memory() {
+    hold_placed_during_anchor_sweep(Arc::new(MemoryKeyStore::new()));
+}
+
+#[test]
+fn a_hold_placed_while_a_sweep_runs_keeps_anchor_keys_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    hold_placed_during_anchor_sweep(Arc::new(
         SqliteStore::open(dir.path().join("c.db")).unwrap(),
     ));
 }

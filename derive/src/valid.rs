@@ -7,8 +7,10 @@ use crate::ast::{Kind, Record};
 use crate::errors::Errors;
 
 /// Whether `s` is a retention literal: `"until_erased"`, a positive decimal `u32`
-/// followed by `d`, `m` or `y`, or `"<n>y from end of year"` with an optional
-/// `" +HH:MM"` / `" -HH:MM"` (UTC-12:00 to UTC+14:00). The value itself is computed in
+/// followed by `d`, `m` or `y`, `"<n>y from end of year"` with an optional
+/// `" +HH:MM"` / `" -HH:MM"` (UTC-12:00 to UTC+14:00), or a period of at most 16383
+/// after an event: `"3y after end of contract"`, `"6y after end of employment"`,
+/// `"24m after last contact"`. The value itself is computed in
 /// the generated code by custodian's `Retention::from_literal` (a `const fn`), so a
 /// literal this accepts and custodian does not would fail to compile rather than mean
 /// something else.
@@ -19,8 +21,20 @@ pub fn retention(s: &str) -> bool {
     if let Some((years, rest)) = s.split_once("y from end of year") {
         return period(&format!("{years}y")) && offset(rest);
     }
+    if let Some((period_part, event)) = s.split_once(" after ") {
+        return period(period_part)
+            && period_part[..period_part.len() - 1]
+                .parse::<u32>()
+                .is_ok_and(|n| n <= MAX_EVENT_PERIOD)
+            && EVENTS.contains(&event);
+    }
     period(s)
 }
+
+/// The events a period may run from (custodian's `Anchor::words`).
+const EVENTS: [&str; 3] = ["end of contract", "end of employment", "last contact"];
+/// The longest period after an event (custodian's `EventPeriod::MAX`).
+const MAX_EVENT_PERIOD: u32 = 0x3FFF;
 
 /// `""`, or `" +HH:MM"` / `" -HH:MM"` between UTC-12:00 and UTC+14:00.
 fn offset(rest: &str) -> bool {
@@ -167,7 +181,7 @@ fn check_retention(retain: &syn::LitStr, push: &mut impl FnMut(syn::Error)) {
         push(syn::Error::new(
             retain.span(),
             format!(
-                "`{}` is not a retention period: write a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), a number of years from the end of the calendar year (\"8y from end of year\", \"8y from end of year +01:00\"), or \"until_erased\"",
+                "`{}` is not a retention period: write a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), a number of years from the end of the calendar year (\"8y from end of year\", \"8y from end of year +01:00\"), a period of at most 16383 after an event (\"3y after end of contract\", \"6y after end of employment\", \"24m after last contact\"), or \"until_erased\"",
                 retain.value()
             ),
         ));

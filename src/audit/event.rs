@@ -46,6 +46,9 @@ pub enum EventKind {
     /// Consent evidence kept after an erasure was read in an evidence role (the event
     /// names the reader and the reason, never the subject).
     ConsentEvidenceRead,
+    /// An event a retention period runs from (end of contract, of employment, last
+    /// contact) was recorded ([`Operator::record_event`](crate::Operator::record_event)).
+    AnchorEvent,
 }
 
 impl EventKind {
@@ -65,6 +68,7 @@ impl EventKind {
             EventKind::StaffHistoryRead => 12,
             EventKind::ConsentConfirmed => 13,
             EventKind::ConsentEvidenceRead => 14,
+            EventKind::AnchorEvent => 15,
         }
     }
 
@@ -84,6 +88,7 @@ impl EventKind {
             12 => EventKind::StaffHistoryRead,
             13 => EventKind::ConsentConfirmed,
             14 => EventKind::ConsentEvidenceRead,
+            15 => EventKind::AnchorEvent,
             _ => return None,
         })
     }

@@ -31,6 +31,21 @@ pub enum KeyName {
         /// Its version.
         version: u32,
     },
+    /// A subject's anchor key for values kept a period after an event
+    /// ([`Retention::AfterEvent`](crate::Retention::AfterEvent)): created at their first
+    /// such seal, destroyed by
+    /// [`RetentionStore::sweep_anchor_keys`](crate::retention::RetentionStore::sweep_anchor_keys)
+    /// once the recorded event + period has passed (unless a legal hold binds the
+    /// subject) and by erasure.
+    Anchor {
+        /// The subject.
+        subject: SubjectId,
+        /// The header code naming (event, period), as in the values' header:
+        /// [`Anchor::header_code`](crate::retention::Anchor::header_code) writes it,
+        /// [`Anchor::from_header_code`](crate::retention::Anchor::from_header_code)
+        /// reads it back. A number here, so that `keys` does not depend on `retention`.
+        code: u32,
+    },
 }
 
 impl KeyName {
@@ -40,7 +55,8 @@ impl KeyName {
         match self {
             KeyName::Escrow { subject, .. }
             | KeyName::Pseudonym(subject)
-            | KeyName::Subject { subject, .. } => Some(subject),
+            | KeyName::Subject { subject, .. }
+            | KeyName::Anchor { subject, .. } => Some(subject),
             KeyName::Epoch(_) | KeyName::Secret(_) => None,
         }
     }
@@ -69,6 +85,13 @@ impl KeyName {
                 aad.extend_from_slice(b"custodian.v2.pseudonym");
                 aad.push(s.len() as u8);
                 aad.extend_from_slice(s);
+            }
+            KeyName::Anchor { subject, code } => {
+                let s = subject.as_str().as_bytes();
+                aad.extend_from_slice(b"custodian.v3.anchor-key");
+                aad.push(s.len() as u8);
+                aad.extend_from_slice(s);
+                aad.extend_from_slice(&code.to_be_bytes());
             }
             KeyName::Secret(name) => {
                 aad.extend_from_slice(b"custodian.v2.secret");
@@ -99,7 +122,7 @@ impl std::fmt::Debug for WrappedKey {
 }
 
 /// Storage for wrapped keys: subject keys, retention-epoch keys, escrowed epoch
-/// shares, pseudonym secrets and vault secrets, each a [`WrappedKey`] under a
+/// shares, pseudonym secrets, anchor keys and vault secrets, each a [`WrappedKey`] under a
 /// [`KeyName`].
 ///
 /// A backend also implements the retention traits
@@ -113,10 +136,10 @@ impl std::fmt::Debug for WrappedKey {
 /// - `insert` never overwrites: the first key stored under a name wins, and every
 ///   caller gets the winner back (two threads creating a subject's first key agree on
 ///   one);
-/// - `insert` refuses (returns `None`) a subject key, escrow or pseudonym secret of a
-///   shredded subject (one whose reference `subject_ref` has a tombstone, see
-///   [`RetentionStore::shred`](crate::retention::RetentionStore::shred)), an epoch key
-///   below the sweep watermark, and an escrow of a subject no unreleased hold names;
+/// - `insert` refuses (returns `None`) a subject key, escrow, pseudonym secret or
+///   anchor key of a shredded subject (one whose reference `subject_ref` has a
+///   tombstone, see [`RetentionStore::shred`](crate::retention::RetentionStore::shred)),
+///   an epoch key below the sweep watermark, and an escrow of a subject no unreleased hold names;
 ///   each checked in the same transaction as the write;
 /// - `retire_versions` never destroys a subject's newest version, and leaves no copy
 ///   of what it destroys in any journal the store controls;

@@ -2,6 +2,7 @@
 //! retention stores, for tests and short-lived processes. (The memory consent store
 //! and audit sink live with their traits, in `consent` and `audit`.)
 
+mod anchors;
 mod retention;
 
 use std::collections::{BTreeMap, HashSet};
@@ -11,7 +12,7 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroize;
 
 use crate::keys::{KeyName, KeyStore, WrappedKey};
-use crate::retention::{LegalHold, QueuedErasure, StoredException};
+use crate::retention::{AnchorEvent, LegalHold, QueuedErasure, StoredException};
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
 
@@ -32,6 +33,8 @@ struct MemoryKeys {
     holds: Vec<LegalHold>,
     exceptions: Vec<StoredException>,
     queued: Vec<QueuedErasure>,
+    /// Recorded anchor events, oldest first (`anchors.rs`).
+    events: Vec<AnchorEvent>,
 }
 
 impl MemoryKeyStore {
@@ -121,7 +124,7 @@ impl KeyStore for MemoryKeyStore {
                         .iter()
                         .any(|h| h.subject_id() == Some(subject) && h.released_at.is_none())
             }
-            KeyName::Pseudonym(_) => shredded,
+            KeyName::Pseudonym(_) | KeyName::Anchor { .. } => shredded,
             KeyName::Subject { .. } if subject_ref.is_none() => {
                 return Err(StoreError::SubjectRefRequired);
             }

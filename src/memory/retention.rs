@@ -9,7 +9,7 @@ use zeroize::Zeroize;
 use super::MemoryKeyStore;
 use crate::keys::KeyName;
 use crate::retention::{
-    EpochSweep, ErasureStore, HoldId, HoldStore, HoldSubject, IntegrityKey, LegalHold,
+    AnchorEvent, EpochSweep, ErasureStore, HoldId, HoldStore, HoldSubject, IntegrityKey, LegalHold,
     QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredException,
 };
 use crate::store::StoreError;
@@ -91,10 +91,11 @@ impl RetentionStore for MemoryKeyStore {
             }
         }
         inner.remove_keys(|n| !matches!(n, KeyName::Pseudonym(s) if s == subject));
+        let anchored = inner.shred_anchors(subject);
         let destroyed = inner
             .remove_keys(|n| !matches!(n, KeyName::Subject { subject: s, .. } if s == subject));
         // As on SQLite: no tombstone for an id that had nothing to erase.
-        if destroyed > 0 || escrows > 0 || held {
+        if destroyed > 0 || escrows > 0 || held || anchored {
             inner.tombstones.insert(subject_ref.clone());
         }
         let tombstone = inner.tombstones.contains(subject_ref);
@@ -192,6 +193,55 @@ impl RetentionStore for MemoryKeyStore {
             tombstones: n(inner.tombstones.len()),
         })
     }
+
+    fn record_event(
+        &self,
+        event: &AnchorEvent,
+        subject_ref: &SubjectRef,
+        _: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.write()?;
+        if inner.tombstones.contains(subject_ref) {
+            return Ok(false);
+        }
+        inner.events.push(event.clone());
+        Ok(true)
+    }
+
+    fn events(
+        &self,
+        subject: &SubjectId,
+        _: &SubjectRef,
+        _: &IntegrityKey,
+    ) -> Result<Vec<AnchorEvent>, StoreError> {
+        Ok(self.read()?.events_of(subject))
+    }
+
+    fn sweep_anchor_keys(
+        &self,
+        now: DateTime<Utc>,
+        _: &IntegrityKey,
+    ) -> Result<Vec<SubjectId>, StoreError> {
+        let mut inner = self.write()?;
+        let due: Vec<KeyName> = inner
+            .keys
+            .keys()
+            .filter(|name| inner.anchor_key_due(name, now))
+            .cloned()
+            .collect();
+        let mut subjects = Vec::new();
+        for name in due {
+            if let Some(mut key) = inner.keys.remove(&name) {
+                key.wrapped.zeroize();
+            }
+            if let KeyName::Anchor { subject, .. } = name
+                && !subjects.contains(&subject)
+            {
+                subjects.push(subject);
+            }
+        }
+        Ok(subjects)
+    }
 }
 
 impl ErasureStore for MemoryKeyStore {
@@ -237,7 +287,11 @@ impl ErasureStore for MemoryKeyStore {
             e.key.wrapped.zeroize();
         }
         inner.exceptions.retain(|e| e.exception.until > now);
-        Ok(before - inner.exceptions.len())
+        let ended = before - inner.exceptions.len();
+        if ended > 0 {
+            inner.remove_orphan_anchor_keys();
+        }
+        Ok(ended)
     }
 
     fn queue_erasure(&self, queued: &QueuedErasure) -> Result<(), StoreError> {

@@ -11,6 +11,8 @@
 //!   and the erasure reference), reason, scope purposes, scope categories, placed,
 //!   until, released (micros; optional times with a presence byte);
 //! - tombstone: `"custodian.retention.v1.tombstone\0"`, reference, time (micros);
+//! - anchor event: `"custodian.retention.v1.anchor-event\0"`, subject id, subject
+//!   reference, anchor id (one byte), event time, recording time (micros);
 //! - head: `"custodian.retention.v1.head\0"`, the four counts (u64 big-endian), and
 //!   the check value of the `subject-ref` secret: HMAC(that secret,
 //!   `"\0custodian.retention.v1.reference-check"`). Tombstones are references under
@@ -28,6 +30,7 @@ use super::{HoldSubject, LegalHold, SubjectRef};
 const HOLD_LABEL: &[u8] = b"custodian.retention.v1.hold\0";
 const TOMBSTONE_LABEL: &[u8] = b"custodian.retention.v1.tombstone\0";
 const HEAD_LABEL: &[u8] = b"custodian.retention.v1.head\0";
+const EVENT_LABEL: &[u8] = b"custodian.retention.v1.anchor-event\0";
 /// Signed with the key of subject references for the head's check value. It starts
 /// with a zero byte, so no subject id (printable ASCII) has it as its reference.
 const REFERENCE_CHECK: &[u8] = b"\0custodian.retention.v1.reference-check";
@@ -143,6 +146,22 @@ impl IntegrityKey {
         self.verify(&tombstone_message(reference, at_micros), mac)
     }
 
+    /// The MAC of a recorded [`AnchorEvent`](super::AnchorEvent) of the subject whose
+    /// reference is `reference`.
+    pub fn event_mac(&self, event: &super::AnchorEvent, reference: &SubjectRef) -> [u8; 32] {
+        self.sign(&event_message(event, reference))
+    }
+
+    /// Whether `mac` is the MAC of `event` (constant-time comparison).
+    pub fn event_authentic(
+        &self,
+        event: &super::AnchorEvent,
+        reference: &SubjectRef,
+        mac: Option<&[u8]>,
+    ) -> bool {
+        self.verify(&event_message(event, reference), mac)
+    }
+
     /// The MAC of a head record.
     pub fn head_mac(&self, counts: &RetentionCounts) -> [u8; 32] {
         self.sign(&head_message(counts, &self.reference_check))
@@ -174,6 +193,17 @@ fn put_list(buf: &mut Vec<u8>, items: &[String]) {
     for item in items {
         put(buf, item.as_bytes());
     }
+}
+
+fn event_message(event: &super::AnchorEvent, reference: &SubjectRef) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(160);
+    buf.extend_from_slice(EVENT_LABEL);
+    put(&mut buf, event.subject.as_str().as_bytes());
+    put(&mut buf, reference.as_str().as_bytes());
+    buf.push(event.anchor.id());
+    put_time(&mut buf, Some(event.at));
+    put_time(&mut buf, Some(event.recorded_at));
+    buf
 }
 
 fn hold_message(hold: &LegalHold) -> Vec<u8> {

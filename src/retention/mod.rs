@@ -22,6 +22,12 @@
 //!   their sealed contents become unreadable (subject ids, dates, plain fields and kept
 //!   evidence remain: `docs/retention.md`), and returns an [`ErasureReceipt`].
 //!
+//! A period may run from an event instead of from collection
+//! ([`Retention::AfterEvent`]: `"3y after end of contract"`): the value's key then
+//! mixes a per-(subject, anchor, period) anchor key, which the sweep destroys once the
+//! event recorded with [`Operator::record_event`](crate::Operator::record_event) + the period
+//! has passed ([`Anchor`], [`AnchorEvent`]).
+//!
 //! Hold records and tombstones are append-only and authenticated ([`IntegrityKey`]):
 //! a vault refuses to sweep, erase or create a subject key on a store where one was
 //! deleted, forged or edited ([`Vault::verify_retention`](crate::Vault::verify_retention)).
@@ -29,6 +35,7 @@
 //! Time comes from an injected [`Clock`]. `docs/retention.md` explains how to choose
 //! periods and what to schedule.
 
+mod anchor;
 mod clock;
 mod erasure;
 mod exception;
@@ -37,6 +44,8 @@ mod integrity;
 mod store;
 mod sweep;
 
+pub use anchor::{Anchor, AnchorEvent, EventPeriod};
+pub(crate) use anchor::{anchor_code, anchored_end, from_anchor_code};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use erasure::{ErasedField, ErasureReceipt, InvalidSubjectRef, SubjectRef};
 pub use exception::{
@@ -83,12 +92,24 @@ pub enum Retention {
     /// Until the data subject's data is erased, written `"until_erased"`. This is an
     /// explicit choice: nothing falls back to it (GDPR Art. 25(2), `docs/retention.md`).
     UntilErased,
+    /// A period that runs from an event unknown at collection, recorded later with
+    /// [`Operator::record_event`](crate::Operator::record_event): written
+    /// `"3y after end of contract"`, `"6y after end of employment"` or
+    /// `"24m after last contact"` (`d`, `m` or `y`, 1 to 16,383). Until the event is
+    /// recorded the value does not expire; from the event + `period` it is refused, and
+    /// the next sweep destroys its key (`docs/retention.md`, "Periods from an event").
+    AfterEvent {
+        /// The event the period runs from.
+        anchor: Anchor,
+        /// How long after the event.
+        period: EventPeriod,
+    },
 }
 
 /// A retention literal that does not parse. Says what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "a retention period is a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), a number of years from the end of the calendar year (\"8y from end of year\", \"8y from end of year +01:00\"), or \"until_erased\""
+    "a retention period is a positive number followed by `d`, `m` or `y` (\"30d\", \"6m\", \"7y\"), a number of years from the end of the calendar year (\"8y from end of year\", \"8y from end of year +01:00\"), a period after an event (\"3y after end of contract\", \"6y after end of employment\", \"24m after last contact\"; at most 16383), or \"until_erased\""
 )]
 #[non_exhaustive]
 pub struct RetentionParseError;
@@ -102,8 +123,9 @@ impl RetentionParseError {
 
 impl Retention {
     /// Parses `"30d"`, `"6m"`, `"7y"`, `"8y from end of year"` (optionally followed by
-    /// the zone's UTC offset at New Year, `"8y from end of year +01:00"`) or
-    /// `"until_erased"`.
+    /// the zone's UTC offset at New Year, `"8y from end of year +01:00"`), a period
+    /// after an event (`"3y after end of contract"`, `"6y after end of employment"`,
+    /// `"24m after last contact"`) or `"until_erased"`.
     ///
     /// ```
     /// use custodian::Retention;
@@ -122,10 +144,33 @@ impl Retention {
         if crate::bytes::eq(b, b"until_erased") {
             return Some(Retention::UntilErased);
         }
-        // "<n>y from end of year[ <sign>HH:MM]"
+        // "<n><unit> after <event>", "<n>y from end of year[ <sign>HH:MM]"
         let mut y = 0;
         while y < b.len() && b[y].is_ascii_digit() {
             y += 1;
+        }
+        if y > 0 && y < b.len() && b.len() > y + 1 && crate::bytes::eq_at(b, y + 1, b" after ") {
+            let period = match (parse_u32(b, 0, y), b[y]) {
+                (Some(n), b'd') if n <= EventPeriod::MAX as u32 => EventPeriod::Days(n as u16),
+                (Some(n), b'm') if n <= EventPeriod::MAX as u32 => EventPeriod::Months(n as u16),
+                (Some(n), b'y') if n <= EventPeriod::MAX as u32 => EventPeriod::Years(n as u16),
+                _ => return None,
+            };
+            if !period.is_valid() {
+                return None;
+            }
+            let words = y + 1 + b" after ".len();
+            let mut id = 1;
+            while id <= 3 {
+                if let Some(anchor) = Anchor::from_id(id)
+                    && b.len() == words + anchor.words().len()
+                    && crate::bytes::eq_at(b, words, anchor.words().as_bytes())
+                {
+                    return Some(Retention::AfterEvent { anchor, period });
+                }
+                id += 1;
+            }
+            return None;
         }
         if y > 0 && y < b.len() && b[y] == b'y' && b.len() > y + 1 {
             let years = match parse_u32(b, 0, y) {
@@ -173,13 +218,32 @@ impl Retention {
 }
 
 impl Retention {
+    /// This period (days, months or years, at most [`EventPeriod::MAX`]) counted from
+    /// `anchor` instead of from collection: `Retention::Years(3).after(Anchor::ContractEnd)`
+    /// is `"3y after end of contract"`. `None` for another retention or a longer period.
+    pub const fn after(self, anchor: Anchor) -> Option<Retention> {
+        let period = match self {
+            Retention::Days(n) if n <= EventPeriod::MAX as u32 => EventPeriod::Days(n as u16),
+            Retention::Months(n) if n <= EventPeriod::MAX as u32 => EventPeriod::Months(n as u16),
+            Retention::Years(n) if n <= EventPeriod::MAX as u32 => EventPeriod::Years(n as u16),
+            _ => return None,
+        };
+        if period.is_valid() {
+            Some(Retention::AfterEvent { anchor, period })
+        } else {
+            None
+        }
+    }
+
     /// When a value collected at `collected` (seconds since the Unix epoch) expires:
     /// [`NEVER`] for [`UntilErased`](Retention::UntilErased); `None` past the year
     /// 262,000. Months and years are calendar months and years (31 January + 1 month is
     /// the last day of February), kept at the time of day of collection.
     pub(crate) fn expires(self, collected: i64) -> Option<i64> {
         let months = match self {
-            Retention::UntilErased => return Some(NEVER),
+            // Unknown until the event: sealed as `NEVER`, the header code names the
+            // anchor (`docs/format.md`).
+            Retention::UntilErased | Retention::AfterEvent { .. } => return Some(NEVER),
             Retention::YearsFromEndOfYear {
                 years,
                 utc_offset_minutes,
@@ -310,6 +374,7 @@ impl fmt::Display for Retention {
                 )
             }
             Retention::UntilErased => f.write_str("until erased"),
+            Retention::AfterEvent { anchor, period } => write!(f, "{period} after {anchor}"),
         }
     }
 }

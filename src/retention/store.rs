@@ -14,8 +14,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{
-    EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, QueuedErasure, RetentionCounts,
-    ShredCounts, StoredException,
+    AnchorEvent, EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, QueuedErasure,
+    RetentionCounts, ShredCounts, StoredException,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -62,7 +62,8 @@ pub trait HoldStore: Send + Sync {
 }
 
 /// Storage for the rest of retention's state: shred tombstones, the sweep watermark,
-/// the integrity counts and the journal of deleted key material.
+/// the integrity counts, the journal of deleted key material, and the events that
+/// retention periods run from (with the sweep of the anchor keys they make due).
 ///
 /// The contract:
 /// - a shredded subject is known by its tombstone: its [`SubjectRef`], an HMAC of the
@@ -120,8 +121,65 @@ pub trait RetentionStore: HoldStore {
         key: &IntegrityKey,
     ) -> Result<EpochSweep, StoreError>;
     /// Checks every hold record and tombstone with `key`, and that none is missing
-    /// (their counts, kept MAC'd, only rise); returns the counts.
+    /// (their counts, kept MAC'd, only rise), and every recorded anchor event with
+    /// `key`; returns the counts.
     fn verify_retention(&self, key: &IntegrityKey) -> Result<RetentionCounts, StoreError>;
+
+    // Event anchors (`docs/retention.md`, "Periods from an event"): these three methods
+    // together, with the `KeyName::Anchor` keys that `KeyStore::insert` stores. `shred`
+    // also destroys the subject's event records, and their anchor keys unless an
+    // erasure exception of the subject is stored (then
+    // `ErasureStore::end_exceptions` destroys them with the subject's last exception:
+    // an anchor key without a subject key is an erased subject's, since the vault
+    // creates the subject key first).
+
+    /// Records `event` (append-only; MAC'd with `key` where the store can be changed
+    /// behind the vault's back) unless its subject, whose reference is `subject_ref`,
+    /// was shredded; returns whether it did. By default refused
+    /// ([`StoreError::Unsupported`]): a vault on such a store also refuses to seal
+    /// values kept after an event. A store that implements it must implement
+    /// [`events`](Self::events) and [`sweep_anchor_keys`](Self::sweep_anchor_keys) too
+    /// (whose default destroys nothing), and destroy anchor keys and events in
+    /// [`shred`](Self::shred).
+    fn record_event(
+        &self,
+        event: &AnchorEvent,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        let _ = (event, subject_ref, key);
+        Err(StoreError::Unsupported {
+            what: "retention periods from an event",
+        })
+    }
+    /// Every event recorded for `subject` (whose reference is `subject_ref`), oldest
+    /// first, each checked with `key` ([`StoreError::RetentionTampered`] otherwise). By
+    /// default refused ([`StoreError::Unsupported`]).
+    fn events(
+        &self,
+        subject: &SubjectId,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<Vec<AnchorEvent>, StoreError> {
+        let _ = (subject, subject_ref, key);
+        Err(StoreError::Unsupported {
+            what: "retention periods from an event",
+        })
+    }
+    /// In one transaction: destroys every anchor key whose subject's latest recorded
+    /// event of its anchor, plus its period, is at or before `now`, unless a hold binds
+    /// the subject at `now` (the key is then kept until a sweep after the release);
+    /// checks every event it reads with `key` and destroys nothing if one does not
+    /// verify ([`StoreError::RetentionTampered`]). Returns the subjects whose anchor
+    /// keys it destroyed. By default none are stored, so none are destroyed.
+    fn sweep_anchor_keys(
+        &self,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Vec<SubjectId>, StoreError> {
+        let _ = (now, key);
+        Ok(Vec::new())
+    }
     /// Empties the store's journal of deleted key material if a deletion left it
     /// pending (SQLite: a WAL checkpoint that a reader kept from completing). Stores
     /// without a journal have nothing to do.
@@ -156,8 +214,9 @@ pub trait ErasureStore: Send + Sync {
         let _ = (subject, version, category);
         Ok(None)
     }
-    /// Destroys every kept category key whose exception ended at or before `now`;
-    /// returns how many. By default none are stored, so none are destroyed.
+    /// Destroys every kept category key whose exception ended at or before `now`, and
+    /// the anchor keys of erased subjects none of whose exceptions remain; returns how
+    /// many exceptions ended. By default none are stored, so none are destroyed.
     fn end_exceptions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let _ = now;
         Ok(0)
@@ -214,6 +273,15 @@ macro_rules! forward_retention_stores {
             }
             fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
                 (**self).verify_retention(k)
+            }
+            fn record_event(&self, e: &AnchorEvent, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
+                (**self).record_event(e, r, k)
+            }
+            fn events(&self, s: &SubjectId, r: &SubjectRef, k: &IntegrityKey) -> Result<Vec<AnchorEvent>, StoreError> {
+                (**self).events(s, r, k)
+            }
+            fn sweep_anchor_keys(&self, now: DateTime<Utc>, k: &IntegrityKey) -> Result<Vec<SubjectId>, StoreError> {
+                (**self).sweep_anchor_keys(now, k)
             }
             fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
                 (**self).purge_journal()

@@ -81,7 +81,13 @@ impl ErasureStore for SqliteStore {
             "DELETE FROM erasure_exceptions WHERE until_us <= ?1",
             params![to_micros(now)],
         )?;
-        if n > 0 {
+        // The anchor keys kept for them (periods from an event) go with the last one.
+        let anchors = if n > 0 {
+            super::anchors::delete_orphan_anchor_keys(&conn)?
+        } else {
+            0
+        };
+        if n + anchors > 0 {
             self.purge_after_delete(&conn);
         } else {
             self.purge_if_pending(&conn);

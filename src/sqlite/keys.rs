@@ -10,7 +10,7 @@
 //! the purge is left pending (`mod.rs`).
 //!
 //! What depends on holds, tombstones or the watermark (an escrow, a subject key, a
-//! pseudonym secret, an epoch key) is checked inside the `IMMEDIATE` transaction that
+//! pseudonym secret, an anchor key, an epoch key) is checked inside the `IMMEDIATE` transaction that
 //! writes it.
 
 use rusqlite::{OptionalExtension, Row, params};
@@ -29,6 +29,7 @@ fn columns(name: &KeyName) -> (&'static str, &str, i64) {
         KeyName::Escrow { subject, epoch } => ("escrow", subject.as_str(), i64::from(*epoch)),
         KeyName::Secret(s) => ("secret", s.as_str(), 0),
         KeyName::Pseudonym(subject) => ("pseudonym", subject.as_str(), 0),
+        KeyName::Anchor { subject, code } => ("anchor", subject.as_str(), i64::from(*code)),
         // Stored in `subject_keys`, never in `named_keys`.
         KeyName::Subject { subject, version } => ("subject", subject.as_str(), i64::from(*version)),
     }
@@ -51,6 +52,16 @@ fn name_from_row(row: &Row<'_>) -> Result<KeyName, StoreError> {
         "pseudonym" => KeyName::Pseudonym(
             SubjectId::new(name).map_err(|_| StoreError::Corrupt { what: "subject id" })?,
         ),
+        "anchor" => {
+            crate::retention::from_anchor_code(number).ok_or(StoreError::Corrupt {
+                what: "anchor key code",
+            })?;
+            KeyName::Anchor {
+                subject: SubjectId::new(name)
+                    .map_err(|_| StoreError::Corrupt { what: "subject id" })?,
+                code: number,
+            }
+        }
         _ => return Err(StoreError::Corrupt { what: "key kind" }),
     })
 }
@@ -124,7 +135,7 @@ impl KeyStore for SqliteStore {
                 )
                 .optional()?
                 .is_none(),
-            KeyName::Pseudonym(_) => match subject_ref {
+            KeyName::Pseudonym(_) | KeyName::Anchor { .. } => match subject_ref {
                 Some(r) => tombstoned(&tx, r)?,
                 None => false,
             },
@@ -139,6 +150,9 @@ impl KeyStore for SqliteStore {
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (kind, name, number) DO NOTHING",
             params![kind, n, number, key.master_id, key.wrapped],
         )?;
+        if let KeyName::Anchor { subject, .. } = name {
+            super::anchors::schedule(&tx, subject)?;
+        }
         let stored = tx
             .query_row(
                 "SELECT master_id, wrapped FROM named_keys WHERE kind = ?1 AND name = ?2 AND number = ?3",

@@ -13,6 +13,7 @@
 //! next key-store write through this handle (or
 //! [`RetentionStore::purge_journal`](crate::retention::RetentionStore::purge_journal)) tries again.
 
+mod anchors;
 mod audit;
 mod consent;
 mod consent_erasure;
@@ -35,7 +36,7 @@ use rusqlite::Connection;
 
 use crate::retention::JournalPurge;
 use crate::store::StoreError;
-use schema::{check_file, migrate};
+use schema::{check_file_at_once, migrate};
 
 /// How long a connection waits for another's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -79,11 +80,16 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Refuse another application's file before anything is written to it (switching
         // to WAL writes the header); `migrate` checks again inside its transaction.
-        check_file(&conn)?;
+        check_file_at_once(&conn)?;
         conn.pragma_update(None, "secure_delete", "ON")?;
-        // The pragma answers with the mode actually in force.
-        let mode: String =
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        // The pragma answers with the mode actually in force. SQLite answers it with
+        // "database is locked" at once, without the busy handler, while another
+        // connection holds the lock it needs (another process switching or migrating
+        // the same fresh file, or the last connection closing and removing the log):
+        // retried here for as long as the busy timeout would have waited.
+        let mode: String = retry_while_busy(|| {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        })?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::JournalMode { mode });
         }
@@ -149,6 +155,28 @@ impl SqliteStore {
 
 /// Times are stored as microseconds since the Unix epoch (sub-microsecond precision
 /// is dropped).
+/// Runs `step` again while SQLite reports the database busy or locked, with a short
+/// growing pause between tries, until [`BUSY_TIMEOUT`] has passed; then returns its
+/// last error. For the steps SQLite does not give to the busy handler.
+fn retry_while_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            done => return done,
+        }
+    }
+}
+
 fn to_micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }

@@ -1,5 +1,6 @@
 //! The retention traits on SQLite: legal holds ([`HoldStore`]), tombstones, the sweep
-//! watermark and the journal ([`RetentionStore`]). Deleting key material runs the WAL
+//! watermark, the journal and event anchors ([`RetentionStore`]; the anchor rows in
+//! `anchors.rs`). Deleting key material runs the WAL
 //! checkpoint described in `keys.rs`.
 //!
 //! Whatever depends on holds is one `IMMEDIATE` transaction that reads the holds
@@ -14,8 +15,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::integrity::{self, authentic_holds, check_head, write_head};
 use super::{SqliteStore, from_micros, to_micros};
 use crate::retention::{
-    EpochSweep, HoldId, HoldScope, HoldStore, HoldSubject, IntegrityKey, JournalPurge, LegalHold,
-    RetentionCounts, RetentionStore, ShredCounts,
+    AnchorEvent, EpochSweep, HoldId, HoldScope, HoldStore, HoldSubject, IntegrityKey, JournalPurge,
+    LegalHold, RetentionCounts, RetentionStore, ShredCounts, anchored_end,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -232,14 +233,20 @@ impl RetentionStore for SqliteStore {
             "DELETE FROM named_keys WHERE kind = 'pseudonym' AND name = ?1",
             params![subject.as_str()],
         )?;
+        let (anchor_keys, events) = super::anchors::shred_anchor_keys(&tx, subject)?;
         // A tombstone only for a subject that had something to erase (key material or
         // hold records): erasing ids that never existed does not grow the store. A
         // first seal committed after this transaction is new data (docs/retention.md).
         let mut tombstone = integrity::authentic_tombstone(&tx, key, subject_ref)?;
-        if !tombstone && (destroyed > 0 || escrows > 0 || !holds.is_empty()) {
+        let anchored = anchor_keys > 0 || events > 0;
+        if !tombstone && (destroyed > 0 || escrows > 0 || !holds.is_empty() || anchored) {
             integrity::insert_tombstone(&tx, key, subject_ref, to_micros(now))?;
             counts.tombstones += 1;
             tombstone = true;
+        }
+        // Allowed by the trigger now that the tombstone exists.
+        if events > 0 {
+            super::anchors::delete_events(&tx, subject)?;
         }
         // Holds stay as the record of legal process, without naming the subject.
         for mut hold in holds {
@@ -375,8 +382,86 @@ impl RetentionStore for SqliteStore {
         let counts = check_head(&tx, key)?;
         authentic_holds(&tx, key, None)?;
         integrity::check_tombstones(&tx, key)?;
+        super::anchors::check_events(&tx, key)?;
         tx.commit()?;
         Ok(counts)
+    }
+
+    fn record_event(
+        &self,
+        event: &AnchorEvent,
+        subject_ref: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if tombstoned(&tx, subject_ref)? {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO anchor_events (subject, subject_ref, anchor, at_us, recorded_us, mac)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                event.subject.as_str(),
+                subject_ref.as_str(),
+                i64::from(event.anchor.id()),
+                to_micros(event.at),
+                to_micros(event.recorded_at),
+                &key.event_mac(event, subject_ref)[..]
+            ],
+        )?;
+        super::anchors::schedule(&tx, &event.subject)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn events(
+        &self,
+        subject: &SubjectId,
+        _: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<Vec<AnchorEvent>, StoreError> {
+        let conn = self.conn()?;
+        super::anchors::authentic_events(&conn, subject, key)
+    }
+
+    fn sweep_anchor_keys(
+        &self,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Vec<SubjectId>, StoreError> {
+        let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Fail closed, as for epochs: the holds that keep keys are the vault's, all.
+        check_head(&tx, key)?;
+        authentic_holds(&tx, key, None)?;
+        let mut destroyed: Vec<SubjectId> = Vec::new();
+        let mut deleted = 0;
+        let mut events: Option<(SubjectId, Vec<AnchorEvent>)> = None;
+        for (subject, code) in super::anchors::due_candidates(&tx, now)? {
+            if events.as_ref().is_none_or(|(s, _)| *s != subject) {
+                let recorded = super::anchors::authentic_events(&tx, &subject, key)?;
+                events = Some((subject.clone(), recorded));
+            }
+            let recorded = events.as_ref().map_or(&[][..], |(_, e)| &e[..]);
+            let due = anchored_end(code, recorded).is_some_and(|end| end <= now.timestamp());
+            if !due || bound(&tx, &subject, now)? {
+                continue;
+            }
+            deleted += tx.execute(
+                "DELETE FROM named_keys WHERE kind = 'anchor' AND name = ?1 AND number = ?2",
+                params![subject.as_str(), i64::from(code)],
+            )?;
+            if !destroyed.contains(&subject) {
+                destroyed.push(subject);
+            }
+        }
+        tx.commit()?;
+        if deleted > 0 {
+            self.purge_after_delete(&conn);
+        }
+        Ok(destroyed)
     }
 
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use crate::store::StoreError;
 
 /// Schema version this build writes (`PRAGMA user_version`).
-pub(super) const SCHEMA_VERSION: i64 = 14;
+pub(super) const SCHEMA_VERSION: i64 = 15;
 
 /// `PRAGMA application_id` of a custodian store: "Cstd" in ASCII. Set when the file is
 /// created; a file with another id (or none, and tables that are not custodian's) is
@@ -397,6 +397,52 @@ CREATE TABLE queued_erasures (
 );
 "#;
 
+/// Version 15: retention periods from an event (`anchors.rs`). `named_keys` gains the
+/// kind `anchor` (a subject's anchor key: `name` the subject, `number` the header
+/// code), which its CHECK constraint needs the table rebuilt for, and `due_us`: when
+/// an anchor key falls due by the events recorded (NULL before any), an index the
+/// sweep selects candidates by, each then checked against the authenticated events. `anchor_events` holds
+/// the recorded events, each MAC'd under the `retention-integrity` secret over every
+/// column but `seq`; rows are never updated, and deleted only with their subject's
+/// erasure (once its tombstone exists, in the erasing transaction). `REPLACE` would
+/// delete without firing the DELETE trigger, so the INSERT trigger refuses an existing
+/// rowid.
+const SCHEMA_V15: &str = r#"
+CREATE TABLE named_keys_v15 (
+    kind      TEXT    NOT NULL CHECK (kind IN ('epoch', 'escrow', 'secret', 'pseudonym', 'anchor')),
+    name      TEXT    NOT NULL,
+    number    INTEGER NOT NULL,
+    master_id TEXT    NOT NULL,
+    wrapped   BLOB    NOT NULL,
+    due_us    INTEGER,
+    PRIMARY KEY (kind, name, number)
+);
+INSERT INTO named_keys_v15 (kind, name, number, master_id, wrapped)
+SELECT kind, name, number, master_id, wrapped FROM named_keys;
+DROP TABLE named_keys;
+ALTER TABLE named_keys_v15 RENAME TO named_keys;
+CREATE INDEX named_keys_by_master ON named_keys (master_id);
+CREATE INDEX named_keys_anchor_due ON named_keys (due_us) WHERE kind = 'anchor';
+CREATE TABLE anchor_events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    subject     TEXT    NOT NULL,
+    subject_ref TEXT    NOT NULL,
+    anchor      INTEGER NOT NULL,
+    at_us       INTEGER NOT NULL,
+    recorded_us INTEGER NOT NULL,
+    mac         BLOB    NOT NULL
+);
+CREATE INDEX anchor_events_by_subject ON anchor_events (subject, anchor);
+CREATE TRIGGER anchor_events_insert_new BEFORE INSERT ON anchor_events
+WHEN length(NEW.mac) IS NOT 32 OR EXISTS (SELECT 1 FROM anchor_events WHERE rowid = NEW.rowid)
+BEGIN SELECT RAISE(ABORT, 'an anchor event is recorded once, with its MAC, and never replaced'); END;
+CREATE TRIGGER anchor_events_kept_as_written BEFORE UPDATE ON anchor_events
+BEGIN SELECT RAISE(ABORT, 'anchor events are append-only'); END;
+CREATE TRIGGER anchor_events_kept BEFORE DELETE ON anchor_events
+WHEN NOT EXISTS (SELECT 1 FROM shredded_subjects WHERE subject_hash = OLD.subject_ref)
+BEGIN SELECT RAISE(ABORT, 'anchor events are kept until their subject is erased'); END;
+"#;
+
 /// The migration steps, oldest first: (version reached, SQL). Versions may have gaps
 /// (no build ever wrote version 5).
 pub(super) const STEPS: &[(i64, &str)] = &[
@@ -412,10 +458,11 @@ pub(super) const STEPS: &[(i64, &str)] = &[
     (11, SCHEMA_V11),
     (12, SCHEMA_V12),
     (14, SCHEMA_V14),
+    (15, SCHEMA_V15),
 ];
 
 /// Versions a file may have: 0 (new) and every version a step reaches.
-const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 14];
+const KNOWN_VERSIONS: &[i64] = &[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 14, 15];
 
 pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     // The checks and every step run in one write transaction: two processes creating
@@ -443,6 +490,20 @@ fn check_and_migrate(conn: &Connection) -> Result<(), StoreError> {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     }
     Ok(())
+}
+
+/// [`check_file`] in one read transaction: its reads see one state of the file, not a
+/// schema version read before another process's migration committed and a count of
+/// objects read after (which looked like another application's file).
+pub(super) fn check_file_at_once(conn: &Connection) -> Result<(i32, i64), StoreError> {
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let checked = check_file(conn);
+    // Nothing was written: ending the read cannot lose anything, and its error, if
+    // any, is reported only when the check itself passed.
+    let ended = conn.execute_batch("COMMIT");
+    let checked = checked?;
+    ended?;
+    Ok(checked)
 }
 
 /// Whether the file is a custodian store this build can open (or a new, empty file):

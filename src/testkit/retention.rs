@@ -250,7 +250,13 @@ fn hold_model<S: HoldStore>(store: &S, ops: &[HoldOp]) -> Result<(), TestCaseErr
 /// refused under a binding hold; the sweep watermark only rises, a sweep refuses to
 /// destroy an epoch a held subject has no escrow of and releases the escrows of
 /// subjects no hold binds; the integrity counts only rise; two handles racing sweeps
-/// leave the higher watermark.
+/// leave the higher watermark. Anchor events (unless the store refuses them, the
+/// trait's default, consistently): append-only and listed oldest first, refused under
+/// another integrity key by a store that authenticates its records, the latest event
+/// decides when an anchor key falls due, the anchor sweep destroys due keys except
+/// those of a subject a hold binds (until the sweep after the release), a shred ends
+/// the subject's events and anchor keys; and two handles racing a hold against an
+/// anchor sweep.
 ///
 /// # Panics
 ///
@@ -263,6 +269,8 @@ where
     shred_rules(&factory.fresh());
     sweep_rules(&factory.fresh());
     racing_sweeps(factory);
+    super::anchors::anchor_rules(&factory.fresh());
+    super::anchors::racing_hold_and_anchor_sweep(factory);
 }
 
 fn shred_rules<S: KeyStore + RetentionStore>(store: &S) {

@@ -9,20 +9,29 @@
 //! (their emails kept for Claims until a date) stays readable for Claims only, within its
 //! retention and until the exception ends; every other purpose is refused as excepted,
 //! and the sweep after the end destroys the kept key.
+//!
+//! Values kept a number of days after the subject's last contact
+//! ([`Retention::AfterEvent`]) are readable until the latest recorded contact + the
+//! period, then refused like an expired value; the sweep destroys their anchor key
+//! unless a hold binds the subject; erasure destroys the events, and the anchor keys
+//! unless an erasure exception keeps them (until the sweep that ends it).
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
 
+mod anchored;
+
 use super::{StoreFactory, ok, run_model as run_cases};
 use crate::categories::{Email, Phone};
 use crate::keys::LocalMasterKey;
-use crate::retention::{Clock, ErasureException, HoldScope, ManualClock};
+use crate::retention::{Anchor, Clock, ErasureException, HoldScope, ManualClock};
 use crate::{
     Access, Actor, AdminError, Context, OpenError, Personal, Retention, SealError, Sealed,
     SubjectId, Vault, VaultStore,
 };
+use anchored::{AnchoredValue, after_contact};
 
 crate::purpose! {
     /// The suite's contract purpose.
@@ -32,8 +41,9 @@ crate::purpose! {
 }
 
 /// Checks a [`VaultStore`] backend end to end: the retention model test (seals with
-/// retentions, time passing, sweeps, scoped holds and releases, erasures with and
-/// without an erasure exception, reopening on another handle), every value opened for
+/// retentions, values kept after a recorded last contact and the events recorded,
+/// time passing, sweeps, scoped holds and releases, erasures with and without an
+/// erasure exception, reopening on another handle), every value opened for
 /// two purposes after each step and compared with the model. It runs
 /// `PROPTEST_CASES` cases, each on a fresh store.
 ///
@@ -122,6 +132,16 @@ enum Op {
         days: i64,
     },
     Reopen,
+    /// Seals an email kept `days` days after the subject's last contact.
+    SealAfterContact {
+        subject: usize,
+        days: u16,
+    },
+    /// Records the subject's last contact `back` hours ago.
+    RecordContact {
+        subject: usize,
+        back: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -133,8 +153,10 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (s.clone(), 0..3usize).prop_map(|(subject, scope)| Op::Hold { subject, scope }),
         2 => s.clone().prop_map(|subject| Op::Release { subject }),
         1 => s.clone().prop_map(|subject| Op::Erase { subject }),
-        1 => (s, 1i64..10).prop_map(|(subject, days)| Op::EraseKeeping { subject, days }),
+        1 => (s.clone(), 1i64..10).prop_map(|(subject, days)| Op::EraseKeeping { subject, days }),
         1 => Just(Op::Reopen),
+        2 => (s.clone(), 1u16..10).prop_map(|(subject, days)| Op::SealAfterContact { subject, days }),
+        2 => (s, 0i64..48).prop_map(|(subject, back)| Op::RecordContact { subject, back }),
     ]
 }
 
@@ -153,6 +175,12 @@ struct Model {
     watermark: u32,
     epochs: BTreeSet<u32>,
     escrows: BTreeSet<(usize, u32)>,
+    /// The latest last contact recorded for each subject (seconds).
+    contact: [Option<i64>; SUBJECTS],
+    /// The anchor keys that exist, by (subject, days after last contact), each with its
+    /// generation: a key destroyed and created again by a later seal is a new one.
+    anchor_keys: std::collections::BTreeMap<(usize, u16), u32>,
+    generations: u32,
 }
 
 enum Expect {
@@ -223,6 +251,12 @@ impl Model {
             }
         }
         self.watermark = self.watermark.max(today);
+        // Anchor keys whose contact + period has passed, unless a hold binds.
+        let (contact, scopes) = (self.contact, self.scopes.clone());
+        self.anchor_keys.retain(|&(s, days), _| {
+            let due = contact[s].is_some_and(|t| t + i64::from(days) * 86_400 <= now);
+            !due || !scopes[s].is_empty()
+        });
     }
 }
 
@@ -237,6 +271,7 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn VaultStore>) {
     let mut vault = vault_on(open_store(), &clock);
     let mut model = Model::default();
     let mut values: Vec<(usize, i64, Sealed<String, Email>)> = Vec::new();
+    let mut anchored: Vec<AnchoredValue> = Vec::new();
     for (step, op) in ops.into_iter().enumerate() {
         let now = clock.unix_seconds();
         match op {
@@ -359,6 +394,62 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn VaultStore>) {
                 drop(vault);
                 vault = vault_on(open_store(), &clock);
             }
+            Op::SealAfterContact { subject, days } => {
+                let p = Personal::new(subjects[subject].clone(), format!("v{step}@example.com"));
+                let ended =
+                    model.contact[subject].is_some_and(|t| t + i64::from(days) * 86_400 <= now);
+                match vault.seal(&p, &after_contact(days)) {
+                    Ok(sealed) => {
+                        assert!(
+                            !model.erased[subject],
+                            "step {step}: sealed for an erased subject"
+                        );
+                        assert!(!ended, "step {step}: sealed after the period ended");
+                        model.known[subject] = true;
+                        model.keyed[subject] = true;
+                        let generation =
+                            *model.anchor_keys.entry((subject, days)).or_insert_with(|| {
+                                model.generations += 1;
+                                model.generations
+                            });
+                        anchored.push((subject, (days, generation), sealed));
+                    }
+                    Err(SealError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                    Err(SealError::EventPeriodEnded { .. }) => assert!(ended, "step {step}"),
+                    Err(e) => panic!("step {step}: seal failed: {e}"),
+                }
+            }
+            Op::RecordContact { subject, back } => {
+                let at = clock.now() - TimeDelta::hours(back);
+                match vault.operator(officer()).record_event(
+                    &subjects[subject],
+                    Anchor::LastContact,
+                    at,
+                ) {
+                    Ok(_) => {
+                        assert!(
+                            !model.erased[subject],
+                            "step {step}: recorded for an erased subject"
+                        );
+                        model.known[subject] = true;
+                        let t = at.timestamp();
+                        model.contact[subject] =
+                            Some(model.contact[subject].map_or(t, |c| c.max(t)));
+                    }
+                    Err(AdminError::Shredded) => assert!(model.erased[subject], "step {step}"),
+                    Err(e) => panic!("step {step}: record_event failed: {e}"),
+                }
+            }
+        }
+        // An erasure destroys the subject's events, and their anchor keys unless an
+        // erasure exception keeps them (until the sweep that ends it).
+        for s in 0..SUBJECTS {
+            if model.erased[s] {
+                if model.kept_until[s].is_none() {
+                    model.anchor_keys.retain(|&(k, _), _| k != s);
+                }
+                model.contact[s] = None;
+            }
         }
         let now = clock.unix_seconds();
         for (i, (subject, expires, sealed)) in values.iter().enumerate() {
@@ -380,5 +471,6 @@ fn run_model(ops: Vec<Op>, open_store: &dyn Fn() -> Box<dyn VaultStore>) {
                 }
             }
         }
+        anchored::check(&vault, &model, &anchored, &subjects, step, now);
     }
 }

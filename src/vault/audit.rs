@@ -63,7 +63,9 @@ impl Pseudonyms {
             | EventKind::SubjectKeyRotation
             | EventKind::MasterKeyRotation
             | EventKind::Sweep
-            | EventKind::Shred => &self.lifecycle,
+            | EventKind::Shred
+            // A retention event is lifecycle, like a hold: it says when data goes.
+            | EventKind::AnchorEvent => &self.lifecycle,
         }
     }
 }

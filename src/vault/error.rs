@@ -98,6 +98,36 @@ pub enum VaultError {
         "the retention period, added to the collection time, is out of range (or the clock is before 1970)"
     )]
     RetentionOutOfRange,
+    /// The subject's anchor key for a value kept after an event is missing, and its
+    /// event was not recorded (so it was not destroyed by a sweep): the value was
+    /// sealed against another key store.
+    #[error(
+        "the key store has no anchor key for this value (kept after {anchor}) and no such event is recorded: was the value sealed with another key store?"
+    )]
+    AnchorKeyNotFound {
+        /// The event the value's period runs from.
+        anchor: crate::retention::Anchor,
+    },
+    /// An event was recorded with a time after now: record it when it has happened.
+    #[error(
+        "an anchor event cannot be recorded for a time after now: record {anchor} when it has happened"
+    )]
+    EventInFuture {
+        /// The event.
+        anchor: crate::retention::Anchor,
+    },
+    /// A value kept for a period after an event cannot be sealed: the period after
+    /// the subject's recorded event has already run out (the data would be due for
+    /// destruction at once).
+    #[error(
+        "the period after {anchor} ran out at {at}: record the new event first (a new contract, a new contact), or seal under another retention"
+    )]
+    EventPeriodEnded {
+        /// The event.
+        anchor: crate::retention::Anchor,
+        /// When the period ended.
+        at: DateTime<Utc>,
+    },
     /// Neither the context nor the vault declares how long data of this category is
     /// kept. Keeping it "until erased" is a choice to be made, never a fallback
     /// (GDPR Art. 25(2): by default, no longer than necessary).
@@ -219,7 +249,11 @@ impl VaultError {
             VaultError::RestrictedByErasureException { .. } => K::RestrictedByErasureException,
             VaultError::BadErasureException { .. } => K::InvalidInput,
             VaultError::EpochSwept { .. } => K::EpochSwept,
-            VaultError::EpochKeyNotFound { .. } | VaultError::KeyNotFound { .. } => K::KeyNotFound,
+            VaultError::EpochKeyNotFound { .. }
+            | VaultError::KeyNotFound { .. }
+            | VaultError::AnchorKeyNotFound { .. } => K::KeyNotFound,
+            VaultError::EventInFuture { .. } => K::EventInFuture,
+            VaultError::EventPeriodEnded { .. } => K::EventPeriodEnded,
             VaultError::RetentionOutOfRange => K::RetentionOutOfRange,
             VaultError::RetentionUndeclared { .. } => K::RetentionUndeclared,
             VaultError::UnderLegalHold { .. } => K::UnderLegalHold,
@@ -270,6 +304,9 @@ pub struct SweepReport {
     pub escrowed: usize,
     /// Subjects whose holds had all ended and whose escrows were destroyed.
     pub escrows_released: usize,
+    /// Subjects whose anchor keys were destroyed because the period after their
+    /// recorded event had passed (`docs/retention.md`, "Periods from an event").
+    pub anchor_subjects_swept: usize,
     /// Kept category keys of erasure exceptions that had ended, destroyed: those
     /// erasures are now complete.
     pub exceptions_ended: usize,

@@ -1,6 +1,7 @@
 //! The vault: seal and open here; retention checks in `retention.rs`, holds in
 //! `holds.rs`, the sweep in `sweep.rs`, shredding and erasure in `erase.rs`.
 
+mod anchors;
 mod audit;
 mod builder;
 mod erase;
@@ -136,7 +137,10 @@ impl Vault {
         context: &Context<C>,
         collected: i64,
     ) -> Result<Sealed<T, C>, VaultError> {
-        let dates = self.dates_for(context, collected)?;
+        let (dates, day) = self.dates_for(context, collected)?;
+        if format::is_anchor_day(day) {
+            self.refuse_ended_anchor(value.subject(), day)?;
+        }
         // An encoding that fails (a `Json<T>` whose `Serialize` refuses) is an error, not
         // a sealed placeholder; the bytes sealed around the failure are discarded.
         let mut failed = None;
@@ -148,9 +152,8 @@ impl Vault {
         let hint = value.value_unchecked().encoded_len();
         let bytes = self.seal_encoded(
             value.subject(),
-            C::NAME,
-            context.digest(),
-            dates,
+            (C::NAME, context.digest()),
+            (dates, day),
             hint,
             encode,
         )?;
@@ -221,6 +224,13 @@ impl Vault {
         if now >= header.expired_by() {
             self.check_expiry(subject, header.expired_by(), purpose, C::NAME)?;
         }
+        // Kept after an event: the recorded event + period decides, before any key.
+        if header.is_anchored()
+            && let Some(end) = self.anchored_end(subject, header.expiry_day)?
+            && now >= end
+        {
+            self.check_expiry(subject, end, purpose, C::NAME)?;
+        }
         let (dates, plain) =
             self.open_encoded(subject, bytes, header, (C::NAME, context.digest()), purpose)?;
         if now >= dates.expires {
@@ -243,9 +253,8 @@ impl Vault {
             self.open_checked(&subject, sealed.as_bytes(), &header, context, None)?;
         let bytes = self.seal_encoded(
             &subject,
-            C::NAME,
-            context.digest(),
-            dates,
+            (C::NAME, context.digest()),
+            (dates, header.expiry_day),
             plain.len(),
             |out| out.extend_from_slice(&plain),
         )?;
@@ -264,13 +273,19 @@ impl Vault {
     ) -> Result<Dates, VaultError> {
         let header = sealed.header()?;
         let subject = SubjectId::new(header.subject).map_err(|_| FormatError::BadSubject)?;
-        let (dates, _) = self.open_encoded(
+        let (mut dates, _) = self.open_encoded(
             &subject,
             sealed.as_bytes(),
             &header,
             (C::NAME, context.digest()),
             None,
         )?;
+        // Kept after an event: sealed as `NEVER`; the end once the event is recorded.
+        if header.is_anchored()
+            && let Some(end) = self.anchored_end(&subject, header.expiry_day)?
+        {
+            dates.expires = end;
+        }
         Ok(dates)
     }
 
@@ -289,17 +304,26 @@ impl Vault {
 
     /// Seals the bytes `encode` writes (about `size_hint` of them) for `subject` in
     /// `category` at the place whose digest is `context`, under the key the hierarchy
-    /// lends for it.
+    /// lends for it. `day` is the header's expiry day: the expiry's UTC day, or the
+    /// code of a value kept after an event (`anchors.rs`).
     fn seal_encoded(
         &self,
         subject: &SubjectId,
-        category: &'static str,
-        context: &[u8; CONTEXT_DIGEST_LEN],
-        dates: Dates,
+        (category, context): (&'static str, &[u8; CONTEXT_DIGEST_LEN]),
+        (dates, day): (Dates, u32),
         size_hint: usize,
         encode: impl FnOnce(&mut Vec<u8>),
     ) -> Result<Vec<u8>, VaultError> {
-        let epoch = format::epoch_of(dates.expires);
+        if format::is_anchor_day(day) {
+            return self.seal_anchored(
+                subject,
+                (category, context),
+                (dates, day),
+                size_hint,
+                encode,
+            );
+        }
+        let epoch = day;
         self.keys.seal_with(subject, category, epoch, |key| {
             format::seal(
                 key.key,

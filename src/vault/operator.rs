@@ -1,5 +1,6 @@
 //! The operator handle: every administrative operation (erasure, shredding, sweeps,
-//! legal holds, key rotation and re-wrapping, recorded exports) on a handle of its own
+//! legal holds, events that start a retention period, key rotation and re-wrapping,
+//! recorded exports) on a handle of its own
 //! that names the [`Actor`] doing it and audits every call as theirs.
 //!
 //! # Decisions
@@ -13,6 +14,9 @@
 //!   audited vault (the build-time `operator` of earlier versions is gone: one actor
 //!   for all administrative events could not say who erased whom). A sweep's
 //!   completion of queued erasures is recorded as by the sweep's actor.
+//! - **Events that start a retention clock are an operator's act.**
+//!   [`Operator::record_event`] decides when a subject's data is destroyed, so it
+//!   names its actor and is audited like an erasure; [`Vault::events_of`] only reads.
 //! - **Listings stay on the vault.** [`Vault::holds`], [`Vault::holds_of`],
 //!   [`Vault::verify_retention`] and [`Vault::checkpoint`] change nothing and record
 //!   nothing, so they need no actor.
@@ -29,12 +33,14 @@ use super::{AdminError, RewrapReport, ShredReport, SweepReport, Vault};
 use crate::access::Actor;
 use crate::purpose::Purpose;
 use crate::retention::{
-    ErasureException, ErasureOutcome, ErasureReceipt, HoldBasis, HoldId, HoldScope, LegalHold,
+    Anchor, AnchorEvent, ErasureException, ErasureOutcome, ErasureReceipt, HoldBasis, HoldId,
+    HoldScope, LegalHold,
 };
 use crate::subject::SubjectId;
 
 /// The administrative handle of a [`Vault`], for one [`Actor`]: erasure, shredding,
-/// sweeps, legal holds, key rotation and re-wrapping, and recorded exports. Each call
+/// sweeps, legal holds, events that start a retention period, key rotation and
+/// re-wrapping, and recorded exports. Each call
 /// is recorded in the vault's audit trail (if it has one) as done by that actor.
 ///
 /// ```
@@ -270,6 +276,49 @@ impl Operator<'_> {
     /// subjects under hold, not with the number of subjects or records.
     pub fn sweep(&self) -> Result<SweepReport, AdminError> {
         self.vault.op_sweep(&self.actor).map_err(AdminError::narrow)
+    }
+
+    /// Records that `anchor` happened for `subject` at `at` (the end of their
+    /// contract, of their employment, their last contact): every value of theirs kept
+    /// for a period after that event ([`Retention::AfterEvent`](crate::Retention::AfterEvent))
+    /// is refused from `at` + its period on, and the first [`sweep`](Self::sweep) after
+    /// that destroys its anchor key, unless a legal hold binds the subject (then the
+    /// data opens only for the hold's purposes, as for any expired data).
+    ///
+    /// An operator's act, not a request-time one: the event starts the clock that
+    /// decides when the subject's data is destroyed, so it is audited as
+    /// `anchor_event` with this handle's actor, allowed or refused, like an erasure
+    /// (reading the events, [`Vault::events_of`], records nothing).
+    ///
+    /// Records are append-only and authenticated in the key store. A period runs from
+    /// the **latest** `at` recorded for its subject and anchor, so recording an earlier
+    /// time never moves an end back; recording a later one (a new contact, a renewed
+    /// contract) moves it forward, until the key is destroyed. `at` is kept in whole
+    /// seconds and may not be after now ([`AdminError::EventInFuture`]). Refused with
+    /// [`AdminError::Shredded`] for an erased subject.
+    ///
+    /// ```
+    /// use custodian::keys::LocalMasterKey;
+    /// use custodian::retention::Anchor;
+    /// use custodian::{Actor, Context, Personal, Retention, SubjectId, Vault, categories::Email};
+    /// let vault = Vault::in_memory(LocalMasterKey::generate("kek-1")?);
+    /// let alice = SubjectId::new("cus_1")?;
+    /// let ctx = Context::new("customer", "email")?.retain(Retention::parse("3y after end of contract")?);
+    /// let sealed = vault.seal(&Personal::<String, Email>::new(alice.clone(), "a@example.com".into()), &ctx)?;
+    /// let billing = vault.operator(Actor::service("billing"));
+    /// billing.record_event(&alice, Anchor::ContractEnd, chrono::Utc::now())?;
+    /// assert_eq!(vault.events_of(&alice)?.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn record_event(
+        &self,
+        subject: &SubjectId,
+        anchor: Anchor,
+        at: DateTime<Utc>,
+    ) -> Result<AnchorEvent, AdminError> {
+        self.vault
+            .op_record_event(&self.actor, subject, anchor, at)
+            .map_err(AdminError::narrow)
     }
 
     /// Starts a new key version for `subject`: new seals use it, old values still open,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Vault, VaultError};
 use crate::category::Category;
-use crate::format::{self, Dates, NEVER, NO_EPOCH};
+use crate::format::{self, Dates, NEVER};
 use crate::retention::{LegalHold, Retention, RetentionReport};
 use crate::sealed::Context;
 use crate::store::StoreError;
@@ -15,12 +15,14 @@ use crate::subject::SubjectId;
 
 impl Vault {
     /// The collection time and expiry of a value collected at `collected` (seconds
-    /// since the Unix epoch) and sealed into `context`.
+    /// since the Unix epoch) and sealed into `context`, and the expiry day its header
+    /// carries: the expiry's UTC day, or for a period after an event the code of its
+    /// (anchor, period) in the reserved range (then `expires` is `NEVER`).
     pub(super) fn dates_for<C: Category>(
         &self,
         context: &Context<C>,
         collected: i64,
-    ) -> Result<Dates, VaultError> {
+    ) -> Result<(Dates, u32), VaultError> {
         let retention = match context
             .retention()
             .or_else(|| self.default_retention(C::NAME))
@@ -32,13 +34,22 @@ impl Vault {
         if collected < 0 {
             return Err(VaultError::RetentionOutOfRange);
         }
+        if let Retention::AfterEvent { anchor, period } = retention {
+            let code = crate::retention::anchor_code(anchor, period)
+                .ok_or(VaultError::RetentionOutOfRange)?;
+            let expires = NEVER;
+            return Ok((Dates { collected, expires }, code));
+        }
         let expires = retention
             .expires(collected)
             .ok_or(VaultError::RetentionOutOfRange)?;
-        if expires != NEVER && format::epoch_of(expires) >= NO_EPOCH - 1 {
+        let day = format::epoch_of(expires);
+        // A real day in the range reserved for event anchors (11.7 million years away)
+        // would be read as an anchor.
+        if expires != NEVER && day >= format::ANCHOR_DAYS {
             return Err(VaultError::RetentionOutOfRange);
         }
-        Ok(Dates { collected, expires })
+        Ok((Dates { collected, expires }, day))
     }
 
     /// Now, in whole seconds, by this vault's clock.
@@ -138,7 +149,10 @@ impl Vault {
 
     /// Verifies every legal-hold record and erasure tombstone in the key store: each
     /// authenticates under the vault's `retention-integrity` secret, and none is
-    /// missing (their counts, kept MAC'd in the store, only rise). With `expected`, a
+    /// missing (their counts, kept MAC'd in the store, only rise). Every recorded
+    /// anchor event ([`Operator::record_event`](super::Operator::record_event)) must
+    /// authenticate too (a deleted one is not counted: it postpones destruction,
+    /// `docs/retention.md`). With `expected`, a
     /// report kept from an earlier run, the store must also hold at least as many of
     /// each as then: that finds a store rolled back to an older copy (rows and head
     /// together), which nothing inside the store can show. Keep each report where the

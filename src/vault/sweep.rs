@@ -1,5 +1,6 @@
 //! The retention sweep: destroys the keys of epochs that have ended, escrowing the
-//! shares of subjects under hold first. See `docs/retention.md`.
+//! shares of subjects under hold first, and the anchor keys whose event + period has
+//! passed (of subjects no hold binds). See `docs/retention.md`.
 
 use std::collections::BTreeSet;
 
@@ -55,6 +56,16 @@ impl Vault {
             self.keys.evict(subject);
         }
         report.escrows_released = swept.escrows_released.len();
+        // Anchor keys whose event + period has passed, of subjects no hold binds: in
+        // the store's transaction that re-reads the events and holds.
+        let anchored = self
+            .keys
+            .retention()
+            .sweep_anchor_keys(now, self.keys.retention_key()?)?;
+        for subject in &anchored {
+            self.keys.evict(subject);
+        }
+        report.anchor_subjects_swept = anchored.len();
         // Erasure exceptions that ended: their erasures finish here.
         report.exceptions_ended = self.keys.erasures().end_exceptions(now)?;
         // Erasures requested under holds that have ended.

@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use custodian::SubjectId;
 use custodian::keys::{KeyName, KeyStore, WrappedKey};
 use custodian::retention::{
-    EpochSweep, ErasureStore, HoldId, HoldStore, IntegrityKey, JournalPurge, LegalHold,
-    QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredException, SubjectRef,
+    AnchorEvent, EpochSweep, ErasureStore, HoldId, HoldStore, IntegrityKey, JournalPurge,
+    LegalHold, QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredException,
+    SubjectRef,
 };
 use custodian::store::StoreError;
 
@@ -119,6 +120,29 @@ impl<S: RetentionStore, H: StoreHook> RetentionStore for Forwarding<S, H> {
     }
     fn verify_retention(&self, k: &IntegrityKey) -> Result<RetentionCounts, StoreError> {
         self.inner.verify_retention(k)
+    }
+    fn record_event(
+        &self,
+        e: &AnchorEvent,
+        r: &SubjectRef,
+        k: &IntegrityKey,
+    ) -> Result<bool, StoreError> {
+        self.inner.record_event(e, r, k)
+    }
+    fn events(
+        &self,
+        s: &SubjectId,
+        r: &SubjectRef,
+        k: &IntegrityKey,
+    ) -> Result<Vec<AnchorEvent>, StoreError> {
+        self.inner.events(s, r, k)
+    }
+    fn sweep_anchor_keys(
+        &self,
+        now: DateTime<Utc>,
+        k: &IntegrityKey,
+    ) -> Result<Vec<SubjectId>, StoreError> {
+        self.inner.sweep_anchor_keys(now, k)
     }
     fn purge_journal(&self) -> Result<JournalPurge, StoreError> {
         self.inner.purge_journal()

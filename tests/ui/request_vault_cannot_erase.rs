@@ -1,5 +1,5 @@
-// The request-time `Vault` a handler holds has no erasure (nor shred, sweep, holds or
-// rotation): those are on `Vault::operator(actor)`, which names who does them.
+// The request-time `Vault` a handler holds has no erasure (nor shred, sweep, holds,
+// rotation, nor recording an event that starts a retention period): those are on `Vault::operator(actor)`, which names who does them.
 use custodian::keys::LocalMasterKey;
 use custodian::{SubjectId, Vault};
 
@@ -9,4 +9,9 @@ fn main() {
     let _ = vault.erase(&alice);
     let _ = vault.shred(&alice);
     let _ = vault.sweep();
+    let _ = vault.record_event(
+        &alice,
+        custodian::retention::Anchor::ContractEnd,
+        chrono::Utc::now(),
+    );
 }

@@ -74,9 +74,28 @@ def context_digest(record, field, category, sensitivity, ccpa):
     return h.digest()[:16]
 
 
-def seal(key, alg_id, subject, version, collected, expires, nonce, digest, plaintext):
+# Event anchors (docs/format.md, "Event anchors"): the header's expiry day is a code
+# 0xFF | anchor id (8 bits) | unit (2 bits: d 0, m 1, y 2) | count (14 bits), the
+# sealed expiry is NEVER, and the share comes from the subject's anchor key.
+ANCHORS = {"contract_end": 1, "employment_end": 2, "last_contact": 3}
+UNITS = {"d": 0, "m": 1, "y": 2}
+
+
+def anchor_code(anchor, unit, count):
+    assert 1 <= count <= 0x3FFF
+    return 0xFF000000 | ANCHORS[anchor] << 16 | UNITS[unit] << 14 | count
+
+
+def anchor_share(anchor_key, subject, code):
     s = subject.encode()
-    header = bytes([VERSION, alg_id, len(s)]) + s + version.to_bytes(4, "big") + epoch_of(expires).to_bytes(4, "big") + nonce
+    info = b"custodian.v3.anchor-share" + bytes([len(s)]) + s + code.to_bytes(4, "big")
+    return hkdf(b"custodian.v3.anchor-share-salt", anchor_key, info)
+
+
+def seal(key, alg_id, subject, version, collected, expires, nonce, digest, plaintext, day=None):
+    s = subject.encode()
+    day = epoch_of(expires) if day is None else day
+    header = bytes([VERSION, alg_id, len(s)]) + s + version.to_bytes(4, "big") + day.to_bytes(4, "big") + nonce
     trailer = collected.to_bytes(8, "big", signed=True) + expires.to_bytes(8, "big", signed=True) + digest
     # No associated data: everything after the clear header is one AEAD plaintext.
     return header + ALGS[alg_id][1](key).encrypt(nonce, plaintext + trailer, None)
@@ -130,4 +149,45 @@ for name, alg, sk, ek, subject, version, collected, expires, nonce, record, fiel
         "context_digest": digest.hex(),
         "sealed": seal(key, alg, subject, version, collected, expires, nonce, digest, pt).hex(),
     })
-print(json.dumps({"format": "custodian sealed v3", "vectors": vectors}, indent=2))
+# (name, algorithm, subject key, anchor key, subject, key version, collected, (anchor,
+#  unit, count), nonce, record, field, (category, GDPR sensitivity, CCPA marking),
+#  plaintext)
+AK = bytes(range(96, 128))  # an anchor key
+ANCHORED_CASES = [
+    ("email, 3 years after end of contract, AES", 1, bytes(range(32)), AK, "cus_0001", 1, T0, ("contract_end", "y", 3), bytes.fromhex("0a0b0c0d0e0f101112131415"), "customer", "email", EMAIL, b"alice@example.com"),
+    ("phone, 24 months after last contact, ChaCha20", 2, bytes([0x42] * 32), AK, "cus_0004", 2, T0, ("last_contact", "m", 24), bytes.fromhex("000102030405060708090a0b"), "customer", "phone", ("user.contact.phone_number", "ordinary", None), b"+15550199"),
+]
+
+anchored = []
+for name, alg, sk, ak, subject, version, collected, (anchor, unit, count), nonce, record, field, (category, sensitivity, ccpa), pt in ANCHORED_CASES:
+    code = anchor_code(anchor, unit, count)
+    share = anchor_share(ak, subject, code)
+    ck = category_key(sk, category)
+    key = data_key(ck, share, alg, subject, version, code)
+    digest = context_digest(record, field, category, sensitivity, ccpa)
+    anchored.append({
+        "name": name,
+        "algorithm": ALGS[alg][0],
+        "subject_key": sk.hex(),
+        "anchor_key": ak.hex(),
+        "subject": subject,
+        "key_version": version,
+        "collected": collected,
+        "expires": NEVER,
+        "anchor": anchor,
+        "period": f"{count}{unit}",
+        "code": code,
+        "nonce": nonce.hex(),
+        "record": record,
+        "field": field,
+        "category": category,
+        "sensitivity": sensitivity,
+        "ccpa_sensitive": ccpa,
+        "plaintext": pt.hex(),
+        "anchor_share": share.hex(),
+        "category_key": ck.hex(),
+        "data_key": key.hex(),
+        "context_digest": digest.hex(),
+        "sealed": seal(key, alg, subject, version, collected, NEVER, nonce, digest, pt, day=code).hex(),
+    })
+print(json.dumps({"format": "custodian sealed v3", "vectors": vectors, "anchored": anchored}, indent=2))

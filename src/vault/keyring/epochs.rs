@@ -19,6 +19,8 @@ const EPOCH_KEYS_KEPT: usize = 1024;
 
 impl KeyRing {
     /// The subject's share of `epoch` for sealing: the epoch key is created on first use.
+    /// An `epoch` in the range reserved for event anchors is a value kept after an
+    /// event: the share of its anchor key (`anchors.rs`).
     pub(super) fn share_for_seal(
         &self,
         subject: &SubjectId,
@@ -26,6 +28,9 @@ impl KeyRing {
     ) -> Result<Zeroizing<[u8; 32]>, VaultError> {
         if epoch == NO_EPOCH {
             return Ok(Zeroizing::new([0; 32]));
+        }
+        if format::is_anchor_day(epoch) {
+            return self.anchor_share_for_seal(subject, epoch);
         }
         // `None` with `create`: the store refused a key below its sweep watermark.
         let key = self
@@ -43,6 +48,9 @@ impl KeyRing {
     ) -> Result<(Zeroizing<[u8; 32]>, bool), VaultError> {
         if epoch == NO_EPOCH {
             return Ok((Zeroizing::new([0; 32]), false));
+        }
+        if format::is_anchor_day(epoch) {
+            return Ok((self.anchor_share_for_open(subject, epoch)?, false));
         }
         if let Some(key) = self.epoch_key(epoch, false)? {
             return Ok((

@@ -5,9 +5,11 @@
 //! (purpose, retention, holds, audit); the layering is drawn in `keys/mod.rs`, nonce
 //! sequencing is in `keys/nonce.rs`.
 //!
-//! Epoch keys and escrows are in `epochs.rs`; vault secrets, wrapping and unwrapping
+//! Epoch keys and escrows are in `epochs.rs`; anchor keys (values kept for a period
+//! after an event) and the recorded events in `anchors.rs`; vault secrets, wrapping and unwrapping
 //! in `secrets.rs`; the category keys kept by erasure exceptions in `exceptions.rs`.
 
+mod anchors;
 mod epochs;
 mod exceptions;
 mod secrets;
@@ -41,7 +43,8 @@ pub(super) struct KeyRing {
     cache: KeyCache,
     algorithm: Algorithm,
     rng: SystemRandom,
-    /// Only to end erasure exceptions on time (`exceptions.rs`).
+    /// Only to end erasure exceptions on time (`exceptions.rs`) and to tell an anchor
+    /// key destroyed by a sweep from one never made (`anchors.rs`).
     clock: Arc<dyn Clock>,
     /// Unwrapped epoch keys, by epoch (a handful live at once: one per day of expiry
     /// in use), with when they were loaded; bounded by the cache TTL.
@@ -189,8 +192,8 @@ impl KeyRing {
         &*self.store
     }
 
-    /// The store's tombstones, sweep watermark, integrity counts and journal, for the
-    /// vault's sweep and erasure code.
+    /// The store's tombstones, sweep watermark, integrity counts, journal and anchor
+    /// events, for the vault's sweep, erasure and event code.
     pub(super) fn retention(&self) -> &dyn RetentionStore {
         &*self.store
     }
@@ -302,7 +305,15 @@ impl KeyRing {
         category: &'static str,
         epoch: u32,
     ) -> Result<(Slot, CachedKey), VaultError> {
-        let share = self.share_for_seal(subject, epoch)?;
+        // An anchor key is created only once the subject key exists: a store treats an
+        // anchor key without a subject key as an erased subject's (kept only while an
+        // erasure exception lasts).
+        let anchored = format::is_anchor_day(epoch);
+        let early = if anchored {
+            None
+        } else {
+            Some(self.share_for_seal(subject, epoch)?)
+        };
         let (version, subject_key) = match self.store.latest(subject)? {
             Some((version, row)) => {
                 let key = self.unwrap_with(&row, &subject_key_name(subject, version).aad())?;
@@ -310,6 +321,10 @@ impl KeyRing {
             }
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
             None => self.create_key(subject, 1)?,
+        };
+        let share = match early {
+            Some(share) => share,
+            None => self.share_for_seal(subject, epoch)?,
         };
         let slot = Slot {
             version,

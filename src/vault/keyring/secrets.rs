@@ -56,9 +56,9 @@ impl KeyRing {
                     .map_err(|_| KeyError::Random)?;
                 let wrapped = self.wrap(&secret[..], &name.aad())?;
                 let reference = match name {
-                    KeyName::Escrow { subject, .. } | KeyName::Pseudonym(subject) => {
-                        Some(self.subject_ref(subject)?)
-                    }
+                    KeyName::Escrow { subject, .. }
+                    | KeyName::Pseudonym(subject)
+                    | KeyName::Anchor { subject, .. } => Some(self.subject_ref(subject)?),
                     _ => None,
                 };
                 match self.store.insert(name, &wrapped, reference.as_ref())? {

@@ -69,6 +69,14 @@ pub enum AdminError {
         /// The epoch (days since 1970-01-01).
         epoch: u32,
     },
+    /// An event was recorded with a time after now: record it when it has happened.
+    #[error(
+        "an anchor event cannot be recorded for a time after now: record {anchor} when it has happened"
+    )]
+    EventInFuture {
+        /// The event.
+        anchor: crate::retention::Anchor,
+    },
     /// The key store has no such key version for the subject, and the subject was not
     /// shredded: the value was sealed against another key store.
     #[error(
@@ -127,6 +135,7 @@ impl AdminError {
             AdminError::WouldRetireNewestKey { .. } => K::WouldRetireNewestKey,
             AdminError::RetentionOutOfRange => K::RetentionOutOfRange,
             AdminError::EpochKeyNotFound { .. } => K::KeyNotFound,
+            AdminError::EventInFuture { .. } => K::EventInFuture,
             AdminError::KeyNotFound { .. } => K::KeyNotFound,
             AdminError::Key(e) => e.kind(),
             AdminError::UnknownMasterKey { .. } => K::MasterKeyInvalid,
@@ -159,6 +168,7 @@ impl AdminError {
             }
             VaultError::RetentionOutOfRange => AdminError::RetentionOutOfRange,
             VaultError::EpochKeyNotFound { epoch } => AdminError::EpochKeyNotFound { epoch },
+            VaultError::EventInFuture { anchor } => AdminError::EventInFuture { anchor },
             VaultError::KeyNotFound { version } => AdminError::KeyNotFound { version },
             VaultError::Key(e) => AdminError::Key(e),
             VaultError::UnknownMasterKey { master_id } => {
@@ -199,6 +209,7 @@ impl From<AdminError> for VaultError {
             }
             AdminError::RetentionOutOfRange => VaultError::RetentionOutOfRange,
             AdminError::EpochKeyNotFound { epoch } => VaultError::EpochKeyNotFound { epoch },
+            AdminError::EventInFuture { anchor } => VaultError::EventInFuture { anchor },
             AdminError::KeyNotFound { version } => VaultError::KeyNotFound { version },
             AdminError::Key(e) => VaultError::Key(e),
             AdminError::UnknownMasterKey { master_id } => {

@@ -77,6 +77,16 @@ pub enum OpenError {
         /// The epoch (days since 1970-01-01).
         epoch: u32,
     },
+    /// The subject's anchor key for a value kept after an event is missing, and its
+    /// event was not recorded (so it was not destroyed by a sweep): the value was
+    /// sealed against another key store.
+    #[error(
+        "the key store has no anchor key for this value (kept after {anchor}) and no such event is recorded: was the value sealed with another key store?"
+    )]
+    AnchorKeyNotFound {
+        /// The event the value's period runs from.
+        anchor: crate::retention::Anchor,
+    },
     /// The key store has no such key version for the subject, and the subject was not
     /// shredded: the value was sealed against another key store.
     #[error(
@@ -153,6 +163,7 @@ impl OpenError {
             OpenError::RestrictedByHold { .. } => K::RestrictedByHold,
             OpenError::RestrictedByErasureException { .. } => K::RestrictedByErasureException,
             OpenError::EpochKeyNotFound { .. } => K::KeyNotFound,
+            OpenError::AnchorKeyNotFound { .. } => K::KeyNotFound,
             OpenError::KeyNotFound { .. } => K::KeyNotFound,
             OpenError::KeyRetired { .. } => K::KeyRetired,
             OpenError::SubjectMismatch => K::SubjectMismatch,
@@ -197,6 +208,7 @@ impl OpenError {
                 until,
             },
             VaultError::EpochKeyNotFound { epoch } => OpenError::EpochKeyNotFound { epoch },
+            VaultError::AnchorKeyNotFound { anchor } => OpenError::AnchorKeyNotFound { anchor },
             VaultError::KeyNotFound { version } => OpenError::KeyNotFound { version },
             VaultError::KeyRetired { version } => OpenError::KeyRetired { version },
             VaultError::SubjectMismatch => OpenError::SubjectMismatch,
@@ -247,6 +259,7 @@ impl From<OpenError> for VaultError {
                 until,
             },
             OpenError::EpochKeyNotFound { epoch } => VaultError::EpochKeyNotFound { epoch },
+            OpenError::AnchorKeyNotFound { anchor } => VaultError::AnchorKeyNotFound { anchor },
             OpenError::KeyNotFound { version } => VaultError::KeyNotFound { version },
             OpenError::KeyRetired { version } => VaultError::KeyRetired { version },
             OpenError::SubjectMismatch => VaultError::SubjectMismatch,

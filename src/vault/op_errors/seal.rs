@@ -34,6 +34,18 @@ pub enum SealError {
         "the retention period, added to the collection time, is out of range (or the clock is before 1970)"
     )]
     RetentionOutOfRange,
+    /// A value kept for a period after an event cannot be sealed: the period after
+    /// the subject's recorded event has already run out (the data would be due for
+    /// destruction at once).
+    #[error(
+        "the period after {anchor} ran out at {at}: record the new event first (a new contract, a new contact), or seal under another retention"
+    )]
+    EventPeriodEnded {
+        /// The event.
+        anchor: crate::retention::Anchor,
+        /// When the period ended.
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// Neither the context nor the vault declares how long data of this category is
     /// kept. Keeping it "until erased" is a choice to be made, never a fallback
     /// (GDPR Art. 25(2): by default, no longer than necessary).
@@ -90,6 +102,7 @@ impl SealError {
             SealError::Shredded => K::Shredded,
             SealError::EpochSwept { .. } => K::EpochSwept,
             SealError::RetentionOutOfRange => K::RetentionOutOfRange,
+            SealError::EventPeriodEnded { .. } => K::EventPeriodEnded,
             SealError::RetentionUndeclared { .. } => K::RetentionUndeclared,
             SealError::SubjectMismatch => K::SubjectMismatch,
             SealError::Format(e) => e.kind(),
@@ -106,6 +119,9 @@ impl SealError {
         match e {
             VaultError::Shredded => SealError::Shredded,
             VaultError::EpochSwept { epoch } => SealError::EpochSwept { epoch },
+            VaultError::EventPeriodEnded { anchor, at } => {
+                SealError::EventPeriodEnded { anchor, at }
+            }
             VaultError::RetentionOutOfRange => SealError::RetentionOutOfRange,
             VaultError::RetentionUndeclared { category } => {
                 SealError::RetentionUndeclared { category }
@@ -131,6 +147,9 @@ impl From<SealError> for VaultError {
         match e {
             SealError::Shredded => VaultError::Shredded,
             SealError::EpochSwept { epoch } => VaultError::EpochSwept { epoch },
+            SealError::EventPeriodEnded { anchor, at } => {
+                VaultError::EventPeriodEnded { anchor, at }
+            }
             SealError::RetentionOutOfRange => VaultError::RetentionOutOfRange,
             SealError::RetentionUndeclared { category } => {
                 VaultError::RetentionUndeclared { category }
