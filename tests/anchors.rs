@@ -1,101 +1,21 @@
 //! Retention periods that run from an event (docs/retention.md, "Periods from an
 //! event"): "3y after end of contract", "2y after last contact". Each rule on the memory
-//! store and on SQLite; tampering and two processes on SQLite.
+//! store and on SQLite; tampering and two processes on SQLite in `anchors_on_file.rs`.
 
-use std::path::Path;
+mod common;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{TimeDelta, TimeZone, Utc};
+use common::anchors::*;
+use common::sid;
 use custodian::categories::Email;
-use custodian::keys::{KeyName, KeyStore, LocalMasterKey};
+use custodian::keys::{KeyName, LocalMasterKey};
 use custodian::memory::MemoryKeyStore;
 use custodian::retention::{Anchor, Clock, EventPeriod, ManualClock};
 use custodian::sqlite::SqliteStore;
-use custodian::store::StoreError;
 use custodian::{
-    Access, Actor, AdminError, Context, OpenError, Operator, Personal, PersonalData, Retention,
-    SealError, Sealed, SubjectId, Vault, VaultError, VaultStore,
+    Access, Actor, AdminError, OpenError, Personal, PersonalData, Retention, SealError, Sealed,
+    SubjectId, Vault, VaultError, VaultStore,
 };
-
-custodian::purpose! {
-    struct Crm { basis: Contract, description: "Serve the account.", uses: [Email] }
-    struct Claims { name: "claims", basis: LegitimateInterests, description: "Defend legal claims.", uses: [Email] }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap()
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
-fn vault_on(store: impl VaultStore + 'static, clock: &ManualClock) -> Vault {
-    Vault::builder(LocalMasterKey::from_slice("kek", &[7; 32]).unwrap(), store)
-        .clock(clock.clone())
-        .build()
-}
-
-/// The operator handle events, sweeps, holds and erasures go through.
-fn op(v: &Vault) -> Operator<'_> {
-    v.operator(Actor::staff("emp-7", "privacy-officer"))
-}
-
-/// Three years after the end of the contract.
-fn after_contract() -> Retention {
-    Retention::Years(3).after(Anchor::ContractEnd).unwrap()
-}
-
-fn ctx(retention: Retention) -> Context<Email> {
-    Context::new("customer", "email").unwrap().retain(retention)
-}
-
-fn seal(v: &Vault, s: &SubjectId, retention: Retention) -> Sealed<String, Email> {
-    v.seal(
-        &Personal::new(s.clone(), format!("{s}@example.com")),
-        &ctx(retention),
-    )
-    .unwrap()
-}
-
-fn open(v: &Vault, sealed: &Sealed<String, Email>, s: &SubjectId) -> Result<String, VaultError> {
-    let access = Access::<Crm>::new(s.clone(), Actor::service("crm"));
-    Ok(v.open(sealed, &ctx(after_contract()), &access)?
-        .read(&access)
-        .unwrap()
-        .clone())
-}
-
-fn open_for_claims(
-    v: &Vault,
-    sealed: &Sealed<String, Email>,
-    s: &SubjectId,
-) -> Result<String, VaultError> {
-    let access = Access::<Claims>::new(s.clone(), Actor::service("counsel"));
-    Ok(v.open(sealed, &ctx(after_contract()), &access)?
-        .read(&access)
-        .unwrap()
-        .clone())
-}
-
-fn anchor_key(s: &SubjectId) -> KeyName {
-    KeyName::Anchor {
-        subject: s.clone(),
-        code: Anchor::ContractEnd
-            .header_code(EventPeriod::Years(3))
-            .unwrap(),
-    }
-}
-
-/// Runs `test` on a memory store and on a SQLite file, each with its own clock at t0.
-fn on_both_stores(test: impl Fn(&dyn VaultStore, Vault, &ManualClock)) {
-    let clock = ManualClock::new(t0());
-    let memory = std::sync::Arc::new(MemoryKeyStore::new());
-    test(&*memory, vault_on(memory.clone(), &clock), &clock);
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(t0());
-    let sqlite = SqliteStore::open(dir.path().join("c.db")).unwrap();
-    test(&sqlite, vault_on(sqlite.clone(), &clock), &clock);
-}
 
 #[test]
 fn the_literal_names_the_event_and_the_period() {
@@ -497,159 +417,7 @@ fn an_anchored_value_cannot_be_moved_to_another_anchor_or_period() {
 }
 
 // ---------------------------------------------------------------------------------
-// SQLite: tampering with the event records, and two processes recording at once.
 
-fn on_file() -> (tempfile::TempDir, std::path::PathBuf, ManualClock, Vault) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.db");
-    let clock = ManualClock::new(t0());
-    let v = vault_on(SqliteStore::open(&path).unwrap(), &clock);
-    (dir, path, clock, v)
-}
-
-/// An insider with SQL access who drops the triggers guarding the event records.
-fn insider(path: &Path) -> rusqlite::Connection {
-    let c = rusqlite::Connection::open(path).unwrap();
-    for name in ["anchor_events_kept_as_written", "anchor_events_insert_new"] {
-        c.execute_batch(&format!("DROP TRIGGER \"{name}\""))
-            .unwrap();
-    }
-    c
-}
-
-fn tampered(r: &Result<impl std::fmt::Debug, VaultError>) -> bool {
-    matches!(
-        r,
-        Err(VaultError::Store(StoreError::RetentionTampered { .. }))
-    )
-}
-
-#[test]
-fn event_records_cannot_be_edited_or_deleted_with_plain_sql() {
-    let (_dir, path, _clock, v) = on_file();
-    let a = sid("cus_a");
-    op(&v).record_event(&a, Anchor::ContractEnd, t0()).unwrap();
-    let c = rusqlite::Connection::open(&path).unwrap();
-    assert!(c.execute("UPDATE anchor_events SET at_us = 0", []).is_err());
-    assert!(c.execute("DELETE FROM anchor_events", []).is_err());
-    assert!(
-        c.execute("REPLACE INTO anchor_events SELECT * FROM anchor_events", [])
-            .is_err()
-    );
-    assert_eq!(v.events_of(&a).unwrap().len(), 1);
-}
-
-#[test]
-fn forged_event_record_is_refused() {
-    let (_dir, path, clock, v) = on_file();
-    let a = sid("cus_a");
-    let sealed = seal(&v, &a, after_contract());
-    clock.advance(TimeDelta::days(30));
-    op(&v)
-        .record_event(&a, Anchor::ContractEnd, clock.now())
-        .unwrap();
-    // The insider moves the end of the contract back by ten years, so the sweep would
-    // destroy the data seven years early.
-    insider(&path)
-        .execute(
-            "UPDATE anchor_events SET at_us = at_us - 315360000000000",
-            [],
-        )
-        .unwrap();
-    assert!(tampered(&v.events_of(&a)));
-    assert!(tampered(&v.verify_retention(None)));
-    assert!(tampered(&open(&v, &sealed, &a)));
-    // Its schedule still says 2030: the sweep destroys nothing. Moved to now as well,
-    // the sweep checks the events and refuses.
-    op(&v).sweep().unwrap();
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute("UPDATE named_keys SET due_us = 0 WHERE kind = 'anchor'", [])
-        .unwrap();
-    assert!(tampered(&op(&v).sweep().map_err(VaultError::from)));
-    assert!(
-        SqliteStore::open(&path)
-            .unwrap()
-            .get(&anchor_key(&a))
-            .unwrap()
-            .is_some(),
-        "nothing destroyed on a forged record"
-    );
-    // A row inserted without the key does not verify either.
-    let (_dir, path, _, v) = on_file();
-    seal(&v, &sid("cus_b"), after_contract());
-    clock.set(t0());
-    let c = insider(&path);
-    c.execute(
-        "INSERT INTO anchor_events (subject, subject_ref, anchor, at_us, recorded_us, mac)
-         VALUES ('cus_b', 'x', 1, 0, 0, zeroblob(32))",
-        [],
-    )
-    .unwrap();
-    c.execute("UPDATE named_keys SET due_us = 0 WHERE kind = 'anchor'", [])
-        .unwrap();
-    assert!(tampered(&op(&v).sweep().map_err(VaultError::from)));
-    assert!(tampered(&v.verify_retention(None)));
-}
-
-const RECORDER_ENV: &str = "CUSTODIAN_ANCHOR_RECORDER_DB";
-const EVENTS_PER_PROCESS: i64 = 25;
-
-/// The child role: records `EVENTS_PER_PROCESS` last contacts for one subject while
-/// the parent does the same. Does nothing (passes) when run as an ordinary test.
-#[test]
-fn recorder_child_process() {
-    let Ok(path) = std::env::var(RECORDER_ENV) else {
-        return;
-    };
-    record_contacts(&path, 1);
-}
-
-fn record_contacts(path: impl AsRef<Path>, offset: i64) {
-    let clock = ManualClock::new(t0() + TimeDelta::days(400));
-    let v = vault_on(SqliteStore::open(path).unwrap(), &clock);
-    let a = sid("cus_a");
-    for i in 0..EVENTS_PER_PROCESS {
-        let at = t0() + TimeDelta::days(2 * i + offset);
-        op(&v).record_event(&a, Anchor::LastContact, at).unwrap();
-        op(&v).sweep().unwrap();
-    }
-}
-
-#[test]
-fn two_processes_record_events_concurrently() {
-    if std::env::var(RECORDER_ENV).is_ok() {
-        return;
-    }
-    let (_dir, path, clock, v) = on_file();
-    let a = sid("cus_a");
-    let sealed = seal(&v, &a, Retention::parse("1y after last contact").unwrap());
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "recorder_child_process", "--nocapture"])
-        .env(RECORDER_ENV, &path)
-        .spawn()
-        .unwrap();
-    record_contacts(&path, 0);
-    assert!(child.wait().unwrap().success(), "the other recorder failed");
-    let events = v.events_of(&a).unwrap();
-    assert_eq!(events.len() as i64, 2 * EVENTS_PER_PROCESS, "none lost");
-    let last = t0() + TimeDelta::days(2 * (EVENTS_PER_PROCESS - 1) + 1);
-    assert_eq!(events.iter().map(|e| e.at).max(), Some(last));
-    // The end runs from the latest contact either process recorded.
-    let access = Access::<Crm>::new(a.clone(), Actor::service("crm"));
-    let one = ctx(Retention::parse("1y after last contact").unwrap());
-    clock.set(last + TimeDelta::days(364));
-    op(&v).sweep().unwrap();
-    assert!(v.open(&sealed, &one, &access).is_ok());
-    clock.set(last + TimeDelta::days(366));
-    op(&v).sweep().unwrap();
-    assert!(matches!(
-        v.open(&sealed, &one, &access),
-        Err(OpenError::Expired { .. })
-    ));
-}
-
-// ---------------------------------------------------------------------------------
 // The derive.
 
 #[derive(PersonalData)]

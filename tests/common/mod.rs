@@ -4,6 +4,8 @@
 // unused is not dead code.
 #![allow(dead_code)]
 
+#[cfg(feature = "sqlite")]
+pub mod anchors;
 pub mod audit;
 pub mod consent;
 pub mod crypto;
