@@ -1,5 +1,10 @@
 //! The SQLite store's schema: its versions, the migration steps that reach them, and
 //! the check that a file is a custodian store this build can open.
+//!
+//! Longer than most files here, on purpose: it is the SQL history of every file this
+//! store ever wrote. A step, once released, is never edited (a file that ran it must
+//! reach the same schema as one that runs it now), so steps repeat trigger SQL rather
+//! than share it, and each new version appends one step.
 
 use rusqlite::Connection;
 
