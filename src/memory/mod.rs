@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroize;
 
 use crate::keys::{KeyName, KeyStore, WrappedKey};
-use crate::retention::{AnchorEvent, LegalHold, QueuedErasure, StoredException};
+use crate::retention::{AnchorEvent, QueuedErasure, StoredException, StoredHold};
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
 
@@ -30,7 +30,8 @@ struct MemoryKeys {
     keys: BTreeMap<KeyName, WrappedKey>,
     tombstones: HashSet<SubjectRef>,
     swept_before: u32,
-    holds: Vec<LegalHold>,
+    /// Each with the MAC the vault's key gave it (returned as stored).
+    holds: Vec<StoredHold>,
     exceptions: Vec<StoredException>,
     queued: Vec<QueuedErasure>,
     /// Recorded anchor events, oldest first (`anchors.rs`).
@@ -66,7 +67,7 @@ impl MemoryKeys {
     fn bound(&self, subject: &SubjectId, now: DateTime<Utc>) -> bool {
         self.holds
             .iter()
-            .any(|h| h.subject_id() == Some(subject) && h.binds(now))
+            .any(|h| h.hold.subject_id() == Some(subject) && h.hold.binds(now))
     }
 
     /// Removes (and wipes) every key `keep` refuses; returns how many.
@@ -122,7 +123,7 @@ impl KeyStore for MemoryKeyStore {
                     || !inner
                         .holds
                         .iter()
-                        .any(|h| h.subject_id() == Some(subject) && h.released_at.is_none())
+                        .any(|h| h.hold.subject_id() == Some(subject) && h.hold.released_at.is_none())
             }
             KeyName::Pseudonym(_) | KeyName::Anchor { .. } => shredded,
             KeyName::Subject { .. } if subject_ref.is_none() => {

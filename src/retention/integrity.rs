@@ -54,6 +54,42 @@ impl fmt::Debug for IntegrityKey {
     }
 }
 
+/// A hold record as a [`HoldStore`](super::HoldStore) stores it: the hold and the MAC
+/// the vault computed with its [`IntegrityKey`] when it placed, released or re-pointed
+/// it. A backend stores and returns both as they are; the vault checks the MAC itself
+/// ([`verify`](Self::verify)) before it trusts the hold, so a backend that skips the
+/// check, or invents a hold, cannot open expired data or block an erasure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredHold {
+    /// The hold.
+    pub hold: LegalHold,
+    /// Its MAC ([`IntegrityKey::hold_mac`]) in its current state.
+    pub mac: Vec<u8>,
+}
+
+impl StoredHold {
+    /// `hold` with its MAC under `key` (what a backend stores when it records or
+    /// changes a hold).
+    pub fn sign(hold: LegalHold, key: &IntegrityKey) -> Self {
+        let mac = key.hold_mac(&hold).to_vec();
+        Self { hold, mac }
+    }
+
+    /// The hold, if its MAC verifies under `key`; otherwise
+    /// [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered):
+    /// the record was forged or edited outside the vault (restore the store from a
+    /// backup and find out who wrote it).
+    pub fn verify(self, key: &IntegrityKey) -> Result<LegalHold, crate::store::StoreError> {
+        if key.hold_authentic(&self.hold, Some(&self.mac)) {
+            Ok(self.hold)
+        } else {
+            Err(crate::store::StoreError::RetentionTampered {
+                what: "a legal hold returned by the store does not verify",
+            })
+        }
+    }
+}
+
 /// The counts a head record commits to. They only rise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RetentionCounts {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     AnchorEvent, EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, QueuedErasure,
-    RetentionCounts, ShredCounts, StoredException,
+    RetentionCounts, ShredCounts, StoredException, StoredHold,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -52,13 +52,16 @@ pub trait HoldStore: Send + Sync {
         key: &IntegrityKey,
     ) -> Result<Option<LegalHold>, StoreError>;
     /// Every hold (active, lapsed or released), of one subject or of all, oldest
-    /// first; each checked with `key`, and none missing
-    /// ([`StoreError::RetentionTampered`] otherwise).
+    /// first, each with the MAC stored with it; none missing (a store that can be
+    /// changed behind the vault's back checks its counts with `key`,
+    /// [`StoreError::RetentionTampered`] otherwise). The vault verifies every returned
+    /// MAC itself ([`StoredHold::verify`]) and fails closed on one that does not
+    /// verify, so a backend need not, but one that can should fail early.
     fn holds(
         &self,
         subject: Option<&SubjectId>,
         key: &IntegrityKey,
-    ) -> Result<Vec<LegalHold>, StoreError>;
+    ) -> Result<Vec<StoredHold>, StoreError>;
 }
 
 /// Storage for the rest of retention's state: shred tombstones, the sweep watermark,
@@ -250,7 +253,7 @@ macro_rules! forward_retention_stores {
             fn release_hold(&self, id: &HoldId, at: DateTime<Utc>, k: &IntegrityKey) -> Result<Option<LegalHold>, StoreError> {
                 (**self).release_hold(id, at, k)
             }
-            fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
+            fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<StoredHold>, StoreError> {
                 (**self).holds(s, k)
             }
         }

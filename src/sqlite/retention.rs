@@ -16,7 +16,7 @@ use super::integrity::{self, authentic_holds, check_head, write_head};
 use super::{SqliteStore, from_micros, to_micros};
 use crate::retention::{
     AnchorEvent, EpochSweep, HoldId, HoldScope, HoldStore, HoldSubject, IntegrityKey, JournalPurge,
-    LegalHold, RetentionCounts, RetentionStore, ShredCounts, anchored_end,
+    LegalHold, RetentionCounts, RetentionStore, ShredCounts, StoredHold, anchored_end,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -180,12 +180,12 @@ impl HoldStore for SqliteStore {
         &self,
         subject: Option<&SubjectId>,
         key: &IntegrityKey,
-    ) -> Result<Vec<LegalHold>, StoreError> {
+    ) -> Result<Vec<StoredHold>, StoreError> {
         let mut conn = self.conn()?;
         self.adopt_retention(&mut conn, key)?;
         let tx = conn.transaction()?;
         check_head(&tx, key)?;
-        let holds = authentic_holds(&tx, key, subject)?;
+        let holds = integrity::stored_holds(&tx, key, subject)?;
         tx.commit()?;
         Ok(holds)
     }

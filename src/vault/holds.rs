@@ -68,10 +68,7 @@ impl Vault {
     pub(super) fn op_release(&self, by: &Actor, id: &HoldId) -> Result<LegalHold, VaultError> {
         let now = self.clock.now();
         let key = self.keys.retention_key()?;
-        let Some(before) = self
-            .keys
-            .holds()
-            .holds(None, key)?
+        let Some(before) = self.keys.verified_holds(None)?
             .into_iter()
             .find(|h| h.id == *id)
         else {
@@ -103,14 +100,11 @@ impl Vault {
     /// [`VaultError::Store`] with [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered) if a hold record
     /// was forged, edited or deleted in the store.
     pub fn holds(&self) -> Result<Vec<LegalHold>, VaultError> {
-        Ok(self.keys.holds().holds(None, self.keys.retention_key()?)?)
+        Ok(self.keys.verified_holds(None)?)
     }
 
     /// The holds of one subject, oldest first.
     pub fn holds_of(&self, subject: &SubjectId) -> Result<Vec<LegalHold>, VaultError> {
-        Ok(self
-            .keys
-            .holds()
-            .holds(Some(subject), self.keys.retention_key()?)?)
+        Ok(self.keys.verified_holds(Some(subject))?)
     }
 }

@@ -85,10 +85,7 @@ impl Vault {
             return Ok(());
         }
         let now = self.clock.now();
-        let holds = self
-            .keys
-            .holds()
-            .holds(Some(subject), self.keys.retention_key()?)?;
+        let holds = self.keys.verified_holds(Some(subject))?;
         let keeping: Vec<&LegalHold> = holds
             .iter()
             .filter(|h| h.is_active(now) && h.scope.covers(category))
@@ -119,10 +116,7 @@ impl Vault {
     /// The subject's first active hold, if any.
     pub(super) fn active_hold(&self, subject: &SubjectId) -> Result<Option<LegalHold>, VaultError> {
         let now = self.clock.now();
-        Ok(self
-            .keys
-            .holds()
-            .holds(Some(subject), self.keys.retention_key()?)?
+        Ok(self.keys.verified_holds(Some(subject))?
             .into_iter()
             .find(|h| h.is_active(now)))
     }
@@ -131,10 +125,7 @@ impl Vault {
     /// released, not lapsed; placed at any time).
     pub(super) fn refuse_if_held(&self, subject: &SubjectId) -> Result<(), VaultError> {
         let now = self.clock.now();
-        match self
-            .keys
-            .holds()
-            .holds(Some(subject), self.keys.retention_key()?)?
+        match self.keys.verified_holds(Some(subject))?
             .into_iter()
             .find(|h| h.binds(now))
         {

@@ -7,7 +7,7 @@ use custodian::keys::{KeyName, KeyStore, WrappedKey};
 use custodian::retention::{
     AnchorEvent, EpochSweep, ErasureStore, HoldId, HoldStore, IntegrityKey, JournalPurge,
     LegalHold, QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredException,
-    SubjectRef,
+    StoredHold, SubjectRef,
 };
 use custodian::store::StoreError;
 
@@ -24,6 +24,10 @@ pub trait StoreHook: Send + Sync {
     fn before_epochs_before(&self) {}
     /// After `holds` (of one subject, or of all when `s` is `None`) was forwarded.
     fn after_holds(&self, _s: Option<&SubjectId>) {}
+    /// Holds a lying backend adds to what `holds` returns (none by default).
+    fn invented_holds(&self, _s: Option<&SubjectId>) -> Vec<StoredHold> {
+        Vec::new()
+    }
 }
 
 /// A store that forwards every call to `inner`, calling `hook` at its steps.
@@ -83,10 +87,15 @@ impl<S: HoldStore, H: StoreHook> HoldStore for Forwarding<S, H> {
     ) -> Result<Option<LegalHold>, StoreError> {
         self.inner.release_hold(id, at, k)
     }
-    fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
-        let holds = self.inner.holds(s, k);
+    fn holds(
+        &self,
+        s: Option<&SubjectId>,
+        k: &IntegrityKey,
+    ) -> Result<Vec<StoredHold>, StoreError> {
+        let mut holds = self.inner.holds(s, k)?;
         self.hook.after_holds(s);
-        holds
+        holds.extend(self.hook.invented_holds(s));
+        Ok(holds)
     }
 }
 

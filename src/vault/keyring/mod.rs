@@ -192,6 +192,33 @@ impl KeyRing {
         &*self.store
     }
 
+    /// The store's holds (of `subject`, or all), each verified here with the vault's
+    /// integrity key: a hold whose MAC does not verify (invented or edited by the
+    /// backend) fails closed with [`StoreError::RetentionTampered`] and is never
+    /// trusted to keep, open or block anything.
+    ///
+    /// [`StoreError::RetentionTampered`]: crate::store::StoreError::RetentionTampered
+    pub(in crate::vault) fn verified_holds(
+        &self,
+        subject: Option<&SubjectId>,
+    ) -> Result<Vec<crate::retention::LegalHold>, VaultError> {
+        let key = self.retention_key()?;
+        let stored = self.store.holds(subject, key)?;
+        let mut holds = Vec::with_capacity(stored.len());
+        for hold in stored {
+            let hold = hold.verify(key)?;
+            // A backend must not answer for one subject with another's holds.
+            if subject.is_some_and(|s| hold.subject_id() != Some(s)) {
+                return Err(crate::store::StoreError::RetentionTampered {
+                    what: "the store returned a legal hold of another subject",
+                }
+                .into());
+            }
+            holds.push(hold);
+        }
+        Ok(holds)
+    }
+
     /// The store's tombstones, sweep watermark, integrity counts, journal and anchor
     /// events, for the vault's sweep, erasure and event code.
     pub(super) fn retention(&self) -> &dyn RetentionStore {
