@@ -120,10 +120,9 @@ impl KeyStore for MemoryKeyStore {
             KeyName::Epoch(e) => *e < inner.swept_before,
             KeyName::Escrow { subject, .. } => {
                 shredded
-                    || !inner
-                        .holds
-                        .iter()
-                        .any(|h| h.hold.subject_id() == Some(subject) && h.hold.released_at.is_none())
+                    || !inner.holds.iter().any(|h| {
+                        h.hold.subject_id() == Some(subject) && h.hold.released_at.is_none()
+                    })
             }
             KeyName::Pseudonym(_) | KeyName::Anchor { .. } => shredded,
             KeyName::Subject { .. } if subject_ref.is_none() => {

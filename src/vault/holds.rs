@@ -68,7 +68,9 @@ impl Vault {
     pub(super) fn op_release(&self, by: &Actor, id: &HoldId) -> Result<LegalHold, VaultError> {
         let now = self.clock.now();
         let key = self.keys.retention_key()?;
-        let Some(before) = self.keys.verified_holds(None)?
+        let Some(before) = self
+            .keys
+            .verified_holds(None)?
             .into_iter()
             .find(|h| h.id == *id)
         else {

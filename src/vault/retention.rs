@@ -116,7 +116,9 @@ impl Vault {
     /// The subject's first active hold, if any.
     pub(super) fn active_hold(&self, subject: &SubjectId) -> Result<Option<LegalHold>, VaultError> {
         let now = self.clock.now();
-        Ok(self.keys.verified_holds(Some(subject))?
+        Ok(self
+            .keys
+            .verified_holds(Some(subject))?
             .into_iter()
             .find(|h| h.is_active(now)))
     }
@@ -125,7 +127,9 @@ impl Vault {
     /// released, not lapsed; placed at any time).
     pub(super) fn refuse_if_held(&self, subject: &SubjectId) -> Result<(), VaultError> {
         let now = self.clock.now();
-        match self.keys.verified_holds(Some(subject))?
+        match self
+            .keys
+            .verified_holds(Some(subject))?
             .into_iter()
             .find(|h| h.binds(now))
         {

@@ -24,13 +24,12 @@ pub trait StoreHook: Send + Sync {
     fn before_epochs_before(&self) {}
     /// After `holds` (of one subject, or of all when `s` is `None`) was forwarded.
     fn after_holds(&self, _s: Option<&SubjectId>) {}
-    /// Holds a lying backend adds to what `holds` returns (none by default).
-    fn invented_holds(&self, _s: Option<&SubjectId>) -> Vec<StoredHold> {
-        Vec::new()
-    }
+    /// What a lying backend does to the holds `holds` returns (nothing by default).
+    fn tamper_holds(&self, _s: Option<&SubjectId>, _holds: &mut Vec<StoredHold>) {}
 }
 
 /// A store that forwards every call to `inner`, calling `hook` at its steps.
+#[derive(Clone)]
 pub struct Forwarding<S, H> {
     /// The store every call goes to.
     pub inner: S,
@@ -94,7 +93,7 @@ impl<S: HoldStore, H: StoreHook> HoldStore for Forwarding<S, H> {
     ) -> Result<Vec<StoredHold>, StoreError> {
         let mut holds = self.inner.holds(s, k)?;
         self.hook.after_holds(s);
-        holds.extend(self.hook.invented_holds(s));
+        self.hook.tamper_holds(s, &mut holds);
         Ok(holds)
     }
 }
