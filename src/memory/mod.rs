@@ -143,24 +143,6 @@ impl KeyStore for MemoryKeyStore {
         ))
     }
 
-    fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError> {
-        let mut inner = self.write()?;
-        let Some((newest, _)) = inner.newest(subject) else {
-            return Ok(0);
-        };
-        let retired: Vec<KeyName> = inner
-            .keys
-            .range(versions(subject, 0, below.min(newest)))
-            .map(|(n, _)| n.clone())
-            .collect();
-        for name in &retired {
-            if let Some(mut key) = inner.keys.remove(name) {
-                key.wrapped.zeroize();
-            }
-        }
-        Ok(retired.len())
-    }
-
     fn wrapped_by_other(
         &self,
         master_id: &str,

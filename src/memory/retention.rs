@@ -110,6 +110,33 @@ impl RetentionStore for MemoryKeyStore {
         }))
     }
 
+    fn retire_versions(
+        &self,
+        subject: &SubjectId,
+        below: u32,
+        now: DateTime<Utc>,
+        _: &IntegrityKey,
+    ) -> Result<Option<usize>, StoreError> {
+        let mut inner = self.write()?;
+        if inner.bound(subject, now) {
+            return Ok(None);
+        }
+        let Some((newest, _)) = inner.newest(subject) else {
+            return Ok(Some(0));
+        };
+        let retired: Vec<KeyName> = inner
+            .keys
+            .range(super::versions(subject, 0, below.min(newest)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in &retired {
+            if let Some(mut key) = inner.keys.remove(name) {
+                key.wrapped.zeroize();
+            }
+        }
+        Ok(Some(retired.len()))
+    }
+
     fn swept_before(&self) -> Result<u32, StoreError> {
         Ok(self.read()?.swept_before)
     }

@@ -77,6 +77,8 @@ pub trait HoldStore: Send + Sync {
 ///   or holds) and replaces the subject id in its hold records by the reference, in
 ///   one transaction that first re-checks that no hold binds the subject; tombstones
 ///   are append-only and MAC'd like hold records;
+/// - `retire_versions` is one transaction that re-checks the holds: it destroys no
+///   key version of a subject a hold binds, and never a subject's newest version;
 /// - `sweep_epochs` is one transaction that re-checks the holds: it refuses to destroy
 ///   an epoch for which a subject under hold has no escrow;
 /// - epochs below the watermark ([`swept_before`](Self::swept_before)) are destroyed:
@@ -105,6 +107,23 @@ pub trait RetentionStore: HoldStore {
         now: DateTime<Utc>,
         key: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError>;
+    /// In one transaction: unless a hold on `subject` binds at `now` (not released,
+    /// not lapsed), destroys the subject's key versions below `below`, but never its
+    /// newest one, and leaves no copy of them in any journal the store controls.
+    /// Returns how many were destroyed, or `None` if refused because of a hold. The
+    /// holds are read in the transaction that deletes (checked with `key` where the
+    /// store can be changed behind the vault's back): a hold placed by another process
+    /// between a caller's check and this call still stops it. Called by
+    /// [`Operator::retire_subject_key_versions`](crate::Operator::retire_subject_key_versions)
+    /// once every value sealed under them was resealed; an application that calls it
+    /// on its own handle to the store gets the same refusal, but no audit record.
+    fn retire_versions(
+        &self,
+        subject: &SubjectId,
+        below: u32,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Option<usize>, StoreError>;
     /// Epochs below this one are destroyed (0 before the first sweep).
     fn swept_before(&self) -> Result<u32, StoreError>;
     /// The epochs below `before` that still have a key, ascending.
@@ -264,6 +283,9 @@ macro_rules! forward_retention_stores {
             }
             fn shred(&self, s: &SubjectId, r: &SubjectRef, now: DateTime<Utc>, k: &IntegrityKey) -> Result<Option<ShredCounts>, StoreError> {
                 (**self).shred(s, r, now, k)
+            }
+            fn retire_versions(&self, s: &SubjectId, below: u32, now: DateTime<Utc>, k: &IntegrityKey) -> Result<Option<usize>, StoreError> {
+                (**self).retire_versions(s, below, now, k)
             }
             fn swept_before(&self) -> Result<u32, StoreError> {
                 (**self).swept_before()

@@ -271,6 +271,33 @@ impl RetentionStore for SqliteStore {
         }))
     }
 
+    fn retire_versions(
+        &self,
+        subject: &SubjectId,
+        below: u32,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Option<usize>, StoreError> {
+        let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        check_head(&tx, key)?;
+        authentic_holds(&tx, key, Some(subject))?;
+        if bound(&tx, subject, now)? {
+            return Ok(None);
+        }
+        let destroyed = tx.execute(
+            "DELETE FROM subject_keys WHERE subject = ?1 AND version < ?2
+             AND version < (SELECT MAX(version) FROM subject_keys WHERE subject = ?1)",
+            params![subject.as_str(), below],
+        )?;
+        tx.commit()?;
+        // As for a shred: no page image of the deleted rows stays in the WAL (or the
+        // purge is left pending and retried, `mod.rs`).
+        self.purge_after_delete(&conn);
+        Ok(Some(destroyed))
+    }
+
     fn swept_before(&self) -> Result<u32, StoreError> {
         let conn = self.conn()?;
         let before: i64 =

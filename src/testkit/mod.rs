@@ -61,6 +61,7 @@ mod consent;
 mod erasure;
 mod keys;
 mod retention;
+mod retire;
 mod vault;
 
 pub use audit::audit_sink;

@@ -14,14 +14,14 @@ pub(super) fn days(n: i64) -> TimeDelta {
     TimeDelta::days(n)
 }
 
-fn subject_key(n: usize, version: u32) -> KeyName {
+pub(super) fn subject_key(n: usize, version: u32) -> KeyName {
     KeyName::Subject {
         subject: subject(n),
         version,
     }
 }
 
-fn give_key<S: KeyStore>(store: &S, name: &KeyName, n: usize) {
+pub(super) fn give_key<S: KeyStore>(store: &S, name: &KeyName, n: usize) {
     let stored = ok(
         store.insert(name, &wrapped("m1", 1), Some(&subject_ref(n))),
         "insert",
@@ -32,7 +32,7 @@ fn give_key<S: KeyStore>(store: &S, name: &KeyName, n: usize) {
     );
 }
 
-fn place<S: HoldStore>(
+pub(super) fn place<S: HoldStore>(
     store: &S,
     n: usize,
     id: u8,
@@ -292,6 +292,8 @@ where
     shred_rules(&factory.fresh());
     sweep_rules(&factory.fresh());
     racing_sweeps(factory);
+    super::retire::retire_rules(&factory.fresh());
+    super::retire::racing_hold_and_retire(factory);
     super::anchors::anchor_rules(&factory.fresh());
     super::anchors::racing_hold_and_anchor_sweep(factory);
 }

@@ -53,9 +53,6 @@ impl<S: KeyStore, H: StoreHook> KeyStore for Forwarding<S, H> {
         self.hook.before_insert(n);
         self.inner.insert(n, k, r)
     }
-    fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
-        self.inner.retire_versions(s, below)
-    }
     fn wrapped_by_other(
         &self,
         id: &str,
@@ -110,6 +107,15 @@ impl<S: RetentionStore, H: StoreHook> RetentionStore for Forwarding<S, H> {
         k: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError> {
         self.inner.shred(s, r, now, k)
+    }
+    fn retire_versions(
+        &self,
+        s: &SubjectId,
+        below: u32,
+        now: DateTime<Utc>,
+        k: &IntegrityKey,
+    ) -> Result<Option<usize>, StoreError> {
+        self.inner.retire_versions(s, below, now, k)
     }
     fn swept_before(&self) -> Result<u32, StoreError> {
         self.inner.swept_before()

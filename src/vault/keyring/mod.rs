@@ -276,16 +276,19 @@ impl KeyRing {
         Ok(version)
     }
 
-    /// Destroys `subject`'s key versions below `below` (never the newest).
+    /// Destroys `subject`'s key versions below `below` (never the newest), unless a
+    /// hold binds the subject at `now` (`None`: the store re-read the holds in the
+    /// transaction that deletes, and one binds).
     pub(super) fn retire_versions(
         &self,
         subject: &SubjectId,
         below: u32,
-    ) -> Result<usize, VaultError> {
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<usize>, VaultError> {
         let newest = match self.store.latest(subject)? {
             Some((version, _)) => version,
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
-            None => return Ok(0),
+            None => return Ok(Some(0)),
         };
         if below > newest {
             return Err(VaultError::WouldRetireNewestKey { below, newest });
@@ -293,7 +296,9 @@ impl KeyRing {
         // Before and after the deletion: an open that loaded an old version meanwhile
         // may have cached it again.
         self.cache.evict(subject);
-        let destroyed = self.store.retire_versions(subject, below)?;
+        let destroyed = self
+            .store
+            .retire_versions(subject, below, now, self.retention_key()?)?;
         self.cache.evict(subject);
         Ok(destroyed)
     }
