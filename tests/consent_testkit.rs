@@ -39,10 +39,10 @@ impl ConsentStore for Leaky {
         k: &EvidenceKey,
     ) -> Result<Option<ConsentStatus>, StoreError> {
         let mut st = self.inner.status(s, p, k)?;
-        if self.mode == Mode::StatusHidesWithdrawal {
-            if let Some(st) = st.as_mut() {
-                st.withdrawn_at = None;
-            }
+        if self.mode == Mode::StatusHidesWithdrawal
+            && let Some(st) = st.as_mut()
+        {
+            st.withdrawn_at = None;
         }
         Ok(st)
     }
