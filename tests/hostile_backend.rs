@@ -12,7 +12,9 @@ use common::retention::{Claims, open, seal, t0};
 use common::stores::{Forwarding, StoreHook};
 use common::{officer, sid, vault_on};
 use custodian::memory::MemoryKeyStore;
-use custodian::retention::{HoldId, HoldScope, HoldSubject, LegalHold, ManualClock, StoredHold};
+use custodian::retention::{
+    Anchor, HoldId, HoldScope, HoldSubject, LegalHold, ManualClock, StoredEvent, StoredHold,
+};
 use custodian::sqlite::SqliteStore;
 use custodian::store::StoreError;
 use custodian::{SubjectId, VaultError, VaultStore};
@@ -24,6 +26,9 @@ enum Lie {
     Invent,
     /// Widens every stored hold to the account's purpose, keeping the stored MAC.
     Widen,
+    /// Moves every recorded event a year later (the period runs a year longer),
+    /// keeping the stored MAC.
+    PostponeEvents,
 }
 
 impl StoreHook for Lie {
@@ -49,6 +54,14 @@ impl StoreHook for Lie {
                 mac: vec![0x5a; 32],
             })),
             Lie::Widen => holds.iter_mut().for_each(|h| h.hold.scope = widest()),
+            Lie::PostponeEvents => {}
+        }
+    }
+    fn tamper_events(&self, _s: &SubjectId, events: &mut Vec<StoredEvent>) {
+        if let Lie::PostponeEvents = self {
+            for e in events {
+                e.event.at += TimeDelta::days(365);
+            }
         }
     }
 }
@@ -108,6 +121,46 @@ fn widened_hold_from_backend_does_not_open_expired_data() {
     let dir = tempfile::tempdir().unwrap();
     let r = expired_open(sqlite(&dir, Lie::Widen), true);
     assert!(tampered(&r), "sqlite: {r:?}");
+}
+
+/// A value kept one day after the end of the contract: a backend that moves the
+/// recorded end a year later (keeping its MAC) is refused, not obeyed, so the value
+/// does not open past its period.
+#[test]
+fn postponed_event_from_backend_does_not_extend_the_period() {
+    fn check(store: impl VaultStore + 'static) {
+        let clock = ManualClock::new(t0());
+        let v = vault_on(store, &clock);
+        let a = sid("alice");
+        let kept = custodian::Retention::Days(1)
+            .after(Anchor::ContractEnd)
+            .unwrap();
+        let ctx = common::retention::ctx(30).retain(kept);
+        let sealed = v
+            .seal(
+                &custodian::Personal::new(a.clone(), "alice@example.com".to_string()),
+                &ctx,
+            )
+            .unwrap();
+        v.operator(officer())
+            .record_event(&a, Anchor::ContractEnd, t0())
+            .unwrap();
+        clock.set(t0() + TimeDelta::days(3));
+        let access = common::retention::access(&a);
+        let r = v.open(&sealed, &ctx, &access).map(|_| ());
+        assert!(
+            matches!(
+                r,
+                Err(custodian::OpenError::Store(
+                    StoreError::RetentionTampered { .. }
+                ))
+            ),
+            "{r:?}"
+        );
+    }
+    check(memory(Lie::PostponeEvents));
+    let dir = tempfile::tempdir().unwrap();
+    check(sqlite(&dir, Lie::PostponeEvents));
 }
 
 /// The `hold_store` suite refuses a backend that lists a hold nobody placed, and one

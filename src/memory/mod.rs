@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroize;
 
 use crate::keys::{KeyName, KeyStore, WrappedKey};
-use crate::retention::{AnchorEvent, QueuedErasure, StoredException, StoredHold};
+use crate::retention::{QueuedErasure, StoredEvent, StoredException, StoredHold};
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
 
@@ -35,7 +35,7 @@ struct MemoryKeys {
     exceptions: Vec<StoredException>,
     queued: Vec<QueuedErasure>,
     /// Recorded anchor events, oldest first (`anchors.rs`).
-    events: Vec<AnchorEvent>,
+    events: Vec<StoredEvent>,
 }
 
 impl MemoryKeyStore {

@@ -10,7 +10,8 @@ use super::MemoryKeyStore;
 use crate::keys::KeyName;
 use crate::retention::{
     AnchorEvent, EpochSweep, ErasureStore, HoldId, HoldStore, HoldSubject, IntegrityKey, LegalHold,
-    QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredException, StoredHold,
+    QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredEvent, StoredException,
+    StoredHold,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -229,13 +230,15 @@ impl RetentionStore for MemoryKeyStore {
         &self,
         event: &AnchorEvent,
         subject_ref: &SubjectRef,
-        _: &IntegrityKey,
+        key: &IntegrityKey,
     ) -> Result<bool, StoreError> {
         let mut inner = self.write()?;
         if inner.tombstones.contains(subject_ref) {
             return Ok(false);
         }
-        inner.events.push(event.clone());
+        inner
+            .events
+            .push(StoredEvent::sign(event.clone(), subject_ref, key));
         Ok(true)
     }
 
@@ -244,8 +247,8 @@ impl RetentionStore for MemoryKeyStore {
         subject: &SubjectId,
         _: &SubjectRef,
         _: &IntegrityKey,
-    ) -> Result<Vec<AnchorEvent>, StoreError> {
-        Ok(self.read()?.events_of(subject))
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self.read()?.stored_events_of(subject))
     }
 
     fn sweep_anchor_keys(

@@ -90,6 +90,47 @@ impl StoredHold {
     }
 }
 
+/// A recorded [`AnchorEvent`](super::AnchorEvent) as a
+/// [`RetentionStore`](super::RetentionStore) returns it: the event and the MAC the
+/// vault's [`IntegrityKey`] gave it with its subject's reference. The vault checks
+/// the MAC itself ([`verify`](Self::verify)) before it computes a period from the
+/// event, so a backend that invents or moves an event cannot extend a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// The event.
+    pub event: super::AnchorEvent,
+    /// Its MAC ([`IntegrityKey::event_mac`]).
+    pub mac: Vec<u8>,
+}
+
+impl StoredEvent {
+    /// `event` of the subject whose reference is `reference`, with its MAC under
+    /// `key` (what a backend stores when it records an event).
+    pub fn sign(event: super::AnchorEvent, reference: &SubjectRef, key: &IntegrityKey) -> Self {
+        let mac = key.event_mac(&event, reference).to_vec();
+        Self { event, mac }
+    }
+
+    /// The event, if its MAC verifies under `key` for the subject whose reference is
+    /// `reference`; otherwise
+    /// [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered)
+    /// (the record was forged or edited outside the vault: restore the store from a
+    /// backup).
+    pub fn verify(
+        self,
+        reference: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<super::AnchorEvent, crate::store::StoreError> {
+        if key.event_authentic(&self.event, reference, Some(&self.mac)) {
+            Ok(self.event)
+        } else {
+            Err(crate::store::StoreError::RetentionTampered {
+                what: "an anchor event returned by the store does not verify",
+            })
+        }
+    }
+}
+
 /// The counts a head record commits to. They only rise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RetentionCounts {

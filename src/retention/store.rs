@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     AnchorEvent, EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, QueuedErasure,
-    RetentionCounts, ShredCounts, StoredException, StoredHold,
+    RetentionCounts, ShredCounts, StoredEvent, StoredException, StoredHold,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -175,14 +175,17 @@ pub trait RetentionStore: HoldStore {
         })
     }
     /// Every event recorded for `subject` (whose reference is `subject_ref`), oldest
-    /// first, each checked with `key` ([`StoreError::RetentionTampered`] otherwise). By
+    /// first, each with the MAC stored with it (a store that can be changed behind the
+    /// vault's back checks them with `key` too, [`StoreError::RetentionTampered`]
+    /// otherwise). The vault verifies every returned MAC itself
+    /// ([`StoredEvent::verify`]) and fails closed on one that does not verify. By
     /// default refused ([`StoreError::Unsupported`]).
     fn events(
         &self,
         subject: &SubjectId,
         subject_ref: &SubjectRef,
         key: &IntegrityKey,
-    ) -> Result<Vec<AnchorEvent>, StoreError> {
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let _ = (subject, subject_ref, key);
         Err(StoreError::Unsupported {
             what: "retention periods from an event",
@@ -302,7 +305,7 @@ macro_rules! forward_retention_stores {
             fn record_event(&self, e: &AnchorEvent, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
                 (**self).record_event(e, r, k)
             }
-            fn events(&self, s: &SubjectId, r: &SubjectRef, k: &IntegrityKey) -> Result<Vec<AnchorEvent>, StoreError> {
+            fn events(&self, s: &SubjectId, r: &SubjectRef, k: &IntegrityKey) -> Result<Vec<StoredEvent>, StoreError> {
                 (**self).events(s, r, k)
             }
             fn sweep_anchor_keys(&self, now: DateTime<Utc>, k: &IntegrityKey) -> Result<Vec<SubjectId>, StoreError> {

@@ -16,7 +16,7 @@ use super::integrity::{self, authentic_holds, check_head, write_head};
 use super::{SqliteStore, from_micros, to_micros};
 use crate::retention::{
     AnchorEvent, EpochSweep, HoldId, HoldScope, HoldStore, HoldSubject, IntegrityKey, JournalPurge,
-    LegalHold, RetentionCounts, RetentionStore, ShredCounts, StoredHold, anchored_end,
+    LegalHold, RetentionCounts, RetentionStore, ShredCounts, StoredEvent, StoredHold, anchored_end,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -447,9 +447,9 @@ impl RetentionStore for SqliteStore {
         subject: &SubjectId,
         _: &SubjectRef,
         key: &IntegrityKey,
-    ) -> Result<Vec<AnchorEvent>, StoreError> {
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let conn = self.conn()?;
-        super::anchors::authentic_events(&conn, subject, key)
+        super::anchors::stored_events(&conn, subject, key)
     }
 
     fn sweep_anchor_keys(

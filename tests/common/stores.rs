@@ -6,8 +6,8 @@ use custodian::SubjectId;
 use custodian::keys::{KeyName, KeyStore, WrappedKey};
 use custodian::retention::{
     AnchorEvent, EpochSweep, ErasureStore, HoldId, HoldStore, IntegrityKey, JournalPurge,
-    LegalHold, QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredException,
-    StoredHold, SubjectRef,
+    LegalHold, QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredEvent,
+    StoredException, StoredHold, SubjectRef,
 };
 use custodian::store::StoreError;
 
@@ -26,6 +26,8 @@ pub trait StoreHook: Send + Sync {
     fn after_holds(&self, _s: Option<&SubjectId>) {}
     /// What a lying backend does to the holds `holds` returns (nothing by default).
     fn tamper_holds(&self, _s: Option<&SubjectId>, _holds: &mut Vec<StoredHold>) {}
+    /// What a lying backend does to the anchor events `events` returns (nothing).
+    fn tamper_events(&self, _s: &SubjectId, _events: &mut Vec<StoredEvent>) {}
 }
 
 /// A store that forwards every call to `inner`, calling `hook` at its steps.
@@ -148,8 +150,10 @@ impl<S: RetentionStore, H: StoreHook> RetentionStore for Forwarding<S, H> {
         s: &SubjectId,
         r: &SubjectRef,
         k: &IntegrityKey,
-    ) -> Result<Vec<AnchorEvent>, StoreError> {
-        self.inner.events(s, r, k)
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut events = self.inner.events(s, r, k)?;
+        self.hook.tamper_events(s, &mut events);
+        Ok(events)
     }
     fn sweep_anchor_keys(
         &self,
