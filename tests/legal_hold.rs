@@ -14,7 +14,7 @@ use chrono::TimeDelta;
 use custodian::categories::{Email, Phone};
 use custodian::keys::{KeyName, KeyStore};
 use custodian::memory::MemoryKeyStore;
-use custodian::retention::{Clock, ManualClock};
+use custodian::retention::{Clock, IntegrityKey, ManualClock, RetentionStore};
 use custodian::sqlite::SqliteStore;
 use custodian::{AdminError, OpenError, Personal, PersonalData, SubjectId, Vault};
 
@@ -304,5 +304,43 @@ fn the_holds_of_an_erased_subject_no_longer_name_them() {
     assert!(
         !bytes.windows(id.len()).any(|w| w == id),
         "the store file still names the erased subject"
+    );
+}
+
+/// The application keeps its own handle on the store the vault runs on. Retiring a
+/// held subject's old key versions through it (no operator, no audit) is refused by
+/// the store itself, which reads the holds in the transaction that would delete:
+/// nothing is destroyed and the held data still opens.
+#[test]
+fn store_level_retire_of_a_held_subjects_key_is_refused() {
+    fn check(store: Arc<dyn custodian::VaultStore>, key: &IntegrityKey) {
+        let clock = ManualClock::new(t0());
+        let v = vault_on(Arc::clone(&store), &clock);
+        let a = sid("cus_a");
+        let sealed = seal(&v, &a, 30);
+        let dpo = v.operator(common::officer());
+        let newest = dpo.rotate_subject_key(&a).unwrap();
+        dpo.hold::<Crm>(&a, "case 2027-94: litigation hold", None)
+            .unwrap();
+        let r = RetentionStore::retire_versions(&*store, &a, newest, clock.now(), key);
+        assert!(!matches!(r, Ok(Some(_))), "retired under a hold: {r:?}");
+        let v1 = KeyName::Subject {
+            subject: a.clone(),
+            version: 1,
+        };
+        assert!(store.get(&v1).unwrap().is_some(), "version 1 destroyed");
+        assert_eq!(open(&v, &sealed, &a).unwrap(), "cus_a@example.com");
+    }
+    // Memory checks no MAC: the hold alone refuses it.
+    check(
+        Arc::new(MemoryKeyStore::new()),
+        &IntegrityKey::from_secret(&[9; 32]),
+    );
+    // SQLite: without the vault's integrity key the call fails closed before reading
+    // anything; the hold would refuse it with the key.
+    let dir = tempfile::tempdir().unwrap();
+    check(
+        Arc::new(SqliteStore::open(dir.path().join("k.db")).unwrap()),
+        &IntegrityKey::from_secret(&[9; 32]),
     );
 }

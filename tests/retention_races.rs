@@ -276,6 +276,45 @@ fn hold_placed_during_erase(store: Arc<dyn VaultStore>) {
     assert_eq!(open(&fresh, &sealed, &a).unwrap(), "cus_a@example.com");
 }
 
+/// A hold placed (through a second vault) after the retirement of old key versions
+/// checked the subject's holds and before it destroyed them: the store re-reads the
+/// holds in the transaction that deletes, so the retirement is refused and the data
+/// sealed under the old version still opens.
+fn hold_placed_during_retire(store: Arc<dyn VaultStore>) {
+    let clock = ManualClock::new(t0());
+    let other = Arc::new(vault_on(Arc::clone(&store), &clock));
+    let hooked = Arc::new(hooked(Arc::clone(&store)));
+    let retirer = vault_on(Arc::clone(&hooked), &clock);
+    let a = sid("cus_a");
+    let sealed = seal(&other, &a, 30);
+    let newest = other.operator(officer()).rotate_subject_key(&a).unwrap();
+    let (o2, who) = (Arc::clone(&other), a.clone());
+    *hooked.hook.after_subject_holds_read.lock().unwrap() = Some(Box::new(move || {
+        o2.operator(officer())
+            .hold::<Crm>(&who, "case 2027-95: preservation order", None)
+            .unwrap();
+    }));
+    let r = retirer
+        .operator(officer())
+        .retire_subject_key_versions(&a, newest);
+    assert!(matches!(r, Err(AdminError::UnderLegalHold { .. })), "{r:?}");
+    let fresh = vault_on(Arc::clone(&store), &clock);
+    assert_eq!(open(&fresh, &sealed, &a).unwrap(), "cus_a@example.com");
+}
+
+#[test]
+fn a_hold_placed_while_retiring_key_versions_refuses_it_in_memory() {
+    hold_placed_during_retire(Arc::new(MemoryKeyStore::new()));
+}
+
+#[test]
+fn a_hold_placed_while_retiring_key_versions_refuses_it_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    hold_placed_during_retire(Arc::new(
+        SqliteStore::open(dir.path().join("r.db")).unwrap(),
+    ));
+}
+
 #[test]
 fn a_hold_placed_while_an_erasure_runs_refuses_it_in_memory() {
     hold_placed_during_erase(Arc::new(MemoryKeyStore::new()));

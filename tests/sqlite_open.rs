@@ -105,3 +105,46 @@ fn processes_opening_one_fresh_file_at_once_all_succeed() {
         assert!(schema_version(&path) > 0, "round {round}: migrated");
     }
 }
+
+/// A file with custodian's `application_id` and `user_version` but none of its tables
+/// (`sqlite3 x.db 'PRAGMA application_id=...; PRAGMA user_version=...'`, or a damaged
+/// copy).
+fn marked_but_empty(path: &Path, version: i64) -> Vec<u8> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update(None, "application_id", 0x4373_7464)
+        .unwrap();
+    conn.pragma_update(None, "user_version", version).unwrap();
+    drop(conn);
+    std::fs::read(path).unwrap()
+}
+
+fn is_corrupt(r: Result<SqliteStore, custodian::store::StoreError>) -> bool {
+    matches!(r, Err(custodian::store::StoreError::Corrupt { .. }))
+}
+
+/// It used to open, and fail at the first use with a raw "no such table".
+#[test]
+fn file_marked_current_schema_without_tables_is_refused_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("marked.db");
+    marked_but_empty(&path, 15);
+    let r = SqliteStore::open(&path);
+    assert!(is_corrupt(r), "opened a store without its tables");
+}
+
+/// The migration from version 1 fails on the missing tables: the file must come out
+/// as it went in (no journal-mode switch, no half-applied step).
+#[test]
+fn file_marked_schema_v1_without_tables_is_refused_and_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let before = marked_but_empty(&path, 1);
+    let r = SqliteStore::open(&path);
+    assert!(
+        is_corrupt(r),
+        "a schema-1 file without tables was not refused as corrupt"
+    );
+    let after = std::fs::read(&path).unwrap();
+    assert!(after == before, "the refused file was changed");
+    assert_eq!(schema_version(&path), 1);
+}

@@ -141,8 +141,10 @@ impl std::fmt::Debug for WrappedKey {
 ///   tombstone, see [`RetentionStore::shred`](crate::retention::RetentionStore::shred)),
 ///   an epoch key below the sweep watermark, and an escrow of a subject no unreleased hold names;
 ///   each checked in the same transaction as the write;
-/// - `retire_versions` never destroys a subject's newest version, and leaves no copy
-///   of what it destroys in any journal the store controls;
+/// - it destroys no key: every deletion of key material (a shred, a sweep, retiring
+///   old subject key versions with
+///   [`RetentionStore::retire_versions`](crate::retention::RetentionStore::retire_versions))
+///   is a retention operation, in a transaction that re-checks the legal holds;
 /// - `rewrap` is a compare-and-swap on the master id, so a master-key rotation can be
 ///   interrupted and run again.
 pub trait KeyStore: Send + Sync {
@@ -160,12 +162,6 @@ pub trait KeyStore: Send + Sync {
         key: &WrappedKey,
         subject_ref: Option<&SubjectRef>,
     ) -> Result<Option<WrappedKey>, StoreError>;
-    /// Destroys the subject's key versions below `below`, but never its newest one
-    /// (checked in the same transaction), and leaves no copy of them in any journal the
-    /// store controls; returns how many were destroyed. Called by
-    /// [`Operator::retire_subject_key_versions`](crate::Operator::retire_subject_key_versions)
-    /// once every value sealed under them was resealed.
-    fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError>;
     /// Up to `limit` keys (of any kind) wrapped by a master key other than
     /// `master_id`.
     fn wrapped_by_other(
@@ -195,9 +191,6 @@ macro_rules! forward_key_store {
             }
             fn insert(&self, n: &KeyName, k: &WrappedKey, r: Option<&SubjectRef>) -> Result<Option<WrappedKey>, StoreError> {
                 (**self).insert(n, k, r)
-            }
-            fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
-                (**self).retire_versions(s, below)
             }
             fn wrapped_by_other(&self, id: &str, limit: usize) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
                 (**self).wrapped_by_other(id, limit)

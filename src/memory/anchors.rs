@@ -1,21 +1,30 @@
 //! Event anchors on [`MemoryKeyStore`](super::MemoryKeyStore), the helpers behind its
 //! [`RetentionStore`](crate::retention::RetentionStore) event methods: recorded events
-//! and which anchor keys are due (`docs/retention.md`, "Periods from an event"). Nothing
-//! outside the process can change the store, so events carry no MAC here.
+//! and which anchor keys are due (`docs/retention.md`, "Periods from an event"). Each
+//! event is kept with the MAC the vault's key gave it, returned as stored: the vault
+//! checks it, as on any backend.
 
 use chrono::{DateTime, Utc};
 
 use super::MemoryKeys;
 use crate::keys::KeyName;
-use crate::retention::{AnchorEvent, anchored_end};
+use crate::retention::{AnchorEvent, StoredEvent, anchored_end};
 use crate::subject::SubjectId;
 
 impl MemoryKeys {
     /// The events recorded for `subject`, oldest first.
     pub(super) fn events_of(&self, subject: &SubjectId) -> Vec<AnchorEvent> {
+        self.stored_events_of(subject)
+            .into_iter()
+            .map(|e| e.event)
+            .collect()
+    }
+
+    /// The events recorded for `subject` with their MACs, oldest first.
+    pub(super) fn stored_events_of(&self, subject: &SubjectId) -> Vec<StoredEvent> {
         self.events
             .iter()
-            .filter(|e| e.subject == *subject)
+            .filter(|e| e.event.subject == *subject)
             .cloned()
             .collect()
     }
@@ -60,7 +69,7 @@ impl MemoryKeys {
             excepted || !matches!(n, KeyName::Anchor { subject: s, .. } if s == subject)
         });
         let before = self.events.len();
-        self.events.retain(|e| e.subject != *subject);
+        self.events.retain(|e| e.event.subject != *subject);
         keys > 0 || self.events.len() < before
     }
 }

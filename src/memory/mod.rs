@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroize;
 
 use crate::keys::{KeyName, KeyStore, WrappedKey};
-use crate::retention::{AnchorEvent, LegalHold, QueuedErasure, StoredException};
+use crate::retention::{QueuedErasure, StoredEvent, StoredException, StoredHold};
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
 
@@ -30,11 +30,12 @@ struct MemoryKeys {
     keys: BTreeMap<KeyName, WrappedKey>,
     tombstones: HashSet<SubjectRef>,
     swept_before: u32,
-    holds: Vec<LegalHold>,
+    /// Each with the MAC the vault's key gave it (returned as stored).
+    holds: Vec<StoredHold>,
     exceptions: Vec<StoredException>,
     queued: Vec<QueuedErasure>,
     /// Recorded anchor events, oldest first (`anchors.rs`).
-    events: Vec<AnchorEvent>,
+    events: Vec<StoredEvent>,
 }
 
 impl MemoryKeyStore {
@@ -66,7 +67,7 @@ impl MemoryKeys {
     fn bound(&self, subject: &SubjectId, now: DateTime<Utc>) -> bool {
         self.holds
             .iter()
-            .any(|h| h.subject_id() == Some(subject) && h.binds(now))
+            .any(|h| h.hold.subject_id() == Some(subject) && h.hold.binds(now))
     }
 
     /// Removes (and wipes) every key `keep` refuses; returns how many.
@@ -119,10 +120,9 @@ impl KeyStore for MemoryKeyStore {
             KeyName::Epoch(e) => *e < inner.swept_before,
             KeyName::Escrow { subject, .. } => {
                 shredded
-                    || !inner
-                        .holds
-                        .iter()
-                        .any(|h| h.subject_id() == Some(subject) && h.released_at.is_none())
+                    || !inner.holds.iter().any(|h| {
+                        h.hold.subject_id() == Some(subject) && h.hold.released_at.is_none()
+                    })
             }
             KeyName::Pseudonym(_) | KeyName::Anchor { .. } => shredded,
             KeyName::Subject { .. } if subject_ref.is_none() => {
@@ -141,24 +141,6 @@ impl KeyStore for MemoryKeyStore {
                 .or_insert_with(|| key.clone())
                 .clone(),
         ))
-    }
-
-    fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError> {
-        let mut inner = self.write()?;
-        let Some((newest, _)) = inner.newest(subject) else {
-            return Ok(0);
-        };
-        let retired: Vec<KeyName> = inner
-            .keys
-            .range(versions(subject, 0, below.min(newest)))
-            .map(|(n, _)| n.clone())
-            .collect();
-        for name in &retired {
-            if let Some(mut key) = inner.keys.remove(name) {
-                key.wrapped.zeroize();
-            }
-        }
-        Ok(retired.len())
     }
 
     fn wrapped_by_other(

@@ -10,7 +10,8 @@ use super::MemoryKeyStore;
 use crate::keys::KeyName;
 use crate::retention::{
     AnchorEvent, EpochSweep, ErasureStore, HoldId, HoldStore, HoldSubject, IntegrityKey, LegalHold,
-    QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredException,
+    QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredEvent, StoredException,
+    StoredHold,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -20,13 +21,13 @@ impl HoldStore for MemoryKeyStore {
         &self,
         hold: &LegalHold,
         subject_ref: &SubjectRef,
-        _: &IntegrityKey,
+        key: &IntegrityKey,
     ) -> Result<bool, StoreError> {
         let mut inner = self.write()?;
         if inner.tombstones.contains(subject_ref) {
             return Ok(false);
         }
-        inner.holds.push(hold.clone());
+        inner.holds.push(StoredHold::sign(hold.clone(), key));
         Ok(true)
     }
 
@@ -34,14 +35,17 @@ impl HoldStore for MemoryKeyStore {
         &self,
         id: &HoldId,
         at: DateTime<Utc>,
-        _: &IntegrityKey,
+        key: &IntegrityKey,
     ) -> Result<Option<LegalHold>, StoreError> {
         let mut inner = self.write()?;
-        let Some(hold) = inner.holds.iter_mut().find(|h| h.id == *id) else {
+        let Some(stored) = inner.holds.iter_mut().find(|h| h.hold.id == *id) else {
             return Ok(None);
         };
-        hold.released_at.get_or_insert(at);
-        let hold = hold.clone();
+        if stored.hold.released_at.is_none() {
+            stored.hold.released_at = Some(at);
+            *stored = StoredHold::sign(stored.hold.clone(), key);
+        }
+        let hold = stored.hold.clone();
         if let Some(subject) = hold.subject_id()
             && !inner.bound(subject, at)
         {
@@ -54,12 +58,12 @@ impl HoldStore for MemoryKeyStore {
         &self,
         subject: Option<&SubjectId>,
         _: &IntegrityKey,
-    ) -> Result<Vec<LegalHold>, StoreError> {
+    ) -> Result<Vec<StoredHold>, StoreError> {
         Ok(self
             .read()?
             .holds
             .iter()
-            .filter(|h| subject.is_none_or(|s| h.subject_id() == Some(s)))
+            .filter(|h| subject.is_none_or(|s| h.hold.subject_id() == Some(s)))
             .cloned()
             .collect())
     }
@@ -75,7 +79,7 @@ impl RetentionStore for MemoryKeyStore {
         subject: &SubjectId,
         subject_ref: &SubjectRef,
         now: DateTime<Utc>,
-        _: &IntegrityKey,
+        key: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError> {
         let mut inner = self.write()?;
         if inner.bound(subject, now) {
@@ -84,9 +88,10 @@ impl RetentionStore for MemoryKeyStore {
         let escrows =
             inner.remove_keys(|n| !matches!(n, KeyName::Escrow { subject: s, .. } if s == subject));
         let mut held = false;
-        for hold in &mut inner.holds {
-            if hold.subject_id() == Some(subject) {
-                hold.subject = HoldSubject::Erased(subject_ref.clone());
+        for stored in &mut inner.holds {
+            if stored.hold.subject_id() == Some(subject) {
+                stored.hold.subject = HoldSubject::Erased(subject_ref.clone());
+                *stored = StoredHold::sign(stored.hold.clone(), key);
                 held = true;
             }
         }
@@ -104,6 +109,33 @@ impl RetentionStore for MemoryKeyStore {
             escrows,
             tombstone,
         }))
+    }
+
+    fn retire_versions(
+        &self,
+        subject: &SubjectId,
+        below: u32,
+        now: DateTime<Utc>,
+        _: &IntegrityKey,
+    ) -> Result<Option<usize>, StoreError> {
+        let mut inner = self.write()?;
+        if inner.bound(subject, now) {
+            return Ok(None);
+        }
+        let Some((newest, _)) = inner.newest(subject) else {
+            return Ok(Some(0));
+        };
+        let retired: Vec<KeyName> = inner
+            .keys
+            .range(super::versions(subject, 0, below.min(newest)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in &retired {
+            if let Some(mut key) = inner.keys.remove(name) {
+                key.wrapped.zeroize();
+            }
+        }
+        Ok(Some(retired.len()))
     }
 
     fn swept_before(&self) -> Result<u32, StoreError> {
@@ -141,8 +173,8 @@ impl RetentionStore for MemoryKeyStore {
         let held: HashSet<SubjectId> = inner
             .holds
             .iter()
-            .filter(|h| h.binds(now))
-            .filter_map(|h| h.subject_id().cloned())
+            .filter(|h| h.hold.binds(now))
+            .filter_map(|h| h.hold.subject_id().cloned())
             .collect();
         let unescrowed = held.iter().any(|subject| {
             doomed.iter().any(|&epoch| {
@@ -183,12 +215,12 @@ impl RetentionStore for MemoryKeyStore {
             released: n(inner
                 .holds
                 .iter()
-                .filter(|h| h.released_at.is_some())
+                .filter(|h| h.hold.released_at.is_some())
                 .count()),
             erased: n(inner
                 .holds
                 .iter()
-                .filter(|h| h.subject_id().is_none())
+                .filter(|h| h.hold.subject_id().is_none())
                 .count()),
             tombstones: n(inner.tombstones.len()),
         })
@@ -198,13 +230,15 @@ impl RetentionStore for MemoryKeyStore {
         &self,
         event: &AnchorEvent,
         subject_ref: &SubjectRef,
-        _: &IntegrityKey,
+        key: &IntegrityKey,
     ) -> Result<bool, StoreError> {
         let mut inner = self.write()?;
         if inner.tombstones.contains(subject_ref) {
             return Ok(false);
         }
-        inner.events.push(event.clone());
+        inner
+            .events
+            .push(StoredEvent::sign(event.clone(), subject_ref, key));
         Ok(true)
     }
 
@@ -213,8 +247,8 @@ impl RetentionStore for MemoryKeyStore {
         subject: &SubjectId,
         _: &SubjectRef,
         _: &IntegrityKey,
-    ) -> Result<Vec<AnchorEvent>, StoreError> {
-        Ok(self.read()?.events_of(subject))
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self.read()?.stored_events_of(subject))
     }
 
     fn sweep_anchor_keys(

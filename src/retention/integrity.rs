@@ -54,6 +54,83 @@ impl fmt::Debug for IntegrityKey {
     }
 }
 
+/// A hold record as a [`HoldStore`](super::HoldStore) stores it: the hold and the MAC
+/// the vault computed with its [`IntegrityKey`] when it placed, released or re-pointed
+/// it. A backend stores and returns both as they are; the vault checks the MAC itself
+/// ([`verify`](Self::verify)) before it trusts the hold, so a backend that skips the
+/// check, or invents a hold, cannot open expired data or block an erasure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredHold {
+    /// The hold.
+    pub hold: LegalHold,
+    /// Its MAC ([`IntegrityKey::hold_mac`]) in its current state.
+    pub mac: Vec<u8>,
+}
+
+impl StoredHold {
+    /// `hold` with its MAC under `key` (what a backend stores when it records or
+    /// changes a hold).
+    pub fn sign(hold: LegalHold, key: &IntegrityKey) -> Self {
+        let mac = key.hold_mac(&hold).to_vec();
+        Self { hold, mac }
+    }
+
+    /// The hold, if its MAC verifies under `key`; otherwise
+    /// [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered):
+    /// the record was forged or edited outside the vault (restore the store from a
+    /// backup and find out who wrote it).
+    pub fn verify(self, key: &IntegrityKey) -> Result<LegalHold, crate::store::StoreError> {
+        if key.hold_authentic(&self.hold, Some(&self.mac)) {
+            Ok(self.hold)
+        } else {
+            Err(crate::store::StoreError::RetentionTampered {
+                what: "a legal hold returned by the store does not verify",
+            })
+        }
+    }
+}
+
+/// A recorded [`AnchorEvent`](super::AnchorEvent) as a
+/// [`RetentionStore`](super::RetentionStore) returns it: the event and the MAC the
+/// vault's [`IntegrityKey`] gave it with its subject's reference. The vault checks
+/// the MAC itself ([`verify`](Self::verify)) before it computes a period from the
+/// event, so a backend that invents or moves an event cannot extend a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// The event.
+    pub event: super::AnchorEvent,
+    /// Its MAC ([`IntegrityKey::event_mac`]).
+    pub mac: Vec<u8>,
+}
+
+impl StoredEvent {
+    /// `event` of the subject whose reference is `reference`, with its MAC under
+    /// `key` (what a backend stores when it records an event).
+    pub fn sign(event: super::AnchorEvent, reference: &SubjectRef, key: &IntegrityKey) -> Self {
+        let mac = key.event_mac(&event, reference).to_vec();
+        Self { event, mac }
+    }
+
+    /// The event, if its MAC verifies under `key` for the subject whose reference is
+    /// `reference`; otherwise
+    /// [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered)
+    /// (the record was forged or edited outside the vault: restore the store from a
+    /// backup).
+    pub fn verify(
+        self,
+        reference: &SubjectRef,
+        key: &IntegrityKey,
+    ) -> Result<super::AnchorEvent, crate::store::StoreError> {
+        if key.event_authentic(&self.event, reference, Some(&self.mac)) {
+            Ok(self.event)
+        } else {
+            Err(crate::store::StoreError::RetentionTampered {
+                what: "an anchor event returned by the store does not verify",
+            })
+        }
+    }
+}
+
 /// The counts a head record commits to. They only rise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RetentionCounts {

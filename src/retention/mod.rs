@@ -54,7 +54,7 @@ pub use exception::{
 };
 pub(crate) use hold::check_reason as check_hold_reason;
 pub use hold::{HoldBasis, HoldError, HoldId, HoldScope, HoldSubject, LegalHold};
-pub use integrity::{IntegrityKey, RetentionCounts, RetentionReport};
+pub use integrity::{IntegrityKey, RetentionCounts, RetentionReport, StoredEvent, StoredHold};
 pub use store::{ErasureStore, HoldStore, RetentionStore};
 pub use sweep::{EpochSweep, JournalPurge, ShredCounts};
 

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     AnchorEvent, EpochSweep, HoldId, IntegrityKey, JournalPurge, LegalHold, QueuedErasure,
-    RetentionCounts, ShredCounts, StoredException,
+    RetentionCounts, ShredCounts, StoredEvent, StoredException, StoredHold,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -52,13 +52,16 @@ pub trait HoldStore: Send + Sync {
         key: &IntegrityKey,
     ) -> Result<Option<LegalHold>, StoreError>;
     /// Every hold (active, lapsed or released), of one subject or of all, oldest
-    /// first; each checked with `key`, and none missing
-    /// ([`StoreError::RetentionTampered`] otherwise).
+    /// first, each with the MAC stored with it; none missing (a store that can be
+    /// changed behind the vault's back checks its counts with `key`,
+    /// [`StoreError::RetentionTampered`] otherwise). The vault verifies every returned
+    /// MAC itself ([`StoredHold::verify`]) and fails closed on one that does not
+    /// verify, so a backend need not, but one that can should fail early.
     fn holds(
         &self,
         subject: Option<&SubjectId>,
         key: &IntegrityKey,
-    ) -> Result<Vec<LegalHold>, StoreError>;
+    ) -> Result<Vec<StoredHold>, StoreError>;
 }
 
 /// Storage for the rest of retention's state: shred tombstones, the sweep watermark,
@@ -74,6 +77,8 @@ pub trait HoldStore: Send + Sync {
 ///   or holds) and replaces the subject id in its hold records by the reference, in
 ///   one transaction that first re-checks that no hold binds the subject; tombstones
 ///   are append-only and MAC'd like hold records;
+/// - `retire_versions` is one transaction that re-checks the holds: it destroys no
+///   key version of a subject a hold binds, and never a subject's newest version;
 /// - `sweep_epochs` is one transaction that re-checks the holds: it refuses to destroy
 ///   an epoch for which a subject under hold has no escrow;
 /// - epochs below the watermark ([`swept_before`](Self::swept_before)) are destroyed:
@@ -102,6 +107,23 @@ pub trait RetentionStore: HoldStore {
         now: DateTime<Utc>,
         key: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError>;
+    /// In one transaction: unless a hold on `subject` binds at `now` (not released,
+    /// not lapsed), destroys the subject's key versions below `below`, but never its
+    /// newest one, and leaves no copy of them in any journal the store controls.
+    /// Returns how many were destroyed, or `None` if refused because of a hold. The
+    /// holds are read in the transaction that deletes (checked with `key` where the
+    /// store can be changed behind the vault's back): a hold placed by another process
+    /// between a caller's check and this call still stops it. Called by
+    /// [`Operator::retire_subject_key_versions`](crate::Operator::retire_subject_key_versions)
+    /// once every value sealed under them was resealed; an application that calls it
+    /// on its own handle to the store gets the same refusal, but no audit record.
+    fn retire_versions(
+        &self,
+        subject: &SubjectId,
+        below: u32,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Option<usize>, StoreError>;
     /// Epochs below this one are destroyed (0 before the first sweep).
     fn swept_before(&self) -> Result<u32, StoreError>;
     /// The epochs below `before` that still have a key, ascending.
@@ -153,14 +175,17 @@ pub trait RetentionStore: HoldStore {
         })
     }
     /// Every event recorded for `subject` (whose reference is `subject_ref`), oldest
-    /// first, each checked with `key` ([`StoreError::RetentionTampered`] otherwise). By
+    /// first, each with the MAC stored with it (a store that can be changed behind the
+    /// vault's back checks them with `key` too, [`StoreError::RetentionTampered`]
+    /// otherwise). The vault verifies every returned MAC itself
+    /// ([`StoredEvent::verify`]) and fails closed on one that does not verify. By
     /// default refused ([`StoreError::Unsupported`]).
     fn events(
         &self,
         subject: &SubjectId,
         subject_ref: &SubjectRef,
         key: &IntegrityKey,
-    ) -> Result<Vec<AnchorEvent>, StoreError> {
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let _ = (subject, subject_ref, key);
         Err(StoreError::Unsupported {
             what: "retention periods from an event",
@@ -250,7 +275,7 @@ macro_rules! forward_retention_stores {
             fn release_hold(&self, id: &HoldId, at: DateTime<Utc>, k: &IntegrityKey) -> Result<Option<LegalHold>, StoreError> {
                 (**self).release_hold(id, at, k)
             }
-            fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
+            fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<StoredHold>, StoreError> {
                 (**self).holds(s, k)
             }
         }
@@ -261,6 +286,9 @@ macro_rules! forward_retention_stores {
             }
             fn shred(&self, s: &SubjectId, r: &SubjectRef, now: DateTime<Utc>, k: &IntegrityKey) -> Result<Option<ShredCounts>, StoreError> {
                 (**self).shred(s, r, now, k)
+            }
+            fn retire_versions(&self, s: &SubjectId, below: u32, now: DateTime<Utc>, k: &IntegrityKey) -> Result<Option<usize>, StoreError> {
+                (**self).retire_versions(s, below, now, k)
             }
             fn swept_before(&self) -> Result<u32, StoreError> {
                 (**self).swept_before()
@@ -277,7 +305,7 @@ macro_rules! forward_retention_stores {
             fn record_event(&self, e: &AnchorEvent, r: &SubjectRef, k: &IntegrityKey) -> Result<bool, StoreError> {
                 (**self).record_event(e, r, k)
             }
-            fn events(&self, s: &SubjectId, r: &SubjectRef, k: &IntegrityKey) -> Result<Vec<AnchorEvent>, StoreError> {
+            fn events(&self, s: &SubjectId, r: &SubjectRef, k: &IntegrityKey) -> Result<Vec<StoredEvent>, StoreError> {
                 (**self).events(s, r, k)
             }
             fn sweep_anchor_keys(&self, now: DateTime<Utc>, k: &IntegrityKey) -> Result<Vec<SubjectId>, StoreError> {

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
 use super::{from_micros, to_micros};
-use crate::retention::{Anchor, AnchorEvent, IntegrityKey, from_anchor_code};
+use crate::retention::{Anchor, AnchorEvent, IntegrityKey, StoredEvent, from_anchor_code};
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
 
@@ -31,6 +31,18 @@ pub(super) fn authentic_events(
     subject: &SubjectId,
     key: &IntegrityKey,
 ) -> Result<Vec<AnchorEvent>, StoreError> {
+    Ok(stored_events(conn, subject, key)?
+        .into_iter()
+        .map(|e| e.event)
+        .collect())
+}
+
+/// The subject's events with their MACs, oldest first, each checked with `key`.
+pub(super) fn stored_events(
+    conn: &Connection,
+    subject: &SubjectId,
+    key: &IntegrityKey,
+) -> Result<Vec<StoredEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT subject_ref, anchor, at_us, recorded_us, mac FROM anchor_events
          WHERE subject = ?1 ORDER BY seq",
@@ -50,10 +62,10 @@ pub(super) fn authentic_events(
             recorded_at: from_micros(row.get(3)?)?,
         };
         let mac: Option<Vec<u8>> = row.get(4)?;
-        if !key.event_authentic(&event, &reference, mac.as_deref()) {
+        let Some(mac) = mac.filter(|m| key.event_authentic(&event, &reference, Some(m))) else {
             return Err(TAMPERED);
-        }
-        out.push(event);
+        };
+        out.push(StoredEvent { event, mac });
     }
     Ok(out)
 }

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::retention::{HOLD_COLUMNS, hold_from_row};
 use super::{SqliteStore, from_micros};
-use crate::retention::{IntegrityKey, LegalHold, RetentionCounts, SubjectRef};
+use crate::retention::{IntegrityKey, LegalHold, RetentionCounts, StoredHold, SubjectRef};
 use crate::store::StoreError;
 use crate::subject::SubjectId;
 
@@ -129,6 +129,18 @@ pub(super) fn authentic_holds(
     key: &IntegrityKey,
     subject: Option<&SubjectId>,
 ) -> Result<Vec<LegalHold>, StoreError> {
+    Ok(stored_holds(conn, key, subject)?
+        .into_iter()
+        .map(|s| s.hold)
+        .collect())
+}
+
+/// The hold rows (of `subject`, or all) with their MACs, each checked.
+pub(super) fn stored_holds(
+    conn: &Connection,
+    key: &IntegrityKey,
+    subject: Option<&SubjectId>,
+) -> Result<Vec<StoredHold>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {HOLD_COLUMNS}, mac FROM legal_holds
          WHERE ?1 IS NULL OR (subject = ?1 AND erased_ref IS NULL) ORDER BY rowid"
@@ -138,10 +150,10 @@ pub(super) fn authentic_holds(
     while let Some(row) = rows.next()? {
         let hold = hold_from_row(row)?;
         let mac: Option<Vec<u8>> = row.get(9)?;
-        if !key.hold_authentic(&hold, mac.as_deref()) {
+        let Some(mac) = mac.filter(|m| key.hold_authentic(&hold, Some(m))) else {
             return Err(tampered("a legal hold record was forged or edited"));
-        }
-        out.push(hold);
+        };
+        out.push(StoredHold { hold, mac });
     }
     Ok(out)
 }

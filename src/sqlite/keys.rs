@@ -2,7 +2,7 @@
 //! subject keys, `named_keys` for the other kinds, as the schema has always had them)
 //! behind one key model.
 //!
-//! A deletion (`retire_versions` here, a shred or a sweep in `retention.rs`) runs with
+//! A deletion (retiring key versions, a shred or a sweep, all in `retention.rs`) runs with
 //! `secure_delete` (SQLite overwrites the deleted cells with zeroes), then
 //! `PRAGMA wal_checkpoint(TRUNCATE)`: the write-ahead log, which still holds the page
 //! images that contained the key, is copied into the database and truncated to zero
@@ -168,21 +168,6 @@ impl KeyStore for SqliteStore {
         tx.commit()?;
         self.purge_if_pending(&conn);
         Ok(stored)
-    }
-
-    fn retire_versions(&self, subject: &SubjectId, below: u32) -> Result<usize, StoreError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let destroyed = tx.execute(
-            "DELETE FROM subject_keys WHERE subject = ?1 AND version < ?2
-             AND version < (SELECT MAX(version) FROM subject_keys WHERE subject = ?1)",
-            params![subject.as_str(), below],
-        )?;
-        tx.commit()?;
-        // As for a shred: no page image of the deleted rows stays in the WAL (or the
-        // purge is left pending and retried, `mod.rs`).
-        self.purge_after_delete(&conn);
-        Ok(destroyed)
     }
 
     fn wrapped_by_other(

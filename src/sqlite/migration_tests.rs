@@ -80,3 +80,27 @@ fn a_populated_schema_8_file_upgrades_and_still_verifies() {
         .verify(&EvidenceKey::from_slice(&[7u8; 32]).unwrap(), None)
         .unwrap();
 }
+
+/// The table list the open check derives from the steps is the set of tables a fresh
+/// store has (no more: it would refuse every store; no fewer: it would miss one).
+#[test]
+fn tables_derived_from_the_steps_are_those_of_a_fresh_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fresh.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             ORDER BY name",
+        )
+        .unwrap();
+    let fresh: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut derived = super::schema::tables_at(super::schema::SCHEMA_VERSION);
+    derived.sort();
+    assert_eq!(derived, fresh);
+}

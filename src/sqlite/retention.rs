@@ -16,7 +16,7 @@ use super::integrity::{self, authentic_holds, check_head, write_head};
 use super::{SqliteStore, from_micros, to_micros};
 use crate::retention::{
     AnchorEvent, EpochSweep, HoldId, HoldScope, HoldStore, HoldSubject, IntegrityKey, JournalPurge,
-    LegalHold, RetentionCounts, RetentionStore, ShredCounts, anchored_end,
+    LegalHold, RetentionCounts, RetentionStore, ShredCounts, StoredEvent, StoredHold, anchored_end,
 };
 use crate::store::StoreError;
 use crate::subject::{SubjectId, SubjectRef};
@@ -180,12 +180,12 @@ impl HoldStore for SqliteStore {
         &self,
         subject: Option<&SubjectId>,
         key: &IntegrityKey,
-    ) -> Result<Vec<LegalHold>, StoreError> {
+    ) -> Result<Vec<StoredHold>, StoreError> {
         let mut conn = self.conn()?;
         self.adopt_retention(&mut conn, key)?;
         let tx = conn.transaction()?;
         check_head(&tx, key)?;
-        let holds = authentic_holds(&tx, key, subject)?;
+        let holds = integrity::stored_holds(&tx, key, subject)?;
         tx.commit()?;
         Ok(holds)
     }
@@ -269,6 +269,33 @@ impl RetentionStore for SqliteStore {
             escrows,
             tombstone,
         }))
+    }
+
+    fn retire_versions(
+        &self,
+        subject: &SubjectId,
+        below: u32,
+        now: DateTime<Utc>,
+        key: &IntegrityKey,
+    ) -> Result<Option<usize>, StoreError> {
+        let mut conn = self.conn()?;
+        self.adopt_retention(&mut conn, key)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        check_head(&tx, key)?;
+        authentic_holds(&tx, key, Some(subject))?;
+        if bound(&tx, subject, now)? {
+            return Ok(None);
+        }
+        let destroyed = tx.execute(
+            "DELETE FROM subject_keys WHERE subject = ?1 AND version < ?2
+             AND version < (SELECT MAX(version) FROM subject_keys WHERE subject = ?1)",
+            params![subject.as_str(), below],
+        )?;
+        tx.commit()?;
+        // As for a shred: no page image of the deleted rows stays in the WAL (or the
+        // purge is left pending and retried, `mod.rs`).
+        self.purge_after_delete(&conn);
+        Ok(Some(destroyed))
     }
 
     fn swept_before(&self) -> Result<u32, StoreError> {
@@ -420,9 +447,9 @@ impl RetentionStore for SqliteStore {
         subject: &SubjectId,
         _: &SubjectRef,
         key: &IntegrityKey,
-    ) -> Result<Vec<AnchorEvent>, StoreError> {
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let conn = self.conn()?;
-        super::anchors::authentic_events(&conn, subject, key)
+        super::anchors::stored_events(&conn, subject, key)
     }
 
     fn sweep_anchor_keys(

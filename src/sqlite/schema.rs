@@ -4,7 +4,8 @@
 //! Longer than most files here, on purpose: it is the SQL history of every file this
 //! store ever wrote. A step, once released, is never edited (a file that ran it must
 //! reach the same schema as one that runs it now), so steps repeat trigger SQL rather
-//! than share it, and each new version appends one step.
+//! than share it, and each new version appends one step. `open` reads the steps in order too: it derives
+//! the tables a file of each version must have from them.
 
 use rusqlite::Connection;
 
@@ -547,5 +548,43 @@ pub(super) fn check_file(conn: &Connection) -> Result<(i32, i64), StoreError> {
             known: KNOWN_VERSIONS,
         });
     }
+    // A file that claims a version must have that version's tables: one marked but
+    // emptied (or damaged) would otherwise open and fail later with "no such table",
+    // or be half-migrated. Checked before anything is written.
+    for table in tables_at(version) {
+        let found: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+            [&table],
+            |r| r.get(0),
+        )?;
+        if found != 1 {
+            return Err(StoreError::Corrupt {
+                what: "the file's schema version names tables that are missing; restore it \
+                       from a backup, or open a new file",
+            });
+        }
+    }
     Ok((app, version))
+}
+
+/// The tables a file at schema `version` has: those the steps up to it create, after
+/// the steps' own drops and renames.
+pub(super) fn tables_at(version: i64) -> Vec<String> {
+    let mut tables: Vec<String> = Vec::new();
+    for &(_, sql) in STEPS.iter().filter(|(to, _)| *to <= version) {
+        for statement in sql.split(';') {
+            let words: Vec<&str> = statement.split_whitespace().collect();
+            match words.as_slice() {
+                ["CREATE", "TABLE", name, ..] => tables.push((*name).to_owned()),
+                ["DROP", "TABLE", name, ..] => tables.retain(|t| t != name),
+                ["ALTER", "TABLE", from, "RENAME", "TO", to, ..] => {
+                    for t in tables.iter_mut().filter(|t| t == from) {
+                        *t = (*to).to_owned();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    tables
 }

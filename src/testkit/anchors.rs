@@ -56,11 +56,24 @@ fn record<S: RetentionStore>(store: &S, event: &AnchorEvent, n: usize, key: &Int
     )
 }
 
+/// The events the store returns for subject `n`, each checked the way the vault
+/// checks them (its MAC under the vault's key and the subject's reference).
 fn events<S: RetentionStore>(store: &S, n: usize) -> Vec<AnchorEvent> {
     ok(
         store.events(&subject(n), &subject_ref(n), &integrity()),
         "events",
     )
+    .into_iter()
+    .map(
+        |stored| match stored.verify(&subject_ref(n), &integrity()) {
+            Ok(event) => event,
+            Err(_) => panic!(
+                "conformance: events returned an event whose MAC does not verify (an event \
+             must be returned with the MAC it was recorded with; none may be invented)"
+            ),
+        },
+    )
+    .collect()
 }
 
 fn has<S: KeyStore>(store: &S, name: &KeyName) -> bool {

@@ -33,13 +33,13 @@ crate::purpose! {
     }
 }
 
-fn t0() -> DateTime<Utc> {
+pub(super) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
-fn key() -> EvidenceKey {
+pub(super) fn key() -> EvidenceKey {
     ok(
         EvidenceKey::from_slice(&[7u8; 32]),
         "EvidenceKey::from_slice",
@@ -51,7 +51,7 @@ fn text(version: u32) -> String {
 }
 
 /// Registers the `promo` notice, versions 1 to 5, for the suite's purposes.
-fn register(ledger: &ConsentLedger) {
+pub(super) fn register(ledger: &ConsentLedger) {
     for v in 1..=5 {
         ok(
             ledger.register_notice::<Promo>("promo", v, &text(v)),
@@ -64,11 +64,11 @@ fn register(ledger: &ConsentLedger) {
     }
 }
 
-fn subject(s: &str) -> SubjectId {
+pub(super) fn subject(s: &str) -> SubjectId {
     ok(SubjectId::new(s), "SubjectId::new")
 }
 
-fn evidence(version: u32) -> Evidence {
+pub(super) fn evidence(version: u32) -> Evidence {
     Evidence::new(
         Notice::new("promo", version, &text(version)),
         ConsentMethod::TickedCheckbox,
@@ -80,8 +80,9 @@ fn evidence(version: u32) -> Evidence {
 /// withdrawals, confirmations, erasures, notice floors and clock moves, on two
 /// ledgers whose clocks disagree, over two handles on the store, reopened at random:
 /// every decision must match the model's, and the chain must verify), positions that
-/// rise, and two handles racing an erasure against a consent (no evidence may
-/// survive the erasure).
+/// rise, `history` (every event about the subject, once each, in append order, as
+/// the chain holds it), and two handles racing an erasure against a consent (no
+/// evidence may survive the erasure).
 ///
 /// # Panics
 ///
@@ -91,6 +92,7 @@ where
     F: StoreFactory,
     F::Store: ConsentStore + 'static,
 {
+    super::consent_history::history_is_every_event_in_order(factory);
     racing_erasure_and_consent(factory);
     run_cases(
         "consent store model",

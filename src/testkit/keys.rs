@@ -102,7 +102,7 @@ fn insert_version(store: &impl KeyStore, n: usize, version: u32, tag: u8) -> Opt
     )
 }
 
-fn versions_and_retirement(store: &impl KeyStore) {
+fn versions_and_retirement(store: &(impl KeyStore + RetentionStore)) {
     let s = subject(3);
     assert_eq!(ok(store.latest(&s), "latest"), None);
     for version in [1, 2, 3] {
@@ -114,8 +114,11 @@ fn versions_and_retirement(store: &impl KeyStore) {
         "conformance: latest must be the newest version"
     );
     assert_eq!(
-        ok(store.retire_versions(&s, 10), "retire_versions"),
-        2,
+        ok(
+            store.retire_versions(&s, 10, t0(), &integrity()),
+            "retire_versions"
+        ),
+        Some(2),
         "conformance: retire_versions destroys every version below, but never the newest"
     );
     assert_eq!(ok(store.latest(&s), "latest"), Some((3, wrapped("m1", 3))));
@@ -130,7 +133,13 @@ fn versions_and_retirement(store: &impl KeyStore) {
             "retired version {version}"
         );
     }
-    assert_eq!(ok(store.retire_versions(&s, 3), "retire_versions"), 0);
+    assert_eq!(
+        ok(
+            store.retire_versions(&s, 3, t0(), &integrity()),
+            "retire_versions"
+        ),
+        Some(0)
+    );
 }
 
 fn rewrap_is_compare_and_swap(store: &impl KeyStore) {
@@ -282,7 +291,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Subject keys in a map: (subject, version) -> key.
-fn model(store: &impl KeyStore, ops: &[Op]) -> Result<(), TestCaseError> {
+fn model(store: &(impl KeyStore + RetentionStore), ops: &[Op]) -> Result<(), TestCaseError> {
     let mut keys: BTreeMap<(usize, u32), WrappedKey> = BTreeMap::new();
     for op in ops {
         match *op {
@@ -305,8 +314,11 @@ fn model(store: &impl KeyStore, ops: &[Op]) -> Result<(), TestCaseError> {
                 for k in &doomed {
                     keys.remove(k);
                 }
-                let got = ok(store.retire_versions(&subject(n), below), "retire_versions");
-                prop_assert_eq!(got, doomed.len(), "retire {:?}", op);
+                let got = ok(
+                    store.retire_versions(&subject(n), below, t0(), &integrity()),
+                    "retire_versions",
+                );
+                prop_assert_eq!(got, Some(doomed.len()), "retire {:?}", op);
             }
             Op::Rewrap { n, version } => {
                 let name = KeyName::Subject {

@@ -9,7 +9,7 @@
 //! | [`hold_store`] | [`HoldStore`](crate::retention::HoldStore) | holds listed oldest first, per subject, release once, escrows destroyed with the last hold, no hold for a shredded subject, a model test, two handles racing a hold against a shred |
 //! | [`retention_store`] | [`RetentionStore`](crate::retention::RetentionStore) | shred (keys, escrows, pseudonym secret, tombstone, holds re-pointed), refusal under a binding hold, sweep watermark and escrows, counts that only rise, two handles racing sweeps; anchor events (append-only, authenticated, latest wins), the anchor sweep sparing held subjects, two handles racing a hold against an anchor sweep |
 //! | [`erasure_store`] | [`ErasureStore`](crate::retention::ErasureStore) | kept category keys replaced, looked up and ended; queued erasures; or a consistent refusal |
-//! | [`consent_store`] | [`ConsentStore`](crate::consent::ConsentStore) | the consent ledger's model test (two ledgers on skewed clocks, erasure, notice floors, reopening), positions, two handles racing an erasure against a consent |
+//! | [`consent_store`] | [`ConsentStore`](crate::consent::ConsentStore) | the consent ledger's model test (two ledgers on skewed clocks, erasure, notice floors, reopening), positions, `history` complete and in append order, two handles racing an erasure against a consent |
 //! | [`vault_store`] | [`VaultStore`](crate::VaultStore) (all of the above for keys) | a vault on the backend follows the retention model: seals, expiry, values kept after a recorded event, sweeps, scoped holds, erasures with exceptions, reopening |
 //! | [`audit_sink`] | [`AuditSink`](crate::audit::AuditSink) | a trail on the sink records, reads back, queries and verifies, continues on another handle; a shared sink: two handles racing appends make one chain |
 //!
@@ -58,9 +58,11 @@
 mod anchors;
 mod audit;
 mod consent;
+mod consent_history;
 mod erasure;
 mod keys;
 mod retention;
+mod retire;
 mod vault;
 
 pub use audit::audit_sink;

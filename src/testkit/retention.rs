@@ -14,14 +14,14 @@ pub(super) fn days(n: i64) -> TimeDelta {
     TimeDelta::days(n)
 }
 
-fn subject_key(n: usize, version: u32) -> KeyName {
+pub(super) fn subject_key(n: usize, version: u32) -> KeyName {
     KeyName::Subject {
         subject: subject(n),
         version,
     }
 }
 
-fn give_key<S: KeyStore>(store: &S, name: &KeyName, n: usize) {
+pub(super) fn give_key<S: KeyStore>(store: &S, name: &KeyName, n: usize) {
     let stored = ok(
         store.insert(name, &wrapped("m1", 1), Some(&subject_ref(n))),
         "insert",
@@ -32,7 +32,7 @@ fn give_key<S: KeyStore>(store: &S, name: &KeyName, n: usize) {
     );
 }
 
-fn place<S: HoldStore>(
+pub(super) fn place<S: HoldStore>(
     store: &S,
     n: usize,
     id: u8,
@@ -49,6 +49,29 @@ fn place<S: HoldStore>(
         "conformance: a hold on a subject that exists must be placed"
     );
     h.id
+}
+
+/// The holds `store` lists (of `subject`, or all), each checked the way the vault
+/// checks them: its stored MAC must verify under `key`, so a backend that invents or
+/// edits a hold, or returns it without the MAC the vault gave it, fails here.
+pub(super) fn verified_holds<S: HoldStore + ?Sized>(
+    store: &S,
+    subject: Option<&crate::SubjectId>,
+    key: &crate::retention::IntegrityKey,
+) -> Vec<crate::retention::LegalHold> {
+    ok(store.holds(subject, key), "holds")
+        .into_iter()
+        .map(|stored| {
+            let id = stored.hold.id.clone();
+            match stored.verify(key) {
+                Ok(hold) => hold,
+                Err(_) => panic!(
+                    "conformance: holds returned hold {id:?} whose MAC does not verify (a hold \
+                     must be returned with the MAC it was stored with; none may be invented)"
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Checks a [`HoldStore`] backend: holds listed oldest first, of one subject or all;
@@ -73,12 +96,12 @@ where
         holds.into_iter().map(|h| h.id).collect()
     };
     assert_eq!(
-        ids(ok(store.holds(None, &key), "holds")),
+        ids(verified_holds(&store, None, &key)),
         vec![first.clone(), second, third.clone()],
         "conformance: holds(None) lists every hold, oldest first"
     );
     assert_eq!(
-        ids(ok(store.holds(Some(&subject(1)), &key), "holds")),
+        ids(verified_holds(&store, Some(&subject(1)), &key)),
         vec![first.clone(), third.clone()],
         "conformance: holds(Some(subject)) lists that subject's holds"
     );
@@ -233,7 +256,7 @@ fn hold_model<S: HoldStore>(store: &S, ops: &[HoldOp]) -> Result<(), TestCaseErr
                 .push((id.clone(), *released));
         }
         for n in 0..3 {
-            let got: Vec<_> = ok(store.holds(Some(&subject(n)), &key), "holds")
+            let got: Vec<_> = verified_holds(store, Some(&subject(n)), &key)
                 .into_iter()
                 .map(|h| (h.id, h.released_at))
                 .collect();
@@ -269,6 +292,8 @@ where
     shred_rules(&factory.fresh());
     sweep_rules(&factory.fresh());
     racing_sweeps(factory);
+    super::retire::retire_rules(&factory.fresh());
+    super::retire::racing_hold_and_retire(factory);
     super::anchors::anchor_rules(&factory.fresh());
     super::anchors::racing_hold_and_anchor_sweep(factory);
 }
@@ -323,8 +348,8 @@ fn shred_rules<S: KeyStore + RetentionStore>(store: &S) {
         );
     }
     assert!(ok(store.is_shredded(&subject_ref(1), &key), "is_shredded"));
-    assert!(ok(store.holds(Some(&s), &key), "holds").is_empty());
-    let erased = ok(store.holds(None, &key), "holds")
+    assert!(verified_holds(store, Some(&s), &key).is_empty());
+    let erased = verified_holds(store, None, &key)
         .into_iter()
         .filter(|h| h.subject == HoldSubject::Erased(subject_ref(1)))
         .count();

@@ -70,8 +70,7 @@ impl Vault {
         let key = self.keys.retention_key()?;
         let Some(before) = self
             .keys
-            .holds()
-            .holds(None, key)?
+            .verified_holds(None)?
             .into_iter()
             .find(|h| h.id == *id)
         else {
@@ -103,14 +102,11 @@ impl Vault {
     /// [`VaultError::Store`] with [`StoreError::RetentionTampered`](crate::store::StoreError::RetentionTampered) if a hold record
     /// was forged, edited or deleted in the store.
     pub fn holds(&self) -> Result<Vec<LegalHold>, VaultError> {
-        Ok(self.keys.holds().holds(None, self.keys.retention_key()?)?)
+        self.keys.verified_holds(None)
     }
 
     /// The holds of one subject, oldest first.
     pub fn holds_of(&self, subject: &SubjectId) -> Result<Vec<LegalHold>, VaultError> {
-        Ok(self
-            .keys
-            .holds()
-            .holds(Some(subject), self.keys.retention_key()?)?)
+        self.keys.verified_holds(Some(subject))
     }
 }

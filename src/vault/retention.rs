@@ -85,10 +85,7 @@ impl Vault {
             return Ok(());
         }
         let now = self.clock.now();
-        let holds = self
-            .keys
-            .holds()
-            .holds(Some(subject), self.keys.retention_key()?)?;
+        let holds = self.keys.verified_holds(Some(subject))?;
         let keeping: Vec<&LegalHold> = holds
             .iter()
             .filter(|h| h.is_active(now) && h.scope.covers(category))
@@ -121,8 +118,7 @@ impl Vault {
         let now = self.clock.now();
         Ok(self
             .keys
-            .holds()
-            .holds(Some(subject), self.keys.retention_key()?)?
+            .verified_holds(Some(subject))?
             .into_iter()
             .find(|h| h.is_active(now)))
     }
@@ -133,8 +129,7 @@ impl Vault {
         let now = self.clock.now();
         match self
             .keys
-            .holds()
-            .holds(Some(subject), self.keys.retention_key()?)?
+            .verified_holds(Some(subject))?
             .into_iter()
             .find(|h| h.binds(now))
         {

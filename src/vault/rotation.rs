@@ -31,7 +31,18 @@ impl Vault {
         below: u32,
     ) -> Result<usize, VaultError> {
         self.refuse_if_held(subject)?;
-        let destroyed = self.keys.retire_versions(subject, below)?;
+        // The store re-checks the holds in the transaction that deletes: `None` is a
+        // hold placed since `refuse_if_held` read them (by another vault or process).
+        let Some(destroyed) = self
+            .keys
+            .retire_versions(subject, below, self.clock.now())?
+        else {
+            self.refuse_if_held(subject)?;
+            return Err(crate::store::StoreError::Corrupt {
+                what: "the store refused to retire key versions for a hold it does not list",
+            }
+            .into());
+        };
         self.audit_event(
             EventKind::SubjectKeyRotation,
             Some(subject),

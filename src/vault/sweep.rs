@@ -30,7 +30,7 @@ impl Vault {
             attempt += 1;
             // Fails closed: a hold record missing, forged or edited stops the sweep
             // before anything is escrowed or destroyed.
-            let holds = self.keys.holds().holds(None, self.keys.retention_key()?)?;
+            let holds = self.keys.verified_holds(None)?;
             let held: BTreeSet<&SubjectId> = holds
                 .iter()
                 .filter(|h| h.binds(now))

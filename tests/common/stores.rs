@@ -6,8 +6,8 @@ use custodian::SubjectId;
 use custodian::keys::{KeyName, KeyStore, WrappedKey};
 use custodian::retention::{
     AnchorEvent, EpochSweep, ErasureStore, HoldId, HoldStore, IntegrityKey, JournalPurge,
-    LegalHold, QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredException,
-    SubjectRef,
+    LegalHold, QueuedErasure, RetentionCounts, RetentionStore, ShredCounts, StoredEvent,
+    StoredException, StoredHold, SubjectRef,
 };
 use custodian::store::StoreError;
 
@@ -24,9 +24,14 @@ pub trait StoreHook: Send + Sync {
     fn before_epochs_before(&self) {}
     /// After `holds` (of one subject, or of all when `s` is `None`) was forwarded.
     fn after_holds(&self, _s: Option<&SubjectId>) {}
+    /// What a lying backend does to the holds `holds` returns (nothing by default).
+    fn tamper_holds(&self, _s: Option<&SubjectId>, _holds: &mut Vec<StoredHold>) {}
+    /// What a lying backend does to the anchor events `events` returns (nothing).
+    fn tamper_events(&self, _s: &SubjectId, _events: &mut Vec<StoredEvent>) {}
 }
 
 /// A store that forwards every call to `inner`, calling `hook` at its steps.
+#[derive(Clone)]
 pub struct Forwarding<S, H> {
     /// The store every call goes to.
     pub inner: S,
@@ -49,9 +54,6 @@ impl<S: KeyStore, H: StoreHook> KeyStore for Forwarding<S, H> {
     ) -> Result<Option<WrappedKey>, StoreError> {
         self.hook.before_insert(n);
         self.inner.insert(n, k, r)
-    }
-    fn retire_versions(&self, s: &SubjectId, below: u32) -> Result<usize, StoreError> {
-        self.inner.retire_versions(s, below)
     }
     fn wrapped_by_other(
         &self,
@@ -83,10 +85,15 @@ impl<S: HoldStore, H: StoreHook> HoldStore for Forwarding<S, H> {
     ) -> Result<Option<LegalHold>, StoreError> {
         self.inner.release_hold(id, at, k)
     }
-    fn holds(&self, s: Option<&SubjectId>, k: &IntegrityKey) -> Result<Vec<LegalHold>, StoreError> {
-        let holds = self.inner.holds(s, k);
+    fn holds(
+        &self,
+        s: Option<&SubjectId>,
+        k: &IntegrityKey,
+    ) -> Result<Vec<StoredHold>, StoreError> {
+        let mut holds = self.inner.holds(s, k)?;
         self.hook.after_holds(s);
-        holds
+        self.hook.tamper_holds(s, &mut holds);
+        Ok(holds)
     }
 }
 
@@ -102,6 +109,15 @@ impl<S: RetentionStore, H: StoreHook> RetentionStore for Forwarding<S, H> {
         k: &IntegrityKey,
     ) -> Result<Option<ShredCounts>, StoreError> {
         self.inner.shred(s, r, now, k)
+    }
+    fn retire_versions(
+        &self,
+        s: &SubjectId,
+        below: u32,
+        now: DateTime<Utc>,
+        k: &IntegrityKey,
+    ) -> Result<Option<usize>, StoreError> {
+        self.inner.retire_versions(s, below, now, k)
     }
     fn swept_before(&self) -> Result<u32, StoreError> {
         self.inner.swept_before()
@@ -134,8 +150,10 @@ impl<S: RetentionStore, H: StoreHook> RetentionStore for Forwarding<S, H> {
         s: &SubjectId,
         r: &SubjectRef,
         k: &IntegrityKey,
-    ) -> Result<Vec<AnchorEvent>, StoreError> {
-        self.inner.events(s, r, k)
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut events = self.inner.events(s, r, k)?;
+        self.hook.tamper_events(s, &mut events);
+        Ok(events)
     }
     fn sweep_anchor_keys(
         &self,

@@ -22,9 +22,6 @@ impl KeyStore for KeysOnly {
     ) -> Result<Option<WrappedKey>, StoreError> {
         Ok(None)
     }
-    fn retire_versions(&self, _: &SubjectId, _: u32) -> Result<usize, StoreError> {
-        Ok(0)
-    }
     fn wrapped_by_other(&self, _: &str, _: usize) -> Result<Vec<(KeyName, WrappedKey)>, StoreError> {
         Ok(Vec::new())
     }

@@ -192,6 +192,33 @@ impl KeyRing {
         &*self.store
     }
 
+    /// The store's holds (of `subject`, or all), each verified here with the vault's
+    /// integrity key: a hold whose MAC does not verify (invented or edited by the
+    /// backend) fails closed with [`StoreError::RetentionTampered`] and is never
+    /// trusted to keep, open or block anything.
+    ///
+    /// [`StoreError::RetentionTampered`]: crate::store::StoreError::RetentionTampered
+    pub(in crate::vault) fn verified_holds(
+        &self,
+        subject: Option<&SubjectId>,
+    ) -> Result<Vec<crate::retention::LegalHold>, VaultError> {
+        let key = self.retention_key()?;
+        let stored = self.store.holds(subject, key)?;
+        let mut holds = Vec::with_capacity(stored.len());
+        for hold in stored {
+            let hold = hold.verify(key)?;
+            // A backend must not answer for one subject with another's holds.
+            if subject.is_some_and(|s| hold.subject_id() != Some(s)) {
+                return Err(crate::store::StoreError::RetentionTampered {
+                    what: "the store returned a legal hold of another subject",
+                }
+                .into());
+            }
+            holds.push(hold);
+        }
+        Ok(holds)
+    }
+
     /// The store's tombstones, sweep watermark, integrity counts, journal and anchor
     /// events, for the vault's sweep, erasure and event code.
     pub(super) fn retention(&self) -> &dyn RetentionStore {
@@ -249,16 +276,19 @@ impl KeyRing {
         Ok(version)
     }
 
-    /// Destroys `subject`'s key versions below `below` (never the newest).
+    /// Destroys `subject`'s key versions below `below` (never the newest), unless a
+    /// hold binds the subject at `now` (`None`: the store re-read the holds in the
+    /// transaction that deletes, and one binds).
     pub(super) fn retire_versions(
         &self,
         subject: &SubjectId,
         below: u32,
-    ) -> Result<usize, VaultError> {
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<usize>, VaultError> {
         let newest = match self.store.latest(subject)? {
             Some((version, _)) => version,
             None if self.is_shredded(subject)? => return Err(VaultError::Shredded),
-            None => return Ok(0),
+            None => return Ok(Some(0)),
         };
         if below > newest {
             return Err(VaultError::WouldRetireNewestKey { below, newest });
@@ -266,7 +296,9 @@ impl KeyRing {
         // Before and after the deletion: an open that loaded an old version meanwhile
         // may have cached it again.
         self.cache.evict(subject);
-        let destroyed = self.store.retire_versions(subject, below)?;
+        let destroyed = self
+            .store
+            .retire_versions(subject, below, now, self.retention_key()?)?;
         self.cache.evict(subject);
         Ok(destroyed)
     }
