@@ -155,6 +155,94 @@ impl Actor {
     pub fn role(&self) -> Option<&str> {
         self.role.as_deref()
     }
+
+    /// Checks that the actor can be attributed: its id (and role, if any) is 1 to
+    /// [`MAX_ACTOR_ID_LEN`] bytes of printable ASCII without spaces, as a
+    /// [`SubjectId`] is (no control, format, bidi or invisible characters that would
+    /// make two ids read the same, or forge a line of a log). Every audited use
+    /// refuses an actor that fails this ([`Operator`](crate::Operator) acts and
+    /// [`Vault::open`](crate::Vault::open)); call it to refuse one earlier.
+    pub fn check(&self) -> Result<(), InvalidActor> {
+        check_actor_text(&self.id, ActorPart::Id)?;
+        if let Some(role) = &self.role {
+            check_actor_text(role, ActorPart::Role)?;
+        }
+        Ok(())
+    }
+}
+
+/// The longest actor id or role accepted, in bytes (as [`SubjectId`]'s).
+pub const MAX_ACTOR_ID_LEN: usize = crate::subject::MAX_SUBJECT_ID_LEN;
+
+fn check_actor_text(text: &str, part: ActorPart) -> Result<(), InvalidActor> {
+    if text.is_empty() {
+        return Err(InvalidActor::Empty { part });
+    }
+    if text.len() > MAX_ACTOR_ID_LEN {
+        return Err(InvalidActor::TooLong {
+            part,
+            len: text.len(),
+        });
+    }
+    if !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(InvalidActor::BadCharacter { part });
+    }
+    Ok(())
+}
+
+/// Which part of an [`Actor`] was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ActorPart {
+    /// The service name or staff id.
+    Id,
+    /// The staff member's role.
+    Role,
+}
+
+impl fmt::Display for ActorPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ActorPart::Id => "id",
+            ActorPart::Role => "role",
+        })
+    }
+}
+
+/// Why an [`Actor`] was refused ([`Actor::check`]): an act it did could not be
+/// attributed to anyone. Never contains the refused text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidActor {
+    /// The id or role is empty.
+    #[error("the actor's {part} is empty: name who acts (a staff id and role, or a service name)")]
+    Empty {
+        /// The part refused.
+        part: ActorPart,
+    },
+    /// The id or role is longer than [`MAX_ACTOR_ID_LEN`] bytes.
+    #[error("the actor's {part} is {len} bytes long, over the limit of {MAX_ACTOR_ID_LEN}: use a short staff id or service name")]
+    TooLong {
+        /// The part refused.
+        part: ActorPart,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The id or role holds a space, a control, format, bidi or non-ASCII character.
+    #[error(
+        "the actor's {part} must be printable ASCII without spaces: control, invisible, bidi and look-alike characters would let a recorded actor read as someone else; map names to an opaque ASCII id"
+    )]
+    BadCharacter {
+        /// The part refused.
+        part: ActorPart,
+    },
+}
+
+impl InvalidActor {
+    /// The stable code of this error: [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidInput
+    }
 }
 
 impl ActorKind {

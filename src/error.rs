@@ -109,6 +109,9 @@ pub enum ErrorKind {
     /// `event_period_ended`: the period after the subject's recorded event has run
     /// out, so a value kept for it cannot be sealed; record the new event first.
     EventPeriodEnded,
+    /// `done_not_recorded`: an operator's act was done (committed), but its audit
+    /// event could not be recorded; repair the sink and record the act by hand.
+    DoneNotRecorded,
     /// `internal`: a step inside an operation failed in a way that operation cannot
     /// report; it was refused (fail closed); a bug to report, with the error's
     /// `Debug`, which names the step's own code.
@@ -159,6 +162,7 @@ impl ErrorKind {
         ErrorKind::SubjectRefRequired,
         ErrorKind::EventInFuture,
         ErrorKind::EventPeriodEnded,
+        ErrorKind::DoneNotRecorded,
         ErrorKind::Internal,
     ];
 
@@ -206,6 +210,7 @@ impl ErrorKind {
             ErrorKind::SubjectRefRequired => "subject_ref_required",
             ErrorKind::EventInFuture => "event_in_future",
             ErrorKind::EventPeriodEnded => "event_period_ended",
+            ErrorKind::DoneNotRecorded => "done_not_recorded",
             ErrorKind::Internal => "internal",
         }
     }
@@ -261,6 +266,7 @@ impl ErrorKind {
             | ErrorKind::Misconfigured
             | ErrorKind::ConsentNotEnded
             | ErrorKind::SubjectRefRequired
+            | ErrorKind::DoneNotRecorded
             | ErrorKind::Internal => 500,
         }
     }

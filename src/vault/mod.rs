@@ -178,6 +178,8 @@ impl Vault {
         access: &Access<P>,
     ) -> Result<Personal<T, C>, OpenError> {
         let () = crate::purpose::checks::Declared::<P, C>::CHECK;
+        // An actor no one can be held to opens nothing (and cannot be recorded).
+        access.actor().check().map_err(OpenError::InvalidActor)?;
         let result = self.open_unaudited(sealed, context, access);
         if self.audit.is_some() {
             self.audit_open(context, access, &result)
