@@ -221,7 +221,9 @@ pub enum InvalidActor {
         part: ActorPart,
     },
     /// The id or role is longer than [`MAX_ACTOR_ID_LEN`] bytes.
-    #[error("the actor's {part} is {len} bytes long, over the limit of {MAX_ACTOR_ID_LEN}: use a short staff id or service name")]
+    #[error(
+        "the actor's {part} is {len} bytes long, over the limit of {MAX_ACTOR_ID_LEN}: use a short staff id or service name"
+    )]
     TooLong {
         /// The part refused.
         part: ActorPart,

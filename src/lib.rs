@@ -288,7 +288,9 @@ mod private {
     pub trait NoImpl {}
 }
 
-pub use access::{Access, AccessError, Actor, ActorKind, ActorPart, InvalidActor, MAX_ACTOR_ID_LEN};
+pub use access::{
+    Access, AccessError, Actor, ActorKind, ActorPart, InvalidActor, MAX_ACTOR_ID_LEN,
+};
 pub use basis::{Basis, LawfulBasis, WithoutConsent};
 pub use category::{Category, CategoryInfo, CcpaSensitive, Sensitivity};
 pub use condition::{Art9Condition, Art10Authorisation, Condition};

@@ -196,3 +196,14 @@ fn open_by_unattributable_actor_is_refused() {
         .unwrap_err();
     assert_eq!(err.kind().code(), "invalid_input");
 }
+
+#[test]
+fn over_long_audit_text_is_refused_not_cut() {
+    let sink = Arc::new(MemorySink::new());
+    let trail = AuditTrail::new(Arc::clone(&sink)).unwrap();
+    let mut event = AuditEvent::new(custodian::audit::EventKind::ConsentEvidenceRead, t0());
+    event.purpose = Some("r".repeat(70_000));
+    let err = trail.record(&event).unwrap_err();
+    assert_eq!(err.kind().code(), "invalid_input", "{err:?}");
+    assert!(sink.read(0, usize::MAX).unwrap().is_empty());
+}

@@ -71,10 +71,7 @@ impl Operator<'_> {
     /// Runs an act that records itself, allowed or refused (erasure, shred, events,
     /// exports), once the actor is checked: an actor no one can be held to
     /// ([`Actor::check`]) does nothing.
-    fn attributed<R>(
-        &self,
-        act: impl FnOnce() -> Result<R, VaultError>,
-    ) -> Result<R, AdminError> {
+    fn attributed<R>(&self, act: impl FnOnce() -> Result<R, VaultError>) -> Result<R, AdminError> {
         self.actor.check()?;
         act().map_err(AdminError::narrow)
     }
@@ -216,7 +213,10 @@ impl Operator<'_> {
         subject: &SubjectId,
         exceptions: &[ErasureException],
     ) -> Result<ErasureOutcome, AdminError> {
-        self.attributed(|| self.vault.op_request_erasure(&self.actor, subject, exceptions))
+        self.attributed(|| {
+            self.vault
+                .op_request_erasure(&self.actor, subject, exceptions)
+        })
     }
 
     /// Crypto-shreds `subject`: deletes every version of their key, and any epoch
@@ -259,7 +259,9 @@ impl Operator<'_> {
     where
         P::Basis: HoldBasis<P>,
     {
-        self.act(EventKind::HoldPlaced, Some(subject), || self.vault.op_hold::<P>(&self.actor, subject, reason, until))
+        self.act(EventKind::HoldPlaced, Some(subject), || {
+            self.vault.op_hold::<P>(&self.actor, subject, reason, until)
+        })
     }
 
     /// Places a legal hold on `subject` that keeps their data of the scope's categories
@@ -284,13 +286,18 @@ impl Operator<'_> {
         reason: &str,
         until: Option<DateTime<Utc>>,
     ) -> Result<LegalHold, AdminError> {
-        self.act(EventKind::HoldPlaced, Some(subject), || self.vault.op_hold_scoped(&self.actor, subject, scope, reason, until))
+        self.act(EventKind::HoldPlaced, Some(subject), || {
+            self.vault
+                .op_hold_scoped(&self.actor, subject, scope, reason, until)
+        })
     }
 
     /// Releases a hold. If it was the subject's last active one, the epoch shares
     /// escrowed for them are destroyed: data that expired meanwhile becomes unreadable.
     pub fn release(&self, id: &HoldId) -> Result<LegalHold, AdminError> {
-        self.act(EventKind::HoldReleased, None, || self.vault.op_release(&self.actor, id))
+        self.act(EventKind::HoldReleased, None, || {
+            self.vault.op_release(&self.actor, id)
+        })
     }
 
     /// Destroys the keys of every retention epoch that ended before now (by the vault's
@@ -350,7 +357,9 @@ impl Operator<'_> {
     /// Starts a new key version for `subject`: new seals use it, old values still open,
     /// and [`reseal`](Vault::reseal) upgrades them. Returns the new version.
     pub fn rotate_subject_key(&self, subject: &SubjectId) -> Result<u32, AdminError> {
-        self.act(EventKind::SubjectKeyRotation, Some(subject), || self.vault.op_rotate_subject_key(&self.actor, subject))
+        self.act(EventKind::SubjectKeyRotation, Some(subject), || {
+            self.vault.op_rotate_subject_key(&self.actor, subject)
+        })
     }
 
     /// Destroys `subject`'s key versions below `below` (never the newest), from the key
@@ -388,7 +397,10 @@ impl Operator<'_> {
         subject: &SubjectId,
         below: u32,
     ) -> Result<usize, AdminError> {
-        self.act(EventKind::SubjectKeyRotation, Some(subject), || self.vault.op_retire_subject_key_versions(&self.actor, subject, below))
+        self.act(EventKind::SubjectKeyRotation, Some(subject), || {
+            self.vault
+                .op_retire_subject_key_versions(&self.actor, subject, below)
+        })
     }
 
     /// Re-wraps every stored key (subject keys, epoch keys, escrows, vault secrets)
@@ -397,7 +409,9 @@ impl Operator<'_> {
     /// touched. Each key is swapped on its own, so an interrupted run loses nothing and
     /// the next run carries on where it stopped.
     pub fn rewrap_keys(&self) -> Result<RewrapReport, AdminError> {
-        self.act(EventKind::MasterKeyRotation, None, || self.vault.op_rewrap_keys(&self.actor))
+        self.act(EventKind::MasterKeyRotation, None, || {
+            self.vault.op_rewrap_keys(&self.actor)
+        })
     }
 
     /// Records that this handle's actor exported `subject`'s data (a data subject access request,

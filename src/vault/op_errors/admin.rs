@@ -112,7 +112,9 @@ pub enum AdminError {
     /// not be recorded afterwards: the trail lacks it. Do not run it again blindly;
     /// repair the audit sink and record what happened by hand (the code is
     /// `done_not_recorded`; `source()` is the sink's error).
-    #[error("the act was done, but the audit trail could not record it: repair the audit sink and record it by hand; {0}")]
+    #[error(
+        "the act was done, but the audit trail could not record it: repair the audit sink and record it by hand; {0}"
+    )]
     DoneNotRecorded(#[source] AuditError),
     /// The subject's keys were destroyed, but their consents could not be ended in the
     /// consent ledger: run the erasure again (it is idempotent) once the consent store
