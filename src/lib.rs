@@ -147,6 +147,7 @@
 //! consent ledger and the audit trail in another:
 //!
 //! ```
+//! # #[cfg(feature = "sqlite")] { // the example needs the SQLite store
 //! use std::sync::Arc;
 //! use custodian::audit::AuditTrail;
 //! use custodian::consent::{ConsentLedger, EvidenceKey};
@@ -181,6 +182,7 @@
 //! # let access = custodian::Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
 //! assert!(matches!(vault.open(&sealed, &ctx, &access), Err(OpenError::Shredded)));
 //! # drop(ledger);
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
