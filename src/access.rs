@@ -14,8 +14,15 @@ use crate::subject::SubjectId;
 /// legitimate interests, [`Access::new`] makes one. For a purpose based on consent it
 /// does not compile: the only door is
 /// [`ConsentLedger::access`](crate::consent::ConsentLedger::access), which checks the
-/// evidence first. An access is meant to live for one request: it is not `Clone`, so a
-/// consent checked once cannot quietly be reused after it is withdrawn.
+/// evidence first. An access is meant to live for one request: it is not `Clone`, and
+/// one for a consent purpose carries the time its consent was checked, by the ledger's
+/// clock: [`Vault::open`](crate::Vault::open) refuses it once more than
+/// [`CONSENT_ACCESS_VALIDITY_SECONDS`] have passed since, by the vault's clock (or if
+/// that time is ahead of the vault's), with
+/// [`OpenError::ConsentAccessStale`](crate::OpenError::ConsentAccessStale). So an access
+/// kept after a withdrawal opens nothing past that window; within it (one request), a
+/// withdrawal recorded meanwhile does not stop it. A [`Personal`](crate::Personal)
+/// value already opened is not taken back.
 ///
 /// ```
 /// use custodian::{Access, Actor, SubjectId, categories::Email};
@@ -30,6 +37,7 @@ use crate::subject::SubjectId;
 pub struct Access<P: Purpose> {
     subject: SubjectId,
     actor: Actor,
+    consent_checked_at: Option<chrono::DateTime<chrono::Utc>>,
     purpose: PhantomData<fn() -> P>,
 }
 
@@ -49,8 +57,27 @@ impl<P: Purpose> Access<P> {
         Access {
             subject,
             actor,
+            consent_checked_at: None,
             purpose: PhantomData,
         }
+    }
+
+    /// The consent door's constructor: consent was checked live at `at`.
+    pub(crate) fn consented(
+        subject: SubjectId,
+        actor: Actor,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Access {
+            consent_checked_at: Some(at),
+            ..Access::granted(subject, actor)
+        }
+    }
+
+    /// When consent was checked for this access (by the ledger's clock), for a consent
+    /// purpose; `None` for an access on another basis, which does not lapse.
+    pub fn consent_checked_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.consent_checked_at
     }
 
     /// The data subject this access is for.
@@ -170,6 +197,10 @@ impl Actor {
         Ok(())
     }
 }
+
+/// How long an [`Access`] for a consent purpose opens values after its consent was
+/// checked, in seconds: one request, not a session.
+pub const CONSENT_ACCESS_VALIDITY_SECONDS: i64 = 60;
 
 /// The longest actor id or role accepted, in bytes (as [`SubjectId`]'s).
 pub const MAX_ACTOR_ID_LEN: usize = crate::subject::MAX_SUBJECT_ID_LEN;

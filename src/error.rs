@@ -53,6 +53,9 @@ pub enum ErrorKind {
     ConsentUnconfirmed,
     /// `consent_purpose_changed`: the purpose's declaration widened since consent.
     ConsentPurposeChanged,
+    /// `consent_access_stale`: a consent access was checked too long ago (or ahead of
+    /// the vault's clock); get a new one from the ledger.
+    ConsentAccessStale,
     /// `not_permitted`: the actor may not take this role.
     NotPermitted,
     /// `invalid_input`: an argument was refused (an id, a reference, a reason, a
@@ -163,6 +166,7 @@ impl ErrorKind {
         ErrorKind::EventInFuture,
         ErrorKind::EventPeriodEnded,
         ErrorKind::DoneNotRecorded,
+        ErrorKind::ConsentAccessStale,
         ErrorKind::Internal,
     ];
 
@@ -211,6 +215,7 @@ impl ErrorKind {
             ErrorKind::EventInFuture => "event_in_future",
             ErrorKind::EventPeriodEnded => "event_period_ended",
             ErrorKind::DoneNotRecorded => "done_not_recorded",
+            ErrorKind::ConsentAccessStale => "consent_access_stale",
             ErrorKind::Internal => "internal",
         }
     }
@@ -240,6 +245,7 @@ impl ErrorKind {
             | ErrorKind::ConsentNotYetInForce
             | ErrorKind::ConsentUnconfirmed
             | ErrorKind::ConsentPurposeChanged
+            | ErrorKind::ConsentAccessStale
             | ErrorKind::NotPermitted => 403,
             ErrorKind::HoldNotFound => 404,
             ErrorKind::UnderLegalHold

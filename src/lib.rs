@@ -291,7 +291,8 @@ mod private {
 }
 
 pub use access::{
-    Access, AccessError, Actor, ActorKind, ActorPart, InvalidActor, MAX_ACTOR_ID_LEN,
+    Access, AccessError, Actor, ActorKind, ActorPart, CONSENT_ACCESS_VALIDITY_SECONDS,
+    InvalidActor, MAX_ACTOR_ID_LEN,
 };
 pub use basis::{Basis, LawfulBasis, WithoutConsent};
 pub use category::{Category, CategoryInfo, CcpaSensitive, Sensitivity};
