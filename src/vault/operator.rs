@@ -14,6 +14,21 @@
 //!   audited vault (the build-time `operator` of earlier versions is gone: one actor
 //!   for all administrative events could not say who erased whom). A sweep's
 //!   completion of queued erasures is recorded as by the sweep's actor.
+//! - **One audited path, refusals included.** Every act runs through one of two
+//!   private wrappers: the actor is checked first ([`Actor::check`]: an empty,
+//!   over-long id or role, or one with spaces, control, format, bidi or non-ASCII
+//!   characters is refused with [`AdminError::InvalidActor`], code `invalid_input`,
+//!   before anything is done, and not recorded: there is no one to record it as);
+//!   then a refusal is recorded as the act's event kind, by this actor, with the
+//!   refusal's stable code (erasure, shred and events record themselves the same way).
+//! - **Done but not recorded is said, not hidden.** These acts commit in the key store
+//!   and are then recorded; if that record fails, the act is not undone (a destroyed
+//!   key cannot come back) and the call fails with [`AdminError::DoneNotRecorded`]
+//!   (code `done_not_recorded`), never with [`AdminError::Audit`], which means
+//!   "refused, nothing done". Recording intent first was rejected: a trail full of
+//!   intents that never happened is worse evidence than one missing event that the
+//!   caller was told about. An export ([`Operator::record_export`]) is the record
+//!   itself: its failure is a refusal.
 //! - **Events that start a retention clock are an operator's act.**
 //!   [`Operator::record_event`] decides when a subject's data is destroyed, so it
 //!   names its actor and is audited like an erasure; [`Vault::events_of`] only reads.
