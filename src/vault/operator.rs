@@ -105,7 +105,9 @@ impl Operator<'_> {
         self.actor.check()?;
         match act() {
             Ok(done) => Ok(done),
-            Err(VaultError::Audit(e)) => Err(AdminError::DoneNotRecorded(e)),
+            Err(VaultError::Audit(e) | VaultError::DoneNotRecorded(e)) => {
+                Err(AdminError::DoneNotRecorded(e))
+            }
             Err(refused) => {
                 let code = refused.kind().code().to_owned();
                 self.vault
