@@ -14,8 +14,15 @@ use crate::subject::SubjectId;
 /// legitimate interests, [`Access::new`] makes one. For a purpose based on consent it
 /// does not compile: the only door is
 /// [`ConsentLedger::access`](crate::consent::ConsentLedger::access), which checks the
-/// evidence first. An access is meant to live for one request: it is not `Clone`, so a
-/// consent checked once cannot quietly be reused after it is withdrawn.
+/// evidence first. An access is meant to live for one request: it is not `Clone`, and
+/// one for a consent purpose carries the time its consent was checked, by the ledger's
+/// clock: [`Vault::open`](crate::Vault::open) refuses it once more than
+/// [`CONSENT_ACCESS_VALIDITY_SECONDS`] have passed since, by the vault's clock (or if
+/// that time is ahead of the vault's), with
+/// [`OpenError::ConsentAccessStale`](crate::OpenError::ConsentAccessStale). So an access
+/// kept after a withdrawal opens nothing past that window; within it (one request), a
+/// withdrawal recorded meanwhile does not stop it. A [`Personal`](crate::Personal)
+/// value already opened is not taken back.
 ///
 /// ```
 /// use custodian::{Access, Actor, SubjectId, categories::Email};
@@ -30,6 +37,7 @@ use crate::subject::SubjectId;
 pub struct Access<P: Purpose> {
     subject: SubjectId,
     actor: Actor,
+    consent_checked_at: Option<chrono::DateTime<chrono::Utc>>,
     purpose: PhantomData<fn() -> P>,
 }
 
@@ -49,8 +57,27 @@ impl<P: Purpose> Access<P> {
         Access {
             subject,
             actor,
+            consent_checked_at: None,
             purpose: PhantomData,
         }
+    }
+
+    /// The consent door's constructor: consent was checked live at `at`.
+    pub(crate) fn consented(
+        subject: SubjectId,
+        actor: Actor,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Access {
+            consent_checked_at: Some(at),
+            ..Access::granted(subject, actor)
+        }
+    }
+
+    /// When consent was checked for this access (by the ledger's clock), for a consent
+    /// purpose; `None` for an access on another basis, which does not lapse.
+    pub fn consent_checked_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.consent_checked_at
     }
 
     /// The data subject this access is for.
@@ -154,6 +181,100 @@ impl Actor {
     /// The staff member's role, if any.
     pub fn role(&self) -> Option<&str> {
         self.role.as_deref()
+    }
+
+    /// Checks that the actor can be attributed: its id (and role, if any) is 1 to
+    /// [`MAX_ACTOR_ID_LEN`] bytes of printable ASCII without spaces, as a
+    /// [`SubjectId`] is (no control, format, bidi or invisible characters that would
+    /// make two ids read the same, or forge a line of a log). Every audited use
+    /// refuses an actor that fails this ([`Operator`](crate::Operator) acts and
+    /// [`Vault::open`](crate::Vault::open)); call it to refuse one earlier.
+    pub fn check(&self) -> Result<(), InvalidActor> {
+        check_actor_text(&self.id, ActorPart::Id)?;
+        if let Some(role) = &self.role {
+            check_actor_text(role, ActorPart::Role)?;
+        }
+        Ok(())
+    }
+}
+
+/// How long an [`Access`] for a consent purpose opens values after its consent was
+/// checked, in seconds: one request, not a session.
+pub const CONSENT_ACCESS_VALIDITY_SECONDS: i64 = 60;
+
+/// The longest actor id or role accepted, in bytes (as [`SubjectId`]'s).
+pub const MAX_ACTOR_ID_LEN: usize = crate::subject::MAX_SUBJECT_ID_LEN;
+
+fn check_actor_text(text: &str, part: ActorPart) -> Result<(), InvalidActor> {
+    if text.is_empty() {
+        return Err(InvalidActor::Empty { part });
+    }
+    if text.len() > MAX_ACTOR_ID_LEN {
+        return Err(InvalidActor::TooLong {
+            part,
+            len: text.len(),
+        });
+    }
+    if !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(InvalidActor::BadCharacter { part });
+    }
+    Ok(())
+}
+
+/// Which part of an [`Actor`] was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ActorPart {
+    /// The service name or staff id.
+    Id,
+    /// The staff member's role.
+    Role,
+}
+
+impl fmt::Display for ActorPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ActorPart::Id => "id",
+            ActorPart::Role => "role",
+        })
+    }
+}
+
+/// Why an [`Actor`] was refused ([`Actor::check`]): an act it did could not be
+/// attributed to anyone. Never contains the refused text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidActor {
+    /// The id or role is empty.
+    #[error("the actor's {part} is empty: name who acts (a staff id and role, or a service name)")]
+    Empty {
+        /// The part refused.
+        part: ActorPart,
+    },
+    /// The id or role is longer than [`MAX_ACTOR_ID_LEN`] bytes.
+    #[error(
+        "the actor's {part} is {len} bytes long, over the limit of {MAX_ACTOR_ID_LEN}: use a short staff id or service name"
+    )]
+    TooLong {
+        /// The part refused.
+        part: ActorPart,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The id or role holds a space, a control, format, bidi or non-ASCII character.
+    #[error(
+        "the actor's {part} must be printable ASCII without spaces: control, invisible, bidi and look-alike characters would let a recorded actor read as someone else; map names to an opaque ASCII id"
+    )]
+    BadCharacter {
+        /// The part refused.
+        part: ActorPart,
+    },
+}
+
+impl InvalidActor {
+    /// The stable code of this error: [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidInput
     }
 }
 

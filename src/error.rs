@@ -53,6 +53,9 @@ pub enum ErrorKind {
     ConsentUnconfirmed,
     /// `consent_purpose_changed`: the purpose's declaration widened since consent.
     ConsentPurposeChanged,
+    /// `consent_access_stale`: a consent access was checked too long ago (or ahead of
+    /// the vault's clock); get a new one from the ledger.
+    ConsentAccessStale,
     /// `not_permitted`: the actor may not take this role.
     NotPermitted,
     /// `invalid_input`: an argument was refused (an id, a reference, a reason, a
@@ -109,6 +112,9 @@ pub enum ErrorKind {
     /// `event_period_ended`: the period after the subject's recorded event has run
     /// out, so a value kept for it cannot be sealed; record the new event first.
     EventPeriodEnded,
+    /// `done_not_recorded`: an operator's act was done (committed), but its audit
+    /// event could not be recorded; repair the sink and record the act by hand.
+    DoneNotRecorded,
     /// `internal`: a step inside an operation failed in a way that operation cannot
     /// report; it was refused (fail closed); a bug to report, with the error's
     /// `Debug`, which names the step's own code.
@@ -159,6 +165,8 @@ impl ErrorKind {
         ErrorKind::SubjectRefRequired,
         ErrorKind::EventInFuture,
         ErrorKind::EventPeriodEnded,
+        ErrorKind::DoneNotRecorded,
+        ErrorKind::ConsentAccessStale,
         ErrorKind::Internal,
     ];
 
@@ -206,6 +214,8 @@ impl ErrorKind {
             ErrorKind::SubjectRefRequired => "subject_ref_required",
             ErrorKind::EventInFuture => "event_in_future",
             ErrorKind::EventPeriodEnded => "event_period_ended",
+            ErrorKind::DoneNotRecorded => "done_not_recorded",
+            ErrorKind::ConsentAccessStale => "consent_access_stale",
             ErrorKind::Internal => "internal",
         }
     }
@@ -235,6 +245,7 @@ impl ErrorKind {
             | ErrorKind::ConsentNotYetInForce
             | ErrorKind::ConsentUnconfirmed
             | ErrorKind::ConsentPurposeChanged
+            | ErrorKind::ConsentAccessStale
             | ErrorKind::NotPermitted => 403,
             ErrorKind::HoldNotFound => 404,
             ErrorKind::UnderLegalHold
@@ -261,6 +272,7 @@ impl ErrorKind {
             | ErrorKind::Misconfigured
             | ErrorKind::ConsentNotEnded
             | ErrorKind::SubjectRefRequired
+            | ErrorKind::DoneNotRecorded
             | ErrorKind::Internal => 500,
         }
     }

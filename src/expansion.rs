@@ -5,7 +5,11 @@
 //! `#[derive(PersonalData)]` is another crate, so what it names is versioned (`v1`), as
 //! thiserror does: a derive and a custodian that disagree fail to build with a missing
 //! path instead of generating code for another version's helpers. The `Cargo.toml`
-//! pins `custodian-derive` to the exact version too. Not public API.
+//! pins `custodian-derive` to the exact version too. Not public API, yet it holds the
+//! public API's checks: a field's context is built through `Context::new` (once, in the
+//! generated `LazyLock`), and a record's collection time is a [`v1::Collected`] token
+//! only [`v1::collected_now`] mints from the vault's clock, so no caller picks the time
+//! its values' retention runs from (`tests/ui/private_seal_cannot_pick_collection_time.rs`).
 
 /// What `#[derive(PersonalData)]` 0.1 generates code against.
 pub mod v1 {
@@ -138,16 +142,38 @@ pub mod v1 {
     }
 
     use crate::{Access, Category, Context, Personal, Plaintext, Purpose, Sealed, SubjectId};
-    use crate::{OpenError, Retention, SealError, Uses, Vault};
+    use crate::{ContextError, ErrorKind, OpenError, Retention, SealError, Uses, Vault};
 
-    /// A context whose names the derive checked at compile time.
+    /// A field's context, built once (in a `LazyLock`) through
+    /// [`Context::new`]'s checks: the derive checked the names at compile time, and a
+    /// hand-written call with names `Context::new` refuses gets an error at every seal
+    /// and open, never a panic.
+    pub type FieldContext<C> = Result<Context<C>, ContextError>;
+
+    /// A context, by [`Context::new`]'s checks, kept for `retention`.
     pub fn context<C: Category>(
         record: &'static str,
         field: &'static str,
         retention: Option<Retention>,
-    ) -> Context<C> {
-        Context::checked_by_derive(record, field, retention)
+    ) -> FieldContext<C> {
+        let context = Context::new(record, field)?;
+        Ok(match retention {
+            Some(r) => context.retain(r),
+            None => context,
+        })
     }
+
+    /// The refusal of a context `Context::new` refused: the derive checks names at
+    /// compile time, so only a hand-written call meets it.
+    fn refused_context() -> ErrorKind {
+        ErrorKind::InvalidInput
+    }
+
+    /// A record's collection time: minted only by [`collected_now`] from the vault's
+    /// clock (one read per record), so no caller of this path picks the time its
+    /// values' retention runs from.
+    #[derive(Clone, Copy)]
+    pub struct Collected(i64);
 
     /// Opens an optional field for a whole-record open: a value whose retention has
     /// ended is absent, as if deleted (`docs/derive.md`), also when a legal hold keeps
@@ -156,7 +182,7 @@ pub mod v1 {
         vault: &Vault,
         subject: &SubjectId,
         sealed: Option<&Sealed<T, C>>,
-        context: &Context<C>,
+        context: &FieldContext<C>,
         access: &Access<P>,
     ) -> Result<Option<Personal<T, C>>, OpenError> {
         match sealed.map(|s| open(vault, subject, s, context, access)) {
@@ -168,8 +194,8 @@ pub mod v1 {
     }
 
     /// The collection time of a record being sealed: read once, shared by its fields.
-    pub fn collected_now(vault: &Vault) -> i64 {
-        vault.unix_now()
+    pub fn collected_now(vault: &Vault) -> Collected {
+        Collected(vault.unix_now())
     }
 
     /// Seals one field of a record whose subject is `subject`, collected at `collected`
@@ -178,14 +204,19 @@ pub mod v1 {
         vault: &Vault,
         subject: &SubjectId,
         value: &Personal<T, C>,
-        context: &Context<C>,
-        collected: i64,
+        context: &FieldContext<C>,
+        collected: Collected,
     ) -> Result<Sealed<T, C>, SealError> {
+        let Ok(context) = context else {
+            return Err(SealError::Internal {
+                unexpected: refused_context(),
+            });
+        };
         if value.subject() != subject {
             return Err(SealError::SubjectMismatch);
         }
         vault
-            .seal_collected_at(value, context, collected)
+            .seal_collected_at(value, context, collected.0)
             .map_err(SealError::narrow)
     }
 
@@ -194,9 +225,14 @@ pub mod v1 {
         vault: &Vault,
         subject: &SubjectId,
         sealed: &Sealed<T, C>,
-        context: &Context<C>,
+        context: &FieldContext<C>,
         access: &Access<P>,
     ) -> Result<Personal<T, C>, OpenError> {
+        let Ok(context) = context else {
+            return Err(OpenError::Internal {
+                unexpected: refused_context(),
+            });
+        };
         check_subject(subject, access)?;
         vault.open(sealed, context, access)
     }

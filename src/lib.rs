@@ -147,6 +147,7 @@
 //! consent ledger and the audit trail in another:
 //!
 //! ```
+//! # #[cfg(feature = "sqlite")] { // the example needs the SQLite store
 //! use std::sync::Arc;
 //! use custodian::audit::AuditTrail;
 //! use custodian::consent::{ConsentLedger, EvidenceKey};
@@ -181,6 +182,7 @@
 //! # let access = custodian::Access::<Receipts>::new(alice.clone(), Actor::service("mailer"));
 //! assert!(matches!(vault.open(&sealed, &ctx, &access), Err(OpenError::Shredded)));
 //! # drop(ledger);
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -288,7 +290,10 @@ mod private {
     pub trait NoImpl {}
 }
 
-pub use access::{Access, AccessError, Actor, ActorKind};
+pub use access::{
+    Access, AccessError, Actor, ActorKind, ActorPart, CONSENT_ACCESS_VALIDITY_SECONDS,
+    InvalidActor, MAX_ACTOR_ID_LEN,
+};
 pub use basis::{Basis, LawfulBasis, WithoutConsent};
 pub use category::{Category, CategoryInfo, CcpaSensitive, Sensitivity};
 pub use condition::{Art9Condition, Art10Authorisation, Condition};

@@ -220,27 +220,6 @@ impl<C: Category> Context<C> {
         })
     }
 
-    /// For `#[derive(PersonalData)]`, which checks the names at compile time.
-    pub(crate) fn checked_by_derive(
-        record: &'static str,
-        field: &'static str,
-        retention: Option<Retention>,
-    ) -> Self {
-        Context {
-            record: Cow::Borrowed(record),
-            field: Cow::Borrowed(field),
-            retention,
-            digest: format::context_digest(
-                record,
-                field,
-                C::NAME,
-                C::SENSITIVITY,
-                C::CCPA_SENSITIVE,
-            ),
-            category: PhantomData,
-        }
-    }
-
     /// Values sealed into this context are kept for `retention` from their collection
     /// (instead of the vault's default for `C`). The retention is not part of the
     /// binding: values sealed under an earlier period still open.

@@ -69,6 +69,8 @@ fn every_error_code_is_spelled_as_released() {
         "subject_ref_required",
         "event_in_future",
         "event_period_ended",
+        "done_not_recorded",
+        "consent_access_stale",
         "internal",
     ];
     let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();

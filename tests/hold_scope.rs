@@ -157,6 +157,8 @@ fn a_value_within_its_retention_is_not_restricted_by_a_hold() {
         "alice@example.com"
     );
     clock.advance(TimeDelta::days(2));
+    // A consent access lasts one request: a fresh one, two days on.
+    let marketing = marketing_access(&a, &clock);
     assert!(is_restricted(&email_for(&v, &sealed, &marketing)));
 }
 

@@ -106,7 +106,7 @@ pub fn expand(record: &Record<'_>) -> TokenStream {
             #[allow(non_upper_case_globals)]
             const #retention_name: ::core::option::Option<#k::Retention> = #retention_value;
             #[allow(non_upper_case_globals)]
-            static #ctx: #k::__private::v1::LazyLock<#k::Context<#category>> =
+            static #ctx: #k::__private::v1::LazyLock<#k::__private::v1::FieldContext<#category>> =
                 #k::__private::v1::LazyLock::new(|| #k::__private::v1::context(#record_name, #bound, #retention_name));
         });
         let retention = quote!(#retention_name);

@@ -236,8 +236,15 @@ impl AuditEvent {
         out
     }
 
-    /// Appends the canonical encoding to `out`.
+    /// Appends the canonical encoding to `out`. A text over
+    /// [`MAX_TEXT_LEN`] bytes is cut there; [`AuditTrail::record`](super::AuditTrail::record)
+    /// refuses such an event instead ([`AuditError::TextTooLong`](super::AuditError::TextTooLong)).
     pub fn encode_into(&self, out: &mut Vec<u8>) {
+        self.borrowed().encode_into(out);
+    }
+
+    /// The borrowed view the encoding is written from.
+    pub(crate) fn borrowed(&self) -> EventRef<'_> {
         let actor = self.actor.as_ref();
         EventRef {
             at_micros: self.at.timestamp_micros(),
@@ -254,7 +261,6 @@ impl AuditEvent {
                 Outcome::RefusedWithMessage(m) => Some(Refusal::Message(m)),
             },
         }
-        .encode_into(out);
     }
 
     /// Reads back [`encode`](Self::encode)'s bytes; `None` if they are not such bytes.
@@ -317,7 +323,33 @@ pub(crate) struct EventRef<'a> {
     pub(crate) refused: Option<Refusal<'a>>,
 }
 
+/// The longest text an event field may hold, in bytes (its length is stored in two
+/// bytes, `0xFFFF` meaning absent).
+pub const MAX_TEXT_LEN: usize = u16::MAX as usize - 1;
+
 impl EventRef<'_> {
+    /// The first text field longer than [`MAX_TEXT_LEN`], with its length.
+    pub(crate) fn oversized(&self) -> Option<(&'static str, usize)> {
+        let refused = self
+            .refused
+            .map(|(Refusal::Code(r) | Refusal::Message(r))| r);
+        [
+            ("actor id", self.actor.map(|(_, id, _)| id)),
+            ("actor role", self.actor.and_then(|(_, _, role)| role)),
+            ("purpose", self.purpose),
+            ("subject", self.subject),
+            ("record", self.record),
+            ("field", self.field),
+            ("category", self.category),
+            ("refusal", refused),
+        ]
+        .into_iter()
+        .find_map(|(name, t)| {
+            t.filter(|t| t.len() > MAX_TEXT_LEN)
+                .map(|t| (name, t.len()))
+        })
+    }
+
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         out.push(1);
         out.extend_from_slice(&self.at_micros.to_be_bytes());
@@ -346,7 +378,7 @@ impl EventRef<'_> {
 
 /// Absent: `0xFFFF`; present: u16 length ‖ UTF-8 (cut at 65,534 bytes).
 fn put(out: &mut Vec<u8>, text: Option<&str>) {
-    const MAX: usize = u16::MAX as usize - 1;
+    const MAX: usize = MAX_TEXT_LEN;
     match text {
         None => out.extend_from_slice(&u16::MAX.to_be_bytes()),
         Some(t) if t.len() <= MAX => {

@@ -48,7 +48,7 @@ mod sink;
 mod trail;
 mod verify;
 
-pub use event::{ActorRecord, AuditEvent, EventKind, Outcome, SubjectPseudonym};
+pub use event::{ActorRecord, AuditEvent, EventKind, MAX_TEXT_LEN, Outcome, SubjectPseudonym};
 pub(crate) use event::{EventRef, Refusal};
 pub use history::{HistoryActor, HistoryEvent};
 pub use jsonl::JsonLinesSink;
@@ -244,6 +244,17 @@ use crate::hex::{decode as unhex, encode as hex};
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuditError {
+    /// A text of the event (a purpose list, a reason, an id) is longer than
+    /// [`MAX_TEXT_LEN`] bytes: the event was refused, not cut, and so was the action.
+    #[error(
+        "the audit event's {field} is {len} bytes long, over the limit of {MAX_TEXT_LEN}: shorten it (names and reasons, never values)"
+    )]
+    TextTooLong {
+        /// Which text.
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+    },
     /// The sink could not store or read entries.
     #[error("the audit sink failed: {0}")]
     Sink(#[source] crate::Cause),
@@ -305,6 +316,7 @@ impl AuditError {
             | AuditError::Unanchored
             | AuditError::ReadOnly => K::Misconfigured,
             AuditError::Damaged | AuditError::HistoryChanged(_) => K::Tampered,
+            AuditError::TextTooLong { .. } => K::InvalidInput,
         }
     }
 }

@@ -99,11 +99,17 @@ impl AuditTrail {
     /// Appends `event`; returns its position once the sink holds it. Fails closed: if
     /// the sink refuses, the chain does not advance and the caller (the vault) refuses
     /// the action.
+    ///
+    /// An event with a text over [`MAX_TEXT_LEN`](super::MAX_TEXT_LEN) bytes is refused
+    /// ([`AuditError::TextTooLong`]), never cut.
     pub fn record(&self, event: &AuditEvent) -> Result<u64, AuditError> {
-        self.record_with(|buf| event.encode_into(buf))
+        self.record_ref(&event.borrowed())
     }
 
     pub(crate) fn record_ref(&self, event: &EventRef<'_>) -> Result<u64, AuditError> {
+        if let Some((field, len)) = event.oversized() {
+            return Err(AuditError::TextTooLong { field, len });
+        }
         self.record_with(|buf| event.encode_into(buf))
     }
 

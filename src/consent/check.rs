@@ -19,9 +19,15 @@ impl ConsentLedger {
     /// in order of their dates, not of their arrival. Fails closed with
     /// [`StoreError::Tampered`](crate::store::StoreError::Tampered) when the evidence does not authenticate.
     ///
-    /// The time is never the caller's: a rule (expiry, confirmation, a consent dated
-    /// ahead) is decided on the one clock the ledger records by, so a handler cannot
-    /// pass a stale or convenient `now`.
+    /// The time is never a handler's argument: a rule (expiry, confirmation, a consent
+    /// dated ahead) is decided on the clock the ledger was built with. That clock is
+    /// chosen by whoever builds the ledger: code holding the consent store and the
+    /// [`EvidenceKey`](super::EvidenceKey) can build a ledger on a clock of its own and
+    /// get a yes here. The vault does not take that answer on trust: an
+    /// [`Access`] this ledger grants carries its check time, and
+    /// [`Vault::open`](crate::Vault::open) refuses it unless that time lies within the
+    /// last [`CONSENT_ACCESS_VALIDITY_SECONDS`](crate::CONSENT_ACCESS_VALIDITY_SECONDS)
+    /// of the vault's own clock. Keep the `EvidenceKey` where the master key is kept.
     pub fn check<P: Purpose<Basis = Consent>>(
         &self,
         subject: &SubjectId,
@@ -91,7 +97,8 @@ impl ConsentLedger {
         subject: &SubjectId,
         actor: Actor,
     ) -> Result<Access<P>, ConsentError> {
-        self.check::<P>(subject)?;
-        Ok(Access::granted(subject.clone(), actor))
+        let now = self.clock.now();
+        self.check_named(&P::INFO, subject, now)?;
+        Ok(Access::consented(subject.clone(), actor, now))
     }
 }

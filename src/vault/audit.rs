@@ -149,6 +149,7 @@ impl Vault {
         &self,
         access: &Access<P>,
     ) -> Result<Vec<AuditEvent>, VaultError> {
+        access.actor().check()?;
         let Some(trail) = &self.audit else {
             return Ok(Vec::new());
         };
@@ -299,8 +300,12 @@ impl Vault {
         event.actor = Some(ActorRecord::from(by));
         let result = action();
         event.outcome = outcome_of(&result);
-        trail.record(&event)?;
-        result
+        match (trail.record(&event), result) {
+            (Ok(_), result) => result,
+            // Done, and the trail lacks it: say so, never "refused".
+            (Err(e), Ok(_)) => Err(VaultError::DoneNotRecorded(e)),
+            (Err(e), Err(_)) => Err(VaultError::Audit(e)),
+        }
     }
 
     /// Records an open (allowed or refused).

@@ -218,6 +218,26 @@ pub enum VaultError {
     /// refused (an open returns no plaintext). Repair the audit sink.
     #[error("the audit trail could not record this action, so it was refused: {0}")]
     Audit(#[from] AuditError),
+    /// An access for a consent purpose whose consent was checked more than
+    /// [`CONSENT_ACCESS_VALIDITY_SECONDS`](crate::CONSENT_ACCESS_VALIDITY_SECONDS) ago
+    /// by this vault's clock (or ahead of it): consent may have been withdrawn since.
+    /// Get a new access from the ledger for this request.
+    #[error(
+        "this consent access was checked too long ago (or ahead of the vault's clock): get a new one from the consent ledger for this request"
+    )]
+    ConsentAccessStale,
+    /// The actor named no one who can be held to the act (empty, over-long, or with
+    /// control, bidi or invisible characters): refused before anything was done.
+    #[error("refused, nothing was done: {0}")]
+    InvalidActor(#[from] crate::access::InvalidActor),
+    /// The act was **done** (committed in the key store), but its audit event could
+    /// not be recorded afterwards: the trail lacks it. Do not run it again blindly;
+    /// repair the audit sink and record what happened by hand (the code is
+    /// `done_not_recorded`; `source()` is the sink's error).
+    #[error(
+        "the act was done, but the audit trail could not record it: repair the audit sink and record it by hand; {0}"
+    )]
+    DoneNotRecorded(#[source] AuditError),
     /// The subject's keys were destroyed, but their consents could not be ended in the
     /// consent ledger: run the erasure again (it is idempotent) once the consent store
     /// is reachable.
@@ -268,6 +288,9 @@ impl VaultError {
             VaultError::UnknownMasterKey { .. } => K::MasterKeyInvalid,
             VaultError::Store(e) => e.kind(),
             VaultError::Audit(e) => e.kind(),
+            VaultError::InvalidActor(e) => e.kind(),
+            VaultError::ConsentAccessStale => K::ConsentAccessStale,
+            VaultError::DoneNotRecorded(_) => K::DoneNotRecorded,
             VaultError::ConsentNotEnded(_) => K::ConsentNotEnded,
             VaultError::Internal { .. } => K::Internal,
         }

@@ -178,6 +178,8 @@ impl Vault {
         access: &Access<P>,
     ) -> Result<Personal<T, C>, OpenError> {
         let () = crate::purpose::checks::Declared::<P, C>::CHECK;
+        // An actor no one can be held to opens nothing (and cannot be recorded).
+        access.actor().check().map_err(OpenError::InvalidActor)?;
         let result = self.open_unaudited(sealed, context, access);
         if self.audit.is_some() {
             self.audit_open(context, access, &result)
@@ -192,6 +194,16 @@ impl Vault {
         context: &Context<C>,
         access: &Access<P>,
     ) -> Result<Personal<T, C>, VaultError> {
+        // A consent access opens for one request: refused (and audited as such) once
+        // its check is older than the window by this vault's clock, or ahead of it.
+        if let Some(at) = access.consent_checked_at() {
+            let age = self.clock.now().signed_duration_since(at);
+            if age < chrono::TimeDelta::zero()
+                || age > chrono::TimeDelta::seconds(crate::access::CONSENT_ACCESS_VALIDITY_SECONDS)
+            {
+                return Err(VaultError::ConsentAccessStale);
+            }
+        }
         let Some(header) = format::parse_for(sealed.as_bytes(), access.subject().as_str())? else {
             return Err(VaultError::SubjectMismatch);
         };

@@ -14,6 +14,21 @@
 //!   audited vault (the build-time `operator` of earlier versions is gone: one actor
 //!   for all administrative events could not say who erased whom). A sweep's
 //!   completion of queued erasures is recorded as by the sweep's actor.
+//! - **One audited path, refusals included.** Every act runs through one of two
+//!   private wrappers: the actor is checked first ([`Actor::check`]: an empty,
+//!   over-long id or role, or one with spaces, control, format, bidi or non-ASCII
+//!   characters is refused with [`AdminError::InvalidActor`], code `invalid_input`,
+//!   before anything is done, and not recorded: there is no one to record it as);
+//!   then a refusal is recorded as the act's event kind, by this actor, with the
+//!   refusal's stable code (erasure, shred and events record themselves the same way).
+//! - **Done but not recorded is said, not hidden.** These acts commit in the key store
+//!   and are then recorded; if that record fails, the act is not undone (a destroyed
+//!   key cannot come back) and the call fails with [`AdminError::DoneNotRecorded`]
+//!   (code `done_not_recorded`), never with [`AdminError::Audit`], which means
+//!   "refused, nothing done". Recording intent first was rejected: a trail full of
+//!   intents that never happened is worse evidence than one missing event that the
+//!   caller was told about. An export ([`Operator::record_export`]) is the record
+//!   itself: its failure is a refusal.
 //! - **Events that start a retention clock are an operator's act.**
 //!   [`Operator::record_event`] decides when a subject's data is destroyed, so it
 //!   names its actor and is audited like an erasure; [`Vault::events_of`] only reads.
@@ -29,8 +44,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{AdminError, RewrapReport, ShredReport, SweepReport, Vault};
+use super::{AdminError, RewrapReport, ShredReport, SweepReport, Vault, VaultError};
 use crate::access::Actor;
+use crate::audit::{EventKind, Outcome};
 use crate::purpose::Purpose;
 use crate::retention::{
     Anchor, AnchorEvent, ErasureException, ErasureOutcome, ErasureReceipt, HoldBasis, HoldId,
@@ -67,6 +83,46 @@ impl Vault {
 }
 
 impl Operator<'_> {
+    /// Runs an act that records itself, allowed or refused (erasure, shred, events,
+    /// exports), once the actor is checked: an actor no one can be held to
+    /// ([`Actor::check`]) does nothing.
+    fn attributed<R>(&self, act: impl FnOnce() -> Result<R, VaultError>) -> Result<R, AdminError> {
+        self.actor.check()?;
+        act().map_err(AdminError::narrow)
+    }
+
+    /// Runs an act that records only its success (holds, rotation, re-wrap, sweep), on
+    /// the one audited path of this handle: the actor is checked first; a refusal is
+    /// recorded as `kind` by this actor with its stable code; an audit failure after
+    /// the act (their only audit step is their last) is [`AdminError::DoneNotRecorded`],
+    /// never a "refused".
+    fn act<R>(
+        &self,
+        kind: EventKind,
+        subject: Option<&SubjectId>,
+        act: impl FnOnce() -> Result<R, VaultError>,
+    ) -> Result<R, AdminError> {
+        self.actor.check()?;
+        match act() {
+            Ok(done) => Ok(done),
+            Err(VaultError::Audit(e) | VaultError::DoneNotRecorded(e)) => {
+                Err(AdminError::DoneNotRecorded(e))
+            }
+            Err(refused) => {
+                let code = refused.kind().code().to_owned();
+                self.vault
+                    .audit_event(
+                        kind,
+                        subject,
+                        Some(&self.actor),
+                        Outcome::RefusedWithCode(code),
+                    )
+                    .map_err(AdminError::narrow)?;
+                Err(AdminError::narrow(refused))
+            }
+        }
+    }
+
     /// Who this handle's operations are recorded as done by.
     pub fn actor(&self) -> &Actor {
         &self.actor
@@ -102,9 +158,7 @@ impl Operator<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn erase(&self, subject: &SubjectId) -> Result<ErasureReceipt, AdminError> {
-        self.vault
-            .op_erase(&self.actor, subject)
-            .map_err(AdminError::narrow)
+        self.attributed(|| self.vault.op_erase(&self.actor, subject))
     }
 
     /// Erases `subject` as [`erase`](Self::erase) does, except the categories a law
@@ -158,9 +212,7 @@ impl Operator<'_> {
         subject: &SubjectId,
         exceptions: &[ErasureException],
     ) -> Result<ErasureReceipt, AdminError> {
-        self.vault
-            .op_erase_with(&self.actor, subject, exceptions)
-            .map_err(AdminError::narrow)
+        self.attributed(|| self.vault.op_erase_with(&self.actor, subject, exceptions))
     }
 
     /// Erases `subject` now, as [`erase_with`](Self::erase_with), or, while a legal
@@ -178,9 +230,10 @@ impl Operator<'_> {
         subject: &SubjectId,
         exceptions: &[ErasureException],
     ) -> Result<ErasureOutcome, AdminError> {
-        self.vault
-            .op_request_erasure(&self.actor, subject, exceptions)
-            .map_err(AdminError::narrow)
+        self.attributed(|| {
+            self.vault
+                .op_request_erasure(&self.actor, subject, exceptions)
+        })
     }
 
     /// Crypto-shreds `subject`: deletes every version of their key, and any epoch
@@ -189,9 +242,7 @@ impl Operator<'_> {
     /// [`OpenError::Shredded`](crate::OpenError::Shredded). Refused while they are under a legal hold.
     /// [`erase`](Self::erase) does this and returns a receipt. Audited as `shred`.
     pub fn shred(&self, subject: &SubjectId) -> Result<ShredReport, AdminError> {
-        self.vault
-            .op_shred(&self.actor, subject)
-            .map_err(AdminError::narrow)
+        self.attributed(|| self.vault.op_shred(&self.actor, subject))
     }
 
     /// Places a legal hold on `subject` for purpose `P` and every category `P`
@@ -225,9 +276,9 @@ impl Operator<'_> {
     where
         P::Basis: HoldBasis<P>,
     {
-        self.vault
-            .op_hold::<P>(&self.actor, subject, reason, until)
-            .map_err(AdminError::narrow)
+        self.act(EventKind::HoldPlaced, Some(subject), || {
+            self.vault.op_hold::<P>(&self.actor, subject, reason, until)
+        })
     }
 
     /// Places a legal hold on `subject` that keeps their data of the scope's categories
@@ -252,17 +303,18 @@ impl Operator<'_> {
         reason: &str,
         until: Option<DateTime<Utc>>,
     ) -> Result<LegalHold, AdminError> {
-        self.vault
-            .op_hold_scoped(&self.actor, subject, scope, reason, until)
-            .map_err(AdminError::narrow)
+        self.act(EventKind::HoldPlaced, Some(subject), || {
+            self.vault
+                .op_hold_scoped(&self.actor, subject, scope, reason, until)
+        })
     }
 
     /// Releases a hold. If it was the subject's last active one, the epoch shares
     /// escrowed for them are destroyed: data that expired meanwhile becomes unreadable.
     pub fn release(&self, id: &HoldId) -> Result<LegalHold, AdminError> {
-        self.vault
-            .op_release(&self.actor, id)
-            .map_err(AdminError::narrow)
+        self.act(EventKind::HoldReleased, None, || {
+            self.vault.op_release(&self.actor, id)
+        })
     }
 
     /// Destroys the keys of every retention epoch that ended before now (by the vault's
@@ -275,7 +327,7 @@ impl Operator<'_> {
     /// Schedule it (daily, say). Its cost grows with the epochs it destroys and the
     /// subjects under hold, not with the number of subjects or records.
     pub fn sweep(&self) -> Result<SweepReport, AdminError> {
-        self.vault.op_sweep(&self.actor).map_err(AdminError::narrow)
+        self.act(EventKind::Sweep, None, || self.vault.op_sweep(&self.actor))
     }
 
     /// Records that `anchor` happened for `subject` at `at` (the end of their
@@ -316,17 +368,15 @@ impl Operator<'_> {
         anchor: Anchor,
         at: DateTime<Utc>,
     ) -> Result<AnchorEvent, AdminError> {
-        self.vault
-            .op_record_event(&self.actor, subject, anchor, at)
-            .map_err(AdminError::narrow)
+        self.attributed(|| self.vault.op_record_event(&self.actor, subject, anchor, at))
     }
 
     /// Starts a new key version for `subject`: new seals use it, old values still open,
     /// and [`reseal`](Vault::reseal) upgrades them. Returns the new version.
     pub fn rotate_subject_key(&self, subject: &SubjectId) -> Result<u32, AdminError> {
-        self.vault
-            .op_rotate_subject_key(&self.actor, subject)
-            .map_err(AdminError::narrow)
+        self.act(EventKind::SubjectKeyRotation, Some(subject), || {
+            self.vault.op_rotate_subject_key(&self.actor, subject)
+        })
     }
 
     /// Destroys `subject`'s key versions below `below` (never the newest), from the key
@@ -364,9 +414,10 @@ impl Operator<'_> {
         subject: &SubjectId,
         below: u32,
     ) -> Result<usize, AdminError> {
-        self.vault
-            .op_retire_subject_key_versions(&self.actor, subject, below)
-            .map_err(AdminError::narrow)
+        self.act(EventKind::SubjectKeyRotation, Some(subject), || {
+            self.vault
+                .op_retire_subject_key_versions(&self.actor, subject, below)
+        })
     }
 
     /// Re-wraps every stored key (subject keys, epoch keys, escrows, vault secrets)
@@ -375,9 +426,9 @@ impl Operator<'_> {
     /// touched. Each key is swapped on its own, so an interrupted run loses nothing and
     /// the next run carries on where it stopped.
     pub fn rewrap_keys(&self) -> Result<RewrapReport, AdminError> {
-        self.vault
-            .op_rewrap_keys(&self.actor)
-            .map_err(AdminError::narrow)
+        self.act(EventKind::MasterKeyRotation, None, || {
+            self.vault.op_rewrap_keys(&self.actor)
+        })
     }
 
     /// Records that this handle's actor exported `subject`'s data (a data subject access request,
@@ -397,8 +448,6 @@ impl Operator<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn record_export(&self, subject: &SubjectId) -> Result<(), AdminError> {
-        self.vault
-            .op_record_export(&self.actor, subject)
-            .map_err(AdminError::narrow)
+        self.attributed(|| self.vault.op_record_export(&self.actor, subject))
     }
 }

@@ -104,6 +104,18 @@ pub enum AdminError {
     /// refused (an open returns no plaintext). Repair the audit sink.
     #[error("the audit trail could not record this action, so it was refused: {0}")]
     Audit(#[from] AuditError),
+    /// The actor named no one who can be held to the act (empty, over-long, or with
+    /// control, bidi or invisible characters): refused before anything was done.
+    #[error("refused, nothing was done: {0}")]
+    InvalidActor(#[from] crate::access::InvalidActor),
+    /// The act was **done** (committed in the key store), but its audit event could
+    /// not be recorded afterwards: the trail lacks it. Do not run it again blindly;
+    /// repair the audit sink and record what happened by hand (the code is
+    /// `done_not_recorded`; `source()` is the sink's error).
+    #[error(
+        "the act was done, but the audit trail could not record it: repair the audit sink and record it by hand; {0}"
+    )]
+    DoneNotRecorded(#[source] AuditError),
     /// The subject's keys were destroyed, but their consents could not be ended in the
     /// consent ledger: run the erasure again (it is idempotent) once the consent store
     /// is reachable.
@@ -141,6 +153,8 @@ impl AdminError {
             AdminError::UnknownMasterKey { .. } => K::MasterKeyInvalid,
             AdminError::Store(e) => e.kind(),
             AdminError::Audit(e) => e.kind(),
+            AdminError::InvalidActor(e) => e.kind(),
+            AdminError::DoneNotRecorded(_) => K::DoneNotRecorded,
             AdminError::ConsentNotEnded(_) => K::ConsentNotEnded,
             AdminError::Internal { .. } => K::Internal,
         }
@@ -176,6 +190,8 @@ impl AdminError {
             }
             VaultError::Store(e) => AdminError::Store(e),
             VaultError::Audit(e) => AdminError::Audit(e),
+            VaultError::InvalidActor(e) => AdminError::InvalidActor(e),
+            VaultError::DoneNotRecorded(e) => AdminError::DoneNotRecorded(e),
             VaultError::ConsentNotEnded(e) => AdminError::ConsentNotEnded(e),
             VaultError::Internal { unexpected } => AdminError::Internal { unexpected },
             // A step's error this operation cannot meet: refused, fail closed, under
@@ -217,6 +233,8 @@ impl From<AdminError> for VaultError {
             }
             AdminError::Store(e) => VaultError::Store(e),
             AdminError::Audit(e) => VaultError::Audit(e),
+            AdminError::InvalidActor(e) => VaultError::InvalidActor(e),
+            AdminError::DoneNotRecorded(e) => VaultError::DoneNotRecorded(e),
             AdminError::ConsentNotEnded(e) => VaultError::ConsentNotEnded(e),
             AdminError::Internal { unexpected } => VaultError::Internal { unexpected },
         }

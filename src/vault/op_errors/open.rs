@@ -141,6 +141,18 @@ pub enum OpenError {
     /// refused (an open returns no plaintext). Repair the audit sink.
     #[error("the audit trail could not record this action, so it was refused: {0}")]
     Audit(#[from] AuditError),
+    /// An access for a consent purpose whose consent was checked more than
+    /// [`CONSENT_ACCESS_VALIDITY_SECONDS`](crate::CONSENT_ACCESS_VALIDITY_SECONDS) ago
+    /// by this vault's clock (or ahead of it): consent may have been withdrawn since.
+    /// Get a new access from the ledger for this request.
+    #[error(
+        "this consent access was checked too long ago (or ahead of the vault's clock): get a new one from the consent ledger for this request"
+    )]
+    ConsentAccessStale,
+    /// The actor named no one who can be held to the act (empty, over-long, or with
+    /// control, bidi or invisible characters): refused before anything was done.
+    #[error("refused, nothing was done: {0}")]
+    InvalidActor(#[from] crate::access::InvalidActor),
     /// A step inside the vault failed in a way an open cannot report (a bug in
     /// custodian): it was refused, fail closed. Its code is
     /// [`ErrorKind::Internal`](crate::ErrorKind::Internal); `unexpected` is the step's own.
@@ -174,6 +186,8 @@ impl OpenError {
             OpenError::UnknownMasterKey { .. } => K::MasterKeyInvalid,
             OpenError::Store(e) => e.kind(),
             OpenError::Audit(e) => e.kind(),
+            OpenError::InvalidActor(e) => e.kind(),
+            OpenError::ConsentAccessStale => K::ConsentAccessStale,
             OpenError::Internal { .. } => K::Internal,
         }
     }
@@ -219,6 +233,8 @@ impl OpenError {
             VaultError::UnknownMasterKey { master_id } => OpenError::UnknownMasterKey { master_id },
             VaultError::Store(e) => OpenError::Store(e),
             VaultError::Audit(e) => OpenError::Audit(e),
+            VaultError::InvalidActor(e) => OpenError::InvalidActor(e),
+            VaultError::ConsentAccessStale => OpenError::ConsentAccessStale,
             VaultError::Internal { unexpected } => OpenError::Internal { unexpected },
             // A step's error this operation cannot meet: refused, fail closed, under
             // its own code, never a panic (a test drives it).
@@ -270,6 +286,8 @@ impl From<OpenError> for VaultError {
             OpenError::UnknownMasterKey { master_id } => VaultError::UnknownMasterKey { master_id },
             OpenError::Store(e) => VaultError::Store(e),
             OpenError::Audit(e) => VaultError::Audit(e),
+            OpenError::InvalidActor(e) => VaultError::InvalidActor(e),
+            OpenError::ConsentAccessStale => VaultError::ConsentAccessStale,
             OpenError::Internal { unexpected } => VaultError::Internal { unexpected },
         }
     }
