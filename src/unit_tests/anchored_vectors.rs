@@ -3,9 +3,10 @@
 //! checked against the format's primitives (crate-private: they take a caller's nonce)
 //! and against the code the vault writes for each literal.
 
+use super::{algorithm, hex};
 use crate::categories::Email;
 use crate::format;
-use crate::keys::{Algorithm, LocalMasterKey};
+use crate::keys::LocalMasterKey;
 use crate::memory::MemoryKeyStore;
 use crate::retention::ManualClock;
 use crate::{Context, Personal, Retention, SubjectId, Vault};
@@ -28,13 +29,6 @@ fn ctx(retention: Retention) -> Context<Email> {
     Context::new("customer", "email").unwrap().retain(retention)
 }
 
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 #[test]
 fn anchored_vectors_match() {
     let doc: serde_json::Value =
@@ -43,10 +37,7 @@ fn anchored_vectors_match() {
     assert!(vectors.len() >= 2);
     for v in vectors {
         let name = v["name"].as_str().unwrap();
-        let alg = match v["algorithm"].as_str().unwrap() {
-            "AES-256-GCM" => Algorithm::Aes256Gcm,
-            _ => Algorithm::ChaCha20Poly1305,
-        };
+        let alg = algorithm(v["algorithm"].as_str().unwrap());
         let subject = v["subject"].as_str().unwrap();
         let version = v["key_version"].as_u64().unwrap() as u32;
         let code = v["code"].as_u64().unwrap() as u32;

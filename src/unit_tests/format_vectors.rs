@@ -5,15 +5,8 @@
 
 use std::collections::HashSet;
 
+use super::{algorithm, hex};
 use crate::format;
-use crate::keys::Algorithm;
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 #[test]
 fn vectors_match() {
@@ -23,11 +16,7 @@ fn vectors_match() {
     assert!(vectors.len() >= 7);
     for v in vectors {
         let name = v["name"].as_str().unwrap();
-        let alg = match v["algorithm"].as_str().unwrap() {
-            "AES-256-GCM" => Algorithm::Aes256Gcm,
-            "ChaCha20-Poly1305" => Algorithm::ChaCha20Poly1305,
-            other => panic!("unknown algorithm {other}"),
-        };
+        let alg = algorithm(v["algorithm"].as_str().unwrap());
         let subject = v["subject"].as_str().unwrap();
         let version = v["key_version"].as_u64().unwrap() as u32;
         let subject_key = hex(v["subject_key"].as_str().unwrap());
